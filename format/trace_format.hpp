@@ -1,0 +1,168 @@
+// The memscope trace format: the one definition shared by the agent (writer) and the analyzer
+// (reader). docs/trace-format.md describes the same layout for people; change both together.
+//
+//   file   := FileHeader Chunk*
+//   Chunk  := ChunkHeader payload[stored_bytes]      (payload zstd-compressed when codec == 1)
+//   payload:= Record*                                (after decompression: raw_bytes long)
+//   Record := u8 type, then the fields of that type as LEB128 varints / length-prefixed bytes.
+//
+// Each chunk decodes on its own (timestamps restart from the chunk's base), so a trace cut short
+// by SIGKILL is readable up to its last complete chunk.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace memscope::format {
+
+inline constexpr char kFileMagic[8] = {'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E'};
+inline constexpr uint16_t kVersion = 1;
+// The reader accepts every version in [kOldestReadableVersion, kVersion].
+inline constexpr uint16_t kOldestReadableVersion = 1;
+inline constexpr uint32_t kChunkMagic = 0x4b4e4843;  // "CHNK" little-endian
+inline constexpr uint32_t kMaxChunkBytes = 64u << 20;
+
+struct FileHeader {
+  char magic[8];
+  uint16_t version;
+  uint16_t header_bytes;
+  uint32_t flags;
+  uint64_t pid;
+  uint64_t start_monotonic_ns;  // CLOCK_MONOTONIC when the agent started
+  uint64_t start_realtime_ns;   // CLOCK_REALTIME at the same moment, for wall-clock display
+  uint64_t reserved[3];
+};
+static_assert(sizeof(FileHeader) == 64);
+
+enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };
+
+struct ChunkHeader {
+  uint32_t magic;
+  uint8_t codec;
+  uint8_t reserved[3];
+  uint32_t stored_bytes;  // bytes of payload that follow in the file
+  uint32_t raw_bytes;     // bytes after decompression
+  uint64_t sequence;      // 0, 1, 2 ... per file; a gap means a lost chunk
+  uint64_t checksum;      // XXH64 of the stored payload, seeded with `sequence`
+};
+static_assert(sizeof(ChunkHeader) == 32);
+
+// Record types. Types below kFirstSkippableType have fixed field lists known to every reader;
+// types at or above it carry a varint byte length first, so an older reader can skip them.
+enum class RecordType : uint8_t {
+  kThreadSwitch = 1,  // tid: the events that follow belong to this thread
+  kAlloc = 2,         // fn(u8), stamp_delta(zigzag), ptr, size, stack_id
+  kFree = 3,          // stamp_delta(zigzag), ptr
+  kRealloc = 4,       // stamp_delta(zigzag) of the free part, after_minus_before, old, new, size,
+                      // stack_id
+  kStack = 5,         // stack_id, frame_count, frames (zigzag delta against the previous frame)
+  kWatermark = 6,     // stamp (absolute): every event stamped earlier is in this or an earlier
+                      // chunk
+  kChunkBase = 7,     // stamp (absolute): base for the stamp deltas of this chunk
+  kFirstSkippableType = 32,
+  kProcessInfo = 32,  // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
+                      // malloc_provider, stack_depth, ring_slots, options_flags
+  kModule = 33,       // stamp, loaded(u8), base, size, path, build_id(bytes)
+  kThreadStart = 34,  // stamp, tid, parent_tid, name
+  kThreadEnd = 35,    // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
+  kThreadName = 36,   // stamp, tid, name
+  kProcessEnd = 37,   // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
+  kMetricSample = 40, // reserved for the collector: stamp, then a collector-defined body
+};
+
+// Which allocation function produced a block (kAlloc's fn field).
+enum class AllocFn : uint8_t {
+  kMalloc = 0,
+  kCalloc = 1,
+  kRealloc = 2,
+  kPosixMemalign = 3,
+  kAlignedAlloc = 4,
+  kMemalign = 5,
+  kValloc = 6,
+  kPvalloc = 7,
+  kReallocarray = 8,
+};
+
+enum class EndReason : uint8_t {
+  kExit = 0,        // exit() or return from main; detail = status where known
+  kUnderscoreExit = 1,
+  kSignal = 2,      // fatal signal; detail = signal number
+  kExec = 3,        // the image was replaced by exec
+  kUnknown = 4,
+};
+
+// --- LEB128 varints and zigzag, used by writer and reader alike ---
+
+inline uint64_t zigzag_encode(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t zigzag_decode(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// Writes v at out (which must have 10 bytes free); returns bytes written.
+inline size_t put_varint(uint8_t* out, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    out[n++] = static_cast<uint8_t>(v) | 0x80;
+    v >>= 7;
+  }
+  out[n++] = static_cast<uint8_t>(v);
+  return n;
+}
+
+// Bounds-checked cursor over a decoded chunk payload. Every read reports failure instead of
+// reading past the end, so a corrupt chunk can never crash the reader.
+class Cursor {
+ public:
+  Cursor(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
+  bool at_end() const { return p_ >= end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  const uint8_t* position() const { return p_; }
+
+  bool u8(uint8_t& out) {
+    if (p_ >= end_) return false;
+    out = *p_++;
+    return true;
+  }
+  bool varint(uint64_t& out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p_ >= end_) return false;
+      uint8_t b = *p_++;
+      v |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) {
+        out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool svarint(int64_t& out) {
+    uint64_t v;
+    if (!varint(v)) return false;
+    out = zigzag_decode(v);
+    return true;
+  }
+  bool bytes(std::string& out) {
+    uint64_t n;
+    if (!varint(n) || n > remaining()) return false;
+    out.assign(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return true;
+  }
+  bool skip(uint64_t n) {
+    if (n > remaining()) return false;
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+}  // namespace memscope::format
