@@ -1,0 +1,20 @@
+// Process-wide switches shared by the hooks, the sidecar and the lifecycle code.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+
+namespace memscope::agent {
+
+// Application threads record only while this is set (after a trace file is open, before the
+// final flush, and never in a child the user asked us not to follow).
+extern std::atomic<bool> g_recording;
+// While the sidecar runs, a producer facing a full ring waits for it; otherwise it drops.
+extern std::atomic<bool> g_sidecar_running;
+// Set by dlopen/dlclose: the sidecar rescans the module map.
+extern std::atomic<bool> g_modules_changed;
+// The pid this agent instance traces (a vfork child shares our memory but not our pid).
+extern pid_t g_traced_pid;
+
+}  // namespace memscope::agent

@@ -1,0 +1,104 @@
+// The table of MEMSCOPE_* options and its parser. getenv is safe before libc constructors run
+// and does not allocate; messages go through write(2) for the same reason.
+#include "agent/config.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <strings.h>
+#include <initializer_list>
+#include <cstring>
+
+namespace memscope::agent {
+
+Config g_config;
+
+namespace {
+
+enum class Kind { kBool, kNumber, kPath };
+
+struct Option {
+  const char* name;
+  Kind kind;
+  uint64_t default_value;
+  uint64_t min;
+  uint64_t max;
+  const char* meaning;
+};
+
+// Keep docs/usage.md in step with this table.
+constexpr Option kOptions[] = {
+    {"MEMSCOPE_OUTPUT", Kind::kPath, 0, 0, 0, "directory for trace files (default: .)"},
+    {"MEMSCOPE_STACKS", Kind::kBool, 1, 0, 1, "capture a call stack for every allocation"},
+    {"MEMSCOPE_STACK_DEPTH", Kind::kNumber, 64, 1, 256, "deepest stack captured, in frames"},
+    {"MEMSCOPE_RING_SLOTS", Kind::kNumber, 16384, 1024, 1u << 22,
+     "per-thread ring capacity in 64-byte slots (rounded up to a power of two)"},
+    {"MEMSCOPE_DROP_WHEN_FULL", Kind::kBool, 0, 0, 1,
+     "drop events when a ring is full instead of waiting (drops are reported)"},
+    {"MEMSCOPE_FOLLOW", Kind::kBool, 1, 0, 1, "trace children made by fork and exec"},
+    {"MEMSCOPE_FLUSH_MS", Kind::kNumber, 500, 10, 5000,
+     "longest time an event waits in memory before it is written"},
+    {"MEMSCOPE_QUIET", Kind::kBool, 0, 0, 1, "no messages from the agent on stderr"},
+};
+
+void say(const char* a, const char* b = "", const char* c = "") {
+  for (const char* s : {"memscope: ", a, b, c, "\n"}) {
+    ssize_t ignored = write(STDERR_FILENO, s, strlen(s));
+    (void)ignored;
+  }
+}
+
+bool parse_number(const char* text, uint64_t& out) {
+  if (*text == '\0') return false;
+  char* end = nullptr;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (*end != '\0' || text[0] == '-') return false;
+  out = v;
+  return true;
+}
+
+bool parse_bool(const char* text, uint64_t& out) {
+  for (const char* yes : {"1", "yes", "true", "on"})
+    if (strcasecmp(text, yes) == 0) return out = 1, true;
+  for (const char* no : {"0", "no", "false", "off"})
+    if (strcasecmp(text, no) == 0) return out = 0, true;
+  return false;
+}
+
+uint64_t read_option(const Option& o) {
+  const char* text = getenv(o.name);
+  if (text == nullptr) return o.default_value;
+  uint64_t v = 0;
+  bool ok = o.kind == Kind::kBool ? parse_bool(text, v) : parse_number(text, v);
+  if (ok && v >= o.min && v <= o.max) return v;
+  say("ignoring ", o.name, o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
+                                                   : ": out of range, using the default");
+  return o.default_value;
+}
+
+uint32_t round_up_power_of_two(uint64_t v) {
+  uint32_t p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+}  // namespace
+
+void load_config(Config& out) {
+  const char* dir = getenv(kOptions[0].name);
+  if (dir == nullptr || *dir == '\0') dir = ".";
+  if (strlen(dir) >= sizeof(out.output_dir)) {
+    say("MEMSCOPE_OUTPUT is too long; writing traces to the current directory");
+    dir = ".";
+  }
+  strcpy(out.output_dir, dir);
+  out.stacks = read_option(kOptions[1]) != 0;
+  out.stack_depth = static_cast<uint32_t>(read_option(kOptions[2]));
+  out.ring_slots = round_up_power_of_two(read_option(kOptions[3]));
+  out.drop_when_full = read_option(kOptions[4]) != 0;
+  out.follow_children = read_option(kOptions[5]) != 0;
+  out.flush_interval_ms = static_cast<uint32_t>(read_option(kOptions[6]));
+  out.quiet = read_option(kOptions[7]) != 0;
+}
+
+}  // namespace memscope::agent

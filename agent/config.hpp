@@ -1,0 +1,25 @@
+// Agent configuration from MEMSCOPE_* environment variables, read once before the first
+// traced event. Every option lives in one table in config.cpp (name, default, meaning).
+#pragma once
+
+#include <cstdint>
+
+namespace memscope::agent {
+
+struct Config {
+  char output_dir[512];
+  bool stacks;
+  uint32_t stack_depth;
+  uint32_t ring_slots;     // per-thread ring capacity in 64-byte slots, a power of two
+  bool drop_when_full;     // false: a producer waits for the sidecar (lossless)
+  bool follow_children;
+  uint32_t flush_interval_ms;  // longest time recorded events wait before reaching the file
+  bool quiet;
+};
+
+// Parses the environment; a nonsense value gets a one-line message on stderr and the default.
+void load_config(Config& out);
+
+extern Config g_config;
+
+}  // namespace memscope::agent

@@ -1,0 +1,111 @@
+// The allocation-family entry points: call the program's own allocator, then record what it
+// did. The agent's own threads are served by the agent allocator instead, and anything that
+// arrives before the next definitions are resolved comes from the bootstrap pool.
+#include <cstring>
+
+#include "agent/agent_memory.hpp"
+#include "agent/entry_points.hpp"
+#include "agent/real_functions.hpp"
+#include "agent/recorder.hpp"
+#include "agent/thread_mode.hpp"
+
+namespace memscope::agent {
+namespace {
+
+using format::AllocFn;
+
+bool agent_thread() { return t_mode == ThreadMode::kAgentThread; }
+
+template <typename Call>
+void* traced_alloc(AllocFn fn, size_t size, Call&& call) {
+  void* p = call();
+  if (p != nullptr && recording_here()) record_alloc(fn, p, size);
+  return p;
+}
+
+void* realloc_bootstrap_block(void* old, size_t size) {
+  void* fresh = on_malloc(size);
+  size_t old_size = bootstrap_block_size(old);
+  if (fresh != nullptr) std::memcpy(fresh, old, old_size < size ? old_size : size);
+  return fresh;
+}
+
+template <typename Call>
+void* traced_realloc(AllocFn fn, void* old, size_t size, Call&& call) {
+  if (!recording_here()) return call();
+  if (old == nullptr) return traced_alloc(fn, size, call);
+  PendingRealloc pending = begin_realloc(fn, old, size);
+  void* p = call();
+  finish_realloc(pending, p);
+  return p;
+}
+
+}  // namespace
+
+void* on_malloc(size_t size) {
+  if (!real_functions_ready()) return bootstrap_allocate(size, 16);
+  if (agent_thread()) return memory::allocate(size);
+  return traced_alloc(AllocFn::kMalloc, size, [&] { return g_real.malloc(size); });
+}
+
+void on_free(void* ptr) {
+  if (ptr == nullptr || in_bootstrap_pool(ptr)) return;
+  if (!real_functions_ready()) return;  // cannot be ours to free: nothing was handed out yet
+  if (agent_thread()) return memory::release(ptr);
+  if (recording_here()) record_free(ptr);
+  g_real.free(ptr);
+}
+
+void* on_calloc(size_t count, size_t size) {
+  if (!real_functions_ready()) return memory::allocate_zeroed(count, size);
+  if (agent_thread()) return memory::allocate_zeroed(count, size);
+  return traced_alloc(AllocFn::kCalloc, count * size, [&] { return g_real.calloc(count, size); });
+}
+
+void* on_realloc(void* ptr, size_t size) {
+  if (!real_functions_ready() || in_bootstrap_pool(ptr)) return realloc_bootstrap_block(ptr, size);
+  if (agent_thread()) return memory::reallocate(ptr, size);
+  return traced_realloc(AllocFn::kRealloc, ptr, size, [&] { return g_real.realloc(ptr, size); });
+}
+
+void* on_reallocarray(void* ptr, size_t count, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(count, size, &total)) total = 0;
+  if (!real_functions_ready() || in_bootstrap_pool(ptr)) return realloc_bootstrap_block(ptr, total);
+  if (agent_thread()) return memory::reallocate(ptr, total);
+  return traced_realloc(AllocFn::kReallocarray, ptr, total,
+                        [&] { return g_real.reallocarray(ptr, count, size); });
+}
+
+int on_posix_memalign(void** out, size_t alignment, size_t size) {
+  if (!real_functions_ready() || agent_thread()) {
+    *out = memory::allocate_aligned(alignment, size);
+    return *out ? 0 : 12;
+  }
+  int rc = g_real.posix_memalign(out, alignment, size);
+  if (rc == 0 && recording_here()) record_alloc(AllocFn::kPosixMemalign, *out, size);
+  return rc;
+}
+
+void* on_aligned_alloc(size_t alignment, size_t size) {
+  if (!real_functions_ready() || agent_thread()) return memory::allocate_aligned(alignment, size);
+  return traced_alloc(AllocFn::kAlignedAlloc, size,
+                      [&] { return g_real.aligned_alloc(alignment, size); });
+}
+
+void* on_memalign(size_t alignment, size_t size) {
+  if (!real_functions_ready() || agent_thread()) return memory::allocate_aligned(alignment, size);
+  return traced_alloc(AllocFn::kMemalign, size, [&] { return g_real.memalign(alignment, size); });
+}
+
+void* on_valloc(size_t size) {
+  if (!real_functions_ready() || agent_thread()) return memory::allocate_aligned(4096, size);
+  return traced_alloc(AllocFn::kValloc, size, [&] { return g_real.valloc(size); });
+}
+
+void* on_pvalloc(size_t size) {
+  if (!real_functions_ready() || agent_thread()) return memory::allocate_aligned(4096, size);
+  return traced_alloc(AllocFn::kPvalloc, size, [&] { return g_real.pvalloc(size); });
+}
+
+}  // namespace memscope::agent

@@ -1,0 +1,117 @@
+// The agent's life in a process: first contact (resolution, configuration, registry) on the
+// very first intercepted call, tracing started by the library constructor, the final flush
+// from the destructor or on a fatal signal, and the fork child's fresh start.
+#include "agent/lifecycle.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "agent/agent_memory.hpp"
+#include "agent/agent_state.hpp"
+#include "agent/clock.hpp"
+#include "agent/config.hpp"
+#include "agent/real_functions.hpp"
+#include "agent/sidecar.hpp"
+#include "agent/stack_capture.hpp"
+#include "agent/thread_mode.hpp"
+#include "agent/thread_registry.hpp"
+
+namespace memscope::agent {
+
+std::atomic<bool> g_recording{false};
+std::atomic<bool> g_sidecar_running{false};
+std::atomic<bool> g_modules_changed{true};
+pid_t g_traced_pid = 0;
+
+namespace {
+
+constexpr int kFlushedSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+
+// With --no-follow, children must not load the agent: blank our entry in LD_PRELOAD in place
+// (no allocation, and other preloaded libraries stay).
+void remove_self_from_preload() {
+  char* preload = getenv("LD_PRELOAD");
+  if (preload == nullptr) return;
+  for (char* entry = strstr(preload, "libmemscope_agent.so"); entry != nullptr;
+       entry = strstr(entry, "libmemscope_agent.so")) {
+    char* begin = entry;
+    while (begin > preload && begin[-1] != ' ' && begin[-1] != ':') --begin;
+    char* end = entry;
+    while (*end != '\0' && *end != ' ' && *end != ':') ++end;
+    std::memset(begin, ' ', static_cast<size_t>(end - begin));
+    entry = end;
+  }
+}
+
+void on_fatal_signal(int sig) {
+  if (getpid() == g_traced_pid) flush_sidecar(format::EndReason::kSignal, sig, true);
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// Only where the program left the default: a handler it installs later replaces ours.
+void install_fatal_signal_flush() {
+  for (int sig : kFlushedSignals) {
+    struct sigaction current;
+    if (sigaction(sig, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
+    struct sigaction flush = {};
+    flush.sa_handler = on_fatal_signal;
+    flush.sa_flags = SA_RESETHAND | SA_NODEFER;
+    sigemptyset(&flush.sa_mask);
+    sigaction(sig, &flush, nullptr);
+  }
+}
+
+void start_tracing(const ProcessOrigin& origin) {
+  g_traced_pid = getpid();
+  if (start_sidecar(origin)) install_fatal_signal_flush();
+}
+
+}  // namespace
+
+void first_contact() {
+  load_config(g_config);
+  init_thread_registry();
+  g_recording.store(true);
+}
+
+void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
+  ScopedMode passthrough(ThreadMode::kPassthrough);
+  abandon_sidecar_after_fork();
+  reset_registry_after_fork();
+  g_traced_pid = getpid();
+  if (!g_config.follow_children) {
+    g_recording.store(false);
+    return;
+  }
+  start_tracing({parent_pid, fork_stamp});
+}
+
+void finish_tracing(format::EndReason reason, int64_t detail) {
+  if (getpid() != g_traced_pid) return;  // a vfork child shares our memory, not our trace
+  flush_sidecar(reason, detail, true);
+}
+
+void flush_before_exec() {
+  if (getpid() != g_traced_pid) return;
+  flush_sidecar(format::EndReason::kExec, 0, false);
+}
+
+}  // namespace memscope::agent
+
+namespace a = memscope::agent;
+
+__attribute__((constructor(101))) static void memscope_agent_start() {
+  a::real_functions_ready();
+  a::ScopedMode passthrough(a::ThreadMode::kPassthrough);
+  a::memory::load_private_allocator();
+  a::init_stack_capture();
+  if (!a::g_config.follow_children) a::remove_self_from_preload();
+  a::start_tracing({});
+}
+
+__attribute__((destructor(101))) static void memscope_agent_stop() {
+  a::finish_tracing(memscope::format::EndReason::kExit, 0);
+}

@@ -1,0 +1,20 @@
+// Start, fork and end of tracing in one process (see lifecycle.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "format/trace_format.hpp"
+
+namespace memscope::agent {
+
+// Runs once, inside the first intercepted call, before anything is recorded.
+void first_contact();
+void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp);
+// Final flush: writes everything recorded and the process's end. Safe to call more than once.
+void finish_tracing(format::EndReason reason, int64_t detail);
+// Writes everything recorded so far, in case the exec succeeds and this image is gone.
+void flush_before_exec();
+
+}  // namespace memscope::agent

@@ -1,0 +1,112 @@
+// Entry points for the process's shape: threads (parent and lifetime), fork (a fresh trace for
+// the child, linked to the parent), exec (flush first: the image is about to vanish), _exit
+// (flush: destructors will not run), and dlopen/dlclose (the module map changed).
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <vector>
+
+#include "agent/agent_memory.hpp"
+#include "agent/agent_state.hpp"
+#include "agent/clock.hpp"
+#include "agent/entry_points.hpp"
+#include "agent/lifecycle.hpp"
+#include "agent/real_functions.hpp"
+#include "agent/recorder.hpp"
+#include "agent/thread_registry.hpp"
+
+extern char** environ;
+
+namespace memscope::agent {
+namespace {
+
+struct StartInfo {
+  void* (*start)(void*);
+  void* arg;
+  pid_t parent_tid;
+};
+
+void* start_traced_thread(void* raw) {
+  StartInfo info = *static_cast<StartInfo*>(raw);
+  memory::release(raw);
+  if (recording_here()) register_this_thread(info.parent_tid);
+  return info.start(info.arg);
+}
+
+}  // namespace
+
+int on_pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*start)(void*),
+                      void* arg) {
+  real_functions_ready();
+  if (!recording_here()) return g_real.pthread_create(thread, attr, start, arg);
+  auto* info = static_cast<StartInfo*>(memory::allocate(sizeof(StartInfo)));
+  if (info == nullptr) return g_real.pthread_create(thread, attr, start, arg);
+  *info = {start, arg, static_cast<pid_t>(syscall(SYS_gettid))};
+  int rc = g_real.pthread_create(thread, attr, start_traced_thread, info);
+  if (rc != 0) memory::release(info);
+  return rc;
+}
+
+pid_t on_fork() {
+  real_functions_ready();
+  pid_t parent = getpid();
+  uint64_t stamp = now_ns();
+  pid_t pid = g_real.fork();
+  if (pid == 0 && parent == g_traced_pid) after_fork_in_child(parent, stamp);
+  return pid;
+}
+
+// Both forward as tail calls: glibc resolves a relative name against the caller's RUNPATH,
+// and the caller must stay the program, not us. The sidecar also watches the loader's counters.
+void* on_dlopen(const char* file, int mode) {
+  real_functions_ready();
+  g_modules_changed.store(true);
+  return g_real.dlopen(file, mode);
+}
+
+int on_dlclose(void* handle) {
+  real_functions_ready();
+  g_modules_changed.store(true);
+  return g_real.dlclose(handle);
+}
+
+void on_underscore_exit(int status) {
+  real_functions_ready();
+  finish_tracing(format::EndReason::kUnderscoreExit, status);
+  g_real.underscore_exit(status);
+  __builtin_unreachable();
+}
+
+int on_execve(const char* path, char* const argv[], char* const envp[]) {
+  real_functions_ready();
+  flush_before_exec();
+  return g_real.execve(path, argv, envp);
+}
+
+int on_execv(const char* path, char* const argv[]) { return on_execve(path, argv, environ); }
+
+int on_execvpe(const char* file, char* const argv[], char* const envp[]) {
+  real_functions_ready();
+  flush_before_exec();
+  return g_real.execvpe(file, argv, envp);
+}
+
+int on_execvp(const char* file, char* const argv[]) { return on_execvpe(file, argv, environ); }
+
+int on_fexecve(int fd, char* const argv[], char* const envp[]) {
+  real_functions_ready();
+  flush_before_exec();
+  return g_real.fexecve(fd, argv, envp);
+}
+
+int on_execl_family(char variant, const char* path, const char* arg, va_list rest) {
+  std::vector<char*> argv{const_cast<char*>(arg)};
+  while (argv.back() != nullptr) argv.push_back(va_arg(rest, char*));
+  char* const* envp = variant == 'e' ? va_arg(rest, char* const*) : environ;
+  if (variant == 'p') return on_execvpe(path, argv.data(), envp);
+  return on_execve(path, argv.data(), envp);
+}
+
+}  // namespace memscope::agent

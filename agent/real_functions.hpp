@@ -1,0 +1,44 @@
+// The next definitions of every interposed symbol (the program's allocator, normally glibc's),
+// resolved with dlsym(RTLD_NEXT) so memscope never changes which allocator a program uses.
+// Until resolution finishes (dlsym itself may call calloc), allocations come from a small
+// static bootstrap pool.
+#pragma once
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace memscope::agent {
+
+struct RealFunctions {
+  void* (*malloc)(size_t);
+  void (*free)(void*);
+  void* (*calloc)(size_t, size_t);
+  void* (*realloc)(void*, size_t);
+  void* (*reallocarray)(void*, size_t, size_t);
+  int (*posix_memalign)(void**, size_t, size_t);
+  void* (*aligned_alloc)(size_t, size_t);
+  void* (*memalign)(size_t, size_t);
+  void* (*valloc)(size_t);
+  void* (*pvalloc)(size_t);
+  int (*pthread_create)(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*);
+  pid_t (*fork)();
+  void* (*dlopen)(const char*, int);
+  int (*dlclose)(void*);
+  void (*underscore_exit)(int);
+  int (*execve)(const char*, char* const[], char* const[]);
+  int (*execvpe)(const char*, char* const[], char* const[]);
+  int (*fexecve)(int, char* const[], char* const[]);
+};
+
+extern RealFunctions g_real;
+
+// True once every allocation function above is resolved; resolves on first call.
+bool real_functions_ready();
+
+bool in_bootstrap_pool(const void* p);
+void* bootstrap_allocate(size_t size, size_t alignment);
+size_t bootstrap_block_size(const void* p);
+
+}  // namespace memscope::agent

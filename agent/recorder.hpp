@@ -1,0 +1,29 @@
+// Turns one allocation-family call into ring records on the calling thread: captures the stack,
+// reserves slots (waiting for the sidecar when the ring is full, unless dropping was asked for),
+// stamps, fills and publishes. The stamping rule that makes cross-thread order provable: an
+// allocation is stamped after the real call returned, a free before the real call is made.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "agent/thread_registry.hpp"
+#include "format/trace_format.hpp"
+
+namespace memscope::agent {
+
+// True while application threads should record (tracing on, this thread not an agent path).
+bool recording_here();
+
+void record_alloc(format::AllocFn fn, const void* ptr, size_t size);
+void record_free(const void* ptr);
+
+// A realloc in flight: begin before the real call (stamps the free part), finish after it.
+struct PendingRealloc {
+  ThreadState* ts = nullptr;
+  uint64_t pos = 0;
+};
+PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size);
+void finish_realloc(const PendingRealloc& pending, const void* new_ptr);
+
+}  // namespace memscope::agent

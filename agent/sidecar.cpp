@@ -1,0 +1,456 @@
+// See sidecar.hpp. Ordering proof for the watermark records is in docs/trace-format.md.
+#include "agent/sidecar.hpp"
+
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <unordered_map>
+
+#include "agent/agent_state.hpp"
+#include "agent/clock.hpp"
+#include "agent/config.hpp"
+#include "agent/module_map.hpp"
+#include "agent/real_functions.hpp"
+#include "agent/thread_mode.hpp"
+#include "agent/thread_registry.hpp"
+#include "agent/trace_writer.hpp"
+
+namespace memscope::agent {
+namespace {
+
+using format::RecordType;
+
+constexpr size_t kSealBytes = 1 << 20;
+constexpr uint64_t kNameRefreshNs = 1000000000ull;
+
+// Per-thread drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
+struct DrainHistory {
+  uint64_t prev_reserved = 0;
+  uint64_t prev_cycle_ns = 0;
+  uint64_t watermark_ns = 0;
+  std::string name;
+};
+
+struct Request {
+  std::atomic<int> pending{0};  // 0 none, 1 flush, 2 flush and stop
+  format::EndReason reason = format::EndReason::kUnknown;
+  int64_t detail = 0;
+  std::atomic<uint64_t> completed{0};
+};
+
+class Sidecar {
+ public:
+  explicit Sidecar(const ProcessOrigin& origin) : origin_(origin) {}
+  bool open(std::string& error);
+  void run();
+  Request request;
+  std::atomic<bool> stopped{false};
+
+ private:
+  void write_process_info();
+  uint64_t drain_all(uint64_t cycle_ns);
+  uint64_t drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns);
+  void encode(ThreadState* ts, uint64_t pos, const Slot& s);
+  void encode_stack(ThreadState* ts, uint64_t pos, const Slot& s);
+  uint64_t stack_id(uint64_t hash);
+  void select_thread(pid_t tid);
+  void thread_started(const Slot& s);
+  void thread_ended(ThreadState* ts, const Slot& s);
+  void refresh_thread_names(uint64_t now);
+  void write_module_changes(uint64_t now);
+  void write_watermark(uint64_t watermark);
+  void write_process_end(format::EndReason reason, int64_t detail);
+  bool seal(bool force);
+  void fail(const std::string& error);
+
+  ProcessOrigin origin_;
+  TraceWriter writer_;
+  ModuleMap modules_;
+  std::unordered_map<uint64_t, uint64_t> stack_ids_;
+  std::unordered_map<ThreadState*, DrainHistory> history_;
+  pid_t current_tid_ = -1;
+  uint64_t last_seal_ns_ = 0;
+  uint64_t last_names_ns_ = 0;
+  uint64_t last_watermark_ = 0;
+  uint64_t modules_generation_ = ~0ull;
+  bool failed_ = false;
+};
+
+Sidecar* g_sidecar = nullptr;
+
+void say(const std::string& message) {
+  if (g_config.quiet) return;
+  std::string line = "memscope: " + message + "\n";
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+std::string read_small_file(const char* path) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+std::string thread_name(pid_t tid) {
+  std::string name = read_small_file(("/proc/self/task/" + std::to_string(tid) + "/comm").c_str());
+  while (!name.empty() && name.back() == '\n') name.pop_back();
+  return name;
+}
+
+std::string malloc_provider() {
+  Dl_info info;
+  if (g_real.malloc && dladdr(reinterpret_cast<void*>(g_real.malloc), &info) && info.dli_fname)
+    return info.dli_fname;
+  return {};
+}
+
+uint64_t loader_generation() {
+  uint64_t generation = 0;
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        *static_cast<uint64_t*>(data) = info->dlpi_adds * 1000003ull + info->dlpi_subs;
+        return 1;
+      },
+      &generation);
+  return generation;
+}
+
+bool Sidecar::open(std::string& error) {
+  timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  uint64_t real_ns = static_cast<uint64_t>(real.tv_sec) * 1000000000ull +
+                     static_cast<uint64_t>(real.tv_nsec);
+  if (!writer_.open(g_config.output_dir, getpid(), now_ns(), real_ns, error)) return false;
+  write_process_info();
+  return true;
+}
+
+void Sidecar::write_process_info() {
+  std::string cmdline = read_small_file("/proc/self/cmdline");
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  writer_.framed(RecordType::kProcessInfo, [&] {
+    writer_.varint(static_cast<uint64_t>(getpid()));
+    writer_.varint(static_cast<uint64_t>(getppid()));
+    writer_.varint(static_cast<uint64_t>(origin_.parent_pid));
+    writer_.varint(origin_.fork_stamp);
+    writer_.bytes(n > 0 ? std::string_view(exe, static_cast<size_t>(n)) : std::string_view());
+    writer_.bytes(cmdline);
+    writer_.bytes(malloc_provider());
+    writer_.varint(g_config.stacks ? g_config.stack_depth : 0);
+    writer_.varint(g_config.ring_slots);
+    writer_.varint(g_config.drop_when_full ? 1 : 0);
+  });
+}
+
+void Sidecar::select_thread(pid_t tid) {
+  if (tid == current_tid_) return;
+  writer_.begin(RecordType::kThreadSwitch);
+  writer_.varint(static_cast<uint64_t>(tid));
+  current_tid_ = tid;
+}
+
+uint64_t Sidecar::stack_id(uint64_t hash) {
+  if (hash == 0) return 0;
+  auto it = stack_ids_.find(hash);
+  return it == stack_ids_.end() ? 0 : it->second;
+}
+
+void Sidecar::encode_stack(ThreadState* ts, uint64_t pos, const Slot& s) {
+  if (stack_ids_.count(s.stack_hash)) return;
+  uint64_t id = stack_ids_.size() + 1;
+  stack_ids_.emplace(s.stack_hash, id);
+  writer_.begin(RecordType::kStack);
+  writer_.varint(id);
+  writer_.varint(s.frame_count);
+  int64_t previous = 0;
+  for (uint32_t i = 0; i < s.frame_count; ++i) {
+    auto& cont = reinterpret_cast<ContinuationSlot&>(ts->ring.at(pos + 1 + i / kFramesPerContinuation));
+    auto frame = static_cast<int64_t>(cont.frames[i % kFramesPerContinuation]);
+    writer_.svarint(frame - previous);
+    previous = frame;
+  }
+}
+
+void Sidecar::thread_started(const Slot& s) {
+  auto tid = static_cast<pid_t>(s.size);
+  writer_.framed(RecordType::kThreadStart, [&] {
+    writer_.varint(s.stamp);
+    writer_.varint(s.size);
+    writer_.varint(s.old_ptr);
+    writer_.bytes(thread_name(tid));
+  });
+}
+
+void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
+  char name[17] = {};
+  std::memcpy(name, &s.ptr, 16);
+  writer_.framed(RecordType::kThreadEnd, [&] {
+    writer_.varint(s.stamp);
+    writer_.varint(s.size);
+    writer_.bytes(name);
+    writer_.varint(ts->ring_waits.load());
+    writer_.varint(ts->ring_wait_ns.load());
+    writer_.varint(ts->dropped_events.load());
+  });
+}
+
+void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
+  switch (s.type) {
+    case SlotType::kNop:
+      return;
+    case SlotType::kStack:
+      return encode_stack(ts, pos, s);
+    case SlotType::kThreadStart:
+      return thread_started(s);
+    case SlotType::kThreadEnd:
+      return thread_ended(ts, s);
+    case SlotType::kAlloc:
+      select_thread(ts->tid);
+      writer_.begin(RecordType::kAlloc);
+      writer_.u8(s.fn);
+      writer_.stamp(s.stamp);
+      writer_.varint(s.ptr);
+      writer_.varint(s.size);
+      writer_.varint(stack_id(s.stack_hash));
+      return;
+    case SlotType::kFree:
+      select_thread(ts->tid);
+      writer_.begin(RecordType::kFree);
+      writer_.stamp(s.stamp);
+      writer_.varint(s.ptr);
+      return;
+    case SlotType::kRealloc:
+      select_thread(ts->tid);
+      writer_.begin(RecordType::kRealloc);
+      writer_.u8(s.fn);
+      writer_.stamp(s.stamp);
+      writer_.varint(s.stamp_after - s.stamp);
+      writer_.varint(s.old_ptr);
+      writer_.varint(s.ptr);
+      writer_.varint(s.size);
+      writer_.varint(stack_id(s.stack_hash));
+      return;
+  }
+}
+
+uint64_t Sidecar::drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns) {
+  uint64_t reserved = ts->ring.reserved();
+  uint64_t pos = ts->ring.head();
+  uint64_t records = 0;
+  while (ts->ring.published(pos)) {
+    Slot& s = ts->ring.at(pos);
+    encode(ts, pos, s);
+    pos += 1 + s.extra_slots;
+    ++records;
+  }
+  ts->ring.advance_to(pos);
+  // Everything reserved before this cycle began is drained: later events are stamped later.
+  if (pos >= reserved) {
+    history.watermark_ns = cycle_ns;
+  } else if (pos >= history.prev_reserved) {
+    history.watermark_ns = history.prev_cycle_ns;
+  }
+  history.prev_reserved = reserved;
+  history.prev_cycle_ns = cycle_ns;
+  return records;
+}
+
+uint64_t Sidecar::drain_all(uint64_t cycle_ns) {
+  uint64_t records = 0;
+  uint64_t watermark = cycle_ns;
+  for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
+    if (ts->phase.load() == ThreadPhase::kReclaimable) {
+      history_.erase(ts);
+      continue;
+    }
+    DrainHistory& history = history_[ts];
+    records += drain(ts, history, cycle_ns);
+    if (try_reclaim(ts)) {
+      history_.erase(ts);
+      continue;
+    }
+    if (history.watermark_ns < watermark) watermark = history.watermark_ns;
+  }
+  write_watermark(watermark);
+  return records;
+}
+
+void Sidecar::write_watermark(uint64_t watermark) {
+  if (watermark <= last_watermark_) return;
+  writer_.begin(RecordType::kWatermark);
+  writer_.varint(watermark);
+  last_watermark_ = watermark;
+}
+
+void Sidecar::refresh_thread_names(uint64_t now) {
+  if (now - last_names_ns_ < kNameRefreshNs) return;
+  last_names_ns_ = now;
+  for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
+    if (ts->phase.load() != ThreadPhase::kLive) continue;
+    std::string name = thread_name(ts->tid);
+    auto it = history_.find(ts);
+    if (it == history_.end() || name.empty() || it->second.name == name) continue;
+    it->second.name = name;
+    writer_.framed(RecordType::kThreadName, [&] {
+      writer_.varint(now);
+      writer_.varint(static_cast<uint64_t>(ts->tid));
+      writer_.bytes(name);
+    });
+  }
+}
+
+void Sidecar::write_module_changes(uint64_t now) {
+  uint64_t generation = loader_generation();
+  if (!g_modules_changed.exchange(false) && generation == modules_generation_) return;
+  modules_generation_ = generation;
+  ModuleChanges changes = modules_.rescan();
+  auto emit = [&](const Module& m, bool loaded) {
+    writer_.framed(RecordType::kModule, [&] {
+      writer_.varint(now);
+      writer_.u8(loaded ? 1 : 0);
+      writer_.varint(m.base);
+      writer_.varint(m.size);
+      writer_.bytes(m.path);
+      writer_.bytes(m.build_id);
+    });
+  };
+  for (const Module& m : changes.loaded) emit(m, true);
+  for (const Module& m : changes.unloaded) emit(m, false);
+}
+
+void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
+  uint64_t waits = 0, dropped = 0;
+  for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
+    waits += ts->ring_waits.load();
+    dropped += ts->dropped_events.load();
+  }
+  writer_.framed(RecordType::kProcessEnd, [&] {
+    writer_.varint(now_ns());
+    writer_.u8(static_cast<uint8_t>(reason));
+    writer_.svarint(detail);
+    writer_.varint(dropped);
+    writer_.varint(waits);
+  });
+}
+
+void Sidecar::fail(const std::string& error) {
+  failed_ = true;
+  g_recording.store(false);
+  say(error + "; tracing stopped, the program continues");
+}
+
+bool Sidecar::seal(bool force) {
+  uint64_t now = now_ns();
+  bool due = writer_.pending_bytes() >= kSealBytes ||
+             now - last_seal_ns_ >= uint64_t{g_config.flush_interval_ms} * 1000000ull;
+  if (!force && !due) return true;
+  last_seal_ns_ = now;
+  current_tid_ = -1;  // each chunk decodes on its own
+  std::string error;
+  if (!writer_.seal_chunk(error)) {
+    fail(error);
+    return false;
+  }
+  return true;
+}
+
+void Sidecar::run() {
+  last_seal_ns_ = now_ns();
+  while (true) {
+    uint64_t cycle = now_ns();
+    write_module_changes(cycle);
+    uint64_t records = drain_all(cycle);
+    refresh_thread_names(cycle);
+    int pending = request.pending.load(std::memory_order_acquire);
+    if (pending != 0 && !failed_) {
+      drain_all(now_ns());
+      write_process_end(request.reason, request.detail);
+      seal(true);
+    } else if (!failed_) {
+      seal(false);
+    }
+    if (pending != 0) {
+      request.pending.store(0);
+      request.completed.fetch_add(1, std::memory_order_release);
+      if (pending == 2) break;
+    }
+    timespec pause{0, records > 0 ? 1000000L : 5000000L};
+    nanosleep(&pause, nullptr);
+  }
+  stopped.store(true);
+}
+
+void* sidecar_main(void*) {
+  t_mode = ThreadMode::kAgentThread;
+  prctl(PR_SET_NAME, "memscope");
+  g_sidecar->run();
+  return nullptr;
+}
+
+}  // namespace
+
+bool start_sidecar(const ProcessOrigin& origin) {
+  auto* sidecar = new Sidecar(origin);
+  std::string error;
+  if (!sidecar->open(error)) {
+    say(error + "; the program runs untraced");
+    delete sidecar;
+    g_recording.store(false);
+    return false;
+  }
+  g_sidecar = sidecar;
+  // Process-directed signals must reach the program's threads, never ours.
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pthread_t thread;
+  int rc = g_real.pthread_create(&thread, nullptr, sidecar_main, nullptr);
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  if (rc != 0) {
+    say("cannot start the sidecar thread; the program runs untraced");
+    g_recording.store(false);
+    return false;
+  }
+  pthread_detach(thread);
+  g_sidecar_running.store(true);
+  return true;
+}
+
+void flush_sidecar(format::EndReason reason, int64_t detail, bool final) {
+  Sidecar* sidecar = g_sidecar;
+  if (sidecar == nullptr || !g_sidecar_running.load()) return;
+  // The last records must not race with new ones: recording ends before the final drain.
+  if (final) g_recording.store(false);
+  int expected = 0;
+  sidecar->request.reason = reason;
+  sidecar->request.detail = detail;
+  uint64_t before = sidecar->request.completed.load(std::memory_order_acquire);
+  if (!sidecar->request.pending.compare_exchange_strong(expected, final ? 2 : 1)) return;
+  // Bounded: a wedged sidecar must never hang the program's exit.
+  for (int i = 0; i < 5000 && sidecar->request.completed.load() == before; ++i) {
+    timespec pause{0, 1000000L};
+    nanosleep(&pause, nullptr);
+  }
+  if (final) g_sidecar_running.store(false);
+}
+
+void abandon_sidecar_after_fork() {
+  g_sidecar = nullptr;  // the parent's object: its descriptor still belongs to the parent
+  g_sidecar_running.store(false);
+}
+
+}  // namespace memscope::agent

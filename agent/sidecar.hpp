@@ -1,0 +1,30 @@
+// The sidecar: the one agent thread per traced process. It drains every thread's ring, interns
+// stacks, tracks the module map, encodes and compresses chunks and writes the trace, so that
+// application threads never do I/O. Application threads talk to it only through requests
+// (flush now, stop) that they wait for with a bounded timeout.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "format/trace_format.hpp"
+
+namespace memscope::agent {
+
+struct ProcessOrigin {
+  pid_t parent_pid = 0;       // traced parent of a fork child; 0 otherwise
+  uint64_t fork_stamp = 0;    // when the parent called fork
+};
+
+// Opens the trace file and starts the sidecar thread. False (with a message printed) when the
+// trace cannot be written; the program then runs untraced.
+bool start_sidecar(const ProcessOrigin& origin);
+// Drains everything recorded so far and writes it, ending with a ProcessEnd record; with
+// `final`, the sidecar then stops. Waits at most a few seconds.
+void flush_sidecar(format::EndReason reason, int64_t detail, bool final);
+// In a forked child: the parent's sidecar thread does not exist here; forget it.
+void abandon_sidecar_after_fork();
+
+}  // namespace memscope::agent

@@ -1,0 +1,23 @@
+// Call-stack capture for allocation events: libunwind's unw_backtrace with a per-thread cache,
+// the agent's own frames trimmed off, and an xxHash of the frames as the stack's identity.
+#pragma once
+
+#include <cstdint>
+
+namespace memscope::agent {
+
+inline constexpr uint32_t kMaxStackDepth = 256;
+
+struct CapturedStack {
+  uint64_t hash = 0;  // 0: no stack (stacks disabled or nothing captured)
+  uint32_t depth = 0;
+  uint64_t frames[kMaxStackDepth];
+};
+
+// Loads the unwinder and remembers the agent library's address range so its frames can be
+// trimmed. Call once from the library constructor (dlopen must not run before libc is up);
+// allocations before that carry no stack.
+void init_stack_capture();
+void capture_stack(CapturedStack& out);
+
+}  // namespace memscope::agent

@@ -1,0 +1,149 @@
+// See thread_registry.hpp. Registration costs one mmap per new thread (or none when a state is
+// recycled from the free stack); nothing here takes a lock or allocates through the hooks.
+#include "agent/thread_registry.hpp"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/lockfree/stack.hpp>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "agent/clock.hpp"
+#include "agent/config.hpp"
+#include "agent/thread_mode.hpp"
+
+namespace memscope::agent {
+
+thread_local ThreadMode t_mode __attribute__((tls_model("initial-exec"))) =
+    ThreadMode::kApplication;
+
+namespace {
+
+thread_local ThreadState* t_state __attribute__((tls_model("initial-exec"))) = nullptr;
+
+std::atomic<ThreadState*> g_head{nullptr};
+// Ended threads' states, ready for reuse. Fixed capacity: never allocates after construction.
+boost::lockfree::stack<ThreadState*, boost::lockfree::capacity<1024>>* g_free = nullptr;
+pthread_key_t g_end_key;
+std::atomic<bool> g_key_ready{false};
+
+pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+
+size_t state_bytes() { return sizeof(ThreadState) + size_t{g_config.ring_slots} * sizeof(Slot); }
+
+ThreadState* map_new_state() {
+  void* block = mmap(nullptr, state_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+  if (block == MAP_FAILED) return nullptr;
+  auto* state = new (block) ThreadState{};
+  auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + sizeof(ThreadState));
+  state->ring.init(slots, g_config.ring_slots);
+  ThreadState* head = g_head.load();
+  do {
+    state->next = head;
+  } while (!g_head.compare_exchange_weak(head, state));
+  return state;
+}
+
+ThreadState* take_recycled_state() {
+  ThreadState* state = nullptr;
+  if (g_free == nullptr || !g_free->pop(state)) return nullptr;
+  std::memset(state->stack_cache, 0, sizeof(state->stack_cache));
+  state->ring_waits = 0;
+  state->ring_wait_ns = 0;
+  state->dropped_events = 0;
+  return state;
+}
+
+void write_thread_start(ThreadState* ts) {
+  uint64_t pos = ts->ring.reserve(1);
+  Slot& s = ts->ring.at(pos);
+  s.type = SlotType::kThreadStart;
+  s.extra_slots = 0;
+  s.stamp = now_ns();
+  s.size = static_cast<uint64_t>(ts->tid);
+  s.old_ptr = static_cast<uint64_t>(ts->parent_tid);
+  ts->ring.publish(pos);
+}
+
+void on_thread_key_destroyed(void*) { end_this_thread(); }
+
+}  // namespace
+
+void init_thread_registry() {
+  ScopedMode passthrough(ThreadMode::kPassthrough);
+  static boost::lockfree::stack<ThreadState*, boost::lockfree::capacity<1024>> free_states;
+  g_free = &free_states;
+  if (pthread_key_create(&g_end_key, on_thread_key_destroyed) == 0) g_key_ready = true;
+}
+
+ThreadState* register_this_thread(pid_t parent_tid) {
+  if (t_state != nullptr) return t_state;
+  ScopedMode passthrough(ThreadMode::kPassthrough);
+  ThreadState* ts = take_recycled_state();
+  if (ts == nullptr) ts = map_new_state();
+  if (ts == nullptr) return nullptr;
+  ts->tid = current_tid();
+  ts->parent_tid = parent_tid;
+  ts->phase.store(ThreadPhase::kLive);
+  t_state = ts;
+  write_thread_start(ts);
+  if (g_key_ready) pthread_setspecific(g_end_key, ts);
+  return ts;
+}
+
+ThreadState* this_thread_state() {
+  if (t_state != nullptr) return t_state;
+  return register_this_thread(0);
+}
+
+void end_this_thread() {
+  ThreadState* ts = t_state;
+  if (ts == nullptr || ts->phase.load() != ThreadPhase::kLive) return;
+  uint64_t pos = ts->ring.reserve(1);
+  while (!ts->ring.has_room_for(pos, 1)) sched_yield();
+  Slot& s = ts->ring.at(pos);
+  s.type = SlotType::kThreadEnd;
+  s.extra_slots = 0;
+  s.stamp = now_ns();
+  s.size = static_cast<uint64_t>(ts->tid);
+  char name[16] = {};
+  prctl(PR_GET_NAME, name);
+  std::memcpy(&s.ptr, name, 16);  // ptr and old_ptr hold the 16-byte name
+  ts->ring.publish(pos);
+  ts->phase.store(ThreadPhase::kEnded);
+}
+
+ThreadState* registry_head() { return g_head.load(std::memory_order_acquire); }
+
+bool try_reclaim(ThreadState* ts) {
+  if (ts->phase.load() != ThreadPhase::kEnded) return false;
+  if (ts->ring.head() != ts->ring.reserved()) return false;
+  if (syscall(SYS_tgkill, getpid(), ts->tid, 0) == 0 || errno != ESRCH) return false;
+  if (g_free == nullptr || !g_free->push(ts)) return false;
+  ts->phase.store(ThreadPhase::kReclaimable);
+  return true;
+}
+
+void reset_registry_after_fork() {
+  for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
+    if (ts == t_state) {
+      ts->ring.discard_all();
+      std::memset(ts->stack_cache, 0, sizeof(ts->stack_cache));
+      ts->tid = current_tid();
+      ts->parent_tid = 0;
+      write_thread_start(ts);
+    } else if (ts->phase.load() != ThreadPhase::kReclaimable) {
+      ts->ring.discard_all();
+      ts->phase.store(ThreadPhase::kReclaimable);
+      if (g_free != nullptr) g_free->push(ts);
+    }
+  }
+}
+
+}  // namespace memscope::agent

@@ -1,0 +1,60 @@
+// Every application thread that records gets a ThreadState: its ring, its stack cache and its
+// counters. States live in one mmap'ed block each, are listed in a lock-free registry (push
+// only) that the sidecar walks, and are recycled once the sidecar has proved the thread gone
+// (its events drained and the kernel no longer knowing its tid).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "agent/event_ring.hpp"
+
+namespace memscope::agent {
+
+inline constexpr uint32_t kStackCacheEntries = 4096;
+
+enum class ThreadPhase : uint32_t { kLive, kEnded, kReclaimable };
+
+struct ThreadState {
+  EventRing ring;
+  pid_t tid;
+  pid_t parent_tid;
+  std::atomic<ThreadPhase> phase;
+  std::atomic<uint64_t> ring_waits;     // producer found the ring full and waited
+  std::atomic<uint64_t> ring_wait_ns;
+  std::atomic<uint64_t> dropped_events;
+  ThreadState* next;                    // registry list, never unlinked
+  uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
+  // Sidecar-private bookkeeping.
+  uint64_t quiet_since_stamp;           // last drain that found the ring fully published
+};
+
+// The calling thread's state, registering it on first use; null when it cannot record.
+ThreadState* this_thread_state();
+// Registers the calling thread now, naming its creator (called by the pthread_create trampoline).
+ThreadState* register_this_thread(pid_t parent_tid);
+// Records the end of the calling thread (its thread-specific data destructor calls this).
+void end_this_thread();
+
+ThreadState* registry_head();
+// Offers a drained, ended thread's state for reuse once the kernel confirms the thread is gone.
+bool try_reclaim(ThreadState* state);
+
+// In a forked child: every state but the caller's belongs to a thread that does not exist here.
+void reset_registry_after_fork();
+
+// Creates the thread-end key; call once from the agent's initialisation.
+void init_thread_registry();
+
+// Stack cache: which stacks this thread already sent to the sidecar. A direct-mapped table: an
+// evicted stack is simply sent again (the sidecar interns it once).
+inline bool stack_already_sent(const ThreadState* ts, uint64_t hash) {
+  return ts->stack_cache[hash & (kStackCacheEntries - 1)] == hash;
+}
+inline void mark_stack_sent(ThreadState* ts, uint64_t hash) {
+  ts->stack_cache[hash & (kStackCacheEntries - 1)] = hash;
+}
+
+}  // namespace memscope::agent

@@ -1,0 +1,145 @@
+// See trace_writer.hpp.
+#include "agent/trace_writer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace memscope::agent {
+namespace {
+
+constexpr int kMaxExecGenerations = 1000;
+
+std::string trace_name(const char* dir, pid_t pid, int generation) {
+  std::string name = std::string(dir) + "/memscope." + std::to_string(pid);
+  if (generation > 0) name += "." + std::to_string(generation);
+  return name + ".mst";
+}
+
+}  // namespace
+
+bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
+                       uint64_t start_realtime_ns, std::string& error) {
+  for (int generation = 0; generation < kMaxExecGenerations; ++generation) {
+    std::string candidate = trace_name(dir, pid, generation);
+    struct stat st;
+    if (lstat(candidate.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      error = "refusing to write the trace through a symbolic link at " + candidate +
+              "; remove it or choose another output directory";
+      return false;
+    }
+    int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) {
+      error = "cannot create " + candidate + ": " + strerror(errno);
+      return false;
+    }
+    fd_ = fd;
+    path_ = candidate;
+    fstat(fd_, &st);
+    dev_ = st.st_dev;
+    ino_ = st.st_ino;
+    format::FileHeader header{};
+    std::memcpy(header.magic, format::kFileMagic, sizeof(header.magic));
+    header.version = format::kVersion;
+    header.header_bytes = sizeof(header);
+    header.pid = static_cast<uint64_t>(pid);
+    header.start_monotonic_ns = start_monotonic_ns;
+    header.start_realtime_ns = start_realtime_ns;
+    return write_all(&header, sizeof(header), error);
+  }
+  error = std::string("too many traces for one pid in ") + dir;
+  return false;
+}
+
+void TraceWriter::varint(uint64_t v) {
+  uint8_t tmp[10];
+  size_t n = format::put_varint(tmp, v);
+  buffer_.insert(buffer_.end(), tmp, tmp + n);
+}
+
+void TraceWriter::bytes(std::string_view s) {
+  varint(s.size());
+  buffer_.insert(buffer_.end(), s.begin(), s.end());
+}
+
+void TraceWriter::stamp(uint64_t ns) {
+  if (!chunk_has_base_) {
+    begin(format::RecordType::kChunkBase);
+    varint(ns);
+    last_stamp_ = ns;
+    chunk_has_base_ = true;
+  }
+  svarint(static_cast<int64_t>(ns - last_stamp_));
+  last_stamp_ = ns;
+}
+
+bool TraceWriter::still_our_file() {
+  struct stat st;
+  return fstat(fd_, &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_;
+}
+
+bool TraceWriter::write_all(const void* data, size_t n, std::string& error) {
+  auto* p = static_cast<const uint8_t*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd_, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      error = "writing " + path_ + " failed: " + strerror(errno);
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool TraceWriter::seal_chunk(std::string& error) {
+  if (buffer_.empty() || fd_ < 0) return true;
+  // A program that closes every descriptor (daemons do) may have reused ours for a file of its
+  // own: reopen ours by path instead of writing into theirs.
+  if (!still_our_file()) {
+    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
+      if (fd >= 0) ::close(fd);
+      error = "the trace file " + path_ + " was removed or replaced while tracing";
+      return false;
+    }
+    fd_ = fd;
+  }
+  compressed_.resize(ZSTD_compressBound(buffer_.size()));
+  size_t stored = ZSTD_compress(compressed_.data(), compressed_.size(), buffer_.data(),
+                                buffer_.size(), 1);
+  format::ChunkHeader header{};
+  header.magic = format::kChunkMagic;
+  const uint8_t* payload = compressed_.data();
+  if (ZSTD_isError(stored) || stored >= buffer_.size()) {
+    header.codec = static_cast<uint8_t>(format::Codec::kRaw);
+    stored = buffer_.size();
+    payload = buffer_.data();
+  } else {
+    header.codec = static_cast<uint8_t>(format::Codec::kZstd);
+  }
+  header.stored_bytes = static_cast<uint32_t>(stored);
+  header.raw_bytes = static_cast<uint32_t>(buffer_.size());
+  header.sequence = sequence_;
+  header.checksum = XXH64(payload, stored, sequence_);
+  // One write for header and payload keeps a crash from leaving a header without its payload
+  // in most cases; the reader copes with the rest.
+  std::vector<uint8_t> out(sizeof(header) + stored);
+  std::memcpy(out.data(), &header, sizeof(header));
+  std::memcpy(out.data() + sizeof(header), payload, stored);
+  if (!write_all(out.data(), out.size(), error)) return false;
+  ++sequence_;
+  buffer_.clear();
+  chunk_has_base_ = false;
+  return true;
+}
+
+}  // namespace memscope::agent

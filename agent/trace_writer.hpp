@@ -1,0 +1,65 @@
+// Writes one trace file: creates it safely (0600, O_EXCL, never through a symlink), encodes
+// records into the current chunk (format/trace_format.hpp), and seals chunks (zstd + XXH64)
+// onto disk. Used only by the sidecar thread, so it needs no locking.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "format/trace_format.hpp"
+
+namespace memscope::agent {
+
+class TraceWriter {
+ public:
+  // Opens <dir>/memscope.<pid>.mst (or .1.mst, .2.mst ... when an exec'd image of the same pid
+  // already wrote one). On failure returns false with a message for the user in `error`.
+  bool open(const char* dir, pid_t pid, uint64_t start_monotonic_ns, uint64_t start_realtime_ns,
+            std::string& error);
+  bool is_open() const { return fd_ >= 0; }
+  const std::string& path() const { return path_; }
+
+  // Record encoding into the current chunk.
+  void begin(format::RecordType type) { buffer_.push_back(static_cast<uint8_t>(type)); }
+  void varint(uint64_t v);
+  void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
+  void bytes(std::string_view s);
+  void u8(uint8_t v) { buffer_.push_back(v); }
+  // A skippable record (type >= kFirstSkippableType): body written by `fill`, then length-framed.
+  template <typename Fill>
+  void framed(format::RecordType type, Fill&& fill) {
+    begin(type);
+    size_t start = buffer_.size();
+    fill();
+    std::vector<uint8_t> body(buffer_.begin() + static_cast<std::ptrdiff_t>(start), buffer_.end());
+    buffer_.resize(start);
+    bytes(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+  }
+  // Encodes an event stamp as a delta against the previous one in this chunk.
+  void stamp(uint64_t ns);
+
+  size_t pending_bytes() const { return buffer_.size(); }
+  // Compresses and writes the current chunk. False when the disk refused (the message is in
+  // `error`); tracing should stop then.
+  bool seal_chunk(std::string& error);
+
+ private:
+  bool write_all(const void* data, size_t n, std::string& error);
+  bool still_our_file();
+
+  int fd_ = -1;
+  std::string path_;
+  dev_t dev_ = 0;
+  ino_t ino_ = 0;
+  uint64_t sequence_ = 0;
+  uint64_t last_stamp_ = 0;
+  bool chunk_has_base_ = false;
+  std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> compressed_;
+};
+
+}  // namespace memscope::agent
