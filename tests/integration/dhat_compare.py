@@ -187,6 +187,12 @@ def run_memscope(args, workdir):
         missing = [k for k in COUNT_FIELDS + ("pid", "how", "exe") if k not in e]
         if missing:
             raise ToolError(f"{json_path}: process {e.get('pid')} lacks {', '.join(missing)}")
+        inh = e.get("inherited")
+        numbers = [(k, e[k]) for k in COUNT_FIELDS] + \
+            [(f"inherited.{k}", v) for k, v in (inh.items() if isinstance(inh, dict) else ())]
+        bad = [k for k, v in numbers if not isinstance(v, int) or isinstance(v, bool)]
+        if bad:
+            raise ToolError(f"{json_path}: process {e.get('pid')}: not integers: {', '.join(bad)}")
 
     # Each OS process is a chain: its first image (how root or fork), then its exec'd images.
     by_pid = {}
@@ -238,6 +244,10 @@ def match(dhat_procs, ms_procs):
     return pairs, left_d, left_m
 
 
+def fmt(value):
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def inherited_of(entry):
     inh = entry.get("inherited")
     if not isinstance(inh, dict):
@@ -252,14 +262,12 @@ def compare(args, dhat, ms):
 
     def check(label, field, dval, mval, mshow=None):
         ok = dval == mval
-        rows.append((label, field, f"{dval:,}" if isinstance(dval, int) else str(dval),
-                     mshow if mshow is not None else
-                     (f"{mval:,}" if isinstance(mval, int) else str(mval)),
+        rows.append((label, field, fmt(dval), mshow if mshow is not None else fmt(mval),
                      "ok" if ok else "MISMATCH"))
         if not ok:
             delta = f" (memscope - DHAT = {mval - dval:+,})" \
-                if isinstance(dval, int) and isinstance(mval, int) else ""
-            failures.append(f"{label}: {field}: DHAT {dval:,}, memscope {mval:,}{delta}")
+                if isinstance(dval, int) and isinstance(mval, int) else " (not a number)"
+            failures.append(f"{label}: {field}: DHAT {fmt(dval)}, memscope {fmt(mval)}{delta}")
         return ok
 
     pairs, only_d, only_m = match(dhat["procs"], ms["procs"])
@@ -270,8 +278,8 @@ def compare(args, dhat, ms):
         for pre in m["chain"][:-1]:
             rows.append((label, "", f"before it: image {os.path.basename(str(pre['exe']))} "
                          f"(how {pre['how']}), replaced by exec: "
-                         f"{pre['total_allocations']:,} allocations, "
-                         f"{pre['total_allocated_bytes']:,} bytes; not in DHAT", "", ""))
+                         f"{fmt(pre['total_allocations'])} allocations, "
+                         f"{fmt(pre['total_allocated_bytes'])} bytes; not in DHAT", "", ""))
         f = m["final"]
         own_blocks, own_bytes = f["total_allocations"], f["total_allocated_bytes"]
         is_fork_child = f["how"] == "fork"
@@ -300,13 +308,13 @@ def compare(args, dhat, ms):
         check(label, "leaked bytes (t-end)", d["end_bytes"], f["leaked_bytes"])
         if args.peak:
             if is_fork_child:
-                rows.append((label, "peak bytes (t-gmax)", f"{d['gmax_bytes']:,}",
-                             f"{f['peak_heap_bytes']:,}", "not compared (fork child)"))
+                rows.append((label, "peak bytes (t-gmax)", fmt(d["gmax_bytes"]),
+                             fmt(f["peak_heap_bytes"]), "not compared (fork child)"))
             else:
                 check(label, "peak bytes (t-gmax)", d["gmax_bytes"], f["peak_heap_bytes"])
         else:
-            rows.append((label, "peak bytes (t-gmax)", f"{d['gmax_bytes']:,}",
-                         f"{f['peak_heap_bytes']:,}", "not compared (no --peak)"))
+            rows.append((label, "peak bytes (t-gmax)", fmt(d["gmax_bytes"]),
+                         fmt(f["peak_heap_bytes"]), "not compared (no --peak)"))
         for e in m["chain"]:
             if e["dropped_events"] != 0:
                 failures.append(f"{label}: memscope dropped {e['dropped_events']} events "
