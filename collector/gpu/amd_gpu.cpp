@@ -18,7 +18,8 @@ struct AmdCard {
         vram_total(card + "/device/mem_info_vram_total"),
         hwmon(card + "/device") {
     auto hwmons = list_directory(card + "/device/hwmon");
-    if (!hwmons.empty()) sclk_hz = ProcFile(card + "/device/hwmon/" + hwmons.front() + "/freq1_input");
+    if (!hwmons.empty())
+      sclk_hz = ProcFile(card + "/device/hwmon/" + hwmons.front() + "/freq1_input");
   }
 
   GpuResourceMetrics read() {

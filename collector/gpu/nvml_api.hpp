@@ -8,8 +8,8 @@ namespace memscope::nvml {
 using Return = int;
 inline constexpr Return kSuccess = 0;
 inline constexpr Return kInsufficientSize = 7;
-inline constexpr unsigned kTemperatureGpu = 0;  // NVML_TEMPERATURE_GPU
-inline constexpr unsigned kClockSm = 1;         // NVML_CLOCK_SM
+inline constexpr unsigned kTemperatureGpu = 0;   // NVML_TEMPERATURE_GPU
+inline constexpr unsigned kClockSm = 1;          // NVML_CLOCK_SM
 inline constexpr unsigned kNameBufferSize = 96;  // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 
 struct DeviceOpaque;
@@ -42,7 +42,7 @@ using GetNameFn = Return (*)(Device, char*, unsigned);
 using GetUtilizationFn = Return (*)(Device, Utilization*);
 using GetMemoryFn = Return (*)(Device, Memory*);
 using GetTemperatureFn = Return (*)(Device, unsigned, unsigned*);
-using GetPowerFn = Return (*)(Device, unsigned*);  // milliwatts
+using GetPowerFn = Return (*)(Device, unsigned*);            // milliwatts
 using GetClockFn = Return (*)(Device, unsigned, unsigned*);  // MHz
 using GetProcessesFn = Return (*)(Device, unsigned*, ProcessInfo*);
 

@@ -11,13 +11,15 @@ constexpr const char* kPsiNames[3] = {"cpu", "memory", "io"};
 uint64_t busy_ticks(const CpuTicks& t) {
   return t.user + t.nice + t.system + t.irq + t.softirq + t.steal;
 }
-uint64_t all_ticks(const CpuTicks& t) { return busy_ticks(t) + t.idle + t.iowait; }
+uint64_t all_ticks(const CpuTicks& t) {
+  return busy_ticks(t) + t.idle + t.iowait;
+}
 
 // Parses the counters after the "cpu"/"cpuN" label. Guest time is already inside user, so the
 // guest columns are ignored.
 bool parse_cpu_ticks(Fields& fields, CpuTicks& out) {
-  uint64_t* slots[] = {&out.user, &out.nice,    &out.system, &out.idle,
-                       &out.iowait, &out.irq, &out.softirq, &out.steal};
+  uint64_t* slots[] = {&out.user,   &out.nice, &out.system,  &out.idle,
+                       &out.iowait, &out.irq,  &out.softirq, &out.steal};
   int parsed = 0;
   std::string_view field;
   for (uint64_t* slot : slots) {
@@ -177,7 +179,8 @@ void CpuReader::read_stat(CpuResourceMetrics& out, uint64_t interval_ns,
     if (!fields.next(value)) continue;
     auto number = parse_number<uint64_t>(value);
     if (label == "ctxt" && number) {
-      if (counters_valid_) out.context_switches_per_sec = per_second(ctxt_prev_, *number, interval_ns);
+      if (counters_valid_)
+        out.context_switches_per_sec = per_second(ctxt_prev_, *number, interval_ns);
       ctxt_prev_ = *number;
     } else if (label == "intr" && number) {
       if (counters_valid_) out.interrupts_per_sec = per_second(intr_prev_, *number, interval_ns);
@@ -278,7 +281,8 @@ void CpuReader::read_temperatures(CpuResourceMetrics& out) {
   for (TemperatureSource& source : temperatures_) {
     auto text = source.input.read();
     auto milli = text ? parse_number<int64_t>(*text) : std::nullopt;
-    if (milli) out.temperature_celsius.push_back({source.label, static_cast<double>(*milli) / 1000});
+    if (milli)
+      out.temperature_celsius.push_back({source.label, static_cast<double>(*milli) / 1000});
   }
 }
 

@@ -49,8 +49,8 @@ class LinuxBackend final : public CollectorBackend {
   }
 
   void open_gpus(const CollectorOptions& options) {
-    auto nvml = collector::make_nvml_source(options.nvml_library,
-                                            to_ns(options.slow_source_period), caps_.nvml_status);
+    auto nvml = collector::make_nvml_source(options.nvml_library, to_ns(options.slow_source_period),
+                                            caps_.nvml_status);
     caps_.nvml = nvml != nullptr;
     if (nvml) gpus_.push_back(std::move(nvml));
     if (auto amd = collector::make_amd_source(options.root)) {

@@ -20,8 +20,8 @@ bool parse_proc_stat(std::string_view text, ProcStat& out) {
     int number;
     uint64_t* slot;
   };
-  const Wanted wanted[] = {{10, &out.minflt}, {12, &out.majflt}, {14, &out.utime},
-                           {15, &out.stime},  {23, &out.vsize}};
+  const Wanted wanted[] = {
+      {10, &out.minflt}, {12, &out.majflt}, {14, &out.utime}, {15, &out.stime}, {23, &out.vsize}};
   int number = 2;
   for (const Wanted& w : wanted) {
     if (!fields.skip(w.number - number - 1) || !fields.next(field)) return false;

@@ -12,8 +12,7 @@ inline uint64_t counter_delta(uint64_t previous, uint64_t current) {
 }
 
 // Per second; empty without an interval (the baseline reading).
-inline std::optional<double> per_second(uint64_t previous, uint64_t current,
-                                        uint64_t interval_ns) {
+inline std::optional<double> per_second(uint64_t previous, uint64_t current, uint64_t interval_ns) {
   if (interval_ns == 0) return std::nullopt;
   return static_cast<double>(counter_delta(previous, current)) * 1e9 /
          static_cast<double>(interval_ns);

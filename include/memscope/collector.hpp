@@ -24,11 +24,15 @@ struct PsiMetrics {
   std::optional<uint64_t> full_total_us;
   std::optional<double> some_percent;  // change of some_total over the sample interval, percent
   std::optional<double> full_percent;
+
+  bool operator==(const PsiMetrics&) const = default;
 };
 
 struct TemperatureSensor {
   std::string label;  // "coretemp/Package id 0", "thermal/x86_pkg_temp"
   double celsius = 0;
+
+  bool operator==(const TemperatureSensor&) const = default;
 };
 
 struct CpuResourceMetrics {
@@ -51,6 +55,8 @@ struct CpuResourceMetrics {
   std::optional<PsiMetrics> psi_cpu;
   std::optional<PsiMetrics> psi_memory;
   std::optional<PsiMetrics> psi_io;
+
+  bool operator==(const CpuResourceMetrics&) const = default;
 };
 
 enum class GpuVendor : uint8_t { kUnknown = 0, kNvidia = 1, kAmd = 2, kIntel = 3 };
@@ -58,6 +64,8 @@ enum class GpuVendor : uint8_t { kUnknown = 0, kNvidia = 1, kAmd = 2, kIntel = 3
 struct GpuProcessMemory {
   uint32_t pid = 0;
   std::optional<uint64_t> used_bytes;
+
+  bool operator==(const GpuProcessMemory&) const = default;
 };
 
 struct GpuResourceMetrics {
@@ -69,8 +77,10 @@ struct GpuResourceMetrics {
   std::optional<uint64_t> memory_total_bytes;
   std::optional<double> temperature_celsius;
   std::optional<double> power_usage_watts;
-  std::optional<double> frequency_mhz;  // shader / graphics clock
+  std::optional<double> frequency_mhz;      // shader / graphics clock
   std::vector<GpuProcessMemory> processes;  // NVML only; refreshed at most once per second
+
+  bool operator==(const GpuResourceMetrics&) const = default;
 };
 
 struct DiskIoMetrics {
@@ -79,6 +89,8 @@ struct DiskIoMetrics {
   std::optional<double> write_bytes_per_sec;
   std::optional<double> read_ops_per_sec;
   std::optional<double> write_ops_per_sec;
+
+  bool operator==(const DiskIoMetrics&) const = default;
 };
 
 struct NetworkIoMetrics {
@@ -87,6 +99,8 @@ struct NetworkIoMetrics {
   std::optional<double> tx_bytes_per_sec;
   std::optional<double> rx_packets_per_sec;
   std::optional<double> tx_packets_per_sec;
+
+  bool operator==(const NetworkIoMetrics&) const = default;
 };
 
 struct IoResourceMetrics {
@@ -97,6 +111,8 @@ struct IoResourceMetrics {
   std::optional<uint64_t> process_write_bytes;
   std::optional<double> process_read_bytes_per_sec;
   std::optional<double> process_write_bytes_per_sec;
+
+  bool operator==(const IoResourceMetrics&) const = default;
 };
 
 struct MemoryResourceMetrics {
@@ -106,17 +122,21 @@ struct MemoryResourceMetrics {
   std::optional<uint64_t> process_major_faults;
   std::optional<uint64_t> machine_available_bytes;
   std::optional<uint64_t> machine_total_bytes;
+
+  bool operator==(const MemoryResourceMetrics&) const = default;
 };
 
 struct CgroupResourceMetrics {
-  uint8_t version = 0;  // 0: no cgroup found, 1 or 2
-  std::string path;     // the process's cgroup, relative to the hierarchy's mount
+  uint8_t version = 0;                    // 0: no cgroup found, 1 or 2
+  std::string path;                       // the process's cgroup, relative to the hierarchy's mount
   std::optional<double> cpu_quota_cores;  // tightest quota of the cgroup and its ancestors
   std::optional<uint64_t> cpu_periods;
   std::optional<uint64_t> cpu_throttled_periods;
   std::optional<uint64_t> cpu_throttled_usec;
   std::optional<uint64_t> memory_limit_bytes;  // tightest limit; empty when unlimited
   std::optional<uint64_t> memory_usage_bytes;
+
+  bool operator==(const CgroupResourceMetrics&) const = default;
 };
 
 struct ThreadResourceMetrics {
@@ -132,11 +152,13 @@ struct ThreadResourceMetrics {
   std::optional<uint64_t> io_read_bytes;  // cumulative storage bytes
   std::optional<uint64_t> io_write_bytes;
   std::optional<uint64_t> live_heap_bytes;  // filled by the agent, never by the collector
+
+  bool operator==(const ThreadResourceMetrics&) const = default;
 };
 
 struct PlatformMetrics {
-  uint64_t timestamp_ns = 0;             // CLOCK_MONOTONIC
-  std::optional<uint64_t> interval_ns;   // actual time since the previous sample (or baseline)
+  uint64_t timestamp_ns = 0;            // CLOCK_MONOTONIC
+  std::optional<uint64_t> interval_ns;  // actual time since the previous sample (or baseline)
   CpuResourceMetrics cpu;
   std::optional<std::vector<GpuResourceMetrics>> gpu;  // empty optional: no GPU found
   IoResourceMetrics io;
@@ -145,6 +167,8 @@ struct PlatformMetrics {
   std::optional<uint32_t> thread_count;  // /proc/<pid>/status Threads:, also without per_thread
   std::vector<ThreadResourceMetrics> threads;
   std::vector<std::string> errors;  // "path:line: what", for files that exist but did not parse
+
+  bool operator==(const PlatformMetrics&) const = default;
 };
 
 // Which sources this machine has, found once when the collector is built.
