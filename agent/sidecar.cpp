@@ -220,24 +220,21 @@ void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
       return thread_ended(ts, s);
     case SlotType::kAlloc:
       select_thread(ts->tid);
-      writer_.begin(RecordType::kAlloc);
+      writer_.event(RecordType::kAlloc, s.stamp);
       writer_.u8(s.fn);
-      writer_.stamp(s.stamp);
       writer_.varint(s.ptr);
       writer_.varint(s.size);
       writer_.varint(stack_id(s.stack_hash));
       return;
     case SlotType::kFree:
       select_thread(ts->tid);
-      writer_.begin(RecordType::kFree);
-      writer_.stamp(s.stamp);
+      writer_.event(RecordType::kFree, s.stamp);
       writer_.varint(s.ptr);
       return;
     case SlotType::kRealloc:
       select_thread(ts->tid);
-      writer_.begin(RecordType::kRealloc);
+      writer_.event(RecordType::kRealloc, s.stamp);
       writer_.u8(s.fn);
-      writer_.stamp(s.stamp);
       writer_.varint(s.stamp_after - s.stamp);
       writer_.varint(s.old_ptr);
       writer_.varint(s.ptr);

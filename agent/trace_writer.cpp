@@ -68,13 +68,14 @@ void TraceWriter::bytes(std::string_view s) {
   buffer_.insert(buffer_.end(), s.begin(), s.end());
 }
 
-void TraceWriter::stamp(uint64_t ns) {
+void TraceWriter::event(format::RecordType type, uint64_t ns) {
   if (!chunk_has_base_) {
     begin(format::RecordType::kChunkBase);
     varint(ns);
     last_stamp_ = ns;
     chunk_has_base_ = true;
   }
+  begin(type);
   svarint(static_cast<int64_t>(ns - last_stamp_));
   last_stamp_ = ns;
 }

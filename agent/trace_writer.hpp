@@ -39,8 +39,9 @@ class TraceWriter {
     buffer_.resize(start);
     bytes(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
   }
-  // Encodes an event stamp as a delta against the previous one in this chunk.
-  void stamp(uint64_t ns);
+  // Starts an event record: its type, then its stamp as a delta against the previous event in
+  // this chunk (preceded by the chunk's base stamp when it is the chunk's first event).
+  void event(format::RecordType type, uint64_t stamp_ns);
 
   size_t pending_bytes() const { return buffer_.size(); }
   // Compresses and writes the current chunk. False when the disk refused (the message is in

@@ -54,14 +54,15 @@ static_assert(sizeof(ChunkHeader) == 32);
 // types at or above it carry a varint byte length first, so an older reader can skip them.
 enum class RecordType : uint8_t {
   kThreadSwitch = 1,  // tid: the events that follow belong to this thread
-  kAlloc = 2,         // fn(u8), stamp_delta(zigzag), ptr, size, stack_id
+  kAlloc = 2,         // stamp_delta(zigzag), fn(u8), ptr, size, stack_id
   kFree = 3,          // stamp_delta(zigzag), ptr
-  kRealloc = 4,       // stamp_delta(zigzag) of the free part, after_minus_before, old, new, size,
-                      // stack_id
+  kRealloc = 4,       // stamp_delta(zigzag) of the free part, fn(u8), after_minus_before, old,
+                      // new (0: the block was freed), size, stack_id
   kStack = 5,         // stack_id, frame_count, frames (zigzag delta against the previous frame)
   kWatermark = 6,     // stamp (absolute): every event stamped earlier is in this or an earlier
                       // chunk
-  kChunkBase = 7,     // stamp (absolute): base for the stamp deltas of this chunk
+  kChunkBase = 7,     // stamp (absolute): base for the stamp deltas that follow in this chunk;
+                      // written before the chunk's first event
   kFirstSkippableType = 32,
   kProcessInfo = 32,  // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
                       // malloc_provider, stack_depth, ring_slots, options_flags

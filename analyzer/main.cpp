@@ -1,0 +1,83 @@
+// memscope-analyze: reads traces (files or directories) and reports.
+// Exit status: 0 success, 1 bad usage, 2 no readable trace among the inputs.
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "analyzer/report_json.hpp"
+#include "analyzer/report_text.hpp"
+#include "analyzer/session.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--top N] [--quiet]\n"
+    "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
+    "  --json FILE   also write the analysis as JSON (schema memscope-analysis/1); - for stdout\n"
+    "  --top N       allocation sites to list per process in the text report (default 5)\n"
+    "  --quiet       no text report\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "memscope-analyze: " << message << "\n" << kUsage;
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> inputs;
+  std::string json_path;
+  size_t top = 5;
+  bool quiet = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (arg == "--json" || arg == "--top") {
+      if (i + 1 >= argc) return usage_error(arg + " needs a value");
+      std::string value = argv[++i];
+      if (arg == "--json") {
+        json_path = value;
+      } else {
+        char* end = nullptr;
+        long n = std::strtol(value.c_str(), &end, 10);
+        if (*end != '\0' || n < 0) return usage_error("--top expects a number, got " + value);
+        top = static_cast<size_t>(n);
+      }
+    } else if (arg == "--quiet") {
+      quiet = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      return usage_error("unknown option " + arg);
+    } else {
+      inputs.push_back(arg);
+    }
+  }
+  if (inputs.empty()) return usage_error("no trace given");
+
+  memscope::analyzer::Session session = memscope::analyzer::analyze(inputs);
+  for (const std::string& e : session.errors) std::cerr << "memscope-analyze: " << e << "\n";
+  if (session.processes.empty()) {
+    std::cerr << "memscope-analyze: nothing to analyze; record a trace with "
+                 "`memscope-run -o DIR -- PROGRAM` and pass DIR\n";
+    return 2;
+  }
+  for (const auto& p : session.processes)
+    if (!p->analysis->read_result().complete)
+      std::cerr << "memscope-analyze: " << p->analysis->path() << ": "
+                << p->analysis->read_result().error << "\n";
+  if (!quiet) memscope::analyzer::text_report(session, std::cout, top);
+  if (!json_path.empty()) {
+    std::string text = memscope::analyzer::json_report(session).dump(2) + "\n";
+    if (json_path == "-") {
+      std::cout << text;
+    } else {
+      std::ofstream out(json_path);
+      if (!(out << text)) {
+        std::cerr << "memscope-analyze: cannot write " << json_path << "\n";
+        return 1;
+      }
+    }
+  }
+  return 0;
+}

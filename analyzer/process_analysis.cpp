@@ -1,0 +1,91 @@
+// See process_analysis.hpp.
+#include "analyzer/process_analysis.hpp"
+
+#include <memory>
+
+namespace memscope::analyzer {
+
+void ProcessAnalysis::inherit_from(const ForkSnapshot& parent_at_fork) {
+  inherited_ = &parent_at_fork;
+  heap_.inherit(parent_at_fork.heap);
+}
+
+void ProcessAnalysis::read() {
+  result_ = read_trace(path_, *this);
+  release_before(UINT64_MAX);
+  take_snapshots_before(UINT64_MAX);
+}
+
+const ForkSnapshot* ProcessAnalysis::snapshot_at(uint64_t stamp) const {
+  auto it = snapshots_.find(stamp);
+  return it == snapshots_.end() ? nullptr : it->second;
+}
+
+uint64_t ProcessAnalysis::dropped_events() const {
+  if (has_end_) return end_.dropped_events;
+  uint64_t dropped = 0;
+  for (const auto& [tid, t] : threads_) dropped += t.dropped_events;
+  return dropped;
+}
+
+void ProcessAnalysis::process_info(const ProcessInfo& p) {
+  info_ = p;
+  has_info_ = true;
+}
+
+void ProcessAnalysis::heap_event(const HeapEvent& e) { pending_.push({e, sequence_++}); }
+
+void ProcessAnalysis::watermark(uint64_t stamp) { release_before(stamp); }
+
+void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
+  for (auto& [at, snapshot] : snapshots_) {
+    if (at > stamp || snapshot != nullptr) continue;
+    auto owned = std::make_unique<ForkSnapshot>();
+    owned->totals = heap_.totals();
+    owned->heap = heap_;
+    snapshot = owned.get();
+    snapshot_storage_.push_back(std::move(owned));
+  }
+}
+
+void ProcessAnalysis::release_before(uint64_t stamp) {
+  while (!pending_.empty() && pending_.top().event.stamp < stamp) {
+    const HeapEvent& e = pending_.top().event;
+    if (!snapshots_.empty()) take_snapshots_before(e.stamp);
+    heap_.apply(e);
+    pending_.pop();
+  }
+}
+
+void ProcessAnalysis::stack(uint64_t id, const std::vector<uint64_t>& frames) {
+  stacks_[id] = frames;
+}
+
+void ProcessAnalysis::thread_start(const ThreadInfo& t) {
+  ThreadInfo& known = threads_[t.tid];
+  known.tid = t.tid;
+  known.parent_tid = t.parent_tid;
+  known.start_stamp = t.start_stamp;
+  if (!t.name.empty()) known.name = t.name;
+}
+
+void ProcessAnalysis::thread_end(const ThreadInfo& t) {
+  ThreadInfo& known = threads_[t.tid];
+  known.tid = t.tid;
+  known.end_stamp = t.end_stamp;
+  if (!t.name.empty()) known.name = t.name;
+  known.ring_waits += t.ring_waits;
+  known.ring_wait_ns += t.ring_wait_ns;
+  known.dropped_events += t.dropped_events;
+}
+
+void ProcessAnalysis::thread_name(uint64_t tid, uint64_t, const std::string& name) {
+  threads_[tid].name = name;
+}
+
+void ProcessAnalysis::process_end(const ProcessEnd& e) {
+  end_ = e;
+  has_end_ = true;
+}
+
+}  // namespace memscope::analyzer

@@ -1,0 +1,87 @@
+// Everything memscope-analyze knows about one traced process: what its trace said (process,
+// threads, modules, stacks, end) and its heap replayed in stamp order. Events arrive per chunk
+// in per-thread order; they are held in a reorder buffer and released in stamp order up to each
+// watermark the sidecar wrote (docs/trace-format.md proves the release is safe).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "analyzer/heap_model.hpp"
+#include "analyzer/trace_reader.hpp"
+
+namespace memscope::analyzer {
+
+struct ForkSnapshot {
+  HeapTotals totals;  // the parent's totals when the child was forked
+  HeapModel heap;     // the parent's heap at that moment
+};
+
+class ProcessAnalysis : public TraceVisitor {
+ public:
+  explicit ProcessAnalysis(std::string path) : path_(std::move(path)) {}
+
+  // Before reading: take a snapshot of the heap when the replay reaches `stamp` (a fork).
+  void want_snapshot_at(uint64_t stamp) { snapshots_.emplace(stamp, nullptr); }
+  void inherit_from(const ForkSnapshot& parent_at_fork);
+  // Reads the trace; afterwards every accessor below is final.
+  void read();
+
+  const std::string& path() const { return path_; }
+  const ReadResult& read_result() const { return result_; }
+  const ProcessInfo& info() const { return info_; }
+  bool has_info() const { return has_info_; }
+  const HeapModel& heap() const { return heap_; }
+  const std::map<uint64_t, ThreadInfo>& threads() const { return threads_; }
+  const std::unordered_map<uint64_t, std::vector<uint64_t>>& stacks() const { return stacks_; }
+  const std::vector<ModuleInfo>& modules() const { return modules_; }
+  const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
+  const ForkSnapshot* snapshot_at(uint64_t stamp) const;
+  const ForkSnapshot* inherited() const { return inherited_; }
+  uint64_t dropped_events() const;
+
+  // TraceVisitor
+  void process_info(const ProcessInfo& p) override;
+  void heap_event(const HeapEvent& e) override;
+  void watermark(uint64_t stamp) override;
+  void stack(uint64_t id, const std::vector<uint64_t>& frames) override;
+  void module(const ModuleInfo& m) override { modules_.push_back(m); }
+  void thread_start(const ThreadInfo& t) override;
+  void thread_end(const ThreadInfo& t) override;
+  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override;
+  void process_end(const ProcessEnd& e) override;
+
+ private:
+  struct Pending {
+    HeapEvent event;
+    uint64_t sequence;  // file order breaks ties between equal stamps
+    bool operator>(const Pending& o) const {
+      return event.stamp != o.event.stamp ? event.stamp > o.event.stamp : sequence > o.sequence;
+    }
+  };
+  void release_before(uint64_t stamp);
+  void take_snapshots_before(uint64_t stamp);
+
+  std::string path_;
+  ReadResult result_;
+  ProcessInfo info_;
+  bool has_info_ = false;
+  HeapModel heap_;
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
+  uint64_t sequence_ = 0;
+  std::map<uint64_t, ThreadInfo> threads_;
+  std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
+  std::vector<ModuleInfo> modules_;
+  ProcessEnd end_;
+  bool has_end_ = false;
+  std::map<uint64_t, ForkSnapshot*> snapshots_;
+  std::vector<std::unique_ptr<ForkSnapshot>> snapshot_storage_;
+  const ForkSnapshot* inherited_ = nullptr;
+};
+
+}  // namespace memscope::analyzer

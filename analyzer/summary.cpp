@@ -1,0 +1,62 @@
+// See summary.hpp.
+#include "analyzer/summary.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "format/trace_format.hpp"
+
+namespace memscope::analyzer {
+
+Summary summarize(const ProcessAnalysis& p) {
+  const HeapTotals& t = p.heap().totals();
+  Summary s;
+  s.total_allocations = t.allocations;
+  s.total_frees = t.frees;
+  s.total_allocated_bytes = t.allocated_bytes;
+  s.peak_heap_bytes = t.peak_bytes;
+  s.leaked_allocations = t.live_allocations;
+  s.leaked_bytes = t.live_bytes;
+  s.threads = p.threads().size();
+  s.dropped_events = p.dropped_events();
+  s.unmatched_frees = t.unmatched_frees;
+  return s;
+}
+
+Summary summarize(const Session& session) {
+  Summary total;
+  for (const auto& p : session.processes) {
+    Summary s = summarize(*p->analysis);
+    total.total_allocations += s.total_allocations;
+    total.total_frees += s.total_frees;
+    total.total_allocated_bytes += s.total_allocated_bytes;
+    total.peak_heap_bytes = std::max(total.peak_heap_bytes, s.peak_heap_bytes);
+    total.leaked_allocations += s.leaked_allocations;
+    total.leaked_bytes += s.leaked_bytes;
+    total.threads += s.threads;
+    total.dropped_events += s.dropped_events;
+    total.unmatched_frees += s.unmatched_frees;
+  }
+  return total;
+}
+
+std::string describe_end(const ProcessAnalysis& p) {
+  const ProcessEnd* end = p.end();
+  if (end == nullptr) return "no end recorded (killed, or still running)";
+  switch (static_cast<format::EndReason>(end->reason)) {
+    case format::EndReason::kExit:
+      return "exit";
+    case format::EndReason::kUnderscoreExit:
+      return "_exit(" + std::to_string(end->detail) + ")";
+    case format::EndReason::kSignal: {
+      const char* name = sigabbrev_np(static_cast<int>(end->detail));
+      return "signal " + std::to_string(end->detail) + (name ? std::string(" (SIG") + name + ")" : "");
+    }
+    case format::EndReason::kExec:
+      return "exec";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace memscope::analyzer

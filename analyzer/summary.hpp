@@ -1,0 +1,34 @@
+// The summary figures of the core report, per process and in total, computed one way for every
+// output format (docs/json-schema.md defines each field).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "analyzer/session.hpp"
+
+namespace memscope::analyzer {
+
+struct Summary {
+  uint64_t total_allocations = 0;
+  uint64_t total_frees = 0;
+  uint64_t total_allocated_bytes = 0;
+  uint64_t peak_heap_bytes = 0;
+  uint64_t leaked_allocations = 0;
+  uint64_t leaked_bytes = 0;
+  uint64_t threads = 0;
+  uint64_t dropped_events = 0;
+  uint64_t unmatched_frees = 0;
+};
+
+Summary summarize(const ProcessAnalysis& p);
+// Totals over processes; the peak is the largest single-process peak (processes' peaks need not
+// coincide in time, so their sum would claim a moment that may never have happened).
+Summary summarize(const Session& s);
+
+// How the process ended, in words ("exit", "_exit(3)", "signal 11 (SIGSEGV)", "exec", or
+// "no end recorded (killed?)").
+std::string describe_end(const ProcessAnalysis& p);
+
+}  // namespace memscope::analyzer

@@ -1,0 +1,97 @@
+// Reads one trace file chunk by chunk (format/trace_format.hpp) and hands each decoded record to
+// a visitor. Never trusts the file: sizes are bounded, checksums verified, every read checked.
+// A damaged or cut-short trace yields everything before the damage plus a message saying what
+// was lost; it never crashes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace memscope::analyzer {
+
+struct ProcessInfo {
+  uint64_t pid = 0;
+  uint64_t ppid = 0;
+  uint64_t parent_pid = 0;  // traced parent of a fork child
+  uint64_t fork_stamp = 0;
+  std::string exe;
+  std::vector<std::string> argv;
+  std::string malloc_provider;
+  uint64_t stack_depth = 0;
+  uint64_t ring_slots = 0;
+  bool drop_when_full = false;
+};
+
+enum class EventKind : uint8_t { kAlloc, kFree };
+
+// One heap event after decoding: a realloc arrives as a free (stamped before the call) and an
+// allocation (stamped after it).
+struct HeapEvent {
+  EventKind kind;
+  uint8_t fn;
+  uint32_t tid;
+  uint64_t stamp;
+  uint64_t ptr;
+  uint64_t size;
+  uint64_t stack_id;
+};
+
+struct ThreadInfo {
+  uint64_t tid = 0;
+  uint64_t parent_tid = 0;
+  uint64_t start_stamp = 0;
+  uint64_t end_stamp = 0;  // 0: no end recorded
+  std::string name;
+  uint64_t ring_waits = 0;
+  uint64_t ring_wait_ns = 0;
+  uint64_t dropped_events = 0;
+};
+
+struct ModuleInfo {
+  uint64_t stamp = 0;
+  bool loaded = true;
+  uint64_t base = 0;
+  uint64_t size = 0;
+  std::string path;
+  std::string build_id;
+};
+
+struct ProcessEnd {
+  uint64_t stamp = 0;
+  uint8_t reason = 4;
+  int64_t detail = 0;
+  uint64_t dropped_events = 0;
+  uint64_t ring_waits = 0;
+};
+
+class TraceVisitor {
+ public:
+  virtual ~TraceVisitor() = default;
+  virtual void process_info(const ProcessInfo&) {}
+  virtual void heap_event(const HeapEvent&) = 0;
+  // Every heap event stamped before `stamp` has been delivered already.
+  virtual void watermark(uint64_t) {}
+  virtual void stack(uint64_t /*id*/, const std::vector<uint64_t>& /*frames*/) {}
+  virtual void module(const ModuleInfo&) {}
+  virtual void thread_start(const ThreadInfo&) {}
+  virtual void thread_end(const ThreadInfo&) {}
+  virtual void thread_name(uint64_t /*tid*/, uint64_t /*stamp*/, const std::string&) {}
+  virtual void process_end(const ProcessEnd&) {}
+  virtual void metric_sample(uint64_t /*stamp*/, const std::string& /*body*/) {}
+};
+
+struct ReadResult {
+  bool opened = false;       // false: not a readable memscope trace at all (see `error`)
+  bool complete = true;      // false: damage or truncation lost part of the trace
+  std::string error;         // what went wrong, for the user
+  uint64_t start_monotonic_ns = 0;
+  uint64_t start_realtime_ns = 0;
+  uint64_t chunks = 0;
+};
+
+// Reads `path`, calling `visitor` for every record in file order, stopping after `max_chunks`.
+ReadResult read_trace(const std::string& path, TraceVisitor& visitor,
+                      uint64_t max_chunks = UINT64_MAX);
+
+}  // namespace memscope::analyzer
