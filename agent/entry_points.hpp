@@ -16,7 +16,8 @@ namespace memscope::agent {
 
 void* on_malloc(size_t size);
 void on_free(void* ptr);
-void* on_calloc(size_t count, size_t size);
+// `caller` lets the loader's per-thread TLS table be recorded at its untraced size.
+void* on_calloc(size_t count, size_t size, const void* caller);
 void* on_realloc(void* ptr, size_t size);
 void* on_reallocarray(void* ptr, size_t count, size_t size);
 int on_posix_memalign(void** out, size_t alignment, size_t size);

@@ -5,6 +5,7 @@
 
 #include "agent/agent_memory.hpp"
 #include "agent/entry_points.hpp"
+#include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
 #include "agent/thread_mode.hpp"
@@ -56,10 +57,11 @@ void on_free(void* ptr) {
   g_real.free(ptr);
 }
 
-void* on_calloc(size_t count, size_t size) {
+void* on_calloc(size_t count, size_t size, const void* caller) {
   if (!real_functions_ready()) return memory::allocate_zeroed(count, size);
   if (agent_thread()) return memory::allocate_zeroed(count, size);
-  return traced_alloc(AllocFn::kCalloc, count * size, [&] { return g_real.calloc(count, size); });
+  return traced_alloc(AllocFn::kCalloc, program_visible_calloc_bytes(count, size, caller),
+                      [&] { return g_real.calloc(count, size); });
 }
 
 void* on_realloc(void* ptr, size_t size) {

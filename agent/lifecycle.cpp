@@ -12,6 +12,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar.hpp"
 #include "agent/stack_capture.hpp"
@@ -74,6 +75,7 @@ void start_tracing(const ProcessOrigin& origin) {
 void first_contact() {
   load_config(g_config);
   init_thread_registry();
+  count_memscope_tls_modules();
   g_recording.store(true);
 }
 
@@ -108,6 +110,7 @@ __attribute__((constructor(101))) static void memscope_agent_start() {
   a::ScopedMode passthrough(a::ThreadMode::kPassthrough);
   a::memory::load_private_allocator();
   a::init_stack_capture();
+  a::count_memscope_tls_modules();
   if (!a::g_config.follow_children) a::remove_self_from_preload();
   a::start_tracing({});
 }

@@ -13,7 +13,7 @@ namespace a = memscope::agent;
 
 MEMSCOPE_EXPORT void* malloc(size_t n) { return a::on_malloc(n); }
 MEMSCOPE_EXPORT void free(void* p) { a::on_free(p); }
-MEMSCOPE_EXPORT void* calloc(size_t c, size_t n) { return a::on_calloc(c, n); }
+MEMSCOPE_EXPORT void* calloc(size_t c, size_t n) { return a::on_calloc(c, n, __builtin_return_address(0)); }
 MEMSCOPE_EXPORT void* realloc(void* p, size_t n) { return a::on_realloc(p, n); }
 MEMSCOPE_EXPORT void* reallocarray(void* p, size_t c, size_t n) { return a::on_reallocarray(p, c, n); }
 MEMSCOPE_EXPORT int posix_memalign(void** o, size_t al, size_t n) { return a::on_posix_memalign(o, al, n); }

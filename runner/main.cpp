@@ -1,0 +1,215 @@
+// memscope-run: runs a program with the memscope agent preloaded, passes stdio and signals
+// through, exits with the program's status, and prints one summary line per traced process.
+//
+// Exit status: the program's own; 128+N when a signal N killed it; 127 program not found;
+// 126 program not executable; 125 memscope-run itself failed (bad option, untraceable program,
+// unwritable output directory).
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "analyzer/session.hpp"
+#include "analyzer/summary.hpp"
+#include "runner/program_check.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr int kRunnerFailure = 125;
+
+constexpr const char* kUsage =
+    "usage: memscope-run [-o DIR] [options] -- PROGRAM [ARGS...]\n"
+    "  -o, --output DIR     directory for the traces (created; default ./memscope-PROGRAM.PID)\n"
+    "  --no-follow          trace PROGRAM only, not the children it forks or execs\n"
+    "  --no-stacks          record no call stacks (faster, no allocation sites)\n"
+    "  --stack-depth N      deepest call stack recorded, 1-256 (default 64)\n"
+    "  --ring-slots N       per-thread event ring size in 64-byte slots (default 16384)\n"
+    "  --drop-when-full     drop events rather than wait when a ring is full (reported)\n"
+    "  -q, --quiet          no summary at the end\n"
+    "exit status: PROGRAM's own, 128+N if signal N killed it, 127 not found, 126 not\n"
+    "executable, 125 memscope-run failed\n";
+
+struct Options {
+  std::string output;
+  bool follow = true;
+  bool stacks = true;
+  std::string stack_depth;
+  std::string ring_slots;
+  bool drop_when_full = false;
+  bool quiet = false;
+  std::vector<std::string> command;
+};
+
+[[noreturn]] void fail(const std::string& message, int status = kRunnerFailure) {
+  std::cerr << "memscope-run: " << message << "\n";
+  exit(status);
+}
+
+bool is_number_in(const std::string& s, unsigned long lo, unsigned long hi) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 9)
+    return false;
+  unsigned long v = std::stoul(s);
+  return v >= lo && v <= hi;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  int i = 1;
+  auto value = [&](const std::string& flag) -> std::string {
+    if (i + 1 >= argc) fail(flag + " needs a value\n" + kUsage);
+    return argv[++i];
+  };
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      exit(0);
+    } else if (a == "-o" || a == "--output") {
+      o.output = value(a);
+    } else if (a == "--no-follow") {
+      o.follow = false;
+    } else if (a == "--no-stacks") {
+      o.stacks = false;
+    } else if (a == "--stack-depth") {
+      o.stack_depth = value(a);
+      if (!is_number_in(o.stack_depth, 1, 256)) fail("--stack-depth expects 1 to 256");
+    } else if (a == "--ring-slots") {
+      o.ring_slots = value(a);
+      if (!is_number_in(o.ring_slots, 1024, 1u << 22)) fail("--ring-slots expects 1024 to 4194304");
+    } else if (a == "--drop-when-full") {
+      o.drop_when_full = true;
+    } else if (a == "-q" || a == "--quiet") {
+      o.quiet = true;
+    } else if (!a.empty() && a[0] == '-') {
+      fail("unknown option " + a + "\n" + kUsage);
+    } else {
+      break;  // the program, without a "--"
+    }
+  }
+  for (; i < argc; ++i) o.command.push_back(argv[i]);
+  if (o.command.empty()) fail(std::string("no program given\n") + kUsage);
+  return o;
+}
+
+std::string agent_path() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  fs::path agent = self.parent_path().parent_path() / "lib" / "libmemscope_agent.so";
+  if (ec || !fs::exists(agent)) fail("cannot find the agent library next to memscope-run (" +
+                                     agent.string() + "); rebuild with scripts/build");
+  return agent.string();
+}
+
+std::string prepare_output(const Options& o) {
+  std::string dir = o.output;
+  if (dir.empty())
+    dir = "memscope-" + fs::path(o.command[0]).filename().string() + "." + std::to_string(getpid());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail("cannot create output directory " + dir + ": " + ec.message());
+  if (!fs::is_directory(dir) || access(dir.c_str(), W_OK | X_OK) != 0)
+    fail("output directory " + dir + " is not writable; choose another with -o DIR");
+  return fs::absolute(dir).string();
+}
+
+void set_agent_environment(const Options& o, const std::string& agent, const std::string& dir) {
+  const char* existing = getenv("LD_PRELOAD");
+  std::string preload = agent + (existing && *existing ? std::string(" ") + existing : "");
+  setenv("LD_PRELOAD", preload.c_str(), 1);
+  setenv("MEMSCOPE_OUTPUT", dir.c_str(), 1);
+  setenv("MEMSCOPE_FOLLOW", o.follow ? "1" : "0", 1);
+  setenv("MEMSCOPE_STACKS", o.stacks ? "1" : "0", 1);
+  setenv("MEMSCOPE_DROP_WHEN_FULL", o.drop_when_full ? "1" : "0", 1);
+  if (!o.stack_depth.empty()) setenv("MEMSCOPE_STACK_DEPTH", o.stack_depth.c_str(), 1);
+  if (!o.ring_slots.empty()) setenv("MEMSCOPE_RING_SLOTS", o.ring_slots.c_str(), 1);
+}
+
+pid_t g_child = 0;
+
+// Signals sent to memscope-run itself go on to the program. Terminal-generated ones (Ctrl-C)
+// already reach the program through its process group, so they are not sent twice.
+void forward_signal(int sig, siginfo_t* info, void*) {
+  if (g_child > 0 && (info->si_code == SI_USER || info->si_code == SI_QUEUE)) kill(g_child, sig);
+}
+
+void install_forwarding() {
+  struct sigaction sa = {};
+  sa.sa_sigaction = forward_signal;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH})
+    sigaction(sig, &sa, nullptr);
+}
+
+int wait_for_child(pid_t child) {
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0)
+    if (errno != EINTR) fail(std::string("waitpid failed: ") + strerror(errno));
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return kRunnerFailure;
+}
+
+void print_summary(const std::string& dir, int status) {
+  using namespace memscope::analyzer;
+  Session session = analyze({dir});
+  if (session.processes.empty()) {
+    std::cerr << "memscope-run: no trace was written to " << dir
+              << " (the program may have cleared LD_PRELOAD or exec'd a static binary)\n";
+    return;
+  }
+  for (const auto& p : session.processes) {
+    Summary s = summarize(*p->analysis);
+    std::cerr << "memscope-run: pid " << p->analysis->info().pid << " ("
+              << fs::path(p->analysis->info().exe).filename().string() << ", "
+              << describe_end(*p->analysis) << "): " << s.total_allocations << " allocations, "
+              << s.total_allocated_bytes << " bytes, peak " << s.peak_heap_bytes << " bytes, leaked "
+              << s.leaked_bytes << " bytes in " << s.leaked_allocations << " blocks, " << s.threads
+              << " threads" << (s.dropped_events ? ", DROPPED " + std::to_string(s.dropped_events) + " events" : "")
+              << (p->analysis->read_result().complete ? "" : " (trace incomplete)") << "\n";
+  }
+  std::cerr << "memscope-run: exit status " << status << "; traces in " << dir
+            << "; analyze with: memscope-analyze " << dir << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  std::string error;
+  int not_found_status = kRunnerFailure;
+  auto program = memscope::runner::resolve_program(o.command[0], error, not_found_status);
+  if (!program) fail(error, not_found_status);
+  std::string problem = memscope::runner::traceability_problem(program->path);
+  if (!problem.empty()) fail(problem);
+  std::string agent = agent_path();
+  std::string dir = prepare_output(o);
+
+  install_forwarding();
+  g_child = fork();
+  if (g_child < 0) fail(std::string("fork failed: ") + strerror(errno));
+  if (g_child == 0) {
+    set_agent_environment(o, agent, dir);
+    std::vector<char*> args;
+    for (auto& a : o.command) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(program->path.c_str(), args.data());
+    std::cerr << "memscope-run: cannot execute " << program->path << ": " << strerror(errno) << "\n";
+    _exit(126);
+  }
+  int status = wait_for_child(g_child);
+  if (!o.quiet) print_summary(dir, status);
+  return status;
+}
