@@ -37,6 +37,7 @@ static unsigned char* grow(void* p, size_t n) {
   ++blocks_requested;
   bytes_requested += n;
   unsigned char* q = checked(realloc(p, n));
+  if (p == NULL) memset(q, 0x11, n); /* a new block: nothing to keep, nothing read uninitialized */
   q[n - 1] = (unsigned char)n;
   checksum += q[0] + q[n - 1];
   return q;
