@@ -1,6 +1,7 @@
 // The allocation-family entry points: call the program's own allocator, then record what it
 // did. The agent's own threads are served by the agent allocator instead, and anything that
 // arrives before the next definitions are resolved comes from the bootstrap pool.
+#include <cerrno>
 #include <cstring>
 
 #include "agent/agent_memory.hpp"
@@ -70,13 +71,18 @@ void* on_realloc(void* ptr, size_t size) {
   return traced_realloc(AllocFn::kRealloc, ptr, size, [&] { return g_real.realloc(ptr, size); });
 }
 
+// glibc's reallocarray calls realloc through the PLT, which would record the block twice: do
+// the overflow check here and call the program's realloc once.
 void* on_reallocarray(void* ptr, size_t count, size_t size) {
   size_t total;
-  if (__builtin_mul_overflow(count, size, &total)) total = 0;
+  if (__builtin_mul_overflow(count, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
   if (!real_functions_ready() || in_bootstrap_pool(ptr)) return realloc_bootstrap_block(ptr, total);
   if (agent_thread()) return memory::reallocate(ptr, total);
   return traced_realloc(AllocFn::kReallocarray, ptr, total,
-                        [&] { return g_real.reallocarray(ptr, count, size); });
+                        [&] { return g_real.realloc(ptr, total); });
 }
 
 int on_posix_memalign(void** out, size_t alignment, size_t size) {

@@ -35,7 +35,6 @@ void resolve_all() {
   resolve(g_real.free, "free");
   resolve(g_real.calloc, "calloc");
   resolve(g_real.realloc, "realloc");
-  resolve(g_real.reallocarray, "reallocarray");
   resolve(g_real.posix_memalign, "posix_memalign");
   resolve(g_real.aligned_alloc, "aligned_alloc");
   resolve(g_real.memalign, "memalign");

@@ -41,7 +41,13 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   for (auto& [at, snapshot] : snapshots_) {
     if (at > stamp || snapshot != nullptr) continue;
     auto owned = std::make_unique<ForkSnapshot>();
+    // Cumulative, as the child's own counters would be: what this process inherited plus what
+    // it did itself.
     owned->totals = heap_.totals();
+    if (inherited_ != nullptr) {
+      owned->totals.allocations += inherited_->totals.allocations;
+      owned->totals.allocated_bytes += inherited_->totals.allocated_bytes;
+    }
     owned->heap = heap_;
     snapshot = owned.get();
     snapshot_storage_.push_back(std::move(owned));

@@ -18,7 +18,8 @@
 namespace memscope::analyzer {
 
 struct ForkSnapshot {
-  HeapTotals totals;  // the parent's totals when the child was forked
+  HeapTotals totals;  // the parent's totals when the child was forked, including what the
+                      // parent itself inherited (allocations, allocated_bytes)
   HeapModel heap;     // the parent's heap at that moment
 };
 
