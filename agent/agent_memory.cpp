@@ -50,12 +50,15 @@ void load_private_allocator() {
   if (!lib) return;  // the program's allocator keeps serving us, untraced
   bool ok = bind(lib, g_mi.malloc, "mi_malloc") && bind(lib, g_mi.calloc, "mi_calloc") &&
             bind(lib, g_mi.realloc, "mi_realloc") &&
-            bind(lib, g_mi.malloc_aligned, "mi_malloc_aligned") && bind(lib, g_mi.free, "mi_free") &&
+            bind(lib, g_mi.malloc_aligned, "mi_malloc_aligned") &&
+            bind(lib, g_mi.free, "mi_free") &&
             bind(lib, g_mi.is_in_heap_region, "mi_is_in_heap_region");
   if (ok) g_loaded.store(true, std::memory_order_release);
 }
 
-bool private_allocator_loaded() { return g_loaded.load(std::memory_order_acquire); }
+bool private_allocator_loaded() {
+  return g_loaded.load(std::memory_order_acquire);
+}
 
 void* allocate(size_t size) {
   if (g_loaded.load(std::memory_order_acquire)) return g_mi.malloc(size);
@@ -104,11 +107,21 @@ void release(void* ptr) {
 namespace m = memscope::agent::memory;
 
 extern "C" {
-void* __wrap_malloc(size_t n) { return m::allocate(n); }
-void* __wrap_calloc(size_t c, size_t n) { return m::allocate_zeroed(c, n); }
-void* __wrap_realloc(void* p, size_t n) { return m::reallocate(p, n); }
-void __wrap_free(void* p) { m::release(p); }
-void* __wrap_aligned_alloc(size_t a, size_t n) { return m::allocate_aligned(a, n); }
+void* __wrap_malloc(size_t n) {
+  return m::allocate(n);
+}
+void* __wrap_calloc(size_t c, size_t n) {
+  return m::allocate_zeroed(c, n);
+}
+void* __wrap_realloc(void* p, size_t n) {
+  return m::reallocate(p, n);
+}
+void __wrap_free(void* p) {
+  m::release(p);
+}
+void* __wrap_aligned_alloc(size_t a, size_t n) {
+  return m::allocate_aligned(a, n);
+}
 int __wrap_posix_memalign(void** out, size_t a, size_t n) {
   *out = m::allocate_aligned(a, n);
   return *out ? 0 : 12;  // ENOMEM

@@ -4,10 +4,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <strings.h>
-#include <initializer_list>
+#include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 
 namespace memscope::agent {
 
@@ -71,8 +71,9 @@ uint64_t read_option(const Option& o) {
   uint64_t v = 0;
   bool ok = o.kind == Kind::kBool ? parse_bool(text, v) : parse_number(text, v);
   if (ok && v >= o.min && v <= o.max) return v;
-  say("ignoring ", o.name, o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
-                                                   : ": out of range, using the default");
+  say("ignoring ", o.name,
+      o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
+                            : ": out of range, using the default");
   return o.default_value;
 }
 

@@ -28,15 +28,15 @@ enum class SlotType : uint8_t {
 struct alignas(64) Slot {
   std::atomic<uint64_t> tag;
   SlotType type;
-  uint8_t fn;                // format::AllocFn for allocations
-  uint16_t extra_slots;      // continuation slots that follow (stack frames)
-  uint32_t frame_count;      // kStack
-  uint64_t stamp;            // CLOCK_MONOTONIC ns; for kRealloc, taken before the real call
-  uint64_t stamp_after;      // kRealloc: taken after the real call
-  uint64_t ptr;              // the block (kRealloc: the new block, 0 when it freed)
-  uint64_t old_ptr;          // kRealloc: the block passed in; kThreadStart: parent tid
-  uint64_t size;             // requested bytes; kThreadStart/End: tid
-  uint64_t stack_hash;       // 0 when stacks are off
+  uint8_t fn;            // format::AllocFn for allocations
+  uint16_t extra_slots;  // continuation slots that follow (stack frames)
+  uint32_t frame_count;  // kStack
+  uint64_t stamp;        // CLOCK_MONOTONIC ns; for kRealloc, taken before the real call
+  uint64_t stamp_after;  // kRealloc: taken after the real call
+  uint64_t ptr;          // the block (kRealloc: the new block, 0 when it freed)
+  uint64_t old_ptr;      // kRealloc: the block passed in; kThreadStart: parent tid
+  uint64_t size;         // requested bytes; kThreadStart/End: tid
+  uint64_t stack_hash;   // 0 when stacks are off
 };
 static_assert(sizeof(Slot) == 64);
 

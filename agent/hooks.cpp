@@ -16,7 +16,9 @@ namespace {
 
 using format::AllocFn;
 
-bool agent_thread() { return t_mode == ThreadMode::kAgentThread; }
+bool agent_thread() {
+  return t_mode == ThreadMode::kAgentThread;
+}
 
 template <typename Call>
 void* traced_alloc(AllocFn fn, size_t size, Call&& call) {

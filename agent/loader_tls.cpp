@@ -60,7 +60,8 @@ void count_memscope_tls_modules() {
 size_t program_visible_calloc_bytes(size_t count, size_t size, const void* caller) {
   auto pc = reinterpret_cast<uintptr_t>(caller);
   size_t own = g_own_tls_modules.load(std::memory_order_relaxed);
-  bool loader_dtv = size == kDtvEntryBytes && pc >= g_loader_begin.load(std::memory_order_relaxed) &&
+  bool loader_dtv = size == kDtvEntryBytes &&
+                    pc >= g_loader_begin.load(std::memory_order_relaxed) &&
                     pc < g_loader_end.load(std::memory_order_relaxed) && count > own;
   return (loader_dtv ? count - own : count) * size;
 }

@@ -28,7 +28,8 @@ std::string read_build_id(const dl_phdr_info* info) {
       const char* name = p + sizeof(ElfW(Nhdr));
       const char* desc = name + ((note->n_namesz + 3) & ~3u);
       if (desc + note->n_descsz > end) break;
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0)
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+          std::memcmp(name, "GNU", 4) == 0)
         return std::string(desc, note->n_descsz);
       p = desc + ((note->n_descsz + 3) & ~3u);
     }

@@ -85,7 +85,9 @@ int on_execve(const char* path, char* const argv[], char* const envp[]) {
   return g_real.execve(path, argv, envp);
 }
 
-int on_execv(const char* path, char* const argv[]) { return on_execve(path, argv, environ); }
+int on_execv(const char* path, char* const argv[]) {
+  return on_execve(path, argv, environ);
+}
 
 int on_execvpe(const char* file, char* const argv[], char* const envp[]) {
   real_functions_ready();
@@ -93,7 +95,9 @@ int on_execvpe(const char* file, char* const argv[], char* const envp[]) {
   return g_real.execvpe(file, argv, envp);
 }
 
-int on_execvp(const char* file, char* const argv[]) { return on_execvpe(file, argv, environ); }
+int on_execvp(const char* file, char* const argv[]) {
+  return on_execvpe(file, argv, environ);
+}
 
 int on_fexecve(int fd, char* const argv[], char* const envp[]) {
   real_functions_ready();

@@ -82,6 +82,8 @@ void* bootstrap_allocate(size_t size, size_t alignment) {
   return reinterpret_cast<void*>(addr);
 }
 
-size_t bootstrap_block_size(const void* p) { return static_cast<const size_t*>(p)[-1]; }
+size_t bootstrap_block_size(const void* p) {
+  return static_cast<const size_t*>(p)[-1];
+}
 
 }  // namespace memscope::agent

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -30,6 +31,7 @@ using format::RecordType;
 
 constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
+constexpr uint64_t kBusyRecords = 4096;
 
 // Per-thread drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
 struct DrainHistory {
@@ -131,8 +133,8 @@ uint64_t loader_generation() {
 bool Sidecar::open(std::string& error) {
   timespec real;
   clock_gettime(CLOCK_REALTIME, &real);
-  uint64_t real_ns = static_cast<uint64_t>(real.tv_sec) * 1000000000ull +
-                     static_cast<uint64_t>(real.tv_nsec);
+  uint64_t real_ns =
+      static_cast<uint64_t>(real.tv_sec) * 1000000000ull + static_cast<uint64_t>(real.tv_nsec);
   if (!writer_.open(g_config.output_dir, getpid(), now_ns(), real_ns, error)) return false;
   write_process_info();
   return true;
@@ -178,7 +180,8 @@ void Sidecar::encode_stack(ThreadState* ts, uint64_t pos, const Slot& s) {
   writer_.varint(s.frame_count);
   int64_t previous = 0;
   for (uint32_t i = 0; i < s.frame_count; ++i) {
-    auto& cont = reinterpret_cast<ContinuationSlot&>(ts->ring.at(pos + 1 + i / kFramesPerContinuation));
+    auto& cont =
+        reinterpret_cast<ContinuationSlot&>(ts->ring.at(pos + 1 + i / kFramesPerContinuation));
     auto frame = static_cast<int64_t>(cont.frames[i % kFramesPerContinuation]);
     writer_.svarint(frame - previous);
     previous = frame;
@@ -222,21 +225,21 @@ void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
       select_thread(ts->tid);
       writer_.event(RecordType::kAlloc, s.stamp);
       writer_.u8(s.fn);
-      writer_.varint(s.ptr);
+      writer_.address(s.ptr);
       writer_.varint(s.size);
       writer_.varint(stack_id(s.stack_hash));
       return;
     case SlotType::kFree:
       select_thread(ts->tid);
       writer_.event(RecordType::kFree, s.stamp);
-      writer_.varint(s.ptr);
+      writer_.address(s.ptr);
       return;
     case SlotType::kRealloc:
       select_thread(ts->tid);
       writer_.event(RecordType::kRealloc, s.stamp);
       writer_.u8(s.fn);
       writer_.varint(s.stamp_after - s.stamp);
-      writer_.varint(s.old_ptr);
+      writer_.address(s.old_ptr);
       writer_.varint(s.ptr);
       writer_.varint(s.size);
       writer_.varint(stack_id(s.stack_hash));
@@ -385,8 +388,13 @@ void Sidecar::run() {
       request.completed.fetch_add(1, std::memory_order_release);
       if (pending == 2) break;
     }
-    timespec pause{0, records > 0 ? 1000000L : 5000000L};
-    nanosleep(&pause, nullptr);
+    // Busy: come straight back (producers may be waiting for room); idle: sleep.
+    if (records >= kBusyRecords) {
+      sched_yield();
+    } else {
+      timespec pause{0, records > 0 ? 1000000L : 5000000L};
+      nanosleep(&pause, nullptr);
+    }
   }
   stopped.store(true);
 }

@@ -14,8 +14,8 @@
 namespace memscope::agent {
 
 struct ProcessOrigin {
-  pid_t parent_pid = 0;       // traced parent of a fork child; 0 otherwise
-  uint64_t fork_stamp = 0;    // when the parent called fork
+  pid_t parent_pid = 0;     // traced parent of a fork child; 0 otherwise
+  uint64_t fork_stamp = 0;  // when the parent called fork
 };
 
 // Opens the trace file and starts the sidecar thread. False (with a message printed) when the

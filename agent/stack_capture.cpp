@@ -28,7 +28,8 @@ void load_unwinder() {
   constexpr int kCachePerThread = 2;  // UNW_CACHE_PER_THREAD
   if (set_caching && address_space) set_caching(*address_space, kCachePerThread);
   g_backtrace = reinterpret_cast<Backtrace>(dlsym(lib, "_ULx86_64_backtrace"));
-  if (g_backtrace == nullptr) g_backtrace = reinterpret_cast<Backtrace>(dlsym(lib, "unw_backtrace"));
+  if (g_backtrace == nullptr)
+    g_backtrace = reinterpret_cast<Backtrace>(dlsym(lib, "unw_backtrace"));
 }
 
 uintptr_t g_self_begin = 0;
@@ -65,7 +66,9 @@ int backtrace_here(void** frames, int max) {
   return g_backtrace(frames, max);
 }
 
-bool inside_agent(uint64_t pc) { return pc >= g_self_begin && pc < g_self_end; }
+bool inside_agent(uint64_t pc) {
+  return pc >= g_self_begin && pc < g_self_end;
+}
 
 }  // namespace
 

@@ -32,13 +32,17 @@ boost::lockfree::stack<ThreadState*, boost::lockfree::capacity<1024>>* g_free = 
 pthread_key_t g_end_key;
 std::atomic<bool> g_key_ready{false};
 
-pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+pid_t current_tid() {
+  return static_cast<pid_t>(syscall(SYS_gettid));
+}
 
-size_t state_bytes() { return sizeof(ThreadState) + size_t{g_config.ring_slots} * sizeof(Slot); }
+size_t state_bytes() {
+  return sizeof(ThreadState) + size_t{g_config.ring_slots} * sizeof(Slot);
+}
 
 ThreadState* map_new_state() {
-  void* block = mmap(nullptr, state_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+  void* block =
+      mmap(nullptr, state_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (block == MAP_FAILED) return nullptr;
   auto* state = new (block) ThreadState{};
   auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + sizeof(ThreadState));
@@ -71,7 +75,9 @@ void write_thread_start(ThreadState* ts) {
   ts->ring.publish(pos);
 }
 
-void on_thread_key_destroyed(void*) { end_this_thread(); }
+void on_thread_key_destroyed(void*) {
+  end_this_thread();
+}
 
 }  // namespace
 
@@ -119,7 +125,9 @@ void end_this_thread() {
   ts->phase.store(ThreadPhase::kEnded);
 }
 
-ThreadState* registry_head() { return g_head.load(std::memory_order_acquire); }
+ThreadState* registry_head() {
+  return g_head.load(std::memory_order_acquire);
+}
 
 bool try_reclaim(ThreadState* ts) {
   if (ts->phase.load() != ThreadPhase::kEnded) return false;

@@ -22,13 +22,13 @@ struct ThreadState {
   pid_t tid;
   pid_t parent_tid;
   std::atomic<ThreadPhase> phase;
-  std::atomic<uint64_t> ring_waits;     // producer found the ring full and waited
+  std::atomic<uint64_t> ring_waits;  // producer found the ring full and waited
   std::atomic<uint64_t> ring_wait_ns;
   std::atomic<uint64_t> dropped_events;
-  ThreadState* next;                    // registry list, never unlinked
+  ThreadState* next;                         // registry list, never unlinked
   uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
   // Sidecar-private bookkeeping.
-  uint64_t quiet_since_stamp;           // last drain that found the ring fully published
+  uint64_t quiet_since_stamp;  // last drain that found the ring fully published
 };
 
 // The calling thread's state, registering it on first use; null when it cannot record.

@@ -11,8 +11,14 @@
 #include <cstring>
 
 namespace memscope::agent {
+struct TraceWriter::ZstdContext {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+};
+
 namespace {
 
+// zstd's fastest regular level: the sidecar shares the machine with the program.
+constexpr int kCompressionLevel = 1;
 constexpr int kMaxExecGenerations = 1000;
 
 std::string trace_name(const char* dir, pid_t pid, int generation) {
@@ -57,15 +63,11 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
   return false;
 }
 
-void TraceWriter::varint(uint64_t v) {
-  uint8_t tmp[10];
-  size_t n = format::put_varint(tmp, v);
-  buffer_.insert(buffer_.end(), tmp, tmp + n);
-}
-
 void TraceWriter::bytes(std::string_view s) {
   varint(s.size());
-  buffer_.insert(buffer_.end(), s.begin(), s.end());
+  if (buffer_.size() < used_ + s.size()) buffer_.resize(used_ + s.size() + buffer_.size());
+  std::memcpy(buffer_.data() + used_, s.data(), s.size());
+  used_ += s.size();
 }
 
 void TraceWriter::event(format::RecordType type, uint64_t ns) {
@@ -101,7 +103,7 @@ bool TraceWriter::write_all(const void* data, size_t n, std::string& error) {
 }
 
 bool TraceWriter::seal_chunk(std::string& error) {
-  if (buffer_.empty() || fd_ < 0) return true;
+  if (used_ == 0 || fd_ < 0) return true;
   // A program that closes every descriptor (daemons do) may have reused ours for a file of its
   // own: reopen ours by path instead of writing into theirs.
   if (!still_our_file()) {
@@ -114,32 +116,34 @@ bool TraceWriter::seal_chunk(std::string& error) {
     }
     fd_ = fd;
   }
-  compressed_.resize(ZSTD_compressBound(buffer_.size()));
-  size_t stored = ZSTD_compress(compressed_.data(), compressed_.size(), buffer_.data(),
-                                buffer_.size(), 1);
+  if (zstd_ == nullptr) zstd_ = new ZstdContext;
+  compressed_.resize(ZSTD_compressBound(used_));
+  size_t stored = ZSTD_compressCCtx(zstd_->cctx, compressed_.data(), compressed_.size(),
+                                    buffer_.data(), used_, kCompressionLevel);
   format::ChunkHeader header{};
   header.magic = format::kChunkMagic;
   const uint8_t* payload = compressed_.data();
-  if (ZSTD_isError(stored) || stored >= buffer_.size()) {
+  if (ZSTD_isError(stored) || stored >= used_) {
     header.codec = static_cast<uint8_t>(format::Codec::kRaw);
-    stored = buffer_.size();
+    stored = used_;
     payload = buffer_.data();
   } else {
     header.codec = static_cast<uint8_t>(format::Codec::kZstd);
   }
   header.stored_bytes = static_cast<uint32_t>(stored);
-  header.raw_bytes = static_cast<uint32_t>(buffer_.size());
+  header.raw_bytes = static_cast<uint32_t>(used_);
   header.sequence = sequence_;
   header.checksum = XXH64(payload, stored, sequence_);
   // One write for header and payload keeps a crash from leaving a header without its payload
   // in most cases; the reader copes with the rest.
-  std::vector<uint8_t> out(sizeof(header) + stored);
-  std::memcpy(out.data(), &header, sizeof(header));
-  std::memcpy(out.data() + sizeof(header), payload, stored);
-  if (!write_all(out.data(), out.size(), error)) return false;
+  out_.resize(sizeof(header) + stored);
+  std::memcpy(out_.data(), &header, sizeof(header));
+  std::memcpy(out_.data() + sizeof(header), payload, stored);
+  if (!write_all(out_.data(), out_.size(), error)) return false;
   ++sequence_;
-  buffer_.clear();
+  used_ = 0;
   chunk_has_base_ = false;
+  last_address_ = 0;
   return true;
 }
 

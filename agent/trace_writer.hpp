@@ -24,26 +24,38 @@ class TraceWriter {
   const std::string& path() const { return path_; }
 
   // Record encoding into the current chunk.
-  void begin(format::RecordType type) { buffer_.push_back(static_cast<uint8_t>(type)); }
-  void varint(uint64_t v);
+  void begin(format::RecordType type) { u8(static_cast<uint8_t>(type)); }
+  void varint(uint64_t v) {
+    if (buffer_.size() < used_ + 10) buffer_.resize(buffer_.size() * 2 + 64);
+    used_ += format::put_varint(buffer_.data() + used_, v);
+  }
   void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
   void bytes(std::string_view s);
-  void u8(uint8_t v) { buffer_.push_back(v); }
+  void u8(uint8_t v) {
+    if (buffer_.size() == used_) buffer_.resize(buffer_.size() * 2 + 64);
+    buffer_[used_++] = v;
+  }
+  // Encodes a block address as a delta against the previous one in this chunk: heap addresses
+  // cluster, so the delta is a byte or two where the address is six.
+  void address(uint64_t ptr) {
+    svarint(static_cast<int64_t>(ptr - last_address_));
+    last_address_ = ptr;
+  }
   // A skippable record (type >= kFirstSkippableType): body written by `fill`, then length-framed.
   template <typename Fill>
   void framed(format::RecordType type, Fill&& fill) {
     begin(type);
-    size_t start = buffer_.size();
+    size_t start = used_;
     fill();
-    std::vector<uint8_t> body(buffer_.begin() + static_cast<std::ptrdiff_t>(start), buffer_.end());
-    buffer_.resize(start);
-    bytes(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()));
+    std::string body(reinterpret_cast<const char*>(buffer_.data()) + start, used_ - start);
+    used_ = start;
+    bytes(body);
   }
   // Starts an event record: its type, then its stamp as a delta against the previous event in
   // this chunk (preceded by the chunk's base stamp when it is the chunk's first event).
   void event(format::RecordType type, uint64_t stamp_ns);
 
-  size_t pending_bytes() const { return buffer_.size(); }
+  size_t pending_bytes() const { return used_; }
   // Compresses and writes the current chunk. False when the disk refused (the message is in
   // `error`); tracing should stop then.
   bool seal_chunk(std::string& error);
@@ -58,9 +70,14 @@ class TraceWriter {
   ino_t ino_ = 0;
   uint64_t sequence_ = 0;
   uint64_t last_stamp_ = 0;
+  uint64_t last_address_ = 0;
   bool chunk_has_base_ = false;
-  std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> buffer_;  // grows, never shrinks: [0, used_) is the current chunk
+  size_t used_ = 0;
   std::vector<uint8_t> compressed_;
+  std::vector<uint8_t> out_;
+  struct ZstdContext;
+  ZstdContext* zstd_ = nullptr;
 };
 
 }  // namespace memscope::agent

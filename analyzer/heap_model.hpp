@@ -21,7 +21,7 @@ struct HeapTotals {
   uint64_t peak_bytes = 0;
   uint64_t peak_allocations = 0;  // live blocks at the moment of the peak
   uint64_t peak_stamp = 0;
-  uint64_t unmatched_frees = 0;   // frees of blocks the trace never saw allocated
+  uint64_t unmatched_frees = 0;  // frees of blocks the trace never saw allocated
 };
 
 struct Counters {

@@ -33,9 +33,13 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
   has_info_ = true;
 }
 
-void ProcessAnalysis::heap_event(const HeapEvent& e) { pending_.push({e, sequence_++}); }
+void ProcessAnalysis::heap_event(const HeapEvent& e) {
+  pending_.push({e, sequence_++});
+}
 
-void ProcessAnalysis::watermark(uint64_t stamp) { release_before(stamp); }
+void ProcessAnalysis::watermark(uint64_t stamp) {
+  release_before(stamp);
+}
 
 void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   for (auto& [at, snapshot] : snapshots_) {

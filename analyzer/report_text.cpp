@@ -23,7 +23,8 @@ std::string bytes(uint64_t n) {
 std::string frame(const ProcessAnalysis& p, uint64_t pc) {
   const ModuleInfo* best = nullptr;
   for (const ModuleInfo& m : p.modules())
-    if (m.loaded && pc >= m.base && pc < m.base + m.size && (!best || m.base >= best->base)) best = &m;
+    if (m.loaded && pc >= m.base && pc < m.base + m.size && (!best || m.base >= best->base))
+      best = &m;
   char buf[64];
   if (best == nullptr) {
     std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(pc));

@@ -101,7 +101,8 @@ Session analyze(const std::vector<std::string>& inputs) {
       p->parent->analysis->want_snapshot_at(p->analysis->info().fork_stamp);
   for (auto& p : s.processes) {
     if (p->origin == Origin::kFork && p->parent) {
-      const ForkSnapshot* at_fork = p->parent->analysis->snapshot_at(p->analysis->info().fork_stamp);
+      const ForkSnapshot* at_fork =
+          p->parent->analysis->snapshot_at(p->analysis->info().fork_stamp);
       if (at_fork) p->analysis->inherit_from(*at_fork);
     }
     p->analysis->read();

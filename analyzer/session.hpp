@@ -23,7 +23,7 @@ struct TracedProcess {
 
 struct Session {
   std::vector<std::unique_ptr<TracedProcess>> processes;  // in start order
-  std::vector<std::string> errors;  // inputs that could not be read at all
+  std::vector<std::string> errors;                        // inputs that could not be read at all
 };
 
 // Expands and reads every input. Inputs that are not traces become `errors`, never exceptions.

@@ -50,7 +50,8 @@ std::string describe_end(const ProcessAnalysis& p) {
       return "_exit(" + std::to_string(end->detail) + ")";
     case format::EndReason::kSignal: {
       const char* name = sigabbrev_np(static_cast<int>(end->detail));
-      return "signal " + std::to_string(end->detail) + (name ? std::string(" (SIG") + name + ")" : "");
+      return "signal " + std::to_string(end->detail) +
+             (name ? std::string(" (SIG") + name + ")" : "");
     }
     case format::EndReason::kExec:
       return "exec";

@@ -35,6 +35,7 @@ class ChunkDecoder {
 
  private:
   bool stamp(Cursor& c, uint64_t& out);
+  bool address(Cursor& c, uint64_t& out);
   bool alloc(Cursor& c);
   bool free_record(Cursor& c);
   bool realloc_record(Cursor& c);
@@ -50,8 +51,17 @@ class ChunkDecoder {
   TraceVisitor& visitor_;
   uint32_t tid_ = 0;
   uint64_t last_stamp_ = 0;
+  uint64_t last_address_ = 0;
   bool have_base_ = false;
 };
+
+bool ChunkDecoder::address(Cursor& c, uint64_t& out) {
+  int64_t delta;
+  if (!c.svarint(delta)) return false;
+  last_address_ += static_cast<uint64_t>(delta);
+  out = last_address_;
+  return true;
+}
 
 bool ChunkDecoder::stamp(Cursor& c, uint64_t& out) {
   int64_t delta;
@@ -63,7 +73,7 @@ bool ChunkDecoder::stamp(Cursor& c, uint64_t& out) {
 
 bool ChunkDecoder::alloc(Cursor& c) {
   HeapEvent e{EventKind::kAlloc, 0, tid_, 0, 0, 0, 0};
-  if (!stamp(c, e.stamp) || !c.u8(e.fn) || !c.varint(e.ptr) || !c.varint(e.size) ||
+  if (!stamp(c, e.stamp) || !c.u8(e.fn) || !address(c, e.ptr) || !c.varint(e.size) ||
       !c.varint(e.stack_id))
     return false;
   visitor_.heap_event(e);
@@ -72,7 +82,7 @@ bool ChunkDecoder::alloc(Cursor& c) {
 
 bool ChunkDecoder::free_record(Cursor& c) {
   HeapEvent e{EventKind::kFree, 0, tid_, 0, 0, 0, 0};
-  if (!stamp(c, e.stamp) || !c.varint(e.ptr)) return false;
+  if (!stamp(c, e.stamp) || !address(c, e.ptr)) return false;
   visitor_.heap_event(e);
   return true;
 }
@@ -80,12 +90,13 @@ bool ChunkDecoder::free_record(Cursor& c) {
 bool ChunkDecoder::realloc_record(Cursor& c) {
   uint8_t fn;
   uint64_t before, after_delta, old_ptr, new_ptr, size, stack_id;
-  if (!stamp(c, before) || !c.u8(fn) || !c.varint(after_delta) || !c.varint(old_ptr) ||
+  if (!stamp(c, before) || !c.u8(fn) || !c.varint(after_delta) || !address(c, old_ptr) ||
       !c.varint(new_ptr) || !c.varint(size) || !c.varint(stack_id))
     return false;
   visitor_.heap_event({EventKind::kFree, fn, tid_, before, old_ptr, 0, 0});
   if (new_ptr != 0)
-    visitor_.heap_event({EventKind::kAlloc, fn, tid_, before + after_delta, new_ptr, size, stack_id});
+    visitor_.heap_event(
+        {EventKind::kAlloc, fn, tid_, before + after_delta, new_ptr, size, stack_id});
   return true;
 }
 
@@ -157,8 +168,8 @@ bool ChunkDecoder::thread_name(Cursor& c) {
 
 bool ChunkDecoder::process_end(Cursor& c) {
   ProcessEnd e;
-  if (!c.varint(e.stamp) || !c.u8(e.reason) || !c.svarint(e.detail) || !c.varint(e.dropped_events) ||
-      !c.varint(e.ring_waits))
+  if (!c.varint(e.stamp) || !c.u8(e.reason) || !c.svarint(e.detail) ||
+      !c.varint(e.dropped_events) || !c.varint(e.ring_waits))
     return false;
   visitor_.process_end(e);
   return true;
@@ -289,8 +300,9 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
     format::ChunkHeader h;
     in.read(reinterpret_cast<char*>(&h), sizeof(h));
     if (in.gcount() == 0) break;  // clean end of file
-    bool header_ok = static_cast<size_t>(in.gcount()) == sizeof(h) && h.magic == format::kChunkMagic &&
-                     h.stored_bytes <= format::kMaxChunkBytes && h.raw_bytes <= format::kMaxChunkBytes;
+    bool header_ok = static_cast<size_t>(in.gcount()) == sizeof(h) &&
+                     h.magic == format::kChunkMagic && h.stored_bytes <= format::kMaxChunkBytes &&
+                     h.raw_bytes <= format::kMaxChunkBytes;
     if (!header_ok) {
       result.complete = false;
       result.error = "trace ends in a damaged or partial " + at_chunk(index, offset) +
@@ -314,7 +326,8 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
     ChunkDecoder decoder(visitor);
     if (!decoder.decode(raw.data(), raw.data() + raw.size())) {
       result.complete = false;
-      result.error = "malformed record in " + at_chunk(index, offset) + "; the rest of it was skipped";
+      result.error =
+          "malformed record in " + at_chunk(index, offset) + "; the rest of it was skipped";
     }
     ++result.chunks;
   }

@@ -82,9 +82,9 @@ class TraceVisitor {
 };
 
 struct ReadResult {
-  bool opened = false;       // false: not a readable memscope trace at all (see `error`)
-  bool complete = true;      // false: damage or truncation lost part of the trace
-  std::string error;         // what went wrong, for the user
+  bool opened = false;   // false: not a readable memscope trace at all (see `error`)
+  bool complete = true;  // false: damage or truncation lost part of the trace
+  std::string error;     // what went wrong, for the user
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
   uint64_t chunks = 0;

@@ -54,24 +54,27 @@ static_assert(sizeof(ChunkHeader) == 32);
 // types at or above it carry a varint byte length first, so an older reader can skip them.
 enum class RecordType : uint8_t {
   kThreadSwitch = 1,  // tid: the events that follow belong to this thread
-  kAlloc = 2,         // stamp_delta(zigzag), fn(u8), ptr, size, stack_id
-  kFree = 3,          // stamp_delta(zigzag), ptr
-  kRealloc = 4,       // stamp_delta(zigzag) of the free part, fn(u8), after_minus_before, old,
-                      // new (0: the block was freed), size, stack_id
-  kStack = 5,         // stack_id, frame_count, frames (zigzag delta against the previous frame)
-  kWatermark = 6,     // stamp (absolute): every event stamped earlier is in this or an earlier
-                      // chunk
-  kChunkBase = 7,     // stamp (absolute): base for the stamp deltas that follow in this chunk;
-                      // written before the chunk's first event
+  kAlloc = 2,         // stamp_delta(zigzag), fn(u8), ptr_delta(zigzag), size, stack_id
+  kFree = 3,          // stamp_delta(zigzag), ptr_delta(zigzag)
+  kRealloc = 4,       // stamp_delta(zigzag) of the free part, fn(u8), after_minus_before,
+                      // old_ptr_delta(zigzag), new (absolute; 0: the block was freed), size,
+                      // stack_id
+  // Stamp and address deltas run through the whole chunk, each against the previous event's
+  // (both start from 0 / the chunk base at the start of every chunk).
+  kStack = 5,      // stack_id, frame_count, frames (zigzag delta against the previous frame)
+  kWatermark = 6,  // stamp (absolute): every event stamped earlier is in this or an earlier
+                   // chunk
+  kChunkBase = 7,  // stamp (absolute): base for the stamp deltas that follow in this chunk;
+                   // written before the chunk's first event
   kFirstSkippableType = 32,
-  kProcessInfo = 32,  // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
-                      // malloc_provider, stack_depth, ring_slots, options_flags
-  kModule = 33,       // stamp, loaded(u8), base, size, path, build_id(bytes)
-  kThreadStart = 34,  // stamp, tid, parent_tid, name
-  kThreadEnd = 35,    // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
-  kThreadName = 36,   // stamp, tid, name
-  kProcessEnd = 37,   // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
-  kMetricSample = 40, // reserved for the collector: stamp, then a collector-defined body
+  kProcessInfo = 32,   // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
+                       // malloc_provider, stack_depth, ring_slots, options_flags
+  kModule = 33,        // stamp, loaded(u8), base, size, path, build_id(bytes)
+  kThreadStart = 34,   // stamp, tid, parent_tid, name
+  kThreadEnd = 35,     // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
+  kThreadName = 36,    // stamp, tid, name
+  kProcessEnd = 37,    // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
+  kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
 };
 
 // Which allocation function produced a block (kAlloc's fn field).
@@ -88,10 +91,10 @@ enum class AllocFn : uint8_t {
 };
 
 enum class EndReason : uint8_t {
-  kExit = 0,        // exit() or return from main; detail = status where known
+  kExit = 0,  // exit() or return from main; detail = status where known
   kUnderscoreExit = 1,
-  kSignal = 2,      // fatal signal; detail = signal number
-  kExec = 3,        // the image was replaced by exec
+  kSignal = 2,  // fatal signal; detail = signal number
+  kExec = 3,    // the image was replaced by exec
   kUnknown = 4,
 };
 

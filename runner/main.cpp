@@ -107,8 +107,9 @@ std::string agent_path() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   fs::path agent = self.parent_path().parent_path() / "lib" / "libmemscope_agent.so";
-  if (ec || !fs::exists(agent)) fail("cannot find the agent library next to memscope-run (" +
-                                     agent.string() + "); rebuild with scripts/build");
+  if (ec || !fs::exists(agent))
+    fail("cannot find the agent library next to memscope-run (" + agent.string() +
+         "); rebuild with scripts/build");
   return agent.string();
 }
 
@@ -175,9 +176,11 @@ void print_summary(const std::string& dir, int status) {
     std::cerr << "memscope-run: pid " << p->analysis->info().pid << " ("
               << fs::path(p->analysis->info().exe).filename().string() << ", "
               << describe_end(*p->analysis) << "): " << s.total_allocations << " allocations, "
-              << s.total_allocated_bytes << " bytes, peak " << s.peak_heap_bytes << " bytes, leaked "
-              << s.leaked_bytes << " bytes in " << s.leaked_allocations << " blocks, " << s.threads
-              << " threads" << (s.dropped_events ? ", DROPPED " + std::to_string(s.dropped_events) + " events" : "")
+              << s.total_allocated_bytes << " bytes, peak " << s.peak_heap_bytes
+              << " bytes, leaked " << s.leaked_bytes << " bytes in " << s.leaked_allocations
+              << " blocks, " << s.threads << " threads"
+              << (s.dropped_events ? ", DROPPED " + std::to_string(s.dropped_events) + " events"
+                                   : "")
               << (p->analysis->read_result().complete ? "" : " (trace incomplete)") << "\n";
   }
   std::cerr << "memscope-run: exit status " << status << "; traces in " << dir
@@ -206,7 +209,8 @@ int main(int argc, char** argv) {
     for (auto& a : o.command) args.push_back(a.data());
     args.push_back(nullptr);
     execv(program->path.c_str(), args.data());
-    std::cerr << "memscope-run: cannot execute " << program->path << ": " << strerror(errno) << "\n";
+    std::cerr << "memscope-run: cannot execute " << program->path << ": " << strerror(errno)
+              << "\n";
     _exit(126);
   }
   int status = wait_for_child(g_child);

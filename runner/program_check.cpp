@@ -26,9 +26,11 @@ bool is_executable_file(const std::string& path) {
 std::optional<bool> has_interpreter(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   Elf64_Ehdr eh;
-  if (!in.read(reinterpret_cast<char*>(&eh), sizeof(eh)) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG))
+  if (!in.read(reinterpret_cast<char*>(&eh), sizeof(eh)) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG))
     return std::nullopt;
-  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr)) return std::nullopt;
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr))
+    return std::nullopt;
   for (int i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     in.seekg(static_cast<std::streamoff>(eh.e_phoff + i * sizeof(ph)));
@@ -63,8 +65,7 @@ std::optional<ResolvedProgram> resolve_program(const std::string& name, std::str
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
     if (is_executable_file(candidate)) return ResolvedProgram{candidate};
   }
-  error = "program " + name + " was not found on PATH; give its path (./" + name +
-          ") or fix PATH";
+  error = "program " + name + " was not found on PATH; give its path (./" + name + ") or fix PATH";
   exit_status = kNotFound;
   return std::nullopt;
 }
@@ -80,8 +81,9 @@ std::string traceability_problem(const std::string& path) {
            "as the owning user, or profile a copy without the setuid/setgid bit";
   std::optional<bool> dynamic = has_interpreter(path);
   if (dynamic.has_value() && !*dynamic)
-    return path + " is statically linked: LD_PRELOAD cannot reach it, so nothing could be "
-                  "traced. Build it dynamically linked to profile it";
+    return path +
+           " is statically linked: LD_PRELOAD cannot reach it, so nothing could be "
+           "traced. Build it dynamically linked to profile it";
   return {};  // dynamic ELF, or a script whose interpreter will be traced
 }
 
