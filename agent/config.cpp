@@ -39,6 +39,8 @@ constexpr Option kOptions[] = {
     {"MEMSCOPE_FLUSH_MS", Kind::kNumber, 500, 10, 5000,
      "longest time an event waits in memory before it is written"},
     {"MEMSCOPE_QUIET", Kind::kBool, 0, 0, 1, "no messages from the agent on stderr"},
+    {"MEMSCOPE_SAMPLE_MS", Kind::kNumber, 100, 0, 60000,
+     "base interval of machine and process metric samples in ms (0: none)"},
 };
 
 void say(const char* a, const char* b = "", const char* c = "") {
@@ -100,6 +102,7 @@ void load_config(Config& out) {
   out.follow_children = read_option(kOptions[5]) != 0;
   out.flush_interval_ms = static_cast<uint32_t>(read_option(kOptions[6]));
   out.quiet = read_option(kOptions[7]) != 0;
+  out.sample_interval_ms = static_cast<uint32_t>(read_option(kOptions[8]));
 }
 
 }  // namespace memscope::agent

@@ -13,7 +13,8 @@ struct Config {
   uint32_t ring_slots;  // per-thread ring capacity in 64-byte slots, a power of two
   bool drop_when_full;  // false: a producer waits for the sidecar (lossless)
   bool follow_children;
-  uint32_t flush_interval_ms;  // longest time recorded events wait before reaching the file
+  uint32_t flush_interval_ms;   // longest time recorded events wait before reaching the file
+  uint32_t sample_interval_ms;  // machine/process metrics; 0: not sampled
   bool quiet;
 };
 

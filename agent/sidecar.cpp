@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <unordered_map>
 
 #include "agent/agent_state.hpp"
@@ -23,6 +24,8 @@
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/trace_writer.hpp"
+#include "format/metric_sample.hpp"
+#include "memscope/collector.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -70,6 +73,7 @@ class Sidecar {
   void write_module_changes(uint64_t now);
   void write_watermark(uint64_t watermark);
   void write_process_end(format::EndReason reason, int64_t detail);
+  void sample_metrics(uint64_t now);
   bool seal(bool force);
   void fail(const std::string& error);
 
@@ -83,6 +87,9 @@ class Sidecar {
   uint64_t last_names_ns_ = 0;
   uint64_t last_watermark_ = 0;
   uint64_t modules_generation_ = ~0ull;
+  std::unique_ptr<PlatformResourceCollector> collector_;
+  uint64_t next_sample_ns_ = 0;
+  std::vector<uint8_t> sample_body_;
   bool failed_ = false;
 };
 
@@ -347,6 +354,30 @@ void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
   });
 }
 
+// Machine and process metrics, sampled on the collector's own (adaptive) interval and written
+// as kMetricSample records beside the heap events they will be lined up with.
+void Sidecar::sample_metrics(uint64_t now) {
+  if (g_config.sample_interval_ms == 0 || now < next_sample_ns_) return;
+  if (collector_ == nullptr) {
+    // The loader's own allocations while the collector opens NVML stay in the program's heap,
+    // untraced: the loader may free them from any thread.
+    ScopedMode passthrough(ThreadMode::kPassthrough);
+    CollectorOptions options;
+    options.interval = std::chrono::milliseconds(g_config.sample_interval_ms);
+    collector_ = std::make_unique<PlatformResourceCollector>(options);
+  }
+  PlatformMetrics metrics = collector_->collect_metrics();
+  sample_body_.clear();
+  format::encode_metric_sample(metrics, sample_body_);
+  writer_.framed(RecordType::kMetricSample, [&] {
+    writer_.varint(metrics.timestamp_ns);
+    writer_.raw(sample_body_.data(), sample_body_.size());
+  });
+  next_sample_ns_ =
+      now +
+      static_cast<uint64_t>(collector_->get_optimal_collection_interval().count()) * 1000000ull;
+}
+
 void Sidecar::fail(const std::string& error) {
   failed_ = true;
   g_recording.store(false);
@@ -375,6 +406,7 @@ void Sidecar::run() {
     write_module_changes(cycle);
     uint64_t records = drain_all(cycle);
     refresh_thread_names(cycle);
+    if (!failed_) sample_metrics(cycle);
     int pending = request.pending.load(std::memory_order_acquire);
     if (pending != 0 && !failed_) {
       drain_all(now_ns());

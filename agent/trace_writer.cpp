@@ -65,9 +65,13 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
 
 void TraceWriter::bytes(std::string_view s) {
   varint(s.size());
-  if (buffer_.size() < used_ + s.size()) buffer_.resize(used_ + s.size() + buffer_.size());
-  std::memcpy(buffer_.data() + used_, s.data(), s.size());
-  used_ += s.size();
+  raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+
+void TraceWriter::raw(const uint8_t* data, size_t n) {
+  if (buffer_.size() < used_ + n) buffer_.resize(used_ + n + buffer_.size());
+  std::memcpy(buffer_.data() + used_, data, n);
+  used_ += n;
 }
 
 void TraceWriter::event(format::RecordType type, uint64_t ns) {

@@ -31,6 +31,7 @@ class TraceWriter {
   }
   void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
   void bytes(std::string_view s);
+  void raw(const uint8_t* data, size_t n);
   void u8(uint8_t v) {
     if (buffer_.size() == used_) buffer_.resize(buffer_.size() * 2 + 64);
     buffer_[used_++] = v;

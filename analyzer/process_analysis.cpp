@@ -3,6 +3,8 @@
 
 #include <memory>
 
+#include "format/metric_sample.hpp"
+
 namespace memscope::analyzer {
 
 void ProcessAnalysis::inherit_from(const ForkSnapshot& parent_at_fork) {
@@ -96,6 +98,20 @@ void ProcessAnalysis::thread_name(uint64_t tid, uint64_t, const std::string& nam
 void ProcessAnalysis::process_end(const ProcessEnd& e) {
   end_ = e;
   has_end_ = true;
+}
+
+}  // namespace memscope::analyzer
+
+namespace memscope::analyzer {
+
+void ProcessAnalysis::metric_sample(uint64_t, const std::string& body) {
+  auto decoded =
+      format::decode_metric_sample(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if (decoded) {
+    samples_.push_back(std::move(*decoded));
+  } else {
+    ++bad_samples_;
+  }
 }
 
 }  // namespace memscope::analyzer

@@ -14,6 +14,7 @@
 
 #include "analyzer/heap_model.hpp"
 #include "analyzer/trace_reader.hpp"
+#include "memscope/collector.hpp"
 
 namespace memscope::analyzer {
 
@@ -41,6 +42,9 @@ class ProcessAnalysis : public TraceVisitor {
   const std::map<uint64_t, ThreadInfo>& threads() const { return threads_; }
   const std::unordered_map<uint64_t, std::vector<uint64_t>>& stacks() const { return stacks_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }
+  // Machine and process metrics the sidecar sampled, in time order.
+  const std::vector<PlatformMetrics>& metric_samples() const { return samples_; }
+  uint64_t undecodable_samples() const { return bad_samples_; }
   const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
@@ -56,6 +60,7 @@ class ProcessAnalysis : public TraceVisitor {
   void thread_end(const ThreadInfo& t) override;
   void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override;
   void process_end(const ProcessEnd& e) override;
+  void metric_sample(uint64_t stamp, const std::string& body) override;
 
  private:
   struct Pending {
@@ -78,6 +83,8 @@ class ProcessAnalysis : public TraceVisitor {
   std::map<uint64_t, ThreadInfo> threads_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
   std::vector<ModuleInfo> modules_;
+  std::vector<PlatformMetrics> samples_;
+  uint64_t bad_samples_ = 0;
   ProcessEnd end_;
   bool has_end_ = false;
   std::map<uint64_t, ForkSnapshot*> snapshots_;

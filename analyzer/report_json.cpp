@@ -56,6 +56,8 @@ json process_json(const TracedProcess& tp) {
   j["complete"] = p.read_result().complete;
   j["warning"] = p.read_result().error.empty() ? json(nullptr) : json(p.read_result().error);
   j["threads_detail"] = threads_json(p);
+  j["metrics"] = {{"samples", p.metric_samples().size()},
+                  {"undecodable_samples", p.undecodable_samples()}};
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},
