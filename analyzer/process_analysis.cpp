@@ -1,6 +1,7 @@
 // See process_analysis.hpp.
 #include "analyzer/process_analysis.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "format/metric_sample.hpp"
@@ -36,7 +37,7 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
 }
 
 void ProcessAnalysis::heap_event(const HeapEvent& e) {
-  pending_.push({e, sequence_++});
+  pending_.push_back({e, sequence_++});
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {
@@ -60,13 +61,18 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   }
 }
 
+// Sorting a batch at each watermark costs far less than a priority queue per event: the events
+// arrive nearly in order, and what stays behind (stamped after the watermark) is small.
 void ProcessAnalysis::release_before(uint64_t stamp) {
-  while (!pending_.empty() && pending_.top().event.stamp < stamp) {
-    const HeapEvent& e = pending_.top().event;
-    if (!snapshots_.empty()) take_snapshots_before(e.stamp);
-    heap_.apply(e);
-    pending_.pop();
+  if (pending_.empty()) return;
+  if (!std::is_sorted(pending_.begin(), pending_.end())) std::sort(pending_.begin(), pending_.end());
+  auto end = std::lower_bound(pending_.begin(), pending_.end(), stamp,
+                              [](const Pending& p, uint64_t s) { return p.event.stamp < s; });
+  for (auto it = pending_.begin(); it != end; ++it) {
+    if (!snapshots_.empty()) take_snapshots_before(it->event.stamp);
+    heap_.apply(it->event);
   }
+  pending_.erase(pending_.begin(), end);
 }
 
 void ProcessAnalysis::stack(uint64_t id, const std::vector<uint64_t>& frames) {

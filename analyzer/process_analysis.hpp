@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <queue>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,8 +65,8 @@ class ProcessAnalysis : public TraceVisitor {
   struct Pending {
     HeapEvent event;
     uint64_t sequence;  // file order breaks ties between equal stamps
-    bool operator>(const Pending& o) const {
-      return event.stamp != o.event.stamp ? event.stamp > o.event.stamp : sequence > o.sequence;
+    bool operator<(const Pending& o) const {
+      return event.stamp != o.event.stamp ? event.stamp < o.event.stamp : sequence < o.sequence;
     }
   };
   void release_before(uint64_t stamp);
@@ -78,7 +77,7 @@ class ProcessAnalysis : public TraceVisitor {
   ProcessInfo info_;
   bool has_info_ = false;
   HeapModel heap_;
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending_;
+  std::vector<Pending> pending_;  // events not yet released; sorted in batches at watermarks
   uint64_t sequence_ = 0;
   std::map<uint64_t, ThreadInfo> threads_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
