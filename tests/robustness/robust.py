@@ -1,0 +1,1209 @@
+#!/usr/bin/env python3
+"""memscope robustness tests: one case per run (CTest runs each as robust_<case>).
+
+Usage: robust.py --bin BUILD/bin --lib BUILD/lib [--mimalloc PATH] [--keep] CASE
+
+Every case runs real processes and asserts things that could fail; each check prints
+"ok:" or "FAIL:", and the case exits 1 if any check failed (0 all passed, 77 skipped with a
+printed reason). The work directory is kept (and printed) when a check fails, or with --keep.
+
+Cases (the programs are this folder's robust_* programs, built next to memscope-run):
+  endings_exit, endings__exit, endings_return_threads, endings_abort, endings_segv,
+  endings_sigterm, endings_cxx_exception
+      robust_endings/robust_throw make a known number of allocations, then end that way.
+      memscope-run's exit status and stdout equal the native run's; the trace says how it
+      ended ("exit", "_exit(3)", "signal 6 (SIGABRT)" ...), is complete, and its counts
+      (allocations, frees, bytes, leaks of the main thread) are exact.
+  endings_sigkill
+      robust_steady allocates steadily, prints at one second how many allocations it made;
+      it is killed with SIGKILL half a second later. Exit status 137 like the native run;
+      the trace is readable, says no end was recorded, and holds at least that many.
+  glibc_provider, mimalloc_provider
+      the traced program keeps its own allocator: glibc's accounting sees its blocks
+      (robust_mallinfo), and a program linked with libmimalloc still gets mimalloc blocks;
+      JSON malloc_provider names libc.so.6 / libmimalloc.
+  no_follow
+      robust_forkexec forks and execs robust_tiny: three traces (root, fork, exec) linked
+      to each other; with --no-follow exactly one.
+  bad_missing_program (127), bad_not_executable (126), bad_static (125, "statically
+  linked"), bad_unwritable_output (125), bad_unknown_option (125, also bad option values)
+      memscope-run refuses clearly, and the program does not run.
+  agent_symlink
+      the agent (LD_PRELOAD) finds a symlink planted at its trace path: it refuses with a
+      message naming the symbolic link, the program still runs normally, the link's target
+      is untouched.
+  trace_mode_0600
+      with umask 0, every trace file is still mode 0600.
+  analyze_truncated, analyze_corrupted, analyze_garbage, analyze_fuzz_records
+      memscope-analyze on cut, bit-flipped, nonsense and fuzzed traces: never a crash or a
+      hang; either exit 0 with the damage marked (complete false, a warning, or an error
+      entry) and the chunks before the damage kept, or exit 2 with a message.
+  env_nonsense
+      MEMSCOPE_* values that make no sense: the program runs normally, the agent says
+      "memscope: ignoring ...", the trace is valid and exact.
+  real_python_threads, real_python_subprocess, real_git, real_bash_pipeline, real_sort
+      real programs give the same exit status, stdout and stderr as without memscope, and a
+      complete, analyzable trace for every process.
+  threads_joined_1000, threads_detached
+      many short-lived threads, each with exactly 5 allocations: every thread appears with
+      exactly its own counts.
+
+Python 3 standard library only.
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+FAILURES = []
+CTX = None  # the parsed arguments plus work dir
+
+
+class Skip(Exception):
+    pass
+
+
+def ok(cond, what, detail=""):
+    """Records one check. Returns cond so callers can stop early when it matters."""
+    if cond:
+        print(f"ok: {what}")
+    else:
+        FAILURES.append(what)
+        print(f"FAIL: {what}" + (f"\n      {detail}" if detail else ""))
+    sys.stdout.flush()
+    return cond
+
+
+def native_status(returncode):
+    """A shell-style exit status: 128+N for a process killed by signal N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def _limits(umask=None, address_space=None):
+    def fn():
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if address_space:
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        if umask is not None:
+            os.umask(umask)
+
+    return fn
+
+
+class Result:
+    def __init__(self, cmd, rc, out, err, seconds):
+        self.cmd, self.rc, self.out, self.err, self.seconds = cmd, rc, out, err, seconds
+        self.status = None if rc is None else native_status(rc)
+
+    def describe(self):
+        return (f"command: {' '.join(map(str, self.cmd))}\n      status {self.status}, "
+                f"{self.seconds:.1f}s, stderr: {self.err[-600:]!r}")
+
+
+def run(cmd, env=None, timeout=30, cwd=None, umask=None, address_space=None, stdin=None):
+    """Runs cmd; a timeout gives rc None (and the process group is killed)."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    start = time.monotonic()
+    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=stdin or subprocess.DEVNULL,
+                         env=full_env, cwd=cwd, start_new_session=True,
+                         preexec_fn=_limits(umask, address_space))
+    try:
+        out, err = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+        rc = None
+    return Result(cmd, rc, out.decode(errors="replace"), err.decode(errors="replace"),
+                  time.monotonic() - start)
+
+
+def prog(name):
+    path = os.path.join(CTX.bin, name)
+    if not os.path.exists(path):
+        raise SystemExit(f"robust.py: {path} is missing; build the robustness programs first")
+    return path
+
+
+def memscope_run():
+    return os.path.join(CTX.bin, "memscope-run")
+
+
+def new_dir(name):
+    path = os.path.join(CTX.work, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def traced(args, name, options=(), **kw):
+    """Runs args under memscope-run -q -o WORK/name; returns (Result, trace dir)."""
+    out = os.path.join(CTX.work, name)
+    return run([memscope_run(), "-q", "-o", out, *options, "--", *args], **kw), out
+
+
+def traces_in(directory):
+    if not os.path.isdir(directory):
+        return []
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory)
+                  if f.startswith("memscope.") and f.endswith(".mst"))
+
+
+def analyze(paths, timeout=20, address_space=None):
+    """Runs memscope-analyze --json; returns (Result, parsed JSON or None)."""
+    if isinstance(paths, str):
+        paths = [paths]
+    json_path = os.path.join(CTX.work, f"analysis.{time.monotonic_ns()}.json")
+    r = run([os.path.join(CTX.bin, "memscope-analyze"), *paths, "--json", json_path,
+             "--quiet"], timeout=timeout, address_space=address_space)
+    data = None
+    if r.rc == 0:
+        try:
+            with open(json_path) as f:
+                data = json.load(f)
+        except (OSError, ValueError) as e:
+            ok(False, "memscope-analyze exit 0 writes valid JSON", f"{e}; {r.describe()}")
+    if os.path.exists(json_path):
+        os.unlink(json_path)
+    return r, data
+
+
+def analyze_ok(directory, what):
+    """Analyzes a directory that must analyze cleanly; returns the JSON (or raises)."""
+    r, data = analyze(directory)
+    if not ok(r.rc == 0 and data is not None, f"{what}: memscope-analyze exits 0",
+              r.describe()):
+        raise SystemExit(finish())
+    return data
+
+
+def main_thread(proc):
+    for t in proc.get("threads_detail", []):
+        if t.get("tid") == proc.get("pid"):
+            return t
+    return None
+
+
+def same_as_native(native, ms, what, compare_stderr=False):
+    ok(ms.rc is not None, f"{what}: memscope-run finished in time", ms.describe())
+    ok(ms.status == native.status,
+       f"{what}: memscope-run exit status {ms.status} == native {native.status}",
+       ms.describe())
+    ok(ms.out == native.out, f"{what}: stdout identical to the native run",
+       f"native {native.out[-300:]!r}\n      traced {ms.out[-300:]!r}")
+    if compare_stderr:
+        ok(ms.err == native.err, f"{what}: stderr identical to the native run",
+           f"native {native.err[-300:]!r}\n      traced {ms.err[-300:]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Endings
+
+
+def endings_expected(n):
+    """What robust_endings MODE n does on its main thread (see endings.c)."""
+    alloc_bytes = n * 8 + sum(16 + i % 200 for i in range(1, n))
+    frees = len(range(1, n, 2))
+    return n, frees, alloc_bytes
+
+
+def ending_case(mode, ended, n=1000, program="robust_endings", args=None):
+    args = args if args is not None else [mode, str(n)]
+    native = run([prog(program), *args])
+    ms, out = traced([prog(program), *args], "trace")
+    what = f"{program} {' '.join(args)}"
+    same_as_native(native, ms, what)
+    files = traces_in(out)
+    ok(len(files) == 1, f"{what}: exactly one trace file", f"found {files}")
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process in the analysis", f"{len(procs)}"):
+        return None
+    p = procs[0]
+    ok(p.get("ended") == ended, f"{what}: ended == {ended!r}", f"got {p.get('ended')!r}")
+    ok(p.get("complete") is True, f"{what}: trace complete",
+       f"complete={p.get('complete')} warning={p.get('warning')!r}")
+    ok(p.get("dropped_events") == 0, f"{what}: no dropped events", f"{p.get('dropped_events')}")
+    ok(p.get("unmatched_frees") == 0, f"{what}: no unmatched frees",
+       f"{p.get('unmatched_frees')}")
+    return p
+
+
+def exact_main_thread(p, what, n, extra_allocs=0):
+    allocs, frees, nbytes = endings_expected(n)
+    t = main_thread(p)
+    if not ok(t is not None, f"{what}: main thread in threads_detail"):
+        return
+    ok(t["allocations"] == allocs + extra_allocs,
+       f"{what}: main thread allocations == {allocs + extra_allocs}", f"got {t['allocations']}")
+    ok(t["frees"] == frees, f"{what}: main thread frees == {frees}", f"got {t['frees']}")
+    if extra_allocs == 0:
+        ok(t["allocated_bytes"] == nbytes, f"{what}: main thread bytes == {nbytes}",
+           f"got {t['allocated_bytes']}")
+        ok(p["leaked_allocations"] == allocs - frees,
+           f"{what}: leaked allocations == {allocs - frees}", f"got {p['leaked_allocations']}")
+
+
+def case_simple_ending(mode, ended):
+    n = 1000
+    p = ending_case(mode, ended, n)
+    if p:
+        exact_main_thread(p, f"robust_endings {mode}", n)
+        ok(p["total_allocations"] == n, f"robust_endings {mode}: total_allocations == {n}",
+           f"got {p['total_allocations']}")
+
+
+def case_endings_return_threads():
+    n = 1000
+    p = ending_case("threads", "exit", n)
+    if not p:
+        return
+    what = "robust_endings threads"
+    ok(p["threads"] == 5, f"{what}: 5 threads recorded", f"got {p['threads']}")
+    t = main_thread(p)
+    allocs, frees, _ = endings_expected(n)
+    # glibc's pthread_create callocs one DTV per thread on the creating thread: 4 more.
+    ok(t is not None and t["allocations"] == allocs + 4 and t["frees"] == frees,
+       f"{what}: main thread made {allocs}+4 allocations and {frees} frees",
+       f"got {t and (t['allocations'], t['frees'])}")
+    workers = [w for w in p["threads_detail"] if w is not t]
+    ok(all(w["allocations"] > 0 for w in workers),
+       f"{what}: every worker thread's allocations were recorded",
+       f"{[w['allocations'] for w in workers]}")
+    # Each worker frees every block right after allocating it: at most one in flight.
+    ok(all(w["allocations"] - w["frees"] in (0, 1) for w in workers),
+       f"{what}: each worker has at most one block in flight (alloc/free pairs intact at exit)",
+       f"{[(w['allocations'], w['frees']) for w in workers]}")
+    in_flight = sum(w["allocations"] - w["frees"] for w in workers)
+    expect_leaks = allocs - frees + 4 + in_flight
+    ok(p["leaked_allocations"] == expect_leaks,
+       f"{what}: leaked allocations == {expect_leaks} (main's + 4 DTVs + in flight)",
+       f"got {p['leaked_allocations']}")
+    ok(p["total_allocations"] == sum(x["allocations"] for x in p["threads_detail"]),
+       f"{what}: process total equals the sum over threads")
+
+
+def case_endings_cxx_exception():
+    n = 1000
+    p = ending_case(None, "signal 6 (SIGABRT)", n, program="robust_throw", args=[str(n)])
+    if not p:
+        return
+    t = main_thread(p)
+    # n blocks (the vector's buffer and n-1 ints), half freed, plus at least the exception
+    # object; libstdc++'s terminate handler may allocate while demangling the type name.
+    ok(t is not None and t["allocations"] >= n + 1,
+       f"robust_throw: main thread allocations >= {n + 1}", f"got {t and t['allocations']}")
+    ok(t is not None and t["frees"] >= n // 2, f"robust_throw: main thread frees >= {n // 2}",
+       f"got {t and t['frees']}")
+
+
+def kill_after_marker(cmd, env=None):
+    """Runs robust_steady (directly or under memscope-run): reads pid= and count= from its
+    stdout, SIGKILLs the program 0.5 s after count= (1.5 s after it started)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=_limits(), start_new_session=True)
+    pid = count = None
+    deadline = time.monotonic() + 20
+    lines = []
+    try:
+        while time.monotonic() < deadline:
+            line = p.stdout.readline().decode()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("pid="):
+                pid = int(line[4:])
+            elif line.startswith("count="):
+                count = int(line[6:])
+                time.sleep(0.5)
+                os.kill(pid, signal.SIGKILL)
+                break
+        out, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    return native_status(p.returncode), count, "".join(lines) + out.decode(), err.decode()
+
+
+def case_endings_sigkill():
+    steady = prog("robust_steady")
+    native_rc, native_count, _, _ = kill_after_marker([steady])
+    ok(native_rc == 137 and native_count, f"native robust_steady killed: status {native_rc}")
+    out = os.path.join(CTX.work, "trace")
+    rc, count, stdout, err = kill_after_marker([memscope_run(), "-q", "-o", out, "--", steady])
+    ok(count is not None, "traced robust_steady printed its count at one second",
+       f"stdout {stdout!r} stderr {err[-400:]!r}")
+    ok(rc == native_rc, f"memscope-run exit status {rc} == native {native_rc} (SIGKILL)",
+       f"stderr {err[-400:]!r}")
+    files = traces_in(out)
+    ok(len(files) == 1, "one trace file after SIGKILL", f"{files}")
+    r, data = analyze(out)
+    if not ok(r.rc == 0 and data is not None, "the SIGKILLed trace is readable (exit 0)",
+              r.describe()):
+        return
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, "one process in the analysis"):
+        return
+    p = procs[0]
+    ok("no end recorded" in str(p.get("ended")), "ended says no end was recorded",
+       f"got {p.get('ended')!r}")
+    ok(p.get("complete") is True or bool(p.get("warning")),
+       "an incomplete trace says why (warning)", f"warning {p.get('warning')!r}")
+    if count is not None:
+        ok(p["total_allocations"] >= count,
+           f"trace holds at least the {count} allocations made in the first second "
+           "(at most 500 ms lost)", f"got {p['total_allocations']}")
+    ok(p.get("dropped_events") == 0, "no dropped events")
+
+
+# ---------------------------------------------------------------------------------------------
+# Allocator identity
+
+
+def case_glibc_provider():
+    native = run([prog("robust_mallinfo")])
+    ms, out = traced([prog("robust_mallinfo")], "trace")
+    ok(native.rc == 0, "robust_mallinfo passes natively", native.describe())
+    same_as_native(native, ms, "robust_mallinfo", compare_stderr=True)
+    ok(ms.rc == 0, "robust_mallinfo under memscope: blocks are glibc's (mallinfo2, "
+       "malloc_usable_size)", ms.describe())
+    data = analyze_ok(out, "robust_mallinfo")
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and "libc.so.6" in str(procs[0].get("malloc_provider")),
+       "malloc_provider names libc.so.6",
+       f"got {[p.get('malloc_provider') for p in procs]}")
+    ok(len(procs) == 1 and procs[0]["total_allocations"] == 10,
+       "robust_mallinfo: exactly its 10 allocations recorded",
+       f"got {[p.get('total_allocations') for p in procs]}")
+
+
+def case_mimalloc_provider():
+    if not CTX.mimalloc:
+        raise Skip("libmimalloc-dev is not installed, so robust_mimalloc was not built")
+    native = run([CTX.mimalloc])
+    ok(native.rc == 0, "robust_mimalloc passes natively", native.describe())
+    ms, out = traced([CTX.mimalloc], "trace")
+    same_as_native(native, ms, "robust_mimalloc", compare_stderr=True)
+    ok(ms.rc == 0, "robust_mimalloc under memscope: malloc still returns mimalloc blocks",
+       ms.describe())
+    data = analyze_ok(out, "robust_mimalloc")
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and "libmimalloc" in str(procs[0].get("malloc_provider")),
+       "malloc_provider names libmimalloc (the next malloc, not glibc's)",
+       f"got {[p.get('malloc_provider') for p in procs]}")
+    ok(len(procs) == 1 and procs[0]["total_allocations"] >= 1,
+       "robust_mimalloc: its allocation was recorded",
+       f"got {[p.get('total_allocations') for p in procs]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Following children
+
+
+def case_no_follow():
+    args = [prog("robust_forkexec"), prog("robust_tiny")]
+    native = run(args)
+    ms, out = traced(args, "follow")
+    same_as_native(native, ms, "robust_forkexec (following)")
+    files = traces_in(out)
+    ok(len(files) == 3, "following: three trace files (parent, fork child, exec'd image)",
+       f"found {[os.path.basename(f) for f in files]}")
+    data = analyze_ok(out, "robust_forkexec")
+    procs = data.get("processes", [])
+    hows = sorted(p.get("how") for p in procs)
+    ok(hows == ["exec", "fork", "root"], "processes are root, fork and exec", f"got {hows}")
+    by = {p.get("how"): p for p in procs}
+    if len(by) == 3 and set(by) == {"root", "fork", "exec"}:
+        ok(by["fork"].get("parent_pid") == by["root"]["pid"],
+           "the fork child is linked to the parent", f"{by['fork'].get('parent_pid')}")
+        ok(by["exec"]["pid"] == by["fork"]["pid"], "the exec'd image has the fork child's pid")
+        ok(os.path.basename(str(by["exec"].get("exe"))) == "robust_tiny",
+           "the exec'd image is robust_tiny", f"{by['exec'].get('exe')}")
+        ok(by["exec"]["total_allocations"] == 3, "robust_tiny's 3 allocations recorded",
+           f"{by['exec']['total_allocations']}")
+        ok(by["fork"].get("ended") == "exec", "the fork child's image ended by exec",
+           f"{by['fork'].get('ended')}")
+        ok(all(p.get("complete") for p in procs), "all three traces complete")
+
+    ms, out = traced(args, "nofollow", options=["--no-follow"])
+    same_as_native(native, ms, "robust_forkexec --no-follow")
+    files = traces_in(out)
+    ok(len(files) == 1, "--no-follow: exactly one trace file",
+       f"found {[os.path.basename(f) for f in files]}")
+    data = analyze_ok(out, "robust_forkexec --no-follow")
+    procs = data.get("processes", [])
+    ok([p.get("how") for p in procs] == ["root"], "--no-follow: only the root process",
+       f"{[p.get('how') for p in procs]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input to memscope-run
+
+
+def refused(args, status, what, message=None, options=(), outdir=None):
+    out = outdir or os.path.join(CTX.work, "refused")
+    r = run([memscope_run(), "-o", out, *options, "--", *args])
+    ok(r.status == status, f"{what}: exit status {status}", r.describe())
+    ok(r.err.strip() != "", f"{what}: a message on stderr")
+    if message:
+        ok(message in r.err, f"{what}: message contains {message!r}", f"stderr {r.err!r}")
+    return r
+
+
+def case_bad_missing_program():
+    name = "memscope-no-such-program-xyz"
+    refused([name], 127, "program not on PATH", message=name)
+    path = os.path.join(CTX.work, "does-not-exist")
+    refused([path], 127, "program path does not exist", message="does-not-exist")
+    ok(traces_in(os.path.join(CTX.work, "refused")) == [], "no trace written")
+
+
+def case_bad_not_executable():
+    plain = os.path.join(CTX.work, "plain.sh")
+    with open(plain, "w") as f:
+        f.write("#!/bin/sh\necho should-not-run\n")
+    os.chmod(plain, 0o644)
+    r = refused([plain], 126, "non-executable file", message="plain.sh")
+    ok("should-not-run" not in r.out, "the non-executable file did not run")
+    directory = new_dir("a-directory")
+    refused([directory], 126, "a directory as the program")
+
+
+def case_bad_static():
+    static = prog("robust_static")
+    native = run([static])
+    if native.rc != 0:
+        raise Skip(f"robust_static does not run here: {native.describe()}")
+    r = refused([static], 125, "statically linked program", message="statically linked")
+    ok("static program ran" not in r.out, "the static program was not run untraced")
+
+
+def case_bad_unwritable_output():
+    plain = os.path.join(CTX.work, "regular-file")
+    with open(plain, "w") as f:
+        f.write("x")
+    r = refused([prog("robust_tiny")], 125, "output directory under a regular file",
+                outdir=os.path.join(plain, "sub"))
+    ok("tiny ok" not in r.out, "the program did not run with nowhere to write")
+    if os.geteuid() == 0:
+        print("skip: read-only output directory (running as root, permissions do not apply)")
+    else:
+        ro = new_dir("read-only")
+        os.chmod(ro, 0o555)
+        refused([prog("robust_tiny")], 125, "read-only output directory", outdir=ro)
+        os.chmod(ro, 0o755)
+
+
+def case_bad_unknown_option():
+    tiny = prog("robust_tiny")
+    out = os.path.join(CTX.work, "o")
+    for opts, what in ((["--bogus"], "unknown option --bogus"),
+                       (["--stack-depth", "abc"], "--stack-depth abc"),
+                       (["--stack-depth", "0"], "--stack-depth 0 (range 1-256)"),
+                       (["--ring-slots", "-5"], "--ring-slots -5"),
+                       (["--stack-depth"], "--stack-depth without a value")):
+        r = run([memscope_run(), "-o", out, *opts, "--", tiny])
+        ok(r.status == 125, f"{what}: exit status 125", r.describe())
+        ok(r.err.strip() != "", f"{what}: a message on stderr")
+        ok("tiny ok" not in r.out, f"{what}: the program did not run")
+    r = run([memscope_run(), "-o", out])
+    ok(r.status == 125, "no program given: exit status 125", r.describe())
+
+
+# ---------------------------------------------------------------------------------------------
+# Trace files: symlinks and modes
+
+
+def case_agent_symlink():
+    agent = os.path.join(CTX.lib, "libmemscope_agent.so")
+    out = new_dir("out")
+    target = os.path.join(CTX.work, "victim.txt")
+    with open(target, "w") as f:
+        f.write("precious\n")
+    os.chmod(target, 0o640)
+    before = os.stat(target)
+    # bash plants the link at the trace path of its own pid, then execs the program with the
+    # agent preloaded: the program keeps that pid.
+    script = (f'ln -s "$VICTIM" "$OUT/memscope.$$.mst" && '
+              f'LD_PRELOAD="$AGENT" MEMSCOPE_OUTPUT="$OUT" exec "$PROG"')
+    r = run(["bash", "-c", script], env={"VICTIM": target, "OUT": out, "AGENT": agent,
+                                         "PROG": prog("robust_tiny")})
+    ok(r.rc == 0 and r.out == "tiny ok\n", "the program still runs normally", r.describe())
+    ok("symbolic link" in r.err, "the agent's message mentions the symbolic link",
+       f"stderr {r.err!r}")
+    after = os.stat(target)
+    with open(target) as f:
+        content = f.read()
+    ok(content == "precious\n" and after.st_size == before.st_size and
+       stat.S_IMODE(after.st_mode) == 0o640 and after.st_mtime_ns == before.st_mtime_ns,
+       "the link's target is untouched (content, size, mode, mtime)")
+    links = [f for f in os.listdir(out) if os.path.islink(os.path.join(out, f))]
+    ok(len(links) == 1, "the planted link is still there", f"{os.listdir(out)}")
+    # A dangling link: the agent must not create the file it points to.
+    dangling = os.path.join(CTX.work, "must-not-exist.mst")
+    out2 = new_dir("out2")
+    r = run(["bash", "-c", script], env={"VICTIM": dangling, "OUT": out2, "AGENT": agent,
+                                         "PROG": prog("robust_tiny")})
+    ok(r.rc == 0 and r.out == "tiny ok\n", "dangling link: the program runs normally",
+       r.describe())
+    ok(not os.path.exists(dangling), "dangling link: its target was not created")
+
+
+def case_trace_mode_0600():
+    args = [prog("robust_forkexec"), prog("robust_tiny")]
+    ms, out = traced(args, "trace", umask=0)
+    ok(ms.rc == 0, "robust_forkexec under umask 0 exits 0", ms.describe())
+    files = traces_in(out)
+    ok(len(files) == 3, "three traces", f"{files}")
+    for f in files:
+        st = os.lstat(f)
+        ok(stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600,
+           f"{os.path.basename(f)} is a regular file with mode 0600",
+           f"mode {oct(st.st_mode)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# memscope-analyze on damaged input
+
+HEADER = 64
+CHUNK_HEADER = 32
+CHUNK_MAGIC = 0x4B4E4843
+
+
+def chunks_of(blob):
+    """[(offset, header fields dict, payload end)] of a well-formed trace."""
+    out = []
+    pos = HEADER
+    while pos + CHUNK_HEADER <= len(blob):
+        magic, codec, stored, raw, seq, checksum = struct.unpack_from("<IB3xIIQQ", blob, pos)
+        if magic != CHUNK_MAGIC:
+            break
+        out.append((pos, dict(codec=codec, stored=stored, raw=raw, seq=seq,
+                              checksum=checksum), pos + CHUNK_HEADER + stored))
+        pos += CHUNK_HEADER + stored
+    return out
+
+
+def make_multichunk_trace():
+    """A real trace with several chunks: robust_steady for 1.3 s (chunks are sealed at least
+    every 500 ms), plus robust_tiny for a second, small file."""
+    ms, out = traced([prog("robust_steady"), "1.3"], "source")
+    if not ok(ms.rc == 0, "source trace: robust_steady exits 0", ms.describe()):
+        raise SystemExit(finish())
+    files = traces_in(out)
+    with open(files[0], "rb") as f:
+        blob = f.read()
+    chunks = chunks_of(blob)
+    ok(len(chunks) >= 3 and chunks[-1][2] == len(blob),
+       f"source trace parses into {len(chunks)} chunks (>= 3) ending at the file's end",
+       f"size {len(blob)}, chunks {[(c[0], c[2]) for c in chunks]}")
+    return blob, chunks
+
+
+def damaged_case(blob, name, expect, min_allocations=0):
+    """Writes blob as a trace, analyzes it. expect: 'partial' (exit 0, marked damaged,
+    at least min_allocations), 'either' (exit 0 marked damaged, or 2 with a message).
+    Returns the total allocations of the result (0 when none)."""
+    path = os.path.join(new_dir("damaged"), f"memscope.{name}.mst")
+    with open(path, "wb") as f:
+        f.write(blob)
+    r, data = analyze(path, timeout=15, address_space=4 << 30)
+    what = f"analyze {name}"
+    if not ok(r.rc is not None, f"{what}: finishes within 15 s (no hang)", r.describe()):
+        return 0
+    if not ok(r.rc >= 0, f"{what}: not killed by a signal (no crash)", r.describe()):
+        return 0
+    ok("terminate called" not in r.err and "Assertion" not in r.err,
+       f"{what}: no uncaught exception or assertion", f"stderr {r.err[-400:]!r}")
+    if expect == "partial":
+        ok(r.rc == 0, f"{what}: exit 0 with a partial result", r.describe())
+    else:
+        ok(r.rc in (0, 2), f"{what}: exit 0 or 2", r.describe())
+    if r.rc == 2:
+        ok(r.err.strip() != "", f"{what}: exit 2 comes with a message")
+        return 0
+    if r.rc != 0 or data is None:
+        return 0
+    procs = data.get("processes", [])
+    errors = data.get("errors", [])
+    marked = bool(errors) or (procs and all(
+        p.get("complete") is False and p.get("warning") for p in procs))
+    ok(marked, f"{what}: the damage is reported (complete false + warning, or an error entry)",
+       f"errors {errors!r}, processes {[(p.get('complete'), p.get('warning')) for p in procs]}")
+    total = sum(p.get("total_allocations", 0) for p in procs)
+    if min_allocations:
+        ok(total >= min_allocations,
+           f"{what}: keeps the complete chunks before the damage ({total} >= "
+           f"{min_allocations} allocations)")
+    return total
+
+
+def case_analyze_truncated():
+    blob, chunks = make_multichunk_trace()
+    if len(chunks) < 3:
+        return
+    first_end, second_start, second_end = chunks[0][2], chunks[1][0], chunks[1][2]
+    # Allocations held by the first k complete chunks: analyze clean prefixes.
+    prefix_counts = []
+    for k in range(1, len(chunks) + 1):
+        path = os.path.join(new_dir("prefix"), f"memscope.{k}.mst")
+        with open(path, "wb") as f:
+            f.write(blob[:chunks[k - 1][2]])
+        r, data = analyze(path)
+        ok(r.rc == 0 and data is not None,
+           f"a trace cut exactly after chunk {k} of {len(chunks)} is readable", r.describe())
+        prefix_counts.append(sum(p.get("total_allocations", 0)
+                                 for p in (data or {}).get("processes", [])))
+    ok(prefix_counts == sorted(prefix_counts) and prefix_counts[-1] > 0,
+       f"allocations grow with each complete chunk: {prefix_counts}")
+    cuts = [("1-byte", 1, "either", 0), ("inside-magic", 5, "either", 0),
+            ("inside-header", 40, "either", 0), ("header-minus-1", HEADER - 1, "either", 0),
+            ("header-only", HEADER, "either", 0),
+            ("inside-first-chunk-header", HEADER + 10, "either", 0),
+            ("mid-first-chunk", (HEADER + CHUNK_HEADER + first_end) // 2, "either", 0),
+            ("inside-second-chunk-header", second_start + 7, "partial", prefix_counts[0]),
+            ("mid-second-chunk", (second_start + second_end) // 2, "partial", prefix_counts[0]),
+            ("second-chunk-minus-1", second_end - 1, "partial", prefix_counts[0]),
+            ("last-byte-missing", len(blob) - 1, "partial", prefix_counts[-2])]
+    for name, size, expect, minimum in cuts:
+        damaged_case(blob[:size], f"cut-{name}-{size}", expect, minimum)
+
+
+def case_analyze_corrupted():
+    blob, chunks = make_multichunk_trace()
+    if len(chunks) < 3:
+        return
+    mid = chunks[1]
+    mid_payload = mid[0] + CHUNK_HEADER + (mid[1]["stored"] // 2)
+    first_count_path = os.path.join(new_dir("prefix"), "memscope.1.mst")
+    with open(first_count_path, "wb") as f:
+        f.write(blob[:chunks[0][2]])
+    _, data = analyze(first_count_path)
+    first = sum(p.get("total_allocations", 0) for p in (data or {}).get("processes", []))
+
+    def patched(offset, new_bytes):
+        b = bytearray(blob)
+        b[offset:offset + len(new_bytes)] = new_bytes
+        return bytes(b)
+
+    def flip(offset, mask=0xFF):
+        b = bytearray(blob)
+        b[offset] ^= mask
+        return bytes(b)
+
+    cases = [
+        ("flip-mid-payload", flip(mid_payload), "partial", first),
+        ("flip-3-bytes-mid-payload", patched(mid_payload, bytes(
+            blob[mid_payload + i] ^ 0x5A for i in range(3))), "partial", first),
+        ("chunk-magic", flip(mid[0]), "partial", first),
+        ("stored-bytes-huge", patched(mid[0] + 8, struct.pack("<I", 0xFFFFFFF0)), "partial",
+         first),
+        ("stored-bytes-zero", patched(mid[0] + 8, struct.pack("<I", 0)), "partial", first),
+        ("raw-bytes-huge", patched(mid[0] + 12, struct.pack("<I", 0xFFFFFFF0)), "partial",
+         first),
+        ("raw-bytes-small", patched(mid[0] + 12, struct.pack("<I", 3)), "partial", first),
+        ("sequence", patched(mid[0] + 16, struct.pack("<Q", 7777)), "partial", first),
+        ("codec-unknown", patched(mid[0] + 4, bytes([0xEE])), "partial", first),
+        ("checksum", flip(mid[0] + 24), "partial", first),
+        ("header-version-999", patched(8, struct.pack("<H", 999)), "either", 0),
+        ("header-bytes-huge", patched(10, struct.pack("<H", 0xFFFF)), "either", 0),
+        ("header-bytes-zero", patched(10, struct.pack("<H", 0)), "either", 0),
+        ("magic", flip(0), "either", 0),
+        ("first-chunk-payload", flip(chunks[0][0] + CHUNK_HEADER + 2), "either", 0),
+    ]
+    rng = random.Random(20240601)
+    for i in range(6):
+        b = bytearray(blob)
+        for _ in range(32):
+            b[rng.randrange(HEADER, len(b))] = rng.randrange(256)
+        cases.append((f"random-32-bytes-{i}", bytes(b), "either", 0))
+    for name, data_, expect, minimum in cases:
+        damaged_case(data_, name, expect, minimum)
+
+    # One damaged trace among good ones: the good one is still analyzed in full.
+    mixed = new_dir("mixed")
+    ms, good_dir = traced([prog("robust_tiny")], "good")
+    good = traces_in(good_dir)
+    if ok(ms.rc == 0 and len(good) == 1, "a good trace to mix in"):
+        shutil.copy(good[0], mixed)
+        with open(os.path.join(mixed, "memscope.999999.mst"), "wb") as f:
+            f.write(flip(mid_payload))
+        r, data = analyze(mixed)
+        ok(r.rc == 0 and data is not None, "directory with a good and a damaged trace: exit 0",
+           r.describe())
+        procs = (data or {}).get("processes", [])
+        good_procs = [p for p in procs if p.get("total_allocations") == 3]
+        ok(len(good_procs) == 1 and good_procs[0].get("complete") is True,
+           "the good trace is analyzed in full next to the damaged one",
+           f"{[(p.get('total_allocations'), p.get('complete')) for p in procs]}")
+
+
+def case_analyze_garbage():
+    d = new_dir("garbage")
+    empty = os.path.join(d, "memscope.1.mst")
+    open(empty, "wb").close()
+    rnd = os.path.join(d, "memscope.2.mst")
+    with open(rnd, "wb") as f:
+        f.write(random.Random(7).randbytes(100000))
+    magic_only = os.path.join(d, "memscope.3.mst")
+    with open(magic_only, "wb") as f:
+        f.write(b"MEMSCOPE")
+    text = os.path.join(d, "notes.txt")
+    with open(text, "w") as f:
+        f.write("not a trace\n" * 100)
+    for path, what in ((empty, "empty file"), (rnd, "100 KB of random bytes"),
+                       (magic_only, "magic only"), (text, "a text file")):
+        r, data = analyze(path, timeout=15, address_space=4 << 30)
+        ok(r.rc in (0, 2), f"{what}: exit 0 or 2 (no crash, no hang)", r.describe())
+        if r.rc == 2:
+            ok(r.err.strip() != "", f"{what}: exit 2 comes with a message")
+        elif r.rc == 0 and data is not None:
+            ok(bool(data.get("errors")) or any(not p.get("complete")
+                                               for p in data.get("processes", [])),
+               f"{what}: exit 0 must report the problem, not an empty success",
+               f"{json.dumps(data)[:400]}")
+    for path, what in ((new_dir("empty-dir"), "a directory with no traces"),
+                       (os.path.join(CTX.work, "no-such-dir"), "a path that does not exist")):
+        r, data = analyze(path)
+        ok(r.rc == 2 and r.err.strip() != "", f"{what}: exit 2 with a message", r.describe())
+    r, _ = analyze(d)
+    ok(r.rc in (0, 2), "the directory of garbage files: exit 0 or 2", r.describe())
+    r = run([os.path.join(CTX.bin, "memscope-analyze")])
+    ok(r.rc == 1, "no arguments: exit 1 (usage)", r.describe())
+    r = run([os.path.join(CTX.bin, "memscope-analyze"), d, "--top", "banana"])
+    ok(r.rc == 1, "--top banana: exit 1 (usage)", r.describe())
+
+
+# XXH64, to write chunks whose checksum is right, so the record decoder itself is fuzzed.
+_P1, _P2, _P3, _P4, _P5 = (11400714785932107137, 14029467366897019727, 1609587929392839161,
+                           9650029242287828579, 2870177450012600261)
+_M = (1 << 64) - 1
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (64 - r))) & _M
+
+
+def _round(acc, lane):
+    return (_rotl((acc + lane * _P2) & _M, 31) * _P1) & _M
+
+
+def xxh64(data, seed):
+    n, i = len(data), 0
+    if n >= 32:
+        v = [(seed + _P1 + _P2) & _M, (seed + _P2) & _M, seed & _M, (seed - _P1) & _M]
+        while i + 32 <= n:
+            for j in range(4):
+                v[j] = _round(v[j], int.from_bytes(data[i + 8 * j:i + 8 * j + 8], "little"))
+            i += 32
+        h = (_rotl(v[0], 1) + _rotl(v[1], 7) + _rotl(v[2], 12) + _rotl(v[3], 18)) & _M
+        for x in v:
+            h = ((h ^ _round(0, x)) * _P1 + _P4) & _M
+    else:
+        h = (seed + _P5) & _M
+    h = (h + n) & _M
+    while i + 8 <= n:
+        h ^= _round(0, int.from_bytes(data[i:i + 8], "little"))
+        h = (_rotl(h, 27) * _P1 + _P4) & _M
+        i += 8
+    if i + 4 <= n:
+        h ^= (int.from_bytes(data[i:i + 4], "little") * _P1) & _M
+        h = (_rotl(h, 23) * _P2 + _P3) & _M
+        i += 4
+    while i < n:
+        h ^= (data[i] * _P5) & _M
+        h = (_rotl(h, 11) * _P1) & _M
+        i += 1
+    h ^= h >> 33
+    h = (h * _P2) & _M
+    h ^= h >> 29
+    h = (h * _P3) & _M
+    return h ^ (h >> 32)
+
+
+def raw_chunk(payload, seq):
+    return struct.pack("<IB3xIIQQ", CHUNK_MAGIC, 0, len(payload), len(payload), seq,
+                       xxh64(payload, seq)) + payload
+
+
+def case_analyze_fuzz_records():
+    zstd = shutil.which("zstd")
+    if not zstd:
+        raise Skip("the zstd command is not installed (needed to decompress chunks)")
+    ms, out = traced([prog("robust_forkexec"), prog("robust_tiny")], "source")
+    files = traces_in(out)
+    if not ok(ms.rc == 0 and files, "source traces written", ms.describe()):
+        return
+    with open(files[0], "rb") as f:
+        blob = f.read()
+    chunks = chunks_of(blob)
+    ok(all(xxh64(blob[c[0] + CHUNK_HEADER:c[2]], c[1]["seq"]) == c[1]["checksum"]
+           for c in chunks), "this script's XXH64 matches the trace's chunk checksums")
+    payloads = []
+    for off, h, end in chunks:
+        stored = blob[off + CHUNK_HEADER:end]
+        if h["codec"] == 0:
+            payloads.append(stored)
+            continue
+        r = subprocess.run([zstd, "-d", "-c", "-q"], input=stored, capture_output=True)
+        if not ok(r.returncode == 0 and len(r.stdout) == h["raw"],
+                  f"chunk {h['seq']} decompresses with the zstd command"):
+            return
+        payloads.append(r.stdout)
+    header = blob[:HEADER]
+    # The same events re-encoded as raw (uncompressed) chunks must read the same.
+    reencoded = header + b"".join(raw_chunk(p, s) for s, p in enumerate(payloads))
+    ref_path = os.path.join(new_dir("fuzz"), "memscope.reference.mst")
+    with open(ref_path, "wb") as f:
+        f.write(reencoded)
+    _, ref = analyze(ref_path)
+    _, orig = analyze(files[0])
+    key = ("total_allocations", "total_frees", "total_allocated_bytes", "leaked_bytes")
+
+    def counts(d):
+        return [tuple(p.get(k) for k in key) for p in (d or {}).get("processes", [])]
+
+    if not ok(ref is not None and counts(ref) == counts(orig),
+              "raw-codec re-encoding reads like the original (format understood)",
+              f"{counts(ref)} vs {counts(orig)}"):
+        return
+    rng = random.Random(4242)
+    failures_before = len(FAILURES)
+    for i in range(60):
+        mutated = []
+        for p in payloads:
+            b = bytearray(p)
+            kind = rng.randrange(4)
+            if kind == 0 and b:  # flip a few bytes
+                for _ in range(rng.randrange(1, 6)):
+                    b[rng.randrange(len(b))] = rng.randrange(256)
+            elif kind == 1 and b:  # cut the payload short
+                del b[rng.randrange(len(b)):]
+            elif kind == 2:  # insert random bytes
+                pos = rng.randrange(len(b) + 1)
+                b[pos:pos] = rng.randbytes(rng.randrange(1, 16))
+            elif kind == 3 and b:  # set bytes to varint-continuation 0xFF runs
+                pos = rng.randrange(len(b))
+                b[pos:pos + 10] = b"\xff" * 10
+            mutated.append(bytes(b))
+        data = header + b"".join(raw_chunk(p, s) for s, p in enumerate(mutated))
+        path = os.path.join(CTX.work, "fuzz", f"memscope.{i}.mst")
+        with open(path, "wb") as f:
+            f.write(data)
+        r, _ = analyze(path, timeout=15, address_space=4 << 30)
+        good = ok(r.rc in (0, 2), f"fuzzed records #{i}: exit 0 or 2 (no crash, no hang)",
+                  r.describe())
+        if good:
+            os.unlink(path)
+        else:
+            print(f"      kept {path}")
+    if len(FAILURES) > failures_before:
+        print("      fuzz seed 4242; the failing inputs are kept in the work directory")
+
+
+# ---------------------------------------------------------------------------------------------
+# MEMSCOPE_* nonsense
+
+
+def case_env_nonsense():
+    agent = os.path.join(CTX.lib, "libmemscope_agent.so")
+    n = 1000
+    args = [prog("robust_endings"), "return", str(n)]
+    native = run(args)
+    nonsense = {"MEMSCOPE_STACK_DEPTH": "abc", "MEMSCOPE_RING_SLOTS": "-5",
+                "MEMSCOPE_STACKS": "maybe", "MEMSCOPE_FLUSH_MS": "99999999999999999999999",
+                "MEMSCOPE_DROP_WHEN_FULL": "2", "MEMSCOPE_FOLLOW": ""}
+    out = new_dir("direct")
+    env = dict(nonsense, LD_PRELOAD=agent, MEMSCOPE_OUTPUT=out)
+    r = run(args, env=env)
+    ok(r.rc == 0 and r.out == native.out, "agent with nonsense values: the program runs "
+       "normally", r.describe())
+    for name in ("MEMSCOPE_STACK_DEPTH", "MEMSCOPE_RING_SLOTS", "MEMSCOPE_STACKS",
+                 "MEMSCOPE_FLUSH_MS", "MEMSCOPE_DROP_WHEN_FULL"):
+        ok(any("memscope" in line and "ignoring" in line and name in line
+               for line in r.err.splitlines()),
+           f"agent says 'memscope: ignoring ... {name}'", f"stderr {r.err!r}")
+    files = traces_in(out)
+    ok(len(files) == 1, "one trace file", f"{files}")
+    data = analyze_ok(out, "nonsense env")
+    procs = data.get("processes", [])
+    if ok(len(procs) == 1, "one process"):
+        ok(procs[0].get("complete") is True and procs[0]["total_allocations"] == n,
+           f"valid, complete trace with exactly {n} allocations",
+           f"{procs[0].get('complete')} {procs[0].get('total_allocations')}")
+
+    # The same through memscope-run (which sets only what its options say).
+    env = {k: v for k, v in nonsense.items() if k in ("MEMSCOPE_STACK_DEPTH",
+                                                       "MEMSCOPE_RING_SLOTS",
+                                                       "MEMSCOPE_FLUSH_MS")}
+    ms, out = traced(args, "via-run", env=env)
+    same_as_native(native, ms, "memscope-run with nonsense MEMSCOPE_* in the environment")
+    ok("ignoring" in ms.err, "memscope-run: the agent says what it ignores",
+       f"stderr {ms.err!r}")
+    data = analyze_ok(out, "memscope-run with nonsense env")
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and procs[0]["total_allocations"] == n,
+       f"memscope-run with nonsense env: exactly {n} allocations")
+    # Out of range but numeric.
+    out = new_dir("range")
+    r = run(args, env={"LD_PRELOAD": agent, "MEMSCOPE_OUTPUT": out,
+                       "MEMSCOPE_STACK_DEPTH": "100000", "MEMSCOPE_RING_SLOTS": "1",
+                       "MEMSCOPE_FLUSH_MS": "0"})
+    ok(r.rc == 0 and r.out == native.out, "out-of-range values: the program runs normally",
+       r.describe())
+    ok("ignoring" in r.err, "out-of-range values: the agent says it ignores them",
+       f"stderr {r.err!r}")
+    data = analyze_ok(out, "out-of-range env")
+    ok([p["total_allocations"] for p in data.get("processes", [])] == [n],
+       f"out-of-range values: exactly {n} allocations")
+
+
+# ---------------------------------------------------------------------------------------------
+# Real programs
+
+
+def python3():
+    for p in ("/usr/bin/python3", shutil.which("python3")):
+        if p and os.path.exists(p):
+            return os.path.realpath(p)
+    raise Skip("no python3")
+
+
+def real_case(name, args, cwd=None, env=None, min_processes=1, timeout=30):
+    native = run(args, cwd=cwd, env=env, timeout=timeout)
+    ms, out = traced(args, name, cwd=cwd, env=env, timeout=timeout)
+    what = f"{name}"
+    same_as_native(native, ms, what, compare_stderr=True)
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    ok(len(procs) >= min_processes, f"{what}: at least {min_processes} processes traced",
+       f"got {len(procs)}")
+    bad = [(p.get("pid"), p.get("exe"), p.get("ended"), p.get("warning")) for p in procs
+           if p.get("complete") is not True]
+    ok(not bad, f"{what}: every process's trace is complete", f"incomplete: {bad}")
+    noend = [(p.get("pid"), p.get("exe")) for p in procs
+             if "no end recorded" in str(p.get("ended"))]
+    ok(not noend, f"{what}: every process recorded its end", f"no end: {noend}")
+    ok(all(p.get("dropped_events") == 0 for p in procs), f"{what}: no dropped events")
+    ok(not data.get("errors"), f"{what}: no analysis errors", f"{data.get('errors')}")
+    print(f"      {len(procs)} processes, native {native.seconds:.2f}s, "
+          f"traced {ms.seconds:.2f}s")
+    return native, ms, procs
+
+
+def case_real_python_threads():
+    script = (
+        "import threading, hashlib\n"
+        "results = [None] * 8\n"
+        "def work(i):\n"
+        "    d = {}\n"
+        "    for j in range(20000):\n"
+        "        d[j] = str(i * j)\n"
+        "    results[i] = hashlib.sha256(''.join(d.values()).encode()).hexdigest()[:12]\n"
+        "ts = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in ts]\n"
+        "[t.join() for t in ts]\n"
+        "print(results)\n"
+        "raise SystemExit(3)\n")
+    _, _, procs = real_case("python3 threads", [python3(), "-c", script])
+    ok(any(p.get("threads", 0) >= 9 for p in procs), "python3: 9 threads recorded",
+       f"{[p.get('threads') for p in procs]}")
+
+
+def case_real_python_subprocess():
+    script = (
+        "import subprocess\n"
+        "p1 = subprocess.Popen(['seq', '1', '3000'], stdout=subprocess.PIPE)\n"
+        "p2 = subprocess.Popen(['grep', '7'], stdin=p1.stdout, stdout=subprocess.PIPE)\n"
+        "p1.stdout.close()\n"
+        "p3 = subprocess.run(['sort', '-r'], stdin=p2.stdout, capture_output=True, text=True)\n"
+        "p2.wait(); p1.wait()\n"
+        "print(len(p3.stdout.splitlines()), p3.stdout.splitlines()[:3], p1.returncode,"
+        " p2.returncode)\n"
+        "print(subprocess.run(['sh', '-c', 'exit 4']).returncode)\n")
+    real_case("python3 subprocess", [python3(), "-c", script], min_processes=5)
+
+
+def case_real_git():
+    git = shutil.which("git")
+    if not git:
+        raise Skip("git is not installed")
+    env = {"GIT_AUTHOR_DATE": "2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2024-01-02T03:04:05Z",
+           "GIT_CONFIG_NOSYSTEM": "1", "HOME": CTX.work, "LC_ALL": "C"}
+    ident = ["-c", "user.name=Robust Test", "-c", "user.email=robust@example.org",
+             "-c", "init.defaultBranch=main"]
+    repos = {}
+    for side in ("native", "traced"):
+        repos[side] = new_dir(f"repo-{side}")
+        with open(os.path.join(repos[side], "file.txt"), "w") as f:
+            f.write("hello\n" * 100)
+    steps = [[git, *ident, "init", "-q", "."],
+             [git, *ident, "add", "file.txt"],
+             [git, *ident, "commit", "-q", "-m", "first commit"],
+             [git, *ident, "log", "--format=%H %an %s"],
+             [git, *ident, "status", "--porcelain"],
+             [git, *ident, "rev-parse", "--verify", "no-such-ref"]]
+    for i, step in enumerate(steps):
+        native = run(step, cwd=repos["native"], env=env)
+        ms, out = traced(step, f"git-{i}", cwd=repos["traced"], env=env)
+        what = f"git {step[len(ident) + 1]}"
+        same_as_native(native, ms, what, compare_stderr=True)
+        data = analyze_ok(out, what)
+        procs = data.get("processes", [])
+        ok(procs and all(p.get("complete") is True for p in procs),
+           f"{what}: {len(procs)} processes, all complete",
+           f"{[(p.get('exe'), p.get('complete'), p.get('warning')) for p in procs]}")
+
+
+def case_real_bash_pipeline():
+    bash = shutil.which("bash")
+    script = ("seq 1 20000 | grep 7 | sort -rn | head -5; echo \"${PIPESTATUS[@]}\"; "
+              "x=$(echo sub | tr a-z A-Z); echo \"$x\"; (exit 6); echo $?; exit 5")
+    real_case("bash pipeline", [bash, "-c", script], min_processes=5)
+
+
+def case_real_sort():
+    sort = shutil.which("sort")
+    data = os.path.join(CTX.work, "numbers.txt")
+    rng = random.Random(99)
+    with open(data, "w") as f:
+        for _ in range(200000):
+            f.write(f"{rng.randrange(10**9)} {rng.choice(['a', 'b', 'c'])}\n")
+    native, ms, _ = real_case("sort", [sort, "-n", "-S", "4M", "-T", CTX.work, "--parallel=2",
+                                       data], env={"LC_ALL": "C"})
+    ok(len(native.out.splitlines()) == 200000, "sort printed all 200000 lines")
+
+
+# ---------------------------------------------------------------------------------------------
+# Many threads
+
+
+def threads_case(mode, count, k=5):
+    args = [prog("robust_threads"), mode, str(count), str(k)]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    what = f"robust_threads {mode} {count}"
+    same_as_native(native, ms, what)
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process"):
+        return None
+    p = procs[0]
+    ok(p.get("complete") is True and p.get("dropped_events") == 0,
+       f"{what}: complete, nothing dropped")
+    ok(p.get("threads") == count + 1, f"{what}: {count + 1} threads recorded",
+       f"got {p.get('threads')}")
+    main = main_thread(p)
+    workers = [t for t in p.get("threads_detail", []) if t is not main]
+    nbytes = sum(40 + i for i in range(k))
+    wrong = [(t.get("tid"), t["allocations"], t["frees"], t["allocated_bytes"]) for t in workers
+             if (t["allocations"], t["frees"], t["allocated_bytes"]) != (k, k, nbytes)]
+    ok(len(workers) == count and not wrong,
+       f"{what}: every worker thread has exactly {k} allocations, {k} frees, {nbytes} bytes",
+       f"{len(workers)} workers; wrong: {wrong[:10]}")
+    ok(p["total_allocations"] == (main["allocations"] if main else 0) + count * k,
+       f"{what}: process total == main thread's + {count * k}",
+       f"total {p['total_allocations']}, main {main and main['allocations']}")
+    return p, workers
+
+
+def case_threads_joined_1000():
+    res = threads_case("joined", 1000)
+    if res:
+        p, workers = res
+        ok(all(t.get("end_ns") is not None for t in workers),
+           "every joined thread's end was recorded",
+           f"{sum(t.get('end_ns') is None for t in workers)} without an end")
+        ok(p["leaked_allocations"] == 0, "nothing leaked after joining every thread",
+           f"got {p['leaked_allocations']}")
+
+
+def case_threads_detached():
+    threads_case("detached", 300)
+
+
+# ---------------------------------------------------------------------------------------------
+
+CASES = {
+    "endings_exit": lambda: case_simple_ending("exit", "exit"),
+    "endings__exit": lambda: case_simple_ending("_exit", "_exit(3)"),
+    "endings_return_threads": case_endings_return_threads,
+    "endings_abort": lambda: case_simple_ending("abort", "signal 6 (SIGABRT)"),
+    "endings_segv": lambda: case_simple_ending("segv", "signal 11 (SIGSEGV)"),
+    "endings_sigterm": lambda: case_simple_ending("term", "signal 15 (SIGTERM)"),
+    "endings_cxx_exception": case_endings_cxx_exception,
+    "endings_sigkill": case_endings_sigkill,
+    "glibc_provider": case_glibc_provider,
+    "mimalloc_provider": case_mimalloc_provider,
+    "no_follow": case_no_follow,
+    "bad_missing_program": case_bad_missing_program,
+    "bad_not_executable": case_bad_not_executable,
+    "bad_static": case_bad_static,
+    "bad_unwritable_output": case_bad_unwritable_output,
+    "bad_unknown_option": case_bad_unknown_option,
+    "agent_symlink": case_agent_symlink,
+    "trace_mode_0600": case_trace_mode_0600,
+    "analyze_truncated": case_analyze_truncated,
+    "analyze_corrupted": case_analyze_corrupted,
+    "analyze_garbage": case_analyze_garbage,
+    "analyze_fuzz_records": case_analyze_fuzz_records,
+    "env_nonsense": case_env_nonsense,
+    "real_python_threads": case_real_python_threads,
+    "real_python_subprocess": case_real_python_subprocess,
+    "real_git": case_real_git,
+    "real_bash_pipeline": case_real_bash_pipeline,
+    "real_sort": case_real_sort,
+    "threads_joined_1000": case_threads_joined_1000,
+    "threads_detached": case_threads_detached,
+}
+
+
+def finish():
+    if FAILURES:
+        print(f"\n{len(FAILURES)} check(s) failed; work directory kept: {CTX.work}")
+        return 1
+    if not CTX.keep:
+        shutil.rmtree(CTX.work, ignore_errors=True)
+    else:
+        print(f"work directory kept: {CTX.work}")
+    return 0
+
+
+def main():
+    global CTX
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--mimalloc", default="")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("case", choices=sorted(CASES))
+    CTX = ap.parse_args()
+    CTX.bin, CTX.lib = os.path.abspath(CTX.bin), os.path.abspath(CTX.lib)
+    CTX.work = tempfile.mkdtemp(prefix=f"memscope-robust-{CTX.case}.")
+    # memscope-run's own environment must not leak in from the caller.
+    for k in list(os.environ):
+        if k.startswith("MEMSCOPE_") or k == "LD_PRELOAD":
+            del os.environ[k]
+    try:
+        CASES[CTX.case]()
+    except Skip as e:
+        print(f"skip: {e}")
+        shutil.rmtree(CTX.work, ignore_errors=True)
+        return 77
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
