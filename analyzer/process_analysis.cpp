@@ -65,7 +65,8 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
 // arrive nearly in order, and what stays behind (stamped after the watermark) is small.
 void ProcessAnalysis::release_before(uint64_t stamp) {
   if (pending_.empty()) return;
-  if (!std::is_sorted(pending_.begin(), pending_.end())) std::sort(pending_.begin(), pending_.end());
+  if (!std::is_sorted(pending_.begin(), pending_.end()))
+    std::sort(pending_.begin(), pending_.end());
   auto end = std::lower_bound(pending_.begin(), pending_.end(), stamp,
                               [](const Pending& p, uint64_t s) { return p.event.stamp < s; });
   for (auto it = pending_.begin(); it != end; ++it) {

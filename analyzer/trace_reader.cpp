@@ -301,7 +301,8 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
     in.read(reinterpret_cast<char*>(&h), sizeof(h));
     if (in.gcount() == 0) break;  // clean end of file
     bool header_ok = static_cast<size_t>(in.gcount()) == sizeof(h) &&
-                     h.magic == format::kChunkMagic && h.stored_bytes <= format::kMaxChunkBytes &&
+                     h.magic == format::kChunkMagic && h.reserved[0] == 0 && h.reserved[1] == 0 &&
+                     h.reserved[2] == 0 && h.stored_bytes <= format::kMaxChunkBytes &&
                      h.raw_bytes <= format::kMaxChunkBytes;
     if (!header_ok) {
       result.complete = false;

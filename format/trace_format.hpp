@@ -42,7 +42,7 @@ enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };
 struct ChunkHeader {
   uint32_t magic;
   uint8_t codec;
-  uint8_t reserved[3];
+  uint8_t reserved[3];    // zero; a reader treats anything else as a damaged header
   uint32_t stored_bytes;  // bytes of payload that follow in the file
   uint32_t raw_bytes;     // bytes after decompression
   uint64_t sequence;      // 0, 1, 2 ... per file; a gap means a lost chunk
