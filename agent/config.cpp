@@ -43,7 +43,10 @@ constexpr Option kOptions[] = {
      "base interval of machine and process metric samples in ms (0: none)"},
 };
 
+bool g_quiet = false;
+
 void say(const char* a, const char* b = "", const char* c = "") {
+  if (g_quiet) return;
   for (const char* s : {"memscope: ", a, b, c, "\n"}) {
     ssize_t ignored = write(STDERR_FILENO, s, strlen(s));
     (void)ignored;
@@ -88,6 +91,9 @@ uint32_t round_up_power_of_two(uint64_t v) {
 }  // namespace
 
 void load_config(Config& out) {
+  uint64_t quiet = 0;
+  const char* quiet_text = getenv(kOptions[7].name);
+  g_quiet = quiet_text != nullptr && parse_bool(quiet_text, quiet) && quiet != 0;
   const char* dir = getenv(kOptions[0].name);
   if (dir == nullptr || *dir == '\0') dir = ".";
   if (strlen(dir) >= sizeof(out.output_dir)) {

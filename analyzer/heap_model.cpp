@@ -3,7 +3,7 @@
 
 namespace memscope::analyzer {
 
-void HeapModel::apply(const HeapEvent& e) {
+uint64_t HeapModel::apply(const HeapEvent& e) {
   if (e.kind == EventKind::kAlloc) {
     live_[e.ptr] = {e.size, e.stack_id, e.tid};
     ++totals_.allocations;
@@ -21,14 +21,14 @@ void HeapModel::apply(const HeapEvent& e) {
     Counters& s = per_site_[e.stack_id];
     ++s.allocations;
     s.allocated_bytes += e.size;
-    return;
+    return e.size;
   }
   auto it = live_.find(e.ptr);
   if (it == live_.end()) {
     if (e.ptr != 0) ++totals_.unmatched_frees;
-    return;
+    return 0;
   }
-  const LiveBlock& block = it->second;
+  const LiveBlock block = it->second;
   ++totals_.frees;
   --totals_.live_allocations;
   totals_.live_bytes -= block.size;
@@ -39,6 +39,7 @@ void HeapModel::apply(const HeapEvent& e) {
   ++s.frees;
   s.freed_bytes += block.size;
   live_.erase(it);
+  return block.size;
 }
 
 void HeapModel::inherit(const HeapModel& parent) {

@@ -42,7 +42,8 @@ struct LiveBlock {
 
 class HeapModel {
  public:
-  void apply(const HeapEvent& e);
+  // Returns the bytes of the block allocated or released (0 for an unmatched free).
+  uint64_t apply(const HeapEvent& e);
   // A fork child starts from its parent's heap at the fork: those blocks are live (and leak if
   // never freed) but were not allocated by the child.
   void inherit(const HeapModel& parent);

@@ -71,7 +71,8 @@ void ProcessAnalysis::release_before(uint64_t stamp) {
                               [](const Pending& p, uint64_t s) { return p.event.stamp < s; });
   for (auto it = pending_.begin(); it != end; ++it) {
     if (!snapshots_.empty()) take_snapshots_before(it->event.stamp);
-    heap_.apply(it->event);
+    uint64_t bytes = heap_.apply(it->event);
+    timeline_.record(it->event, bytes, heap_.totals().live_bytes);
   }
   pending_.erase(pending_.begin(), end);
 }

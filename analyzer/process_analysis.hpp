@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analyzer/heap_model.hpp"
+#include "analyzer/heap_timeline.hpp"
 #include "analyzer/trace_reader.hpp"
 #include "memscope/collector.hpp"
 
@@ -38,6 +39,7 @@ class ProcessAnalysis : public TraceVisitor {
   const ProcessInfo& info() const { return info_; }
   bool has_info() const { return has_info_; }
   const HeapModel& heap() const { return heap_; }
+  const HeapTimeline& timeline() const { return timeline_; }
   const std::map<uint64_t, ThreadInfo>& threads() const { return threads_; }
   const std::unordered_map<uint64_t, std::vector<uint64_t>>& stacks() const { return stacks_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }
@@ -50,6 +52,9 @@ class ProcessAnalysis : public TraceVisitor {
   uint64_t dropped_events() const;
 
   // TraceVisitor
+  void file_header(uint64_t start_monotonic_ns, uint64_t) override {
+    timeline_.set_origin(start_monotonic_ns);
+  }
   void process_info(const ProcessInfo& p) override;
   void heap_event(const HeapEvent& e) override;
   void watermark(uint64_t stamp) override;
@@ -77,6 +82,7 @@ class ProcessAnalysis : public TraceVisitor {
   ProcessInfo info_;
   bool has_info_ = false;
   HeapModel heap_;
+  HeapTimeline timeline_;
   std::vector<Pending> pending_;  // events not yet released; sorted in batches at watermarks
   uint64_t sequence_ = 0;
   std::map<uint64_t, ThreadInfo> threads_;

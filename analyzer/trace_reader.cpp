@@ -293,6 +293,7 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
   result.opened = true;
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
+  visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);
 
   std::vector<uint8_t> stored, raw;
   for (uint64_t index = 0; index < max_chunks; ++index) {

@@ -68,6 +68,8 @@ struct ProcessEnd {
 class TraceVisitor {
  public:
   virtual ~TraceVisitor() = default;
+  // The file header was valid: when the traced process started tracing.
+  virtual void file_header(uint64_t /*start_monotonic_ns*/, uint64_t /*start_realtime_ns*/) {}
   virtual void process_info(const ProcessInfo&) {}
   virtual void heap_event(const HeapEvent&) = 0;
   // Every heap event stamped before `stamp` has been delivered already.

@@ -1,0 +1,36 @@
+// See heap_timeline.hpp.
+#include "analyzer/heap_timeline.hpp"
+
+#include <algorithm>
+
+namespace memscope::analyzer {
+
+HeapBucket& HeapTimeline::bucket_for(uint64_t stamp) {
+  uint64_t since = stamp > origin_ns_ ? stamp - origin_ns_ : 0;
+  size_t index = static_cast<size_t>(since / bucket_ns_);
+  // Buckets without events still carry the live heap forward.
+  while (buckets_.size() <= index) {
+    HeapBucket b;
+    b.start_ns = origin_ns_ + buckets_.size() * bucket_ns_;
+    b.live_bytes_end = live_bytes_;
+    b.live_bytes_peak = live_bytes_;
+    buckets_.push_back(b);
+  }
+  return buckets_[index];
+}
+
+void HeapTimeline::record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after) {
+  HeapBucket& b = bucket_for(e.stamp);
+  if (e.kind == EventKind::kAlloc) {
+    ++b.allocations;
+    b.allocated_bytes += block_bytes;
+  } else {
+    ++b.frees;
+    b.freed_bytes += block_bytes;
+  }
+  live_bytes_ = live_bytes_after;
+  b.live_bytes_end = live_bytes_after;
+  b.live_bytes_peak = std::max(b.live_bytes_peak, live_bytes_after);
+}
+
+}  // namespace memscope::analyzer

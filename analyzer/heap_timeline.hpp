@@ -1,0 +1,41 @@
+// Heap activity over time: the replayed events folded into fixed buckets (100 ms by default)
+// from the process's start, so they can be lined up with the collector's metric samples.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "analyzer/trace_reader.hpp"
+
+namespace memscope::analyzer {
+
+struct HeapBucket {
+  uint64_t start_ns = 0;  // CLOCK_MONOTONIC, inclusive
+  uint64_t allocations = 0;
+  uint64_t frees = 0;
+  uint64_t allocated_bytes = 0;
+  uint64_t freed_bytes = 0;
+  uint64_t live_bytes_end = 0;   // live heap when the bucket ended
+  uint64_t live_bytes_peak = 0;  // highest live heap within the bucket
+};
+
+class HeapTimeline {
+ public:
+  explicit HeapTimeline(uint64_t bucket_ns = 100'000'000ull) : bucket_ns_(bucket_ns) {}
+  void set_origin(uint64_t origin_ns) { origin_ns_ = origin_ns; }
+  // Called for every event the heap model applied, with the live heap after it.
+  void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after);
+
+  uint64_t bucket_ns() const { return bucket_ns_; }
+  const std::vector<HeapBucket>& buckets() const { return buckets_; }
+
+ private:
+  HeapBucket& bucket_for(uint64_t stamp);
+
+  uint64_t bucket_ns_;
+  uint64_t origin_ns_ = 0;
+  uint64_t live_bytes_ = 0;
+  std::vector<HeapBucket> buckets_;
+};
+
+}  // namespace memscope::analyzer
