@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
                 << p->analysis->read_result().error << "\n";
   if (!quiet) memscope::analyzer::text_report(session, std::cout, top);
   if (!json_path.empty()) {
-    std::string text = memscope::analyzer::json_report(session).dump(2) + "\n";
+    std::string text = memscope::analyzer::json_report(session).dump(
+                           2, ' ', false, nlohmann::json::error_handler_t::replace) +
+                       "\n";  // names need not be UTF-8
     if (json_path == "-") {
       std::cout << text;
     } else {
