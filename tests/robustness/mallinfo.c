@@ -21,8 +21,8 @@ int main(void) {
   struct mallinfo2 after = mallinfo2();
   int ok = 1;
   if (after.uordblks < before.uordblks + 10000) {
-    robust_put_num(2, "robust_mallinfo: uordblks did not grow by 10000; before=",
-                   (long long)before.uordblks);
+    robust_put_num(
+        2, "robust_mallinfo: uordblks did not grow by 10000; before=", (long long)before.uordblks);
     robust_put_num(2, "robust_mallinfo: after=", (long long)after.uordblks);
     ok = 0;
   }

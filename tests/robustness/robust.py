@@ -37,7 +37,10 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   analyze_truncated, analyze_corrupted, analyze_garbage, analyze_fuzz_records
       memscope-analyze on cut, bit-flipped, nonsense and fuzzed traces: never a crash or a
       hang; either exit 0 with the damage marked (complete false, a warning, or an error
-      entry) and the chunks before the damage kept, or exit 2 with a message.
+      entry) and the chunks before the damage kept, or exit 2 with a message. The fuzzer
+      writes raw chunks with correct XXH64 checksums, so the record decoder itself is fuzzed.
+  analyze_non_utf8
+      a program run with non-UTF-8 bytes in argv and in its path: text and JSON analysis work.
   env_nonsense
       MEMSCOPE_* values that make no sense: the program runs normally, the agent says
       "memscope: ignoring ...", the trace is valid and exact.
@@ -106,7 +109,8 @@ class Result:
         self.status = None if rc is None else native_status(rc)
 
     def describe(self):
-        return (f"command: {' '.join(map(str, self.cmd))}\n      status {self.status}, "
+        cmd = " ".join(os.fsdecode(c) if isinstance(c, bytes) else str(c) for c in self.cmd)
+        return (f"command: {cmd!r}\n      status {self.status}, "
                 f"{self.seconds:.1f}s, stderr: {self.err[-600:]!r}")
 
 
@@ -116,7 +120,8 @@ def run(cmd, env=None, timeout=30, cwd=None, umask=None, address_space=None, std
     if env:
         full_env.update(env)
     start = time.monotonic()
-    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
+    p = subprocess.Popen([c if isinstance(c, bytes) else str(c) for c in cmd],
+                         stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, stdin=stdin or subprocess.DEVNULL,
                          env=full_env, cwd=cwd, start_new_session=True,
                          preexec_fn=_limits(umask, address_space))
@@ -433,6 +438,12 @@ def case_no_follow():
            "the exec'd image is robust_tiny", f"{by['exec'].get('exe')}")
         ok(by["exec"]["total_allocations"] == 3, "robust_tiny's 3 allocations recorded",
            f"{by['exec']['total_allocations']}")
+        ok(by["root"]["total_allocations"] == 2 and by["root"]["total_frees"] == 2,
+           "the parent's 2 allocations and 2 frees recorded",
+           f"{by['root']['total_allocations']}, {by['root']['total_frees']}")
+        ok(by["fork"]["total_allocations"] == 1 and by["fork"]["total_frees"] == 1,
+           "the fork child's own allocation and free recorded (before exec)",
+           f"{by['fork']['total_allocations']}, {by['fork']['total_frees']}")
         ok(by["fork"].get("ended") == "exec", "the fork child's image ended by exec",
            f"{by['fork'].get('ended')}")
         ok(all(p.get("complete") for p in procs), "all three traces complete")
@@ -612,7 +623,7 @@ def make_multichunk_trace():
     return blob, chunks
 
 
-def damaged_case(blob, name, expect, min_allocations=0):
+def damaged_case(blob, name, expect, min_allocations=0, clean_cut=False):
     """Writes blob as a trace, analyzes it. expect: 'partial' (exit 0, marked damaged,
     at least min_allocations), 'either' (exit 0 marked damaged, or 2 with a message).
     Returns the total allocations of the result (0 when none)."""
@@ -640,6 +651,8 @@ def damaged_case(blob, name, expect, min_allocations=0):
     errors = data.get("errors", [])
     marked = bool(errors) or (procs and all(
         p.get("complete") is False and p.get("warning") for p in procs))
+    if clean_cut:  # nothing is damaged; the trace just stops, as if the process was killed
+        marked = marked or all("no end recorded" in str(p.get("ended")) for p in procs)
     ok(marked, f"{what}: the damage is reported (complete false + warning, or an error entry)",
        f"errors {errors!r}, processes {[(p.get('complete'), p.get('warning')) for p in procs]}")
     total = sum(p.get("total_allocations", 0) for p in procs)
@@ -678,7 +691,8 @@ def case_analyze_truncated():
             ("second-chunk-minus-1", second_end - 1, "partial", prefix_counts[0]),
             ("last-byte-missing", len(blob) - 1, "partial", prefix_counts[-2])]
     for name, size, expect, minimum in cuts:
-        damaged_case(blob[:size], f"cut-{name}-{size}", expect, minimum)
+        damaged_case(blob[:size], f"cut-{name}-{size}", expect, minimum,
+                     clean_cut=size == HEADER)
 
 
 def case_analyze_corrupted():
@@ -786,9 +800,33 @@ def case_analyze_garbage():
     ok(r.rc == 1, "--top banana: exit 1 (usage)", r.describe())
 
 
+def case_analyze_non_utf8():
+    """Names are bytes on Linux: argv and paths need not be UTF-8. The analysis (text and
+    JSON) must still work; JSON must stay valid (escaped or replaced bytes)."""
+    tiny = prog("robust_tiny")
+    odd_dir = os.path.join(os.fsencode(CTX.work), b"dir-\xff\xfe")
+    os.makedirs(odd_dir)
+    odd_prog = os.path.join(odd_dir, b"tiny-caf\xe9")
+    shutil.copy(tiny, odd_prog)
+    for args, name in (([tiny, b"\xff\xfe caf\xe9"], "argv"),
+                       ([odd_prog], "executable path")):
+        native = run(args)
+        ms, out = traced(args, f"trace-{name.replace(' ', '-')}")
+        same_as_native(native, ms, f"non-UTF-8 {name}", compare_stderr=True)
+        r = run([os.path.join(CTX.bin, "memscope-analyze"), out])
+        ok(r.rc == 0, f"non-UTF-8 {name}: text analysis exits 0", r.describe())
+        r, data = analyze(out)
+        ok(r.rc == 0 and data is not None,
+           f"non-UTF-8 {name}: JSON analysis exits 0 with valid JSON", r.describe())
+        procs = (data or {}).get("processes", [])
+        ok(len(procs) == 1 and procs[0].get("total_allocations") == 3,
+           f"non-UTF-8 {name}: robust_tiny's 3 allocations",
+           f"{[p.get('total_allocations') for p in procs]}")
+
+
 # XXH64, to write chunks whose checksum is right, so the record decoder itself is fuzzed.
-_P1, _P2, _P3, _P4, _P5 = (11400714785932107137, 14029467366897019727, 1609587929392839161,
-                           9650029242287828579, 2870177450012600261)
+_P1, _P2, _P3, _P4, _P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                           0x85EBCA77C2B2AE63, 0x27D4EB2F165667C5)
 _M = (1 << 64) - 1
 
 
@@ -1069,7 +1107,7 @@ def case_real_git():
 
 def case_real_bash_pipeline():
     bash = shutil.which("bash")
-    script = ("seq 1 20000 | grep 7 | sort -rn | head -5; echo \"${PIPESTATUS[@]}\"; "
+    script = ("seq 1 20000 | grep 7 | sort -rn | sed -n 1,5p; echo \"${PIPESTATUS[@]}\"; "
               "x=$(echo sub | tr a-z A-Z); echo \"$x\"; (exit 6); echo $?; exit 5")
     real_case("bash pipeline", [bash, "-c", script], min_processes=5)
 
@@ -1108,11 +1146,15 @@ def threads_case(mode, count, k=5):
     main = main_thread(p)
     workers = [t for t in p.get("threads_detail", []) if t is not main]
     nbytes = sum(40 + i for i in range(k))
+    # A detached thread releases its own stack when it exits, and glibc then trims its stack
+    # cache, freeing the DTVs of older cached stacks on that thread: frees may exceed k there.
     wrong = [(t.get("tid"), t["allocations"], t["frees"], t["allocated_bytes"]) for t in workers
-             if (t["allocations"], t["frees"], t["allocated_bytes"]) != (k, k, nbytes)]
+             if t["allocations"] != k or t["allocated_bytes"] != nbytes or t["frees"] < k
+             or (mode == "joined" and t["frees"] != k)]
     ok(len(workers) == count and not wrong,
-       f"{what}: every worker thread has exactly {k} allocations, {k} frees, {nbytes} bytes",
-       f"{len(workers)} workers; wrong: {wrong[:10]}")
+       f"{what}: every worker thread has exactly {k} allocations of {nbytes} bytes and "
+       f"{'exactly' if mode == 'joined' else 'at least'} {k} frees",
+       f"{len(workers)} workers; wrong (tid, allocs, frees, bytes): {wrong[:10]}")
     ok(p["total_allocations"] == (main["allocations"] if main else 0) + count * k,
        f"{what}: process total == main thread's + {count * k}",
        f"total {p['total_allocations']}, main {main and main['allocations']}")
@@ -1126,7 +1168,9 @@ def case_threads_joined_1000():
         ok(all(t.get("end_ns") is not None for t in workers),
            "every joined thread's end was recorded",
            f"{sum(t.get('end_ns') is None for t in workers)} without an end")
-        ok(p["leaked_allocations"] == 0, "nothing leaked after joining every thread",
+        # What stays live: the DTVs of the thread stacks glibc keeps in its cache, made by
+        # the main thread (pthread_create), at most one per stack alive at once (8).
+        ok(p["leaked_allocations"] <= 8, "at most 8 blocks (cached stacks' DTVs) live at exit",
            f"got {p['leaked_allocations']}")
 
 
@@ -1159,6 +1203,7 @@ CASES = {
     "analyze_corrupted": case_analyze_corrupted,
     "analyze_garbage": case_analyze_garbage,
     "analyze_fuzz_records": case_analyze_fuzz_records,
+    "analyze_non_utf8": case_analyze_non_utf8,
     "env_nonsense": case_env_nonsense,
     "real_python_threads": case_real_python_threads,
     "real_python_subprocess": case_real_python_subprocess,
