@@ -23,6 +23,7 @@ enum class SlotType : uint8_t {
   kStack,
   kThreadStart,
   kThreadEnd,
+  kRegion,  // size: region id; fn: 1 begin, 0 end
 };
 
 struct alignas(64) Slot {

@@ -65,18 +65,39 @@ void install_fatal_signal_flush() {
   }
 }
 
-void start_tracing(const ProcessOrigin& origin) {
+bool start_tracing(const ProcessOrigin& origin) {
   g_traced_pid = getpid();
-  if (start_sidecar(origin)) install_fatal_signal_flush();
+  if (!start_sidecar(origin)) return false;
+  install_fatal_signal_flush();
+  return true;
+}
+
+bool g_dormant = false;
+
+bool preloaded() {
+  const char* preload = getenv("LD_PRELOAD");
+  return preload != nullptr && strstr(preload, "libmemscope_agent.so") != nullptr;
 }
 
 }  // namespace
+
+bool agent_is_dormant() {
+  return g_dormant;
+}
+
+bool start_tracing_into(const char* output_dir) {
+  if (strlen(output_dir) >= sizeof(g_config.output_dir)) return false;
+  strcpy(g_config.output_dir, output_dir);
+  ScopedMode passthrough(ThreadMode::kPassthrough);
+  return start_tracing({});
+}
 
 void first_contact() {
   load_config(g_config);
   init_thread_registry();
   count_memscope_tls_modules();
-  g_recording.store(true);
+  g_dormant = !preloaded();
+  g_recording.store(!g_dormant);
 }
 
 void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
@@ -84,7 +105,7 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
   abandon_sidecar_after_fork();
   reset_registry_after_fork();
   g_traced_pid = getpid();
-  if (!g_config.follow_children) {
+  if (!g_config.follow_children || g_dormant) {
     g_recording.store(false);
     return;
   }
@@ -111,6 +132,7 @@ __attribute__((constructor(101))) static void memscope_agent_start() {
   a::memory::load_private_allocator();
   a::init_stack_capture();
   a::count_memscope_tls_modules();
+  if (a::agent_is_dormant()) return;
   if (!a::g_config.follow_children) a::remove_self_from_preload();
   a::start_tracing({});
 }

@@ -11,6 +11,11 @@ namespace memscope::agent {
 
 // Runs once, inside the first intercepted call, before anything is recorded.
 void first_contact();
+// True when the agent was linked into the program rather than preloaded: it then records only
+// inside regions opened through the C++ API.
+bool agent_is_dormant();
+// Opens the trace and starts the sidecar now (a dormant agent's first region).
+bool start_tracing_into(const char* output_dir);
 void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp);
 // Final flush: writes everything recorded and the process's end. Safe to call more than once.
 void finish_tracing(format::EndReason reason, int64_t detail);

@@ -113,6 +113,22 @@ void record_free(const void* ptr) {
   ts->ring.publish(pos);
 }
 
+void record_region_marker(uint64_t region_id, bool begin) {
+  if (t_mode != ThreadMode::kApplication) return;
+  ThreadState* ts = this_thread_state();
+  if (ts == nullptr) return;
+  CapturedStack no_stack;
+  uint64_t pos;
+  if (!reserve_event(ts, no_stack, pos)) return;
+  Slot& s = ts->ring.at(pos);
+  s.type = SlotType::kRegion;
+  s.fn = begin ? 1 : 0;
+  s.extra_slots = 0;
+  s.stamp = now_ns();
+  s.size = region_id;
+  ts->ring.publish(pos);
+}
+
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size) {
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return {};

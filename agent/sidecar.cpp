@@ -44,8 +44,10 @@ struct DrainHistory {
   std::string name;
 };
 
+enum Pending : int { kNothing = 0, kFlushWithEnd = 1, kFinal = 2, kFlushOnly = 3 };
+
 struct Request {
-  std::atomic<int> pending{0};  // 0 none, 1 flush, 2 flush and stop
+  std::atomic<int> pending{kNothing};
   format::EndReason reason = format::EndReason::kUnknown;
   int64_t detail = 0;
   std::atomic<uint64_t> completed{0};
@@ -58,6 +60,7 @@ class Sidecar {
   void run();
   Request request;
   std::atomic<bool> stopped{false};
+  const std::string& trace_path() const { return writer_.path(); }
 
  private:
   void write_process_info();
@@ -228,6 +231,12 @@ void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
       return thread_started(s);
     case SlotType::kThreadEnd:
       return thread_ended(ts, s);
+    case SlotType::kRegion:
+      return writer_.framed(RecordType::kRegion, [&] {
+        writer_.varint(s.stamp);
+        writer_.varint(s.size);
+        writer_.u8(s.fn);
+      });
     case SlotType::kAlloc:
       select_thread(ts->tid);
       writer_.event(RecordType::kAlloc, s.stamp);
@@ -408,17 +417,17 @@ void Sidecar::run() {
     refresh_thread_names(cycle);
     if (!failed_) sample_metrics(cycle);
     int pending = request.pending.load(std::memory_order_acquire);
-    if (pending != 0 && !failed_) {
+    if (pending != kNothing && !failed_) {
       drain_all(now_ns());
-      write_process_end(request.reason, request.detail);
+      if (pending != kFlushOnly) write_process_end(request.reason, request.detail);
       seal(true);
     } else if (!failed_) {
       seal(false);
     }
-    if (pending != 0) {
-      request.pending.store(0);
+    if (pending != kNothing) {
+      request.pending.store(kNothing);
       request.completed.fetch_add(1, std::memory_order_release);
-      if (pending == 2) break;
+      if (pending == kFinal) break;
     }
     // Busy: come straight back (producers may be waiting for room); idle: sleep.
     if (records >= kBusyRecords) {
@@ -467,22 +476,40 @@ bool start_sidecar(const ProcessOrigin& origin) {
   return true;
 }
 
-void flush_sidecar(format::EndReason reason, int64_t detail, bool final) {
+namespace {
+
+// Asks the sidecar for `kind` and waits for it to be done.
+void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
   Sidecar* sidecar = g_sidecar;
   if (sidecar == nullptr || !g_sidecar_running.load()) return;
   // The last records must not race with new ones: recording ends before the final drain.
-  if (final) g_recording.store(false);
-  int expected = 0;
+  if (kind == kFinal) g_recording.store(false);
+  int expected = kNothing;
   sidecar->request.reason = reason;
   sidecar->request.detail = detail;
   uint64_t before = sidecar->request.completed.load(std::memory_order_acquire);
-  if (!sidecar->request.pending.compare_exchange_strong(expected, final ? 2 : 1)) return;
+  if (!sidecar->request.pending.compare_exchange_strong(expected, kind)) return;
   // Bounded: a wedged sidecar must never hang the program's exit.
   for (int i = 0; i < 5000 && sidecar->request.completed.load() == before; ++i) {
     timespec pause{0, 1000000L};
     nanosleep(&pause, nullptr);
   }
-  if (final) g_sidecar_running.store(false);
+  if (kind == kFinal) g_sidecar_running.store(false);
+}
+
+}  // namespace
+
+void flush_sidecar(format::EndReason reason, int64_t detail, bool final) {
+  request_flush(final ? kFinal : kFlushWithEnd, reason, detail);
+}
+
+void flush_sidecar_records() {
+  request_flush(kFlushOnly, format::EndReason::kUnknown, 0);
+}
+
+std::string sidecar_trace_path() {
+  Sidecar* sidecar = g_sidecar;
+  return sidecar != nullptr && g_sidecar_running.load() ? sidecar->trace_path() : std::string();
 }
 
 void abandon_sidecar_after_fork() {

@@ -24,6 +24,10 @@ bool start_sidecar(const ProcessOrigin& origin);
 // Drains everything recorded so far and writes it, ending with a ProcessEnd record; with
 // `final`, the sidecar then stops. Waits at most a few seconds.
 void flush_sidecar(format::EndReason reason, int64_t detail, bool final);
+// Drains everything recorded so far and writes it, without ending anything.
+void flush_sidecar_records();
+// The trace file being written ("" when none).
+std::string sidecar_trace_path();
 // In a forked child: the parent's sidecar thread does not exist here; forget it.
 void abandon_sidecar_after_fork();
 

@@ -70,6 +70,7 @@ void ProcessAnalysis::release_before(uint64_t stamp) {
   auto end = std::lower_bound(pending_.begin(), pending_.end(), stamp,
                               [](const Pending& p, uint64_t s) { return p.event.stamp < s; });
   for (auto it = pending_.begin(); it != end; ++it) {
+    if (it->event.stamp < window_begin_ || it->event.stamp > window_end_) continue;
     if (!snapshots_.empty()) take_snapshots_before(it->event.stamp);
     uint64_t bytes = heap_.apply(it->event);
     timeline_.record(it->event, bytes, heap_.totals().live_bytes);
@@ -111,6 +112,15 @@ void ProcessAnalysis::process_end(const ProcessEnd& e) {
 }  // namespace memscope::analyzer
 
 namespace memscope::analyzer {
+
+void ProcessAnalysis::region(uint64_t stamp, uint64_t id, bool begin) {
+  if (begin) {
+    regions_.push_back({id, stamp, 0});
+    return;
+  }
+  for (Region& r : regions_)
+    if (r.id == id && r.end_ns == 0) r.end_ns = stamp;
+}
 
 void ProcessAnalysis::metric_sample(uint64_t, const std::string& body) {
   auto decoded =

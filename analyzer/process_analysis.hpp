@@ -18,6 +18,13 @@
 
 namespace memscope::analyzer {
 
+// A region profiled through the C++ API: [begin_ns, end_ns]; end_ns 0 while still open.
+struct Region {
+  uint64_t id = 0;
+  uint64_t begin_ns = 0;
+  uint64_t end_ns = 0;
+};
+
 struct ForkSnapshot {
   HeapTotals totals;  // the parent's totals when the child was forked, including what the
                       // parent itself inherited (allocations, allocated_bytes)
@@ -30,6 +37,11 @@ class ProcessAnalysis : public TraceVisitor {
 
   // Before reading: take a snapshot of the heap when the replay reaches `stamp` (a fork).
   void want_snapshot_at(uint64_t stamp) { snapshots_.emplace(stamp, nullptr); }
+  // Before reading: replay only heap events stamped within [begin_ns, end_ns] (a region).
+  void restrict_to(uint64_t begin_ns, uint64_t end_ns) {
+    window_begin_ = begin_ns;
+    window_end_ = end_ns;
+  }
   void inherit_from(const ForkSnapshot& parent_at_fork);
   // Reads the trace; afterwards every accessor below is final.
   void read();
@@ -46,6 +58,7 @@ class ProcessAnalysis : public TraceVisitor {
   // Machine and process metrics the sidecar sampled, in time order.
   const std::vector<PlatformMetrics>& metric_samples() const { return samples_; }
   uint64_t undecodable_samples() const { return bad_samples_; }
+  const std::vector<Region>& regions() const { return regions_; }
   const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
@@ -65,6 +78,7 @@ class ProcessAnalysis : public TraceVisitor {
   void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override;
   void process_end(const ProcessEnd& e) override;
   void metric_sample(uint64_t stamp, const std::string& body) override;
+  void region(uint64_t stamp, uint64_t id, bool begin) override;
 
  private:
   struct Pending {
@@ -88,6 +102,9 @@ class ProcessAnalysis : public TraceVisitor {
   std::map<uint64_t, ThreadInfo> threads_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
   std::vector<ModuleInfo> modules_;
+  std::vector<Region> regions_;
+  uint64_t window_begin_ = 0;
+  uint64_t window_end_ = UINT64_MAX;
   std::vector<PlatformMetrics> samples_;
   uint64_t bad_samples_ = 0;
   ProcessEnd end_;

@@ -194,6 +194,13 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
       return thread_name(inner);
     case RecordType::kProcessEnd:
       return process_end(inner);
+    case RecordType::kRegion: {
+      uint64_t stamp, id;
+      uint8_t begin;
+      if (!inner.varint(stamp) || !inner.varint(id) || !inner.u8(begin)) return false;
+      visitor_.region(stamp, id, begin != 0);
+      return true;
+    }
     case RecordType::kMetricSample: {
       uint64_t stamp;
       if (!inner.varint(stamp)) return false;

@@ -1,5 +1,6 @@
-// Encoder and decoder of metric sample bodies. One field list per struct (`visit`) drives both,
-// so the writer and the reader cannot disagree on order or presence bits.
+// Encoder and decoder of metric sample bodies, key and delta. One field list per struct (`visit`)
+// drives all four directions, so the writer and the reader cannot disagree on order, presence
+// bits or change bits.
 #include "format/metric_sample.hpp"
 
 #include <algorithm>
@@ -101,10 +102,113 @@ void visit(V& v, S& s) {
 // A double is written as a fixed-point zigzag varint; the clamp keeps the zigzag below 2^63.
 constexpr double kFixedLimit = 4.0e18;
 
+constexpr uint8_t kKeySample = 0;
+constexpr uint8_t kDeltaSample = 1;
+
+// Tags of a changed optional field in a delta.
+constexpr uint64_t kTagAbsent = 0, kTagFull = 1, kTagDelta = 2;
+
 template <typename T>
 bool present(const std::optional<T>& v) {
   if constexpr (std::is_same_v<T, double>) return v.has_value() && std::isfinite(*v);
   return v.has_value();
+}
+
+// NaN (which the clamp cannot order) becomes 0: a non-optional double has no "absent".
+int64_t fixed_int(double v) {
+  if (std::isnan(v)) return 0;
+  return static_cast<int64_t>(
+      std::clamp(std::round(v * kMetricFixedScale), -kFixedLimit, kFixedLimit));
+}
+
+// Integers a delta carries as a change (counters, ids, stamps); the rest are rewritten whole.
+template <typename T>
+constexpr bool kIntegerDelta = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+template <typename T>
+struct IsStructList : std::false_type {};
+template <typename E>
+struct IsStructList<std::vector<E>>
+    : std::bool_constant<std::is_class_v<E> && !std::is_same_v<E, std::string> &&
+                         !IsOptional<E>::value> {};
+template <typename T>
+constexpr bool kStructList = IsStructList<T>::value;
+template <typename T>
+constexpr bool kIsStruct = std::is_class_v<T> && !IsOptional<T>::value && !IsVector<T>::value &&
+                           !IsArray<T>::value && !std::is_same_v<T, std::string>;
+// What a changed optional field may be written as a change against its previous value.
+template <typename T>
+constexpr bool kDeltaCapable = kIntegerDelta<T> || kStructList<T> || kIsStruct<T>;
+
+// List elements are matched to the previous sample's by identity, not position, so a thread
+// that ends does not turn every later thread into a change.
+bool same_key(const ThreadResourceMetrics& a, const ThreadResourceMetrics& b) {
+  return a.thread_id == b.thread_id;
+}
+bool same_key(const DiskIoMetrics& a, const DiskIoMetrics& b) { return a.device == b.device; }
+bool same_key(const NetworkIoMetrics& a, const NetworkIoMetrics& b) {
+  return a.interface == b.interface;
+}
+bool same_key(const TemperatureSensor& a, const TemperatureSensor& b) {
+  return a.label == b.label;
+}
+bool same_key(const GpuProcessMemory& a, const GpuProcessMemory& b) { return a.pid == b.pid; }
+bool same_key(const GpuResourceMetrics& a, const GpuResourceMetrics& b) {
+  return a.device_name == b.device_name && a.vendor == b.vendor;
+}
+
+// The fields of one struct as pointers, in visit order, so two structs can be walked in step.
+constexpr int kMaxFields = 24;
+struct FieldPointers {
+  std::array<const void*, kMaxFields> at{};
+  int count = 0;
+  template <typename T>
+  void operator()(const T& field) {
+    at[static_cast<size_t>(count++)] = &field;
+  }
+};
+template <typename S>
+FieldPointers fields_of(const S& s) {
+  FieldPointers p;
+  visit(p, s);
+  return p;
+}
+
+// Equality as the decoder will see it: doubles compare at the fixed-point resolution, and a
+// non-finite optional double counts as absent.
+template <typename T>
+bool same(const T& a, const T& b);
+
+template <typename S>
+struct SamePass {
+  FieldPointers base;
+  int index = 0;
+  bool equal = true;
+  template <typename T>
+  void operator()(const T& field) {
+    const T& other = *static_cast<const T*>(base.at[static_cast<size_t>(index++)]);
+    if (equal && !same(field, other)) equal = false;
+  }
+};
+
+template <typename T>
+bool same(const T& a, const T& b) {
+  if constexpr (std::is_same_v<T, double>) {
+    return fixed_int(a) == fixed_int(b);
+  } else if constexpr (IsOptional<T>::value) {
+    if (present(a) != present(b)) return false;
+    return !present(a) || same(*a, *b);
+  } else if constexpr (IsVector<T>::value || IsArray<T>::value) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (!same(a[i], b[i])) return false;
+    return true;
+  } else if constexpr (kIsStruct<T>) {
+    SamePass<T> pass{fields_of(b)};
+    visit(pass, a);
+    return pass.equal;
+  } else {
+    return a == b;
+  }
 }
 
 // Collects the presence bitmap of one struct's optional fields.
@@ -120,6 +224,20 @@ struct MaskPass {
   }
 };
 
+// Collects the change bitmap of a struct against its previous value (every field has a bit).
+struct ChangePass {
+  FieldPointers base;
+  uint64_t mask = 0;
+  int bit = 0;
+  template <typename T>
+  void operator()(const T& field) {
+    if (!same(field, *static_cast<const T*>(base.at[static_cast<size_t>(bit)]))) {
+      mask |= 1ull << bit;
+    }
+    ++bit;
+  }
+};
+
 class Encoder {
  public:
   explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
@@ -127,7 +245,7 @@ class Encoder {
   template <typename T>
   void operator()(const T& field) {
     if constexpr (IsOptional<T>::value) {
-      if (present(field)) value(*field);
+      if (present(field)) value(field.value());
     } else {
       value(field);
     }
@@ -141,21 +259,100 @@ class Encoder {
     visit(*this, s);
   }
 
+  // A struct as its change bitmap, then each changed field as a change against `base`'s.
+  template <typename S>
+  void write_struct_delta(const S& s, const S& base) {
+    ChangePass changes{fields_of(base)};
+    visit(changes, s);
+    varint(changes.mask);
+    if (changes.mask == 0) return;
+    DeltaPass pass{*this, changes.base, changes.mask};
+    visit(pass, s);
+  }
+
   void varint(uint64_t v) {
     uint8_t buf[10];
     out_.insert(out_.end(), buf, buf + put_varint(buf, v));
   }
 
  private:
-  static uint64_t fixed(double v) {
-    double scaled = std::clamp(std::round(v * kMetricFixedScale), -kFixedLimit, kFixedLimit);
-    return zigzag_encode(static_cast<int64_t>(scaled));
+  struct DeltaPass {
+    Encoder& encoder;
+    FieldPointers base;
+    uint64_t mask;
+    int bit = 0;
+    template <typename T>
+    void operator()(const T& field) {
+      int i = bit++;
+      if (mask & (1ull << i)) {
+        encoder.field_delta(field, *static_cast<const T*>(base.at[static_cast<size_t>(i)]));
+      }
+    }
+  };
+
+  template <typename T>
+  void field_delta(const T& v, const T& base) {
+    if constexpr (IsOptional<T>::value) {
+      using V = typename T::value_type;
+      if (!present(v)) {
+        varint(kTagAbsent);
+      } else if (kDeltaCapable<V> && present(base)) {
+        varint(kTagDelta);
+        value_delta(v.value(), base.value());
+      } else {
+        varint(kTagFull);
+        value(v.value());
+      }
+    } else {
+      value_delta(v, base);
+    }
+  }
+
+  // A changed integer as the difference (wrapping), with trailing decimal zeros folded into a
+  // 2-bit exponent: CPU times from clock ticks move in multiples of 10 ms = 10^7 ns.
+  void integer_delta(uint64_t now, uint64_t base) {
+    int64_t d = static_cast<int64_t>(now - base);
+    uint64_t exponent = 0;
+    while (exponent < 2 && d != 0 && d % 1000 == 0) d /= 1000, ++exponent;
+    uint64_t z = zigzag_encode(d);
+    if (z >> 62) {
+      varint(3);  // escape: the raw difference follows
+      varint(zigzag_encode(static_cast<int64_t>(now - base)));
+    } else {
+      varint(z << 2 | exponent);
+    }
+  }
+
+  template <typename T>
+  void value_delta(const T& v, const T& base) {
+    if constexpr (kIntegerDelta<T>) {
+      integer_delta(static_cast<uint64_t>(static_cast<int64_t>(v)),
+                    static_cast<uint64_t>(static_cast<int64_t>(base)));
+    } else if constexpr (kStructList<T>) {
+      varint(v.size());
+      for (size_t i = 0; i < v.size(); ++i) {
+        size_t j = i < base.size() && same_key(v[i], base[i]) ? i : base.size();
+        for (size_t k = 0; j == base.size() && k < base.size(); ++k)
+          if (same_key(v[i], base[k])) j = k;
+        if (j == base.size()) {
+          varint(0);  // new element: written whole
+          value(v[i]);
+        } else {
+          varint(j + 1);
+          write_struct_delta(v[i], base[j]);
+        }
+      }
+    } else if constexpr (kIsStruct<T>) {
+      write_struct_delta(v, base);
+    } else {
+      value(v);
+    }
   }
 
   template <typename T>
   void value(const T& v) {
     if constexpr (std::is_same_v<T, double>) {
-      varint(fixed(v));
+      varint(zigzag_encode(fixed_int(v)));
     } else if constexpr (std::is_enum_v<T>) {
       varint(static_cast<uint64_t>(v));
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
@@ -172,7 +369,7 @@ class Encoder {
       for (const auto& element : v) value(element);
     } else if constexpr (std::is_same_v<T, std::optional<double>>) {
       // An element of a per-core list: 0 is absent, else the fixed-point value plus one.
-      varint(present(v) ? fixed(*v) + 1 : 0);
+      varint(present(v) ? zigzag_encode(fixed_int(*v)) + 1 : 0);
     } else {
       write_struct(v);
     }
@@ -187,6 +384,7 @@ class Decoder {
   bool ok() const { return ok_; }
   bool at_end() const { return in_.at_end(); }
   bool u8(uint8_t& v) { return ok_ = ok_ && in_.u8(v); }
+  bool varint(uint64_t& v) { return ok_ = ok_ && in_.varint(v); }
 
   template <typename T>
   void operator()(T& field) {
@@ -214,7 +412,104 @@ class Decoder {
     return ok_;
   }
 
+  // `s` holds the previous sample's value; the changed fields are read over it.
+  template <typename S>
+  bool read_struct_delta(S& s) {
+    uint64_t changed;
+    if (!in_.varint(changed)) return ok_ = false;
+    if (changed == 0) return ok_;
+    DeltaPass pass{*this, changed};
+    visit(pass, s);
+    // Bits beyond this struct's fields mean the bytes are not ours.
+    if (pass.bit < 64 && (changed >> pass.bit) != 0) ok_ = false;
+    return ok_;
+  }
+
  private:
+  struct DeltaPass {
+    Decoder& decoder;
+    uint64_t mask;
+    int bit = 0;
+    template <typename T>
+    void operator()(T& field) {
+      int i = bit++;
+      if (decoder.ok_ && (mask & (1ull << i))) decoder.ok_ = decoder.field_delta(field);
+    }
+  };
+
+  template <typename T>
+  bool field_delta(T& field) {
+    if constexpr (IsOptional<T>::value) {
+      using V = typename T::value_type;
+      uint64_t tag;
+      if (!in_.varint(tag)) return false;
+      if (tag == kTagAbsent) {
+        field.reset();
+        return true;
+      }
+      if (tag == kTagFull) {
+        V v{};
+        if (!value(v)) return false;
+        field = std::move(v);
+        return true;
+      }
+      if constexpr (kDeltaCapable<V>) {
+        if (tag == kTagDelta && field.has_value()) return value_delta(*field);
+      }
+      return false;
+    } else {
+      return value_delta(field);
+    }
+  }
+
+  template <typename T>
+  bool value_delta(T& v) {
+    if constexpr (kIntegerDelta<T>) {
+      uint64_t raw;
+      if (!in_.varint(raw)) return false;
+      uint64_t diff;
+      if ((raw & 3) == 3) {
+        if (raw != 3 || !in_.varint(diff)) return false;
+        diff = static_cast<uint64_t>(zigzag_decode(diff));
+      } else {
+        constexpr uint64_t kScale[] = {1, 1000, 1000000};
+        diff = static_cast<uint64_t>(zigzag_decode(raw >> 2)) * kScale[raw & 3];
+      }
+      uint64_t now = static_cast<uint64_t>(static_cast<int64_t>(v)) + diff;
+      if constexpr (std::is_signed_v<T>) {
+        int64_t s = static_cast<int64_t>(now);
+        if (s < std::numeric_limits<T>::min() || s > std::numeric_limits<T>::max()) return false;
+      } else {
+        if (now > std::numeric_limits<T>::max()) return false;
+      }
+      v = static_cast<T>(now);
+      return true;
+    } else if constexpr (kStructList<T>) {
+      uint64_t n;
+      if (!count(n)) return false;
+      T base = std::move(v);
+      v.clear();
+      v.reserve(n);
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t ref;
+        if (!in_.varint(ref)) return false;
+        if (ref == 0) {
+          v.emplace_back();
+          if (!value(v.back())) return false;
+        } else {
+          if (ref > base.size()) return false;
+          v.push_back(base[ref - 1]);
+          if (!read_struct_delta(v.back())) return false;
+        }
+      }
+      return true;
+    } else if constexpr (kIsStruct<T>) {
+      return read_struct_delta(v);
+    } else {
+      return value(v);
+    }
+  }
+
   template <typename T>
   bool integer(T& v) {
     uint64_t raw;
@@ -281,20 +576,70 @@ class Decoder {
   int bit_ = 0;
 };
 
+static_assert(kMaxFields >= 18, "CpuResourceMetrics has 18 fields");
+
 }  // namespace
 
 void encode_metric_sample(const PlatformMetrics& metrics, std::vector<uint8_t>& out) {
   out.push_back(kMetricSampleVersion);
+  out.push_back(kKeySample);
   Encoder(out).write_struct(metrics);
 }
 
-std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t size) {
+bool MetricSampleEncoder::encode(const PlatformMetrics& metrics, std::vector<uint8_t>& out) {
+  bool key = !have_previous_;
+  if (key) {
+    encode_metric_sample(metrics, out);
+  } else {
+    out.push_back(kMetricSampleVersion);
+    out.push_back(kDeltaSample);
+    Encoder encoder(out);
+    // The base's timestamp lets a reader prove it holds the sample this delta was made against.
+    encoder.varint(previous_.timestamp_ns);
+    encoder.write_struct_delta(metrics, previous_);
+  }
+  previous_ = metrics;
+  have_previous_ = true;
+  return key;
+}
+
+bool is_key_metric_sample(const uint8_t* data, size_t size) {
+  if (data == nullptr || size < 1) return false;
+  if (data[0] == 1) return true;
+  return size >= 2 && data[0] == kMetricSampleVersion && data[1] == kKeySample;
+}
+
+std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t size,
+                                                    const PlatformMetrics* previous) {
   if (data == nullptr) return std::nullopt;
   Decoder decoder(data, size);
-  uint8_t version = 0;
-  if (!decoder.u8(version) || version != kMetricSampleVersion) return std::nullopt;
+  uint8_t version = 0, kind = kKeySample;
+  if (!decoder.u8(version) || version < kMetricSampleOldestVersion ||
+      version > kMetricSampleVersion) {
+    return std::nullopt;
+  }
+  if (version >= 2 && !decoder.u8(kind)) return std::nullopt;
   PlatformMetrics metrics;
-  if (!decoder.read_struct(metrics) || !decoder.at_end()) return std::nullopt;
+  if (kind == kKeySample) {
+    if (!decoder.read_struct(metrics)) return std::nullopt;
+  } else if (kind == kDeltaSample) {
+    uint64_t base_timestamp;
+    if (previous == nullptr || !decoder.varint(base_timestamp) ||
+        base_timestamp != previous->timestamp_ns) {
+      return std::nullopt;
+    }
+    metrics = *previous;
+    if (!decoder.read_struct_delta(metrics)) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  if (!decoder.at_end()) return std::nullopt;
+  return metrics;
+}
+
+std::optional<PlatformMetrics> MetricSampleDecoder::decode(const uint8_t* data, size_t size) {
+  auto metrics = decode_metric_sample(data, size, previous_ ? &*previous_ : nullptr);
+  if (metrics) previous_ = metrics;
   return metrics;
 }
 

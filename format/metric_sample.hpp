@@ -1,6 +1,8 @@
 // The body of a RecordType::kMetricSample trace record: one memscope::PlatformMetrics encoded
 // compactly (LEB128 varints, a presence bitmap per struct for its optional fields, a leading
-// version byte). docs/trace-format-metrics.md describes the layout for people.
+// version byte). A body is either a key sample (complete) or a delta against the sample before
+// it in the same chunk, so a 64-thread process costs a few hundred bytes per sample rather than
+// two kilobytes. docs/trace-format-metrics.md describes the layout for people.
 #pragma once
 
 #include <cstddef>
@@ -12,15 +14,50 @@
 
 namespace memscope::format {
 
-inline constexpr uint8_t kMetricSampleVersion = 1;
+// Version 2 added delta samples; version 1 bodies (key samples only) are still read.
+inline constexpr uint8_t kMetricSampleVersion = 2;
+inline constexpr uint8_t kMetricSampleOldestVersion = 1;
 // Doubles travel as zigzag varints of round(value * kMetricFixedScale): 0.001 resolution.
 inline constexpr double kMetricFixedScale = 1000.0;
 
-// Appends the encoded body of `metrics` to `out`. NaN and infinite values are written as absent.
+// Appends the key (self-contained) body of `metrics` to `out`. NaN and infinite values are
+// written as absent.
 void encode_metric_sample(const PlatformMetrics& metrics, std::vector<uint8_t>& out);
 
-// Decodes a body of exactly `size` bytes. Empty on a version this reader does not know, on
-// truncated or trailing bytes and on any malformed field: never reads out of bounds.
-std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t size);
+// The writer's side: the first sample after construction or reset() is a key sample, each later
+// one a delta against the previous sample. Call reset() whenever a trace chunk is sealed, so
+// every chunk starts with a key sample and decodes on its own. Steady-state encoding does not
+// allocate (the previous sample is kept by copy-assignment, which reuses its storage).
+class MetricSampleEncoder {
+ public:
+  void reset() { have_previous_ = false; }
+  // Appends the body to `out`; true when it is a key sample.
+  bool encode(const PlatformMetrics& metrics, std::vector<uint8_t>& out);
+
+ private:
+  PlatformMetrics previous_;
+  bool have_previous_ = false;
+};
+
+// Decodes a body of exactly `size` bytes. A delta body needs `previous`, the sample decoded just
+// before it, and is refused when `previous` is missing or is not the sample the delta was made
+// against (each delta names its base by timestamp). Empty on a version this reader does not
+// know, on truncated or trailing bytes and on any malformed field: never reads out of bounds.
+std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t size,
+                                                    const PlatformMetrics* previous = nullptr);
+
+// True when the body is a key sample (decodable without a previous sample).
+bool is_key_metric_sample(const uint8_t* data, size_t size);
+
+// The reader's side for callers that do not keep the decoded samples themselves: remembers the
+// last sample it decoded and uses it as the base of the next delta.
+class MetricSampleDecoder {
+ public:
+  std::optional<PlatformMetrics> decode(const uint8_t* data, size_t size);
+  void reset() { previous_.reset(); }
+
+ private:
+  std::optional<PlatformMetrics> previous_;
+};
 
 }  // namespace memscope::format

@@ -74,6 +74,7 @@ enum class RecordType : uint8_t {
   kThreadEnd = 35,     // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
   kThreadName = 36,    // stamp, tid, name
   kProcessEnd = 37,    // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
+  kRegion = 38,        // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
   kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
 };
 
