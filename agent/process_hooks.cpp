@@ -15,6 +15,7 @@
 #include "agent/lifecycle.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
+#include "agent/sidecar_gate.hpp"
 #include "agent/thread_registry.hpp"
 
 extern char** environ;
@@ -52,9 +53,15 @@ int on_pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*sta
 pid_t on_fork() {
   real_functions_ready();
   pid_t parent = getpid();
+  hold_sidecar_for_fork();
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
-  if (pid == 0 && parent == g_traced_pid) after_fork_in_child(parent, stamp);
+  if (pid == 0) {
+    reset_sidecar_gate_in_child();
+    if (parent == g_traced_pid) after_fork_in_child(parent, stamp);
+  } else {
+    release_sidecar_after_fork();
+  }
   return pid;
 }
 

@@ -21,6 +21,7 @@
 #include "agent/config.hpp"
 #include "agent/module_map.hpp"
 #include "agent/real_functions.hpp"
+#include "agent/sidecar_gate.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/trace_writer.hpp"
@@ -431,13 +432,13 @@ void Sidecar::run() {
       request.completed.fetch_add(1, std::memory_order_release);
       if (pending == kFinal) break;
     }
-    // Busy: come straight back (producers may be waiting for room); idle: sleep.
+    // Busy: come straight back (producers may be waiting for room); idle: sleep until woken.
     if (records >= kBusyRecords) {
       sched_yield();
     } else {
-      timespec pause{0, records > 0 ? 1000000L : 5000000L};
-      nanosleep(&pause, nullptr);
+      sidecar_pause(records > 0 ? 1000000ull : 5000000ull);
     }
+    sidecar_park_if_forking();
   }
   stopped.store(true);
 }
@@ -491,6 +492,7 @@ void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
   sidecar->request.detail = detail;
   uint64_t before = sidecar->request.completed.load(std::memory_order_acquire);
   if (!sidecar->request.pending.compare_exchange_strong(expected, kind)) return;
+  wake_sidecar();
   // Bounded: a wedged sidecar must never hang the program's exit.
   for (int i = 0; i < 5000 && sidecar->request.completed.load() == before; ++i) {
     timespec pause{0, 1000000L};

@@ -1,0 +1,82 @@
+// See sidecar_gate.hpp. Futexes: no allocation, no lock a fork could inherit.
+#include "agent/sidecar_gate.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "agent/agent_state.hpp"
+
+namespace memscope::agent {
+namespace {
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+
+std::atomic<uint32_t> g_wakeups{0};  // bumped to wake the sidecar early
+std::atomic<uint32_t> g_forkers{0};  // threads inside fork()
+std::atomic<uint32_t> g_parked{0};   // 1 while the sidecar is parked
+
+constexpr uint64_t kForkWaitLimitNs = 2'000'000'000ull;  // a wedged sidecar must not stop forks
+
+void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t timeout_ns) {
+  timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000ull),
+              static_cast<long>(timeout_ns % 1'000'000'000ull)};
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr,
+          0);
+}
+
+void futex_wake_all(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+void sidecar_pause(uint64_t timeout_ns) {
+  uint32_t seen = g_wakeups.load();
+  if (g_forkers.load() != 0) return;  // park at once instead
+  futex_wait(g_wakeups, seen, timeout_ns);
+}
+
+void sidecar_park_if_forking() {
+  if (g_forkers.load() == 0) return;
+  g_parked.store(1);
+  futex_wake_all(g_parked);
+  while (g_forkers.load() != 0) futex_wait(g_wakeups, g_wakeups.load(), 10'000'000ull);
+  g_parked.store(0);
+}
+
+void wake_sidecar() {
+  g_wakeups.fetch_add(1);
+  futex_wake_all(g_wakeups);
+}
+
+void hold_sidecar_for_fork() {
+  g_forkers.fetch_add(1);
+  if (!g_sidecar_running.load()) return;
+  wake_sidecar();
+  uint64_t deadline = monotonic_ns() + kForkWaitLimitNs;
+  while (g_parked.load() == 0 && g_sidecar_running.load() && monotonic_ns() < deadline)
+    futex_wait(g_parked, 0, 1'000'000ull);
+}
+
+void release_sidecar_after_fork() {
+  g_forkers.fetch_sub(1);
+  wake_sidecar();
+}
+
+void reset_sidecar_gate_in_child() {
+  g_forkers.store(0);
+  g_parked.store(0);
+}
+
+}  // namespace memscope::agent
