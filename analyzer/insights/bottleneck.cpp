@@ -1,0 +1,135 @@
+// See bottleneck.hpp. Rules are tried in a fixed order and the first whose conditions all hold
+// wins: the more specific explanation first, because a program waiting on IO or a lock also
+// shows off-CPU time, and one living in the allocator also burns CPU.
+#include "analyzer/insights/bottleneck.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace memscope::analyzer::insights {
+namespace {
+
+namespace th = threshold;
+
+Evidence check(const std::string& name, double value, double limit) {
+  return {name, value, limit, value >= limit};
+}
+
+// A rule: all of `all` must be met, and at least one of `any` when it is not empty. Figures the
+// trace lacks are simply not checked, so a rule whose figures are all absent cannot fire.
+struct Rule {
+  const char* verdict;
+  std::vector<Evidence> all;
+  std::vector<Evidence> any;
+  bool fires() const {
+    if (all.empty() && any.empty()) return false;
+    bool ok = std::all_of(all.begin(), all.end(), [](const Evidence& e) { return e.met; });
+    return ok && (any.empty() ||
+                  std::any_of(any.begin(), any.end(), [](const Evidence& e) { return e.met; }));
+  }
+};
+
+void maybe(std::vector<Evidence>& to, const char* name, const std::optional<double>& v, double t) {
+  if (v) to.push_back(check(name, *v, t));
+}
+
+Rule gpu_rule(const ProcessFigures& f) {
+  Rule r{"GpuBound", {}, {}};
+  maybe(r.all, "gpu_compute_percent", f.gpu_percent, th::kGpuPercent);
+  return r;
+}
+
+Rule io_rule(const ProcessFigures& f) {
+  Rule r{"IoBound", {}, {}};
+  if (!f.process_io_bytes_per_sec || !f.cpu_busy_share) return r;
+  r.all.push_back(
+      check("process_io_bytes_per_sec", *f.process_io_bytes_per_sec, th::kIoBytesPerSec));
+  r.all.push_back(check("blocked_share", 1.0 - *f.cpu_busy_share, th::kBlockedShare));
+  maybe(r.any, "psi_io_some_percent", f.psi_io_some_percent, th::kIoStallPercent);
+  maybe(r.any, "iowait_percent", f.iowait_percent, th::kIoStallPercent);
+  if (r.any.empty()) r.all.clear();  // no stall figure at all: IO cannot be shown to limit
+  return r;
+}
+
+Rule contention_rule(const ProcessFigures& f) {
+  Rule r{"ContentionBound", {}, {}};
+  if (!f.cpu_busy_share || !f.voluntary_switches_per_thread_sec) return r;
+  r.all.push_back(check("application_threads", static_cast<double>(f.threads.size()), 2));
+  r.all.push_back(check("blocked_share", 1.0 - *f.cpu_busy_share, th::kBlockedShare));
+  r.all.push_back(check("voluntary_switches_per_thread_sec", *f.voluntary_switches_per_thread_sec,
+                        th::kContentionSwitchesPerThreadSec));
+  return r;
+}
+
+Rule memory_rule(const ProcessFigures& f) {
+  Rule r{"MemoryBound", {}, {}};
+  maybe(r.any, "heap_ops_per_cpu_second", f.heap_ops_per_cpu_second, th::kHeapOpsPerCpuSecond);
+  maybe(r.any, "major_faults_per_sec", f.major_faults_per_sec, th::kMajorFaultsPerSec);
+  maybe(r.any, "psi_memory_some_percent", f.psi_memory_some_percent, th::kPsiMemoryPercent);
+  return r;
+}
+
+Rule cpu_rule(const ProcessFigures& f) {
+  Rule r{"CpuBound", {}, {}};
+  maybe(r.any, "cpu_busy_share", f.cpu_busy_share, th::kCpuBusyShare);
+  maybe(r.any, "cpu_utilization_of_usable_cores", f.cpu_utilization, th::kCpuUtilization);
+  maybe(r.any, "cgroup_throttled_percent", f.cgroup_throttled_percent, th::kThrottledPercent);
+  return r;
+}
+
+std::vector<Evidence> fired_evidence(const Rule& r) {
+  std::vector<Evidence> e = r.all;
+  for (const Evidence& x : r.any)
+    if (x.met) e.push_back(x);
+  return e;
+}
+
+}  // namespace
+
+Verdict decide_bottleneck(const ProcessFigures& f) {
+  std::vector<Rule> rules = {gpu_rule(f), io_rule(f), contention_rule(f), memory_rule(f),
+                             cpu_rule(f)};
+  for (const Rule& r : rules)
+    if (r.fires()) return {r.verdict, fired_evidence(r)};
+  // Balanced: no rule fired; the evidence is every figure that was checked, none decisive.
+  // With nothing checked at all there is no verdict: "Balanced" would be invented.
+  Verdict v{"Balanced", {}};
+  for (const Rule& r : rules) {
+    v.evidence.insert(v.evidence.end(), r.all.begin(), r.all.end());
+    v.evidence.insert(v.evidence.end(), r.any.begin(), r.any.end());
+  }
+  if (v.evidence.empty()) v.bottleneck.clear();
+  return v;
+}
+
+Scores efficiency_scores(const ProcessFigures& f) {
+  Scores s;
+  if (f.on_cpu_share) s.cpu = 100.0 * std::clamp(*f.on_cpu_share, 0.0, 1.0);
+  if (f.heap_ops_per_cpu_second) {
+    // Halves at the MemoryBound threshold; memory pressure stalls take their share off.
+    double churn = 1.0 / (1.0 + *f.heap_ops_per_cpu_second / th::kHeapOpsPerCpuSecond);
+    double stall = 1.0 - std::clamp(f.psi_memory_some_percent.value_or(0) / 100.0, 0.0, 1.0);
+    s.memory = 100.0 * churn * stall;
+  }
+  if (f.process_io_bytes_per_sec) {
+    // A process that did no storage IO had nothing to wait on; otherwise the IO stall share.
+    std::optional<double> stall = f.psi_io_some_percent ? f.psi_io_some_percent : f.iowait_percent;
+    if (*f.process_io_bytes_per_sec < 1.0)
+      s.io = 100.0;
+    else if (stall)
+      s.io = 100.0 - std::clamp(*stall, 0.0, 100.0);
+  }
+  return s;
+}
+
+std::vector<RankedThread> rank_threads(const ProcessFigures& f) {
+  std::vector<RankedThread> out;
+  for (const ThreadFigures& t : f.threads)
+    if (t.span_s > 0) out.push_back({&t, 100.0 * std::clamp(t.cpu_s / t.span_s, 0.0, 1.0)});
+  std::stable_sort(out.begin(), out.end(), [](const RankedThread& a, const RankedThread& b) {
+    return a.efficiency_score > b.efficiency_score;
+  });
+  return out;
+}
+
+}  // namespace memscope::analyzer::insights

@@ -1,0 +1,59 @@
+// The primary bottleneck, the efficiency scores and the thread ranking, decided from
+// ProcessFigures by fixed, documented rules (docs/analysis.md "Bottleneck rules"). Every verdict
+// carries the figures that decided it, each with its threshold.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyzer/insights/figures.hpp"
+
+namespace memscope::analyzer::insights {
+
+// One figure checked by a rule: its value against the threshold it must reach (>=).
+struct Evidence {
+  std::string name;
+  double value = 0;
+  double threshold = 0;
+  bool met = false;
+};
+
+struct Verdict {
+  // CpuBound, MemoryBound, IoBound, GpuBound, ContentionBound, Balanced; empty when no figure
+  // was measured at all (reported as null).
+  std::string bottleneck;
+  std::vector<Evidence> evidence;  // the rule that fired; for Balanced every check that failed
+};
+
+// Thresholds of the rules, in one place (the docs quote them).
+namespace threshold {
+inline constexpr double kGpuPercent = 70;
+inline constexpr double kIoBytesPerSec = 1024.0 * 1024.0;
+inline constexpr double kIoStallPercent = 2;  // PSI io some, or machine iowait
+inline constexpr double kBlockedShare = 0.5;  // 1 - cpu_busy_share, for IO and contention
+inline constexpr double kContentionSwitchesPerThreadSec = 200;
+inline constexpr double kHeapOpsPerCpuSecond = 2'000'000;
+inline constexpr double kMajorFaultsPerSec = 50;
+inline constexpr double kPsiMemoryPercent = 10;
+inline constexpr double kCpuBusyShare = 0.7;
+inline constexpr double kCpuUtilization = 0.8;  // of usable cores
+inline constexpr double kThrottledPercent = 10;
+}  // namespace threshold
+
+Verdict decide_bottleneck(const ProcessFigures& f);
+
+struct Scores {
+  std::optional<double> cpu;
+  std::optional<double> memory;
+  std::optional<double> io;
+};
+Scores efficiency_scores(const ProcessFigures& f);
+
+struct RankedThread {
+  const ThreadFigures* figures;
+  double efficiency_score;  // 100 x on-CPU share of the thread's sampled lifetime
+};
+std::vector<RankedThread> rank_threads(const ProcessFigures& f);
+
+}  // namespace memscope::analyzer::insights

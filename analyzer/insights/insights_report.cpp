@@ -1,0 +1,247 @@
+// See insights_report.hpp.
+#include "analyzer/insights/insights_report.hpp"
+
+#include <cstdio>
+
+#include "analyzer/insights/aligned.hpp"
+#include "analyzer/insights/bottleneck.hpp"
+#include "analyzer/insights/correlations.hpp"
+#include "analyzer/insights/figures.hpp"
+#include "analyzer/insights/metric_series.hpp"
+#include "analyzer/insights/recommendations.hpp"
+
+namespace memscope::analyzer::insights {
+namespace {
+
+using nlohmann::json;
+
+struct Insights {
+  std::vector<MetricSeries> series;
+  std::vector<Correlation> correlations;
+  ProcessFigures figures;
+  Verdict verdict;
+  Scores scores;
+  std::vector<Recommendation> recommendations;
+};
+
+Insights compute(const ProcessAnalysis& p) {
+  Insights in;
+  in.series = extract_series(p);
+  std::vector<AlignedSample> aligned = align(p);
+  in.correlations = correlations(aligned);
+  in.figures = compute_figures(p, aligned);
+  in.verdict = decide_bottleneck(in.figures);
+  in.scores = efficiency_scores(in.figures);
+  in.recommendations = recommend(p, in.figures);
+  return in;
+}
+
+json opt(const std::optional<double>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+
+json series_json(const MetricSeries& s) {
+  SeriesSummary sum = summarize(s);
+  json j = {{"name", s.name},
+            {"unit", s.unit},
+            {"samples", sum.samples},
+            {"min", sum.min},
+            {"mean", sum.mean},
+            {"max", sum.max},
+            {"timestamps_ns", s.timestamps_ns},
+            {"values", s.values}};
+  if (!s.thread_name.empty()) j["thread_name"] = s.thread_name;
+  return j;
+}
+
+json coefficient_json(const std::optional<Coefficient>& c) {
+  if (!c) return nullptr;
+  return {{"r", c->r}, {"p_value", c->p_value}, {"ci95", {c->ci95_low, c->ci95_high}}};
+}
+
+json correlations_json(const std::vector<Correlation>& cs) {
+  json out = json::object();
+  for (const Correlation& c : cs) {
+    json j = {{"x", c.x},
+              {"y", c.y},
+              {"samples", c.samples},
+              {"pearson", coefficient_json(c.pearson)},
+              {"spearman", coefficient_json(c.spearman)}};
+    if (!c.null_reason.empty()) j["null_reason"] = c.null_reason;
+    out[c.name] = j;
+  }
+  return out;
+}
+
+json evidence_json(const std::vector<Evidence>& es) {
+  json out = json::array();
+  for (const Evidence& e : es)
+    out.push_back(
+        {{"name", e.name}, {"value", e.value}, {"threshold", e.threshold}, {"met", e.met}});
+  return out;
+}
+
+json figures_json(const ProcessFigures& f) {
+  return {{"samples", f.samples},
+          {"window_s", f.window_s},
+          {"online_cores", opt(f.online_cores)},
+          {"cpu_quota_cores", opt(f.cpu_quota_cores)},
+          {"usable_cores", opt(f.usable_cores)},
+          {"process_cpu_cores", opt(f.process_cpu_cores)},
+          {"cpu_utilization_of_usable_cores", opt(f.cpu_utilization)},
+          {"machine_cpu_percent", opt(f.machine_cpu_percent)},
+          {"on_cpu_share", opt(f.on_cpu_share)},
+          {"run_queue_wait_share", opt(f.run_queue_wait_share)},
+          {"off_cpu_share", opt(f.off_cpu_share)},
+          {"cpu_busy_share", opt(f.cpu_busy_share)},
+          {"voluntary_switches_per_thread_sec", opt(f.voluntary_switches_per_thread_sec)},
+          {"iowait_percent", opt(f.iowait_percent)},
+          {"psi_cpu_some_percent", opt(f.psi_cpu_some_percent)},
+          {"psi_memory_some_percent", opt(f.psi_memory_some_percent)},
+          {"psi_io_some_percent", opt(f.psi_io_some_percent)},
+          {"psi_io_full_percent", opt(f.psi_io_full_percent)},
+          {"cgroup_throttled_percent", opt(f.cgroup_throttled_percent)},
+          {"process_io_bytes_per_sec", opt(f.process_io_bytes_per_sec)},
+          {"profiler_io_bytes_per_sec", opt(f.profiler_io_bytes_per_sec)},
+          {"major_faults_per_sec", opt(f.major_faults_per_sec)},
+          {"minor_faults_per_sec", opt(f.minor_faults_per_sec)},
+          {"gpu_compute_percent", opt(f.gpu_percent)},
+          {"heap_ops_per_sec", f.heap_ops_per_sec},
+          {"heap_ops_per_cpu_second", opt(f.heap_ops_per_cpu_second)}};
+}
+
+json ranking_json(const ProcessFigures& f) {
+  json out = json::array();
+  for (const RankedThread& r : rank_threads(f)) {
+    const ThreadFigures& t = *r.figures;
+    auto pct = [&](double s) { return 100.0 * s / t.span_s; };
+    out.push_back({{"thread_id", t.tid},
+                   {"thread_name", t.name},
+                   {"efficiency_score", r.efficiency_score},
+                   {"sampled_seconds", t.span_s},
+                   {"cpu_percent", pct(t.cpu_s)},
+                   {"run_queue_wait_percent",
+                    t.run_queue_wait_s ? json(pct(*t.run_queue_wait_s)) : json(nullptr)},
+                   {"off_cpu_percent", pct(t.off_cpu_s)},
+                   {"voluntary_switches_per_sec", opt(t.voluntary_switches_per_sec)},
+                   {"involuntary_switches_per_sec", opt(t.involuntary_switches_per_sec)},
+                   {"allocations", t.allocations}});
+  }
+  return out;
+}
+
+json recommendations_json(const std::vector<Recommendation>& rs) {
+  json out = json::array();
+  for (const Recommendation& r : rs) {
+    json j = {{"kind", r.kind}, {"message", r.message}, {"evidence", evidence_json(r.evidence)}};
+    if (r.site)
+      j["site"] = {{"stack_id", r.site->stack_id},
+                   {"location", r.site->location},
+                   {"allocations", r.site->allocations},
+                   {"bytes", r.site->bytes},
+                   {"frees", r.site->frees}};
+    out.push_back(j);
+  }
+  return out;
+}
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf),
+                v != 0 && (v >= 1e6 || v <= -1e6 || (v < 0.01 && v > -0.01)) ? "%.3g" : "%.2f", v);
+  return buf;
+}
+
+void series_text(const std::vector<MetricSeries>& series, std::ostream& out) {
+  if (series.empty()) return;
+  out << "  metrics (" << series.size() << " series): name, unit, samples, min / mean / max\n";
+  size_t thread_rows = 0, skipped = 0;
+  for (const MetricSeries& s : series) {
+    // Per-thread rows can be hundreds; the JSON has them all.
+    if (!s.thread_name.empty() && ++thread_rows > 16) {
+      ++skipped;
+      continue;
+    }
+    SeriesSummary m = summarize(s);
+    out << "    " << s.name;
+    if (!s.thread_name.empty()) out << " (" << s.thread_name << ")";
+    out << "  " << s.unit << "  " << m.samples << "  " << num(m.min) << " / " << num(m.mean)
+        << " / " << num(m.max) << "\n";
+  }
+  if (skipped) out << "    (" << skipped << " more per-thread series in the JSON report)\n";
+}
+
+void correlations_text(const std::vector<Correlation>& cs, std::ostream& out) {
+  out << "  correlations (Pearson r, Spearman rho, p-values, n):\n";
+  for (const Correlation& c : cs) {
+    out << "    " << c.name << ": ";
+    if (!c.pearson || !c.spearman) {
+      out << "null (" << c.null_reason << ", n=" << c.samples << ")\n";
+      continue;
+    }
+    out << "r=" << num(c.pearson->r) << " (p=" << num(c.pearson->p_value)
+        << "), rho=" << num(c.spearman->r) << " (p=" << num(c.spearman->p_value)
+        << "), n=" << c.samples << "\n";
+  }
+}
+
+void verdict_text(const Insights& in, std::ostream& out) {
+  out << "  primary bottleneck: " << in.verdict.bottleneck << "\n";
+  for (const Evidence& e : in.verdict.evidence)
+    out << "    " << e.name << " = " << num(e.value) << (e.met ? " >= " : " < ") << num(e.threshold)
+        << "\n";
+  auto score = [](const std::optional<double>& s) { return s ? num(*s) : std::string("n/a"); };
+  out << "  efficiency scores: cpu " << score(in.scores.cpu) << ", memory "
+      << score(in.scores.memory) << ", io " << score(in.scores.io) << "\n";
+}
+
+void ranking_text(const ProcessFigures& f, std::ostream& out) {
+  auto ranked = rank_threads(f);
+  if (ranked.empty()) return;
+  out << "  threads by efficiency (on-CPU % of sampled life, run-queue wait %, voluntary "
+         "switches/s):\n";
+  size_t shown = 0;
+  for (const RankedThread& r : ranked) {
+    if (shown++ == 8) break;
+    const ThreadFigures& t = *r.figures;
+    out << "    " << t.tid << " " << t.name << ": " << num(r.efficiency_score) << ", "
+        << (t.run_queue_wait_s ? num(100 * *t.run_queue_wait_s / t.span_s) : "n/a") << ", "
+        << (t.voluntary_switches_per_sec ? num(*t.voluntary_switches_per_sec) : "n/a") << "\n";
+  }
+}
+
+}  // namespace
+
+void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process) {
+  Insights in = compute(p);
+  json series = json::array();
+  for (const MetricSeries& s : in.series) series.push_back(series_json(s));
+  process["metrics"]["series"] = series;
+  process["correlations"] = correlations_json(in.correlations);
+  process["performance_insights"] = {
+      {"primary_bottleneck",
+       in.verdict.bottleneck.empty() ? json(nullptr) : json(in.verdict.bottleneck)},
+      {"evidence", evidence_json(in.verdict.evidence)},
+      {"cpu_efficiency_score", opt(in.scores.cpu)},
+      {"memory_efficiency_score", opt(in.scores.memory)},
+      {"io_efficiency_score", opt(in.scores.io)},
+      {"figures", figures_json(in.figures)},
+      {"thread_performance_ranking", ranking_json(in.figures)},
+      {"recommendations", recommendations_json(in.recommendations)}};
+}
+
+void insights_text(const ProcessAnalysis& p, std::ostream& out) {
+  if (p.metric_samples().empty()) {
+    out << "  insights: no metric samples recorded\n";
+    return;
+  }
+  Insights in = compute(p);
+  series_text(in.series, out);
+  correlations_text(in.correlations, out);
+  verdict_text(in, out);
+  ranking_text(in.figures, out);
+  for (const Recommendation& r : in.recommendations)
+    out << "  recommendation: " << r.message << "\n";
+}
+
+}  // namespace memscope::analyzer::insights

@@ -1,0 +1,134 @@
+// Unit tests of the bottleneck rules, scores and heap alignment on synthetic inputs: each
+// verdict fires from its own figures, the priority order holds, and absent figures decide
+// nothing.
+#include <doctest/doctest.h>
+
+#include "analyzer/insights/aligned.hpp"
+#include "analyzer/insights/bottleneck.hpp"
+
+using namespace memscope::analyzer;
+using namespace memscope::analyzer::insights;
+
+namespace {
+
+// A quiet process: two threads mostly on CPU half the time, nothing saturated.
+ProcessFigures quiet() {
+  ProcessFigures f;
+  f.samples = 30;
+  f.window_s = 3;
+  f.online_cores = 2;
+  f.usable_cores = 2;
+  f.process_cpu_cores = 0.5;
+  f.cpu_utilization = 0.25;
+  f.on_cpu_share = 0.5;
+  f.run_queue_wait_share = 0.02;
+  f.off_cpu_share = 0.48;
+  f.cpu_busy_share = 0.5 / 0.98;
+  f.voluntary_switches_per_thread_sec = 100;
+  f.iowait_percent = 0.5;
+  f.psi_io_some_percent = 0.5;
+  f.psi_memory_some_percent = 0;
+  f.process_io_bytes_per_sec = 4096;
+  f.major_faults_per_sec = 0;
+  f.heap_ops_per_cpu_second = 1000;
+  f.threads.resize(2);
+  return f;
+}
+
+bool has(const Verdict& v, const std::string& name) {
+  for (const Evidence& e : v.evidence)
+    if (e.name == name) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("nothing over a threshold is Balanced, with the checked figures as evidence") {
+  Verdict v = decide_bottleneck(quiet());
+  CHECK(v.bottleneck == "Balanced");
+  CHECK(has(v, "cpu_busy_share"));
+  for (const Evidence& e : v.evidence)
+    if (e.name == "cpu_busy_share" || e.name == "voluntary_switches_per_thread_sec")
+      CHECK_FALSE(e.met);
+}
+
+TEST_CASE("each rule fires on its own figures") {
+  ProcessFigures cpu = quiet();
+  cpu.on_cpu_share = 0.9, cpu.cpu_busy_share = 0.95, cpu.voluntary_switches_per_thread_sec = 1;
+  CHECK(decide_bottleneck(cpu).bottleneck == "CpuBound");
+
+  ProcessFigures mem = cpu;
+  mem.heap_ops_per_cpu_second = 1e7;
+  Verdict vm = decide_bottleneck(mem);
+  CHECK(vm.bottleneck == "MemoryBound");  // checked before CPU: the allocator burns the CPU
+  CHECK(has(vm, "heap_ops_per_cpu_second"));
+
+  ProcessFigures lock = quiet();
+  lock.threads.resize(16);
+  lock.cpu_busy_share = 0.2, lock.voluntary_switches_per_thread_sec = 3000;
+  CHECK(decide_bottleneck(lock).bottleneck == "ContentionBound");
+
+  ProcessFigures io = lock;  // IO-blocked threads also switch voluntarily: IO is tried first
+  io.process_io_bytes_per_sec = 50e6, io.psi_io_some_percent = 60;
+  CHECK(decide_bottleneck(io).bottleneck == "IoBound");
+
+  ProcessFigures gpu = io;
+  gpu.gpu_percent = 95;
+  CHECK(decide_bottleneck(gpu).bottleneck == "GpuBound");
+}
+
+TEST_CASE("a single thread cannot be contended, and IO needs a stall figure") {
+  ProcessFigures f = quiet();
+  f.threads.resize(1);
+  f.cpu_busy_share = 0.1, f.voluntary_switches_per_thread_sec = 5000;
+  CHECK(decide_bottleneck(f).bottleneck == "Balanced");
+  f.process_io_bytes_per_sec = 50e6;
+  f.psi_io_some_percent.reset(), f.iowait_percent.reset();
+  CHECK(decide_bottleneck(f).bottleneck == "Balanced");
+}
+
+TEST_CASE("no figures at all decide no verdict") {
+  CHECK(decide_bottleneck(ProcessFigures{}).bottleneck.empty());
+  Scores s = efficiency_scores(ProcessFigures{});
+  CHECK_FALSE(s.cpu);
+  CHECK_FALSE(s.memory);
+  CHECK_FALSE(s.io);
+}
+
+TEST_CASE("scores follow the documented formulas") {
+  ProcessFigures f = quiet();
+  f.heap_ops_per_cpu_second = threshold::kHeapOpsPerCpuSecond;
+  f.psi_memory_some_percent = 10;
+  Scores s = efficiency_scores(f);
+  CHECK(*s.cpu == doctest::Approx(50));
+  CHECK(*s.memory == doctest::Approx(50 * 0.9));
+  CHECK(*s.io == doctest::Approx(99.5));
+  f.process_io_bytes_per_sec = 0;
+  CHECK(*efficiency_scores(f).io == doctest::Approx(100));
+}
+
+TEST_CASE("threads are ranked by on-CPU share") {
+  ProcessFigures f;
+  f.threads = {{1, "idle", 2.0, 0.2, 0.0, 1.8, 10, 0, 0}, {2, "busy", 2.0, 1.8, 0.1, 0.1, 1, 5, 9}};
+  auto r = rank_threads(f);
+  REQUIRE(r.size() == 2);
+  CHECK(r[0].figures->name == "busy");
+  CHECK(r[0].efficiency_score == doctest::Approx(90));
+  CHECK(r[1].efficiency_score == doctest::Approx(10));
+}
+
+TEST_CASE("heap buckets are spread over sample intervals by overlap") {
+  std::vector<HeapBucket> b(2);
+  b[0] = {0, 10, 0, 1000, 0, 100, 100};
+  b[1] = {100, 20, 4, 2000, 0, 50, 120};
+  HeapWindow w = heap_in_window(b, 100, 50, 150);
+  CHECK(w.allocations == doctest::Approx(15));
+  CHECK(w.frees == doctest::Approx(2));
+  CHECK(w.allocated_bytes == doctest::Approx(1500));
+  CHECK(w.live_bytes == doctest::Approx(50));
+  HeapWindow after = heap_in_window(b, 100, 150, 400);  // past the last bucket: carried forward
+  CHECK(after.allocations == doctest::Approx(10));
+  CHECK(after.live_bytes == doctest::Approx(50));
+  HeapWindow none = heap_in_window({}, 100, 0, 100);
+  CHECK(none.allocations == 0);
+}
