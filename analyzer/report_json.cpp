@@ -1,6 +1,7 @@
 // See report_json.hpp.
 #include "analyzer/report_json.hpp"
 
+#include "analyzer/insights/insights_report.hpp"
 #include "analyzer/summary.hpp"
 
 namespace memscope::analyzer {
@@ -58,6 +59,7 @@ json process_json(const TracedProcess& tp) {
   j["threads_detail"] = threads_json(p);
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
+  insights::add_insights_json(p, j);  // metrics.series, correlations, performance_insights
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "analyzer/insights/insights_report.hpp"
 #include "analyzer/summary.hpp"
 
 namespace memscope::analyzer {
@@ -79,6 +80,7 @@ void text_report(const Session& session, std::ostream& out, size_t top) {
   for (const auto& p : session.processes) {
     process_line(*p, out);
     top_sites(*p->analysis, out, top);
+    insights::insights_text(*p->analysis, out);
   }
   Summary t = summarize(session);
   out << "total: " << session.processes.size() << " processes, " << t.total_allocations
