@@ -94,6 +94,8 @@ class Sidecar {
   std::unique_ptr<PlatformResourceCollector> collector_;
   uint64_t next_sample_ns_ = 0;
   std::vector<uint8_t> sample_body_;
+  PlatformMetrics sample_;
+  format::MetricSampleEncoder sample_encoder_;
   bool failed_ = false;
 };
 
@@ -376,11 +378,13 @@ void Sidecar::sample_metrics(uint64_t now) {
     options.interval = std::chrono::milliseconds(g_config.sample_interval_ms);
     collector_ = std::make_unique<PlatformResourceCollector>(options);
   }
-  PlatformMetrics metrics = collector_->collect_metrics();
+  // One PlatformMetrics reused (no allocation in the steady state); a delta against the
+  // previous sample of this chunk, or a key sample first in each chunk (see seal()).
+  collector_->collect_metrics(sample_);
   sample_body_.clear();
-  format::encode_metric_sample(metrics, sample_body_);
+  sample_encoder_.encode(sample_, sample_body_);
   writer_.framed(RecordType::kMetricSample, [&] {
-    writer_.varint(metrics.timestamp_ns);
+    writer_.varint(sample_.timestamp_ns);
     writer_.raw(sample_body_.data(), sample_body_.size());
   });
   next_sample_ns_ =
@@ -408,6 +412,7 @@ bool Sidecar::seal(bool force) {
     fail(error);
     return false;
   }
+  sample_encoder_.reset();  // the next chunk's first metric sample is a key sample
   return true;
 }
 

@@ -122,9 +122,12 @@ void ProcessAnalysis::region(uint64_t stamp, uint64_t id, bool begin) {
     if (r.id == id && r.end_ns == 0) r.end_ns = stamp;
 }
 
-void ProcessAnalysis::metric_sample(uint64_t, const std::string& body) {
+void ProcessAnalysis::metric_sample(uint64_t stamp, const std::string& body) {
+  if (stamp < window_begin_ || stamp > window_end_) return;
+  // A delta sample is decoded against the one before it, which the decoder checks by timestamp.
   auto decoded =
-      format::decode_metric_sample(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+      format::decode_metric_sample(reinterpret_cast<const uint8_t*>(body.data()), body.size(),
+                                   samples_.empty() ? nullptr : &samples_.back());
   if (decoded) {
     samples_.push_back(std::move(*decoded));
   } else {

@@ -35,6 +35,30 @@ bool saturated(const PlatformMetrics& m) {
          *m.cpu.psi_cpu->some_percent >= kSaturatedCpuPressurePercent;
 }
 
+// Empties `m` as PlatformMetrics{} would, but keeps the storage of the lists that every sample
+// refills (threads, cores, sensors, devices, errors).
+void clear_keeping_storage(PlatformMetrics& m) {
+  auto threads = std::move(m.threads);
+  auto per_core = std::move(m.cpu.per_core_usage);
+  auto frequency = std::move(m.cpu.frequency_mhz);
+  auto temperatures = std::move(m.cpu.temperature_celsius);
+  auto disks = std::move(m.io.disks);
+  auto networks = std::move(m.io.networks);
+  auto errors = std::move(m.errors);
+  auto cgroup_path = std::move(m.cgroup.path);
+  m = PlatformMetrics{};
+  threads.clear(), per_core.clear(), frequency.clear(), temperatures.clear();
+  disks.clear(), networks.clear(), errors.clear(), cgroup_path.clear();
+  m.threads = std::move(threads);
+  m.cpu.per_core_usage = std::move(per_core);
+  m.cpu.frequency_mhz = std::move(frequency);
+  m.cpu.temperature_celsius = std::move(temperatures);
+  m.io.disks = std::move(disks);
+  m.io.networks = std::move(networks);
+  m.errors = std::move(errors);
+  m.cgroup.path = std::move(cgroup_path);
+}
+
 }  // namespace
 
 std::chrono::milliseconds adaptive_interval(const PlatformMetrics& last,
@@ -62,13 +86,18 @@ PlatformResourceCollector::~PlatformResourceCollector() = default;
 
 PlatformMetrics PlatformResourceCollector::collect_metrics() {
   PlatformMetrics metrics;
+  collect_metrics(metrics);
+  return metrics;
+}
+
+void PlatformResourceCollector::collect_metrics(PlatformMetrics& metrics) {
+  clear_keeping_storage(metrics);
   metrics.timestamp_ns = options_.clock();
   uint64_t interval = metrics.timestamp_ns > last_ns_ ? metrics.timestamp_ns - last_ns_ : 0;
   if (interval > 0) metrics.interval_ns = interval;
   last_ns_ = metrics.timestamp_ns;
   backend_->sample(metrics, interval);
   next_interval_ = adaptive_interval(metrics, options_);
-  return metrics;
 }
 
 std::chrono::milliseconds PlatformResourceCollector::get_optimal_collection_interval() const {

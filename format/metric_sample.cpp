@@ -144,14 +144,18 @@ constexpr bool kDeltaCapable = kIntegerDelta<T> || kStructList<T> || kIsStruct<T
 bool same_key(const ThreadResourceMetrics& a, const ThreadResourceMetrics& b) {
   return a.thread_id == b.thread_id;
 }
-bool same_key(const DiskIoMetrics& a, const DiskIoMetrics& b) { return a.device == b.device; }
+bool same_key(const DiskIoMetrics& a, const DiskIoMetrics& b) {
+  return a.device == b.device;
+}
 bool same_key(const NetworkIoMetrics& a, const NetworkIoMetrics& b) {
   return a.interface == b.interface;
 }
 bool same_key(const TemperatureSensor& a, const TemperatureSensor& b) {
   return a.label == b.label;
 }
-bool same_key(const GpuProcessMemory& a, const GpuProcessMemory& b) { return a.pid == b.pid; }
+bool same_key(const GpuProcessMemory& a, const GpuProcessMemory& b) {
+  return a.pid == b.pid;
+}
 bool same_key(const GpuResourceMetrics& a, const GpuResourceMetrics& b) {
   return a.device_name == b.device_name && a.vendor == b.vendor;
 }

@@ -1,7 +1,12 @@
 // Linux per-process and per-thread readings; see process_reader.hpp.
 #include "collector/linux/process_reader.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "collector/linux/rates.hpp"
 
@@ -44,6 +49,23 @@ ProcessReader::ProcessReader(const std::string& root, pid_t pid, bool per_thread
   task_dir_ = proc + "/task";
   caps.process_io = io_.read().has_value();  // exists but may refuse reads without ptrace rights
   caps.schedstat = path_exists(proc + "/schedstat");
+  // Up to a quarter of the soft descriptor limit (at most 1024) for kept per-thread files: 64
+  // threads under the usual 1024. Threads beyond that are read with open + read + close.
+  rlimit limit{};
+  rlim_t soft = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+  fd_budget_ = static_cast<size_t>(std::min<rlim_t>(soft, 4096) / 4);
+}
+
+ProcessReader::~ProcessReader() {
+  for (auto& [tid, history] : history_) close_files(history);
+  if (task_dir_handle_ != nullptr) closedir(static_cast<DIR*>(task_dir_handle_));
+}
+
+void ProcessReader::close_files(ThreadHistory& history) {
+  for (int& fd : history.fds) {
+    if (fd >= 0) close(fd), --open_fds_;
+    fd = -1;
+  }
 }
 
 uint64_t ProcessReader::ticks_to_ns(uint64_t ticks) const {
@@ -101,53 +123,94 @@ void ProcessReader::read_io(IoResourceMetrics& out, uint64_t interval_ns) {
   io_valid_ = true;
 }
 
-std::optional<std::string_view> ProcessReader::read_task_file(int32_t tid, const char* name) {
+void ProcessReader::set_task_path(int32_t tid, const char* name) {
   path_.assign(task_dir_);
   path_ += '/';
-  path_ += std::to_string(tid);
+  char number[16];
+  auto [end, ec] = std::to_chars(number, number + sizeof number, tid);
+  path_.append(number, end);
   path_ += '/';
   path_ += name;
-  return read_file_once(path_.c_str(), scratch_);
+}
+
+std::optional<std::string_view> ProcessReader::read_task_file(int32_t tid, int index,
+                                                              ThreadHistory& history) {
+  static constexpr const char* kNames[kTaskFiles] = {"stat", "schedstat", "status", "io"};
+  int& fd = history.fds[index];
+  if (fd >= 0) {
+    errno = 0;
+    if (auto text = scratch_.read_all(fd); text && !text->empty()) return text;
+    // EBADF: the program closed our descriptor (so the number may be its own now): forget it
+    // without closing. Otherwise the thread ended (ESRCH) and its id may be reused: reopen.
+    if (errno != EBADF) close(fd);
+    fd = -1, --open_fds_;
+  }
+  set_task_path(tid, kNames[index]);
+  if (open_fds_ >= fd_budget_) return read_file_once(path_.c_str(), scratch_);
+  fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  ++open_fds_;
+  return scratch_.read_all(fd);
 }
 
 void ProcessReader::read_threads(PlatformMetrics& out, uint64_t interval_ns,
                                  std::vector<std::string>& errors) {
   ++generation_;
   const bool baseline_done = generation_ > 1;
-  for (const std::string& entry : list_directory(task_dir_)) {
-    auto tid = parse_number<int32_t>(entry);
+  DIR* dir = static_cast<DIR*>(task_dir_handle_);
+  if (dir == nullptr) {
+    dir = opendir(task_dir_.c_str());
+    task_dir_handle_ = dir;
+  } else {
+    rewinddir(dir);
+  }
+  while (dirent* entry = dir != nullptr ? readdir(dir) : nullptr) {
+    auto tid = parse_number<int32_t>(entry->d_name);
     if (!tid) continue;
-    ThreadResourceMetrics thread;
+    auto [it, inserted] = history_.try_emplace(*tid);
+    ThreadResourceMetrics& thread = out.threads.emplace_back();
     thread.thread_id = *tid;
-    if (!read_thread(*tid, thread, errors)) continue;  // the thread ended while we looked
+    if (!read_thread(*tid, it->second, thread, errors)) {  // the thread ended while we looked
+      out.threads.pop_back();
+      close_files(it->second);
+      history_.erase(it);
+      continue;
+    }
     uint64_t cpu_ns = thread.cpu_time_total_ns.value_or(thread.cpu_time_user_ns.value_or(0) +
                                                         thread.cpu_time_kernel_ns.value_or(0));
-    auto [it, inserted] = history_.try_emplace(*tid);
     // A thread born after the baseline had zero CPU time at birth.
     if ((!inserted || baseline_done) && interval_ns > 0) {
       thread.cpu_usage_percent =
           100.0 * static_cast<double>(counter_delta(inserted ? 0 : it->second.cpu_ns, cpu_ns)) /
           static_cast<double>(interval_ns);
     }
-    it->second = {cpu_ns, generation_};
-    out.threads.push_back(std::move(thread));
+    it->second.cpu_ns = cpu_ns;
+    it->second.generation = generation_;
   }
-  std::erase_if(history_, [&](const auto& item) { return item.second.generation != generation_; });
+  for (auto it = history_.begin(); it != history_.end();) {
+    if (it->second.generation == generation_) {
+      ++it;
+    } else {
+      close_files(it->second);
+      it = history_.erase(it);
+    }
+  }
 }
 
-bool ProcessReader::read_thread(int32_t tid, ThreadResourceMetrics& out,
+bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResourceMetrics& out,
                                 std::vector<std::string>& errors) {
-  auto text = read_task_file(tid, "stat");
+  auto text = read_task_file(tid, 0, history);
   if (!text) return false;
   ProcStat stat;
   if (!parse_proc_stat(*text, stat)) {
+    set_task_path(tid, "stat");
     errors.push_back(parse_error(path_, 1, "bad stat line"));
     return false;
   }
   out.thread_name.assign(stat.comm);
   out.cpu_time_user_ns = ticks_to_ns(stat.utime);
   out.cpu_time_kernel_ns = ticks_to_ns(stat.stime);
-  if (auto sched = read_task_file(tid, "schedstat")) {
+  if (auto sched = read_task_file(tid, 1, history)) {
     // "run_ns wait_ns timeslices": nanosecond CPU time, unlike the 10 ms ticks of stat.
     Fields fields(*sched, "\n");
     std::string_view run, wait;
@@ -156,11 +219,11 @@ bool ProcessReader::read_thread(int32_t tid, ThreadResourceMetrics& out,
       out.run_queue_wait_ns = parse_number<uint64_t>(wait);
     }
   }
-  if (auto status = read_task_file(tid, "status")) {
+  if (auto status = read_task_file(tid, 2, history)) {
     out.voluntary_context_switches = find_key_u64(*status, "voluntary_ctxt_switches");
     out.involuntary_context_switches = find_key_u64(*status, "nonvoluntary_ctxt_switches");
   }
-  if (auto io = read_task_file(tid, "io")) {
+  if (auto io = read_task_file(tid, 3, history)) {
     out.io_read_bytes = find_key_u64(*io, "read_bytes");
     out.io_write_bytes = find_key_u64(*io, "write_bytes");
   }

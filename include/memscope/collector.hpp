@@ -225,6 +225,9 @@ class PlatformResourceCollector {
   // Never throws for missing or unreadable sources: those fields stay empty and parse
   // failures are listed in PlatformMetrics::errors.
   PlatformMetrics collect_metrics();
+  // The same into `out`, which is overwritten; its lists keep their storage, so a caller that
+  // samples in a loop with one PlatformMetrics does not allocate in the steady state.
+  void collect_metrics(PlatformMetrics& out);
   // The interval to wait before the next collect_metrics(), from the last sample (see
   // docs/collector.md "Adaptive interval").
   std::chrono::milliseconds get_optimal_collection_interval() const;

@@ -271,10 +271,11 @@ TEST_CASE("parse errors name the file and the line; the rest of the sample survi
   CHECK(m.memory.process_rss_bytes == 400u * 1024);
 }
 
-TEST_CASE("a file that vanishes leaves its fields empty") {
+TEST_CASE("a thread that ends is no longer listed") {
   FixtureRoot root("server");
   PlatformResourceCollector collector(fixture_options(root, 1234));
-  std::filesystem::remove(root.path() + "/proc/1234/task/1240/stat");
+  // As in /proc, the thread's directory goes (its kept-open files would still read here).
+  std::filesystem::remove_all(root.path() + "/proc/1234/task/1240");
   PlatformMetrics m = collector.collect_metrics();
   CHECK(thread(m, 1240) == nullptr);  // the thread ended
   CHECK(thread(m, 1234) != nullptr);
