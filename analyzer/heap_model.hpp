@@ -1,12 +1,14 @@
 // The heap of one process replayed from its events in stamp order: live blocks, totals, peak,
-// leaks, and per-thread and per-site counts. Counting follows valgrind's DHAT: every block
+// leaks, and per-thread and per-site figures. Counting follows valgrind's DHAT: every block
 // handed out is an allocation (a successful realloc hands out a new one and releases the old),
-// leaked means still live at the end.
+// leaked means still live at the end. Per site it also keeps temporary allocations, size and
+// lifetime histograms and the live blocks at the global peak (docs/json-schema.md defines each).
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "analyzer/trace_reader.hpp"
 
@@ -22,6 +24,7 @@ struct HeapTotals {
   uint64_t peak_allocations = 0;  // live blocks at the moment of the peak
   uint64_t peak_stamp = 0;
   uint64_t unmatched_frees = 0;  // frees of blocks the trace never saw allocated
+  uint64_t temporary = 0;        // see SiteStats::temporary
 };
 
 struct Counters {
@@ -31,13 +34,48 @@ struct Counters {
   uint64_t freed_bytes = 0;
 };
 
+// Counts of values in log2 buckets: bucket 0 holds 0, bucket i holds [2^(i-1), 2^i). Only as
+// many buckets as the largest value needs are stored.
+struct Log2Histogram {
+  std::vector<uint64_t> counts;
+  void add(uint64_t value);
+  void merge(const Log2Histogram& other);
+};
+
 // Stack id of blocks a fork child inherited (their stacks live in the parent's trace).
 inline constexpr uint64_t kInheritedStack = UINT64_MAX;
+
+struct SiteStats {
+  uint64_t stack_id = 0;
+  uint64_t first_stamp = 0;  // the site's first allocation: picks the module map of that time
+  Counters counts;           // frees/freed_bytes: blocks of this site released, by any thread
+  // Blocks freed before the allocating thread allocated anything else (heaptrack's measure of
+  // short-lived churn, per thread so other threads' activity cannot hide it).
+  uint64_t temporary = 0;
+  uint64_t live_allocations = 0;  // after the replay: leaked
+  uint64_t live_bytes = 0;
+  uint64_t peak_allocations = 0;  // live at the global peak
+  uint64_t peak_bytes = 0;
+  uint64_t peak_epoch = 0;  // the peak whose figures peak_* hold (HeapModel's bookkeeping)
+  Log2Histogram sizes;      // requested bytes
+  Log2Histogram lifetimes;  // ns from allocation to free, freed blocks only
+};
+
+struct ThreadHeap {
+  Counters counts;                // allocations made and frees performed by this thread
+  uint64_t temporary = 0;         // temporary allocations this thread made
+  uint64_t live_allocations = 0;  // blocks this thread allocated still live (at exit: leaked)
+  uint64_t live_bytes = 0;
+  uint64_t allocation_sequence = 0;  // allocations so far: detects temporary blocks
+};
 
 struct LiveBlock {
   uint64_t size;
   uint64_t stack_id;
-  uint32_t tid;
+  uint32_t tid;   // allocating thread; 0 for inherited blocks
+  uint32_t site;  // index into HeapModel::sites()
+  uint64_t stamp;
+  uint64_t sequence;  // the allocating thread's allocation_sequence right after this block
 };
 
 class HeapModel {
@@ -50,14 +88,42 @@ class HeapModel {
 
   const HeapTotals& totals() const { return totals_; }
   const std::unordered_map<uint64_t, LiveBlock>& live() const { return live_; }
-  const std::map<uint32_t, Counters>& per_thread() const { return per_thread_; }
-  const std::unordered_map<uint64_t, Counters>& per_site() const { return per_site_; }
+  const std::vector<SiteStats>& sites() const;  // peak figures final once the replay ends
+  const std::map<uint32_t, ThreadHeap>& threads() const { return threads_; }
+  // The plain counters, keyed by tid and by stack id (built on first use after changes).
+  const std::map<uint32_t, Counters>& per_thread() const;
+  const std::unordered_map<uint64_t, Counters>& per_site() const;
 
  private:
+  uint32_t site_index(uint64_t stack_id, uint64_t stamp);
+  ThreadHeap& thread(uint32_t tid);
+  void touch(SiteStats& site);
+  void free_block(const HeapEvent& e, const LiveBlock& block);
+
   std::unordered_map<uint64_t, LiveBlock> live_;
   HeapTotals totals_;
-  std::map<uint32_t, Counters> per_thread_;
-  std::unordered_map<uint64_t, Counters> per_site_;
+  std::map<uint32_t, ThreadHeap> threads_;
+  // The thread of the previous event; a copy (a fork snapshot) starts without it, since the
+  // pointer would refer to the original's map.
+  struct LastThread {
+    uint32_t tid = 0;
+    ThreadHeap* heap = nullptr;
+    LastThread() = default;
+    LastThread(const LastThread&) {}
+    LastThread& operator=(const LastThread&) {
+      heap = nullptr;
+      return *this;
+    }
+  } last_;
+  std::unordered_map<uint64_t, uint32_t> site_of_stack_;
+  mutable std::vector<SiteStats> sites_;
+  // Peaks are numbered. A new peak only bumps the number: a site's live figures are copied
+  // into its peak figures when it next changes (or when sites() is read), so the live set at
+  // the peak is known without copying every site at every new peak.
+  uint64_t peak_epoch_ = 0;  // 0: no peak yet
+  mutable std::map<uint32_t, Counters> per_thread_;
+  mutable std::unordered_map<uint64_t, Counters> per_site_;
+  mutable bool views_stale_ = true;
 };
 
 }  // namespace memscope::analyzer

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
 #include "analyzer/session.hpp"
@@ -11,10 +12,11 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--top N] [--quiet]\n"
+    "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--top N] [--no-symbols] [--quiet]\n"
     "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
     "  --json FILE   also write the analysis as JSON (schema memscope-analysis/1); - for stdout\n"
     "  --top N       allocation sites to list per process in the text report (default 5)\n"
+    "  --no-symbols  show frames as module+0xoffset, without reading debug information\n"
     "  --quiet       no text report\n";
 
 int usage_error(const std::string& message) {
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   std::string json_path;
   size_t top = 5;
   bool quiet = false;
+  bool symbols = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -47,6 +50,8 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--quiet") {
       quiet = true;
+    } else if (arg == "--no-symbols") {
+      symbols = false;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage_error("unknown option " + arg);
     } else {
@@ -66,10 +71,12 @@ int main(int argc, char** argv) {
     if (!p->analysis->read_result().complete)
       std::cerr << "memscope-analyze: " << p->analysis->path() << ": "
                 << p->analysis->read_result().error << "\n";
-  if (!quiet) memscope::analyzer::text_report(session, std::cout, top);
+  memscope::analyzer::Symbolizer symbolizer(symbols);
+  memscope::analyzer::HeapReport heap = memscope::analyzer::build_heap_report(session, symbolizer);
+  if (!quiet) memscope::analyzer::text_report(session, heap, std::cout, top);
   if (!json_path.empty()) {
-    std::string text = memscope::analyzer::json_report(session).dump(
-                           2, ' ', false, nlohmann::json::error_handler_t::replace) +
+    std::string text = memscope::analyzer::json_report(session, heap)
+                           .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
                        "\n";  // names need not be UTF-8
     if (json_path == "-") {
       std::cout << text;

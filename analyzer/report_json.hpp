@@ -3,12 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analyzer/heap_report.hpp"
 #include "analyzer/session.hpp"
 
 namespace memscope::analyzer {
 
 inline constexpr const char* kJsonSchema = "memscope-analysis/1";
 
-nlohmann::json json_report(const Session& session);
+nlohmann::json json_report(const Session& session, const HeapReport& heap);
 
 }  // namespace memscope::analyzer

@@ -1,4 +1,4 @@
-// See report_text.hpp. Frames are shown as module+offset until symbolization is added.
+// See report_text.hpp.
 #include "analyzer/report_text.hpp"
 
 #include <algorithm>
@@ -21,18 +21,19 @@ std::string bytes(uint64_t n) {
   return buf;
 }
 
-std::string frame(const ProcessAnalysis& p, uint64_t pc) {
-  const ModuleInfo* best = nullptr;
-  for (const ModuleInfo& m : p.modules())
-    if (m.loaded && pc >= m.base && pc < m.base + m.size && (!best || m.base >= best->base))
-      best = &m;
-  char buf[64];
-  if (best == nullptr) {
-    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(pc));
-    return buf;
-  }
-  std::snprintf(buf, sizeof(buf), "+0x%llx", static_cast<unsigned long long>(pc - best->base));
-  return std::filesystem::path(best->path).filename().string() + buf;
+std::string seconds(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3f s", static_cast<double>(ns) / 1e9);
+  return buf;
+}
+
+std::string located(const Frame& f) {
+  std::string s = frame_name(f);
+  if (!f.file.empty())
+    s += " (" + std::filesystem::path(f.file).filename().string() + ":" + std::to_string(f.line) +
+         ")";
+  if (f.inlined) s += " [inlined]";
+  return s;
 }
 
 void process_line(const TracedProcess& tp, std::ostream& out) {
@@ -47,40 +48,99 @@ void process_line(const TracedProcess& tp, std::ostream& out) {
       << s.threads << " threads, ended: " << describe_end(p) << "\n";
   if (s.dropped_events) out << "  WARNING: " << s.dropped_events << " events were dropped\n";
   if (!p.read_result().complete) out << "  PARTIAL: " << p.read_result().error << "\n";
+  const HeapTotals& t = p.heap().totals();
+  out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
+      << "\n";
+  if (t.peak_bytes > 0)
+    out << "  peak " << bytes(t.peak_bytes) << " in " << t.peak_allocations << " blocks at "
+        << seconds(t.peak_stamp - p.read_result().start_monotonic_ns) << "\n";
 }
 
-void top_sites(const ProcessAnalysis& p, std::ostream& out, size_t top) {
-  std::vector<std::pair<uint64_t, Counters>> sites(p.heap().per_site().begin(),
-                                                   p.heap().per_site().end());
-  std::sort(sites.begin(), sites.end(), [](const auto& a, const auto& b) {
-    return a.second.allocated_bytes > b.second.allocated_bytes;
-  });
-  if (sites.size() > top) sites.resize(top);
-  if (sites.empty()) return;
-  out << "  top allocation sites by bytes:\n";
-  for (const auto& [id, c] : sites) {
-    out << "    " << bytes(c.allocated_bytes) << " in " << c.allocations << " allocations ("
-        << c.allocations - c.frees << " not freed)\n";
-    auto it = p.stacks().find(id);
-    if (it == p.stacks().end()) {
-      out << "      (no stack recorded)\n";
-      continue;
-    }
-    size_t shown = 0;
-    for (uint64_t pc : it->second) {
-      if (shown++ == 6) break;
-      out << "      " << frame(p, pc) << "\n";
-    }
+// The stack down to a few frames beyond the site's function: enough to see who called it.
+void stack_lines(const SiteView& site, std::ostream& out) {
+  if (site.stats->stack_id == kInheritedStack) {
+    out << "      (allocated by the parent before the fork)\n";
+    return;
   }
+  if (site.stack.empty()) {
+    out << "      (no stack recorded)\n";
+    return;
+  }
+  size_t last = std::min(site.stack.size(), site.function_frame.value_or(0) + 4);
+  for (size_t i = 0; i < last; ++i) out << "      " << located(site.stack[i]) << "\n";
+}
+
+void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(const SiteStats&),
+               size_t top, std::ostream& out) {
+  std::vector<size_t> sites = top_sites(v, key, top);
+  if (sites.empty()) return;
+  out << "  " << title << ":\n";
+  for (size_t i : sites) {
+    const SiteStats& s = *v.sites[i].stats;
+    out << "    " << bytes(s.counts.allocated_bytes) << " in " << s.counts.allocations
+        << " allocations, " << s.temporary << " temporary, " << bytes(s.peak_bytes) << " at peak, "
+        << bytes(s.live_bytes) << " leaked in " << s.live_allocations << " blocks\n";
+    stack_lines(v.sites[i], out);
+  }
+}
+
+void function_list(const ProcessHeapView& v, size_t top, std::ostream& out) {
+  if (v.functions.empty() || top == 0) return;
+  out << "  top functions by bytes:\n";
+  for (size_t i = 0; i < std::min(top, v.functions.size()); ++i) {
+    const FunctionView& f = v.functions[i];
+    out << "    " << bytes(f.totals.counts.allocated_bytes) << " in " << f.totals.counts.allocations
+        << " allocations from " << f.sites
+        << " sites: " << located(*v.sites[f.largest_site].function()) << "\n";
+  }
+}
+
+void thread_table(const ProcessHeapView& v, std::ostream& out) {
+  if (v.threads.empty()) return;
+  out << "  threads:\n";
+  char line[256];
+  std::snprintf(line, sizeof(line), "    %-16s %8s %8s %12s %12s %12s %12s %10s\n", "name", "tid",
+                "parent", "allocations", "bytes", "temporary", "live heap", "cpu");
+  out << line;
+  for (const ThreadView& t : v.threads) {
+    std::string parent = t.info->parent_tid ? std::to_string(t.info->parent_tid) : "-";
+    std::string cpu = t.cpu_time_ns ? seconds(*t.cpu_time_ns) : "-";
+    std::snprintf(line, sizeof(line), "    %-16s %8llu %8s %12llu %12s %12llu %12s %10s\n",
+                  t.info->name.c_str(), static_cast<unsigned long long>(t.info->tid),
+                  parent.c_str(), static_cast<unsigned long long>(t.heap.counts.allocations),
+                  bytes(t.heap.counts.allocated_bytes).c_str(),
+                  static_cast<unsigned long long>(t.heap.temporary),
+                  bytes(t.heap.live_bytes).c_str(), cpu.c_str());
+    out << line;
+  }
+}
+
+uint64_t by_bytes(const SiteStats& s) {
+  return s.counts.allocated_bytes;
+}
+uint64_t by_count(const SiteStats& s) {
+  return s.counts.allocations;
+}
+uint64_t by_peak(const SiteStats& s) {
+  return s.peak_bytes;
+}
+uint64_t by_leak(const SiteStats& s) {
+  return s.live_bytes;
 }
 
 }  // namespace
 
-void text_report(const Session& session, std::ostream& out, size_t top) {
-  for (const auto& p : session.processes) {
-    process_line(*p, out);
-    top_sites(*p->analysis, out, top);
-    insights::insights_text(*p->analysis, out);
+void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top) {
+  for (size_t i = 0; i < session.processes.size(); ++i) {
+    const ProcessHeapView& v = heap.processes[i];
+    process_line(*session.processes[i], out);
+    site_list(v, "top allocation sites by bytes", by_bytes, top, out);
+    site_list(v, "top allocation sites by count", by_count, top, out);
+    site_list(v, "sites holding the peak", by_peak, top, out);
+    function_list(v, top, out);
+    site_list(v, "leaks", by_leak, top, out);
+    thread_table(v, out);
+    insights::insights_text(*session.processes[i]->analysis, out);
   }
   Summary t = summarize(session);
   out << "total: " << session.processes.size() << " processes, " << t.total_allocations

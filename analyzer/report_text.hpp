@@ -1,13 +1,15 @@
-// The human report printed by default: one line per process, totals, and the top allocation
-// sites of each process with their stacks.
+// The human report printed by default, per process: the summary line, the top allocation sites
+// by bytes, by count and at the peak with their symbolized stacks, the top functions, leaks, a
+// thread table and the insights; then the totals.
 #pragma once
 
 #include <ostream>
 
+#include "analyzer/heap_report.hpp"
 #include "analyzer/session.hpp"
 
 namespace memscope::analyzer {
 
-void text_report(const Session& session, std::ostream& out, size_t top_sites);
+void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top);
 
 }  // namespace memscope::analyzer

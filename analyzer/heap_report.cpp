@@ -1,0 +1,169 @@
+// See heap_report.hpp.
+#include "analyzer/heap_report.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <map>
+#include <string_view>
+
+namespace memscope::analyzer {
+namespace {
+
+bool runtime_module(const std::string& path) {
+  static constexpr std::array<std::string_view, 7> kRuntime = {
+      "libc.so", "libstdc++.so", "libgcc_s.so", "libm.so", "ld-linux", "libc++", "libmemscope"};
+  std::string name = std::filesystem::path(path).filename().string();
+  for (std::string_view r : kRuntime)
+    if (name.starts_with(r)) return true;
+  return false;
+}
+
+// Standard-library code compiled into the program (templates instantiated there: vector growth,
+// allocators) belongs to the caller. A demangled template function starts with its return type,
+// so the qualified name is the last word before the template arguments or parameters.
+bool runtime_function(const std::string& name) {
+  if (name.starts_with("operator new") || name.starts_with("operator delete")) return true;
+  std::string_view head(name);
+  head = head.substr(0, head.find_first_of("<("));
+  if (size_t space = head.rfind(' '); space != std::string_view::npos)
+    head = head.substr(space + 1);
+  return head.starts_with("std::") || head.starts_with("__gnu_cxx::") ||
+         head.starts_with("__cxxabiv1::");
+}
+
+std::optional<size_t> function_frame(const std::vector<Frame>& stack) {
+  for (size_t i = 0; i < stack.size(); ++i)
+    if (!runtime_module(stack[i].module) && !runtime_function(stack[i].function)) return i;
+  if (stack.empty()) return std::nullopt;
+  return 0;
+}
+
+SiteView site_view(const ProcessAnalysis& p, const SiteStats& s, Symbolizer& symbolizer) {
+  SiteView v;
+  v.stats = &s;
+  auto it = p.stacks().find(s.stack_id);
+  if (it == p.stacks().end()) return v;
+  for (uint64_t pc : it->second) {
+    std::vector<Frame> frames = symbolizer.resolve(p.modules(), pc, s.first_stamp);
+    v.stack.insert(v.stack.end(), frames.begin(), frames.end());
+  }
+  v.function_frame = function_frame(v.stack);
+  return v;
+}
+
+void add(SiteStats& total, const SiteStats& s) {
+  total.counts.allocations += s.counts.allocations;
+  total.counts.frees += s.counts.frees;
+  total.counts.allocated_bytes += s.counts.allocated_bytes;
+  total.counts.freed_bytes += s.counts.freed_bytes;
+  total.temporary += s.temporary;
+  total.live_allocations += s.live_allocations;
+  total.live_bytes += s.live_bytes;
+  total.peak_allocations += s.peak_allocations;
+  total.peak_bytes += s.peak_bytes;
+  total.sizes.merge(s.sizes);
+  total.lifetimes.merge(s.lifetimes);
+}
+
+// Sites are sorted largest first, so the first site of a function is its largest.
+std::vector<FunctionView> functions(const std::vector<SiteView>& sites) {
+  std::map<std::string, FunctionView> by_name;
+  for (size_t i = 0; i < sites.size(); ++i) {
+    const Frame* f = sites[i].function();
+    if (f == nullptr) continue;
+    std::string name = frame_name(*f);
+    auto [it, added] = by_name.try_emplace(name);
+    if (added) {
+      it->second.name = name;
+      it->second.largest_site = i;
+    }
+    add(it->second.totals, *sites[i].stats);
+    ++it->second.sites;
+  }
+  std::vector<FunctionView> out;
+  for (auto& [name, f] : by_name) out.push_back(std::move(f));
+  std::stable_sort(out.begin(), out.end(), [](const FunctionView& a, const FunctionView& b) {
+    return a.totals.counts.allocated_bytes > b.totals.counts.allocated_bytes;
+  });
+  return out;
+}
+
+// CPU time is cumulative in every sample: the last sample that listed the thread has the most.
+std::optional<uint64_t> cpu_time(const ProcessAnalysis& p, uint64_t tid) {
+  const auto& samples = p.metric_samples();
+  for (auto s = samples.rbegin(); s != samples.rend(); ++s)
+    for (const ThreadResourceMetrics& t : s->threads) {
+      if (static_cast<uint64_t>(t.thread_id) != tid) continue;
+      if (t.cpu_time_total_ns) return t.cpu_time_total_ns;
+      if (t.cpu_time_user_ns && t.cpu_time_kernel_ns)
+        return *t.cpu_time_user_ns + *t.cpu_time_kernel_ns;
+    }
+  return std::nullopt;
+}
+
+std::vector<ThreadView> threads(const ProcessAnalysis& p) {
+  std::vector<ThreadView> out;
+  for (const auto& [tid, info] : p.threads()) {
+    ThreadView v;
+    v.info = &info;
+    auto it = p.heap().threads().find(static_cast<uint32_t>(tid));
+    if (it != p.heap().threads().end()) v.heap = it->second;
+    v.cpu_time_ns = cpu_time(p, tid);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+uint64_t by_allocated(const SiteStats& s) {
+  return s.counts.allocated_bytes;
+}
+uint64_t by_peak(const SiteStats& s) {
+  return s.peak_bytes;
+}
+uint64_t by_leaked(const SiteStats& s) {
+  return s.live_bytes;
+}
+
+ProcessHeapView process_view(const TracedProcess& tp, Symbolizer& symbolizer) {
+  const ProcessAnalysis& p = *tp.analysis;
+  ProcessHeapView v;
+  v.process = &tp;
+  for (const SiteStats& s : p.heap().sites()) v.sites.push_back(site_view(p, s, symbolizer));
+  std::stable_sort(v.sites.begin(), v.sites.end(), [](const SiteView& a, const SiteView& b) {
+    return by_allocated(*a.stats) > by_allocated(*b.stats);
+  });
+  v.functions = functions(v.sites);
+  v.threads = threads(p);
+  v.peak_sites = top_sites(v, by_peak, SIZE_MAX);
+  v.leak_sites = top_sites(v, by_leaked, SIZE_MAX);
+  return v;
+}
+
+}  // namespace
+
+std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const SiteStats&),
+                              size_t top) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < view.sites.size(); ++i)
+    if (key(*view.sites[i].stats) > 0) out.push_back(i);
+  std::stable_sort(out.begin(), out.end(), [&](size_t a, size_t b) {
+    return key(*view.sites[a].stats) > key(*view.sites[b].stats);
+  });
+  if (out.size() > top) out.resize(top);
+  return out;
+}
+
+std::string frame_name(const Frame& f) {
+  return f.function.empty() ? frame_fallback_name(f) : f.function;
+}
+
+HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer) {
+  HeapReport report;
+  for (const auto& tp : session.processes)
+    report.processes.push_back(process_view(*tp, symbolizer));
+  report.distinct_addresses = symbolizer.distinct_addresses();
+  return report;
+}
+
+}  // namespace memscope::analyzer

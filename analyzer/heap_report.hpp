@@ -1,0 +1,64 @@
+// The heap figures of a session made presentable: every allocation site with its symbolized
+// stack, sites grouped by function, and per-thread figures, built once and shared by the text
+// and JSON reports. A site's function is the innermost frame of the program's own code: the
+// first frame, inlined frames included, that is neither in a runtime library (libc, libstdc++,
+// libgcc_s, libm, the loader, memscope's agent) nor a standard-library function (std::,
+// __gnu_cxx::, operator new); when every frame is, the innermost frame (docs/json-schema.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyzer/heap_model.hpp"
+#include "analyzer/session.hpp"
+#include "analyzer/symbolizer.hpp"
+
+namespace memscope::analyzer {
+
+struct SiteView {
+  const SiteStats* stats = nullptr;
+  std::vector<Frame> stack;              // innermost first; empty when no stack was recorded
+  std::optional<size_t> function_frame;  // index into `stack` of the site's function
+  const Frame* function() const { return function_frame ? &stack[*function_frame] : nullptr; }
+};
+
+struct FunctionView {
+  std::string name;         // the function, or module+0xoffset when it could not be named
+  size_t largest_site = 0;  // index into the process's sites: where file, line, module come from
+  SiteStats totals;         // summed over its sites (stack_id and first_stamp unused)
+  size_t sites = 0;
+};
+
+struct ThreadView {
+  const ThreadInfo* info = nullptr;
+  ThreadHeap heap;                      // zero when the thread made no heap calls
+  std::optional<uint64_t> cpu_time_ns;  // from the last metric sample that listed the thread
+};
+
+struct ProcessHeapView {
+  const TracedProcess* process = nullptr;
+  std::vector<SiteView> sites;          // by allocated bytes, largest first
+  std::vector<FunctionView> functions;  // by allocated bytes, largest first
+  std::vector<ThreadView> threads;      // by tid
+  // Indices into `sites`: the largest at the peak, and those leaking (largest first).
+  std::vector<size_t> peak_sites;
+  std::vector<size_t> leak_sites;
+};
+
+struct HeapReport {
+  std::vector<ProcessHeapView> processes;  // in the session's order
+  uint64_t distinct_addresses = 0;         // addresses the symbolizer resolved
+};
+
+HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer);
+
+// Site indices of `view` sorted by `key` (largest first), at most `top`, zero keys left out.
+std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const SiteStats&),
+                              size_t top);
+
+// The name a frame is shown by: its function, else module+0xoffset.
+std::string frame_name(const Frame& f);
+
+}  // namespace memscope::analyzer
