@@ -32,7 +32,9 @@ inline constexpr double kGpuPercent = 70;
 inline constexpr double kIoBytesPerSec = 1024.0 * 1024.0;
 inline constexpr double kIoStallPercent = 2;  // PSI io some, or machine iowait
 inline constexpr double kBlockedShare = 0.5;  // 1 - cpu_busy_share, for IO and contention
-inline constexpr double kContentionSwitchesPerThreadSec = 200;
+// Low on purpose: on a saturated machine a contended lock convoys (its holder is preempted)
+// and waiters wake only ~30 times a second; an idle worker pool wakes far less often.
+inline constexpr double kContentionSwitchesPerThreadSec = 10;
 inline constexpr double kHeapOpsPerCpuSecond = 2'000'000;
 inline constexpr double kMajorFaultsPerSec = 50;
 inline constexpr double kPsiMemoryPercent = 10;
