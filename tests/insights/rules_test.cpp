@@ -24,7 +24,7 @@ ProcessFigures quiet() {
   f.run_queue_wait_share = 0.02;
   f.off_cpu_share = 0.48;
   f.cpu_busy_share = 0.5 / 0.98;
-  f.voluntary_switches_per_thread_sec = 100;
+  f.voluntary_switches_per_thread_sec = 5;
   f.iowait_percent = 0.5;
   f.psi_io_some_percent = 0.5;
   f.psi_memory_some_percent = 0;
