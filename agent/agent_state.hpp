@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <cstdint>
 
 namespace memscope::agent {
 
@@ -14,6 +15,8 @@ extern std::atomic<bool> g_recording;
 extern std::atomic<bool> g_sidecar_running;
 // Set by dlopen/dlclose: the sidecar rescans the module map.
 extern std::atomic<bool> g_modules_changed;
+// Bumped for every trace the process starts: threads forget which stacks they already sent.
+extern std::atomic<uint32_t> g_trace_generation;
 // The pid this agent instance traces (a vfork child shares our memory but not our pid).
 extern pid_t g_traced_pid;
 

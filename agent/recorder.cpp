@@ -49,6 +49,11 @@ void write_stack(ThreadState* ts, uint64_t pos, const CapturedStack& stack) {
 // Reserves room for one event record, preceded by the stack record when this thread has not
 // sent that stack yet. Returns the event's position, or false when the event is dropped.
 bool reserve_event(ThreadState* ts, const CapturedStack& stack, uint64_t& event_pos) {
+  uint32_t generation = g_trace_generation.load(std::memory_order_relaxed);
+  if (ts->stack_cache_generation != generation) {  // a new trace knows none of our stacks
+    std::memset(ts->stack_cache, 0, sizeof(ts->stack_cache));
+    ts->stack_cache_generation = generation;
+  }
   bool send_stack = stack.hash != 0 && !stack_already_sent(ts, stack.hash);
   uint32_t stack_slots = send_stack ? 1 + continuation_slots(stack.depth) : 0;
   uint32_t n = stack_slots + 1;
@@ -113,13 +118,13 @@ void record_free(const void* ptr) {
   ts->ring.publish(pos);
 }
 
-void record_region_marker(uint64_t region_id, bool begin) {
-  if (t_mode != ThreadMode::kApplication) return;
+uint64_t record_region_marker(uint64_t region_id, bool begin) {
+  if (t_mode != ThreadMode::kApplication) return now_ns();
   ThreadState* ts = this_thread_state();
-  if (ts == nullptr) return;
+  if (ts == nullptr) return now_ns();
   CapturedStack no_stack;
   uint64_t pos;
-  if (!reserve_event(ts, no_stack, pos)) return;
+  if (!reserve_event(ts, no_stack, pos)) return now_ns();
   Slot& s = ts->ring.at(pos);
   s.type = SlotType::kRegion;
   s.fn = begin ? 1 : 0;
@@ -127,6 +132,7 @@ void record_region_marker(uint64_t region_id, bool begin) {
   s.stamp = now_ns();
   s.size = region_id;
   ts->ring.publish(pos);
+  return s.stamp;
 }
 
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size) {

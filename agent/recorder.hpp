@@ -18,7 +18,8 @@ bool recording_here();
 void record_alloc(format::AllocFn fn, const void* ptr, size_t size);
 void record_free(const void* ptr);
 // A region marker of the C++ API (begin or end), recorded whether or not tracing is paused.
-void record_region_marker(uint64_t region_id, bool begin);
+// Returns its stamp.
+uint64_t record_region_marker(uint64_t region_id, bool begin);
 
 // A realloc in flight: begin before the real call (stamps the free part), finish after it.
 struct PendingRealloc {

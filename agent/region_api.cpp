@@ -23,7 +23,8 @@ std::atomic<uint64_t> g_next_region{1};
 namespace a = memscope::agent;
 
 extern "C" __attribute__((visibility("default"))) int memscope_region_begin(const char* output_dir,
-                                                                            uint64_t* region_id) {
+                                                                            uint64_t* region_id,
+                                                                            uint64_t* begin_ns) {
   a::real_functions_ready();
   uint64_t id = g_next_region.fetch_add(1);
   uint64_t none = 0;
@@ -34,20 +35,25 @@ extern "C" __attribute__((visibility("default"))) int memscope_region_begin(cons
     return EIO;
   }
   a::g_recording.store(true);
-  a::record_region_marker(id, true);
+  *begin_ns = a::record_region_marker(id, true);
   *region_id = id;
   return 0;
 }
 
 extern "C" __attribute__((visibility("default"))) int memscope_region_end(uint64_t region_id,
+                                                                          uint64_t* end_ns,
                                                                           char* trace_path,
                                                                           size_t capacity) {
   if (region_id == 0 || g_open_region.load() != region_id) return EINVAL;
-  a::record_region_marker(region_id, false);
-  a::flush_sidecar_records();
-  // A linked (not preloaded) agent records only inside regions.
-  if (a::agent_is_dormant()) a::g_recording.store(false);
+  *end_ns = a::record_region_marker(region_id, false);
   std::string path = a::sidecar_trace_path();
+  // A linked (not preloaded) agent records only inside regions, each into its own trace in
+  // its session's directory; under memscope-run the process's one trace goes on.
+  if (a::agent_is_dormant()) {
+    a::flush_sidecar(memscope::format::EndReason::kRegionEnded, 0, true);
+  } else {
+    a::flush_sidecar_records();
+  }
   if (capacity > 0) {
     size_t n = path.size() < capacity - 1 ? path.size() : capacity - 1;
     std::memcpy(trace_path, path.data(), n);

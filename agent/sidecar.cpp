@@ -467,6 +467,7 @@ bool start_sidecar(const ProcessOrigin& origin) {
     return false;
   }
   g_sidecar = sidecar;
+  g_trace_generation.fetch_add(1);
   // Process-directed signals must reach the program's threads, never ours.
   sigset_t all, saved;
   sigfillset(&all);

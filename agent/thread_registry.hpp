@@ -27,6 +27,7 @@ struct ThreadState {
   std::atomic<uint64_t> dropped_events;
   ThreadState* next;                         // registry list, never unlinked
   uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
+  uint32_t stack_cache_generation;           // the trace those hashes were sent to
   // Sidecar-private bookkeeping.
   uint64_t quiet_since_stamp;  // last drain that found the ring fully published
 };

@@ -55,6 +55,8 @@ std::string describe_end(const ProcessAnalysis& p) {
     }
     case format::EndReason::kExec:
       return "exec";
+    case format::EndReason::kRegionEnded:
+      return "profiling region ended";
     default:
       return "unknown";
   }

@@ -97,6 +97,7 @@ enum class EndReason : uint8_t {
   kSignal = 2,  // fatal signal; detail = signal number
   kExec = 3,    // the image was replaced by exec
   kUnknown = 4,
+  kRegionEnded = 5,  // a program that linked the agent ended its profiling region
 };
 
 // --- LEB128 varints and zigzag, used by writer and reader alike ---

@@ -1,0 +1,24 @@
+// The analysis of one profiled region: memscope-analyze's engine run on the region's window of
+// the process's trace, and its JSON turned into the typed ProfileAnalysis.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "memscope/memscope.hpp"
+
+namespace memscope::api {
+
+struct RegionResult {
+  ProfileAnalysis analysis;  // typed fields filled
+  std::string json;          // the report the typed fields were read from
+};
+
+// Throws ProfilingError when the trace cannot be read.
+RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, uint64_t end_ns);
+// The typed view of memscope-analyze's JSON for one process (exposed for tests).
+ProfileAnalysis analysis_from_json(const std::string& report_json);
+bool write_text_file(const std::filesystem::path& path, const std::string& text);
+
+}  // namespace memscope::api
