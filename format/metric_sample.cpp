@@ -244,7 +244,9 @@ struct ChangePass {
 
 class Encoder {
  public:
-  explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
+  // compact (version 2): integers everywhere as integer_delta against 0, so the trailing zeros
+  // of tick-based nanoseconds cost 2 bits, not 3 bytes. Version 1 wrote plain varints.
+  explicit Encoder(std::vector<uint8_t>& out, bool compact = true) : out_(out), compact_(compact) {}
 
   template <typename T>
   void operator()(const T& field) {
@@ -359,6 +361,14 @@ class Encoder {
       varint(zigzag_encode(fixed_int(v)));
     } else if constexpr (std::is_enum_v<T>) {
       varint(static_cast<uint64_t>(v));
+    } else if constexpr (kIntegerDelta<T>) {
+      if (compact_) {
+        integer_delta(static_cast<uint64_t>(static_cast<int64_t>(v)), 0);
+      } else if constexpr (std::is_signed_v<T>) {
+        varint(zigzag_encode(v));
+      } else {
+        varint(v);
+      }
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
       varint(zigzag_encode(v));
     } else if constexpr (std::is_integral_v<T>) {
@@ -380,11 +390,13 @@ class Encoder {
   }
 
   std::vector<uint8_t>& out_;
+  bool compact_;
 };
 
 class Decoder {
  public:
   Decoder(const uint8_t* data, size_t size) : in_(data, data + size) {}
+  void set_compact(bool compact) { compact_ = compact; }
   bool ok() const { return ok_; }
   bool at_end() const { return in_.at_end(); }
   bool u8(uint8_t& v) { return ok_ = ok_ && in_.u8(v); }
@@ -550,7 +562,9 @@ class Decoder {
       v = static_cast<T>(u);
       return true;
     } else if constexpr (std::is_integral_v<T>) {
-      return integer(v);
+      if (!compact_) return integer(v);
+      v = 0;
+      return value_delta(v);
     } else if constexpr (std::is_same_v<T, std::string>) {
       return in_.bytes(v);
     } else if constexpr (IsVector<T>::value) {
@@ -576,6 +590,7 @@ class Decoder {
 
   Cursor in_;
   bool ok_ = true;
+  bool compact_ = true;
   uint64_t mask_ = 0;
   int bit_ = 0;
 };
@@ -623,6 +638,7 @@ std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t 
     return std::nullopt;
   }
   if (version >= 2 && !decoder.u8(kind)) return std::nullopt;
+  decoder.set_compact(version >= 2);
   PlatformMetrics metrics;
   if (kind == kKeySample) {
     if (!decoder.read_struct(metrics)) return std::nullopt;

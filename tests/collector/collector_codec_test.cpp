@@ -122,7 +122,7 @@ TEST_CASE("garbage is refused, never a crash") {
     CHECK_FALSE(decode_metric_sample(bytes.data(), 0));
   }
   SUBCASE("a huge element count") {
-    std::vector<uint8_t> evil = {1,    0,    0,  // version, mask, timestamp
+    std::vector<uint8_t> evil = {1,    0,    0,  // version 1, mask, timestamp
                                  0,              // cpu mask
                                  0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
     CHECK_FALSE(decode_metric_sample(evil.data(), evil.size()));
@@ -132,7 +132,7 @@ TEST_CASE("garbage is refused, never a crash") {
     for (int round = 0; round < 20000; ++round) {
       std::vector<uint8_t> noise(rng() % 64);
       for (auto& b : noise) b = static_cast<uint8_t>(rng());
-      if (!noise.empty()) noise[0] = 1;  // past the version check, into the parser
+      if (!noise.empty()) noise[0] = static_cast<uint8_t>(1 + rng() % 2);  // into the parser
       (void)decode_metric_sample(noise.data(), noise.size());
       auto flipped = bytes;
       flipped[rng() % flipped.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
@@ -140,4 +140,96 @@ TEST_CASE("garbage is refused, never a crash") {
       if (decoded) CHECK(encode(*decoded).size() <= bytes.size() + 64);
     }
   }
+}
+
+namespace {
+
+// The sample 100 ms later: counters moved, one thread ended, one started, a disk appeared, a
+// PSI field went away, a GPU process was added.
+PlatformMetrics next_sample(const PlatformMetrics& m) {
+  PlatformMetrics n = m;
+  n.timestamp_ns += 100'000'000;
+  n.cpu.overall_usage_percent = 36.5;
+  n.cpu.per_core_usage[1] = 3.0;
+  n.cpu.psi_cpu->some_percent.reset();
+  n.cpu.psi_cpu->some_total_us = 1'260'000;
+  n.io.disks.push_back({"nvme0n1", 0, 4096, 0, 1});
+  (*n.gpu)[0].processes.push_back({4444, 512});
+  n.memory.process_minor_faults = 5100;
+  n.threads.erase(n.threads.begin() + 1);  // thread -1 ended
+  auto& t = n.threads[0];
+  *t.cpu_time_user_ns += 30'000'000, *t.cpu_time_total_ns += 31'234'567;
+  t.thread_name = "renamed";
+  memscope::ThreadResourceMetrics born;
+  born.thread_id = 99, born.thread_name = "born", born.cpu_time_user_ns = 10'000'000;
+  n.threads.insert(n.threads.begin(), born);
+  n.errors.clear();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("delta samples: exact round trip, smaller than key samples, key after reset") {
+  memscope::format::MetricSampleEncoder encoder;
+  memscope::format::MetricSampleDecoder decoder;
+  PlatformMetrics m = full_sample();
+  std::vector<std::vector<uint8_t>> bodies;
+  std::vector<PlatformMetrics> sent;
+  for (int i = 0; i < 6; ++i) {
+    if (i == 3) encoder.reset();  // a chunk was sealed
+    std::vector<uint8_t> body;
+    bool key = encoder.encode(m, body);
+    CHECK(key == (i == 0 || i == 3));
+    CHECK(memscope::format::is_key_metric_sample(body.data(), body.size()) == key);
+    auto back = decoder.decode(body.data(), body.size());
+    REQUIRE(back);
+    CHECK(*back == m);
+    if (!key) CHECK(body.size() < bodies.front().size() / 2);
+    bodies.push_back(body);
+    sent.push_back(m);
+    m = next_sample(m);
+  }
+  // An unchanged sample costs a handful of bytes.
+  std::vector<uint8_t> same;
+  encoder.encode(sent.back(), same);
+  std::vector<uint8_t> again;
+  encoder.encode(sent.back(), again);
+  CHECK(again.size() < 16);
+
+  // A chunk on its own: its key sample decodes without any earlier sample.
+  CHECK(decode_metric_sample(bodies[3].data(), bodies[3].size()) == sent[3]);
+  // A delta without its base, or against the wrong base, is refused.
+  CHECK_FALSE(decode_metric_sample(bodies[4].data(), bodies[4].size()));
+  CHECK_FALSE(decode_metric_sample(bodies[4].data(), bodies[4].size(), &sent[2]));
+  CHECK(decode_metric_sample(bodies[4].data(), bodies[4].size(), &sent[3]) == sent[4]);
+}
+
+TEST_CASE("delta garbage is refused, never a crash") {
+  memscope::format::MetricSampleEncoder encoder;
+  PlatformMetrics base = full_sample();
+  std::vector<uint8_t> key, delta;
+  encoder.encode(base, key);
+  encoder.encode(next_sample(base), delta);
+  for (size_t n = 0; n < delta.size(); ++n) {
+    CHECK_FALSE(decode_metric_sample(delta.data(), n, &base));
+  }
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20000; ++round) {
+    auto flipped = delta;
+    flipped[rng() % flipped.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
+    (void)decode_metric_sample(flipped.data(), flipped.size(), &base);
+    std::vector<uint8_t> noise(rng() % 48);
+    for (auto& b : noise) b = static_cast<uint8_t>(rng());
+    if (noise.size() >= 2) noise[0] = memscope::format::kMetricSampleVersion, noise[1] = 1;
+    (void)decode_metric_sample(noise.data(), noise.size(), &base);
+  }
+}
+
+TEST_CASE("version 1 bodies (plain varints, no kind byte) are still read") {
+  // version 1, mask 0, timestamp 5; Cpu: mask, per-core, frequency and sensor counts; Io: mask,
+  // disk and network counts; Memory: mask; Cgroup: mask, version, path length; threads; errors.
+  std::vector<uint8_t> v1 = {1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  auto m = decode_metric_sample(v1.data(), v1.size());
+  REQUIRE(m);
+  CHECK(m->timestamp_ns == 5);
 }

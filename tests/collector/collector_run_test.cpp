@@ -48,18 +48,22 @@ int burn4(const char* result_path) {
   constexpr int kThreads = 4;
   std::atomic<bool> stop{false};
   uint64_t cpu[kThreads] = {};
+  std::atomic<int> named{0};
   std::vector<std::thread> threads;
-  uint64_t start = clock_ns(CLOCK_MONOTONIC);
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       std::string name = "burn" + std::to_string(i);
       pthread_setname_np(pthread_self(), name.c_str());
+      named.fetch_add(1);
       volatile uint64_t sink = 0;
       while (!stop.load(std::memory_order_relaxed)) sink = sink + 1;
       cpu[i] = clock_ns(CLOCK_THREAD_CPUTIME_ID);
       std::this_thread::sleep_for(400ms);
     });
   }
+  // The window the test checks starts once every thread carries its name.
+  while (named.load() < kThreads) std::this_thread::sleep_for(1ms);
+  uint64_t start = clock_ns(CLOCK_MONOTONIC);
   std::this_thread::sleep_for(2s);
   stop = true;
   uint64_t end = clock_ns(CLOCK_MONOTONIC);
