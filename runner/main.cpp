@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -103,14 +104,18 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// The agent sits in the build tree's lib/ beside bin/, or where `cmake --install` put it
+// (MEMSCOPE_AGENT_DIR_FROM_BIN, relative to the installed bin directory).
 std::string agent_path() {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  fs::path agent = self.parent_path().parent_path() / "lib" / "libmemscope_agent.so";
-  if (ec || !fs::exists(agent))
-    fail("cannot find the agent library next to memscope-run (" + agent.string() +
-         "); rebuild with scripts/build");
-  return agent.string();
+  fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const char* relative : {"../lib", MEMSCOPE_AGENT_DIR_FROM_BIN}) {
+    fs::path agent = bin / relative / "libmemscope_agent.so";
+    if (!ec && fs::exists(agent)) return fs::weakly_canonical(agent).string();
+  }
+  fail("cannot find the agent library libmemscope_agent.so next to memscope-run (in " +
+       (bin / "../lib").string() + " or " + (bin / MEMSCOPE_AGENT_DIR_FROM_BIN).string() +
+       "); rebuild with scripts/build or reinstall");
 }
 
 std::string prepare_output(const Options& o) {
