@@ -54,6 +54,10 @@ Cases:
   ring_full_drop
       the same with --drop-when-full: dropped_events > 0 in the JSON and in memscope-run's
       summary, and recorded + unmatched frees + dropped == the events the program made.
+  fuzz_regressions
+      every input in tests/fuzz/regressions/ (inputs that once crashed or hung the fuzz
+      target), as found and with its chunk checksums recomputed: memscope-analyze exits 0 or 2
+      within 20 s and 4 GiB of address space.
 """
 
 import argparse
@@ -523,6 +527,49 @@ def case_ring_full_drop():
        f"{what}: memscope-run's summary says events were dropped", ms.err[-400:])
 
 
+# ---------------------------------------------------------------------------------------------
+# Fuzzer regressions
+
+
+def with_fixed_checksums(blob):
+    """The trace with every chunk's checksum recomputed, as the fuzz target's second pass."""
+    b = bytearray(blob)
+    if len(b) < R.HEADER:
+        return None
+    pos = int.from_bytes(b[10:12], "little")
+    fixed = False
+    while pos + R.CHUNK_HEADER <= len(b):
+        stored = int.from_bytes(b[pos + 8:pos + 12], "little")
+        seq = int.from_bytes(b[pos + 16:pos + 24], "little")
+        if stored > len(b) - pos - R.CHUNK_HEADER:
+            break
+        payload = bytes(b[pos + R.CHUNK_HEADER:pos + R.CHUNK_HEADER + stored])
+        b[pos + 24:pos + 32] = R.xxh64(payload, seq).to_bytes(8, "little")
+        fixed = True
+        pos += R.CHUNK_HEADER + stored
+    return bytes(b) if fixed and bytes(b) != blob else None
+
+
+def case_fuzz_regressions():
+    here = os.path.dirname(os.path.abspath(__file__))
+    regressions = os.path.join(here, "..", "fuzz", "regressions")
+    files = sorted(f for f in os.listdir(regressions) if not f.startswith("."))
+    if not files:
+        raise Skip("tests/fuzz/regressions holds no input yet")
+    for name in files:
+        with open(os.path.join(regressions, name), "rb") as f:
+            blob = f.read()
+        for variant, data in (("as found", blob), ("checksums fixed", with_fixed_checksums(blob))):
+            if data is None:
+                continue
+            path = os.path.join(R.new_dir(f"{name}.{len(variant)}"), "memscope.1.mst")
+            with open(path, "wb") as f:
+                f.write(data)
+            r, _ = analyze(path, timeout=20, address_space=4 << 30)
+            ok(r.rc in (0, 2), f"{name} ({variant}): memscope-analyze exits 0 or 2 within 20 s "
+               "and 4 GiB (no crash, no hang)", r.describe())
+
+
 CASES = {
     "fork_both_allocate": case_fork_both_allocate,
     "vfork_exec": case_vfork_exec,
@@ -539,6 +586,7 @@ CASES = {
     "output_dir_removed": case_output_dir_removed,
     "ring_full_wait": case_ring_full_wait,
     "ring_full_drop": case_ring_full_drop,
+    "fuzz_regressions": case_fuzz_regressions,
 }
 
 
