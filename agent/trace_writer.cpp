@@ -108,6 +108,13 @@ bool TraceWriter::write_all(const void* data, size_t n, std::string& error) {
 
 bool TraceWriter::seal_chunk(std::string& error) {
   if (used_ == 0 || fd_ < 0) return true;
+  // Someone may have removed the file (or its directory): writing on into an unlinked inode
+  // would lose everything silently, so stop with a message instead.
+  struct stat at_path;
+  if (lstat(path_.c_str(), &at_path) != 0 || at_path.st_dev != dev_ || at_path.st_ino != ino_) {
+    error = "the trace file " + path_ + " was removed or replaced while tracing";
+    return false;
+  }
   // A program that closes every descriptor (daemons do) may have reused ours for a file of its
   // own: reopen ours by path instead of writing into theirs.
   if (!still_our_file()) {

@@ -171,6 +171,11 @@ int wait_for_child(pid_t child) {
 void print_summary(const std::string& dir, int status) {
   using namespace memscope::analyzer;
   Session session = analyze({dir});
+  if (!fs::is_directory(dir)) {
+    std::cerr << "memscope-run: the output directory " << dir
+              << " was removed during the run; its traces are lost\n";
+    return;
+  }
   if (session.processes.empty()) {
     std::cerr << "memscope-run: no trace was written to " << dir
               << " (the program may have cleared LD_PRELOAD or exec'd a static binary)\n";
