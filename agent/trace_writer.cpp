@@ -29,6 +29,13 @@ std::string trace_name(const char* dir, pid_t pid, int generation) {
 
 }  // namespace
 
+// The agent's writers live as long as the process; this matters to tests and tools.
+TraceWriter::~TraceWriter() {
+  if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_->cctx);
+  delete zstd_;
+  if (fd_ >= 0) ::close(fd_);
+}
+
 bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
                        uint64_t start_realtime_ns, std::string& error) {
   for (int generation = 0; generation < kMaxExecGenerations; ++generation) {

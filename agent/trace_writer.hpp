@@ -16,6 +16,11 @@ namespace memscope::agent {
 
 class TraceWriter {
  public:
+  TraceWriter() = default;
+  ~TraceWriter();
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
   // Opens <dir>/memscope.<pid>.mst (or .1.mst, .2.mst ... when an exec'd image of the same pid
   // already wrote one). On failure returns false with a message for the user in `error`.
   bool open(const char* dir, pid_t pid, uint64_t start_monotonic_ns, uint64_t start_realtime_ns,

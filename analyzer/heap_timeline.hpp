@@ -1,5 +1,6 @@
 // Heap activity over time: the replayed events folded into fixed buckets (100 ms by default)
-// from the process's start, so they can be lined up with the collector's metric samples.
+// from the process's start, so they can be lined up with the collector's metric samples. At
+// most kMaxBuckets buckets are kept: a longer run doubles the bucket width (as often as needed).
 #pragma once
 
 #include <cstdint>
@@ -26,11 +27,14 @@ class HeapTimeline {
   // Called for every event the heap model applied, with the live heap after it.
   void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after);
 
+  static constexpr uint64_t kMaxBuckets = 1 << 16;  // 1.8 hours at 100 ms
+
   uint64_t bucket_ns() const { return bucket_ns_; }
   const std::vector<HeapBucket>& buckets() const { return buckets_; }
 
  private:
   HeapBucket& bucket_for(uint64_t stamp);
+  void coarsen();
 
   uint64_t bucket_ns_;
   uint64_t origin_ns_ = 0;

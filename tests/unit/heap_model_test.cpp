@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "analyzer/heap_model.hpp"
+#include "analyzer/heap_timeline.hpp"
 #include "analyzer/process_analysis.hpp"
 
 using namespace memscope::analyzer;
@@ -60,4 +61,20 @@ TEST_CASE("events are released in stamp order up to the watermark") {
   CHECK(p.heap().totals().frees == 1);
   CHECK(p.heap().totals().unmatched_frees == 0);
   CHECK(p.heap().totals().live_bytes == 0);
+}
+
+TEST_CASE("a far-off stamp coarsens the heap timeline instead of growing it without bound") {
+  HeapTimeline t;
+  t.set_origin(1000);
+  t.record(alloc(1000, 0x10, 64), 64, 64);
+  t.record(alloc(1000 + 250'000'000, 0x20, 32), 32, 96);             // bucket 2 at 100 ms
+  t.record(release(1000 + 3'600'000'000'000'000ull, 0x10), 64, 32);  // ~41 days later: damage
+  CHECK(t.buckets().size() <= HeapTimeline::kMaxBuckets);
+  CHECK(t.bucket_ns() > 100'000'000ull);
+  uint64_t allocations = 0, frees = 0;
+  for (const HeapBucket& b : t.buckets()) allocations += b.allocations, frees += b.frees;
+  CHECK(allocations == 2);
+  CHECK(frees == 1);
+  CHECK(t.buckets().front().live_bytes_peak == 96);
+  CHECK(t.buckets().back().live_bytes_end == 32);
 }
