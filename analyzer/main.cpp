@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "analyzer/export_html.hpp"
 #include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
@@ -12,9 +13,11 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--top N] [--no-symbols] [--quiet]\n"
+    "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--html FILE] [--top N] [--no-symbols]\n"
+    "                        [--quiet]\n"
     "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
     "  --json FILE   also write the analysis as JSON (schema memscope-analysis/1); - for stdout\n"
+    "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables)\n"
     "  --top N       allocation sites to list per process in the text report (default 5)\n"
     "  --no-symbols  show frames as module+0xoffset, without reading debug information\n"
     "  --quiet       no text report\n";
@@ -29,6 +32,7 @@ int usage_error(const std::string& message) {
 int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   std::string json_path;
+  std::string html_path;
   size_t top = 5;
   bool quiet = false;
   bool symbols = true;
@@ -37,6 +41,9 @@ int main(int argc, char** argv) {
     if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
       return 0;
+    } else if (arg == "--html") {
+      if (i + 1 >= argc) return usage_error(arg + " needs a value");
+      html_path = argv[++i];
     } else if (arg == "--json" || arg == "--top") {
       if (i + 1 >= argc) return usage_error(arg + " needs a value");
       std::string value = argv[++i];
@@ -86,6 +93,14 @@ int main(int argc, char** argv) {
         std::cerr << "memscope-analyze: cannot write " << json_path << "\n";
         return 1;
       }
+    }
+  }
+  if (!html_path.empty()) {
+    std::string error;
+    if (!memscope::analyzer::write_html_report(memscope::analyzer::json_report(session, heap),
+                                               html_path, error)) {
+      std::cerr << "memscope-analyze: " << error << "\n";
+      return 1;
     }
   }
   return 0;

@@ -1,0 +1,242 @@
+// Opens a memscope HTML report in headless Chromium and checks it the way a person would see
+// it, through the Chrome DevTools Protocol over --remote-debugging-pipe (fd 3 to the browser,
+// fd 4 back, messages separated by NUL): only node's built-ins, no WebSocket client needed, and
+// no port that another process could take. Fails (exit 1) on: a console error or uncaught
+// exception, any network request besides the report file, a dialog (alert), a chart that was
+// not drawn or is blank, a hostile name missing as text or present as markup, the long template
+// name missing. Writes a full-page screenshot.
+// usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR
+"use strict";
+const { spawn } = require("child_process");
+const fs = require("fs");
+const path = require("path");
+const { pathToFileURL } = require("url");
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
+const htmlPath = path.resolve(args.html);
+const pageUrl = pathToFileURL(htmlPath).href;
+const analysis = JSON.parse(fs.readFileSync(args.json, "utf8"));
+
+const failures = [];
+const fail = (m) => failures.push(m);
+
+fs.rmSync(args.profile, { recursive: true, force: true });
+fs.mkdirSync(args.profile, { recursive: true });
+const browser = spawn(
+  process.env.CHROMIUM || "chromium",
+  [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--user-data-dir=" + args.profile,
+    "--remote-debugging-pipe",
+    "about:blank",
+  ],
+  { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"] }
+);
+let browserLog = "";
+browser.stderr.on("data", (d) => (browserLog += d));
+browser.on("error", (e) => finish("cannot start chromium: " + e.message));
+
+const toBrowser = browser.stdio[3];
+const fromBrowser = browser.stdio[4];
+let nextId = 1;
+const pending = new Map();
+const listeners = [];
+let buffer = "";
+fromBrowser.on("data", (chunk) => {
+  buffer += chunk.toString("utf8");
+  let end;
+  while ((end = buffer.indexOf("\0")) >= 0) {
+    const msg = JSON.parse(buffer.slice(0, end));
+    buffer = buffer.slice(end + 1);
+    if (msg.id && pending.has(msg.id)) {
+      const { resolve, reject, method } = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.error) reject(new Error(method + ": " + msg.error.message));
+      else resolve(msg.result);
+    } else if (msg.method) {
+      for (const l of listeners) l(msg);
+    }
+  }
+});
+
+function send(method, params, sessionId) {
+  const id = nextId++;
+  const msg = { id, method, params: params || {} };
+  if (sessionId) msg.sessionId = sessionId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, method });
+    toBrowser.write(JSON.stringify(msg) + "\0");
+  });
+}
+
+function waitFor(predicate, ms, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timed out waiting for " + what)), ms);
+    listeners.push((msg) => {
+      if (predicate(msg)) {
+        clearTimeout(timer);
+        resolve(msg);
+      }
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let finished = false;
+function finish(error) {
+  if (finished) return;
+  finished = true;
+  if (error) fail(error);
+  try {
+    browser.kill("SIGKILL");
+  } catch (e) {
+    /* already gone */
+  }
+  if (failures.length) {
+    console.error("report_browser: FAILED");
+    for (const f of failures) console.error("  - " + f);
+    if (browserLog && failures.some((f) => /chromium|timed out/.test(f))) console.error("chromium said:\n" + browserLog.slice(-3000));
+    process.exit(1);
+  }
+  console.log("report_browser: all checks passed; screenshot " + args.screenshot);
+  process.exit(0);
+}
+setTimeout(() => finish("timed out after 60 s"), 60000);
+
+async function main() {
+  const { targetId } = await send("Target.createTarget", { url: "about:blank" });
+  const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true });
+  const s = (method, params) => send(method, params, sessionId);
+
+  listeners.push((msg) => {
+    if (msg.sessionId !== sessionId) return;
+    const p = msg.params;
+    switch (msg.method) {
+      case "Runtime.consoleAPICalled":
+        if (p.type === "error" || p.type === "assert")
+          fail("console." + p.type + ": " + p.args.map((a) => (a.value !== undefined ? a.value : a.description)).join(" "));
+        break;
+      case "Runtime.exceptionThrown":
+        fail("uncaught exception: " + (p.exceptionDetails.exception ? p.exceptionDetails.exception.description : p.exceptionDetails.text));
+        break;
+      case "Log.entryAdded":
+        if (p.entry.level === "error") fail("browser log error (" + p.entry.source + "): " + p.entry.text);
+        break;
+      case "Network.requestWillBeSent":
+        if (p.request.url.split("#")[0] !== pageUrl) fail("network request: " + p.request.url);
+        break;
+      case "Page.javascriptDialogOpening":
+        fail("a dialog opened (injected script ran): " + p.message);
+        s("Page.handleJavaScriptDialog", { accept: true }).catch(() => {});
+        break;
+    }
+  });
+
+  await s("Runtime.enable");
+  await s("Log.enable");
+  await s("Network.enable");
+  await s("Page.enable");
+  await s("Emulation.setDeviceMetricsOverride", { width: 1440, height: 900, deviceScaleFactor: 1, mobile: false });
+  const loaded = waitFor((m) => m.method === "Page.loadEventFired" && m.sessionId === sessionId, 20000, "the page's load event");
+  await s("Page.navigate", { url: pageUrl });
+  await loaded;
+
+  const evaluate = async (expression) => {
+    const r = await s("Runtime.evaluate", { expression, returnByValue: true, awaitPromise: true });
+    if (r.exceptionDetails) throw new Error("evaluate failed: " + (r.exceptionDetails.exception || {}).description);
+    return r.result.value;
+  };
+
+  // Charts draw asynchronously (uPlot commits in a microtask); wait until all have reported.
+  let ready = false;
+  for (let i = 0; i < 100 && !ready; i++) {
+    ready = await evaluate("document.body.dataset.reportReady === '1' && document.body.dataset.chartsDrawn === document.body.dataset.chartsExpected");
+    if (!ready) await sleep(100);
+  }
+  const counts = await evaluate("({expected: document.body.dataset.chartsExpected, drawn: document.body.dataset.chartsDrawn})");
+  if (!ready) fail("charts drawn " + counts.drawn + " of " + counts.expected);
+
+  // Each canvas: enough painted pixels that it is a chart, not an empty frame.
+  const canvases = await evaluate(`[...document.querySelectorAll("canvas")].map((c) => {
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let painted = 0, colours = new Set();
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] > 0 && !(d[i] > 250 && d[i + 1] > 250 && d[i + 2] > 250)) {
+          painted++;
+          if (colours.size < 64) colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+        }
+      }
+      const panel = c.closest(".panel");
+      const title = panel ? panel.querySelector("h3").textContent : c.dataset.chart || "?";
+      return {title, w: c.width, h: c.height, painted, colours: colours.size};
+    })`);
+  const expected = Number(counts.expected);
+  if (canvases.length < expected) fail("only " + canvases.length + " canvases for " + expected + " charts");
+  for (const c of canvases) if (c.painted < 400 || c.colours < 3) fail("canvas of '" + c.title + "' looks blank: " + JSON.stringify(c));
+
+  // Hostile strings: present as text, absent as markup.
+  const names = analysis.threads.map((t) => t.name).filter((n) => n && n.startsWith("<"));
+  if (names.length < 2) fail("the analysis lacks the hostile thread names: " + JSON.stringify(analysis.threads.map((t) => t.name)));
+  const longName = analysis.sites.map((x) => x.function || "").filter((f) => f.includes("allocate_rows")).sort((a, b) => b.length - a.length)[0];
+  if (!longName || longName.length < 150) fail("the analysis lacks the long template name: " + longName);
+  const argv = analysis.processes[0].argv.slice(1);
+  const dom = await evaluate(`({
+      text: document.body.textContent,
+      cmdline: document.getElementById("cmdline").textContent,
+      imgs: document.querySelectorAll("img").length,
+      handlers: document.querySelectorAll("[onerror],[onload]").length,
+      scripts: document.scripts.length,
+      title: document.getElementById("title").textContent
+    })`);
+  for (const n of names) if (!dom.text.includes(n)) fail("thread name " + JSON.stringify(n) + " is not shown as text");
+  if (longName && !dom.text.includes(longName)) fail("the long template name is not shown as text");
+  for (const a of argv) if (!dom.cmdline.includes(a)) fail("argument " + JSON.stringify(a) + " is not shown as text in the command line");
+  if (dom.imgs !== 0) fail(dom.imgs + " <img> element(s) in the page: a name was parsed as markup");
+  if (dom.handlers !== 0) fail(dom.handlers + " element(s) with an onerror/onload attribute");
+  if (dom.scripts !== 3) fail("expected the page's 3 script elements, found " + dom.scripts);
+
+  // Use it as a person would: flame graph weights and search, sorting, tabs, zoom and reset.
+  const interaction = await evaluate(`(async () => {
+      const out = {};
+      const buttons = [...document.querySelectorAll(".flame-bar .seg button")];
+      for (const b of buttons) { b.click(); await new Promise((r) => setTimeout(r, 20)); }
+      buttons[0].click();
+      const search = document.querySelector(".flame-bar input");
+      search.value = "allocate_rows";
+      search.dispatchEvent(new Event("input"));
+      out.search = document.querySelector(".flame-status").textContent;
+      search.value = "";
+      search.dispatchEvent(new Event("input"));
+      const th = document.querySelector("#sites th.sortable");
+      th.click(); th.click();
+      for (const tab of document.querySelectorAll("#sites .tabs button")) tab.click();
+      document.querySelector("#sites .tabs button").click();
+      const row = document.querySelector("#sites tr.clickable");
+      if (row) row.click();
+      out.stackShown = !!document.querySelector("#sites tr.detail .stack li");
+      return out;
+    })()`);
+  if (!/^matched /.test(interaction.search) || /matched 0 B/.test(interaction.search)) fail("flame graph search found nothing: " + interaction.search);
+  if (!interaction.stackShown) fail("clicking a site did not show its stack");
+
+  const height = await evaluate("Math.ceil(document.documentElement.scrollHeight)");
+  const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: 1440, height, scale: 1 } });
+  fs.writeFileSync(args.screenshot, Buffer.from(shot.data, "base64"));
+  await sleep(100); // let late console messages arrive
+  console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", flame search: " + interaction.search);
+  finish();
+}
+
+main().catch((e) => finish(e.message));
