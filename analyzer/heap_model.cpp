@@ -1,7 +1,9 @@
 // See heap_model.hpp.
 #include "analyzer/heap_model.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <stdexcept>
 
 namespace memscope::analyzer {
 
@@ -16,15 +18,76 @@ void Log2Histogram::merge(const Log2Histogram& other) {
   for (size_t i = 0; i < other.counts.size(); ++i) counts[i] += other.counts[i];
 }
 
+LiveMap::Entry* LiveMap::find(uint64_t address) {
+  if (slots_.empty()) return nullptr;
+  size_t mask = slots_.size() - 1;
+  for (size_t i = home(address);; i = (i + 1) & mask) {
+    Entry& e = slots_[i];
+    if (e.second.site == kFree) return nullptr;
+    if (e.first == address) return &e;
+  }
+}
+
+const LiveBlock& LiveMap::at(uint64_t address) const {
+  const Entry* entry = const_cast<LiveMap*>(this)->find(address);
+  if (entry == nullptr) throw std::out_of_range("LiveMap::at: no live block at this address");
+  return entry->second;
+}
+
+void LiveMap::assign(uint64_t address, const LiveBlock& block) {
+  if (2 * (size_ + 1) > slots_.size()) grow();
+  size_t mask = slots_.size() - 1;
+  size_t i = home(address);
+  while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
+  if (slots_[i].second.site == kFree) ++size_;
+  slots_[i] = {address, block};
+}
+
+// Backward-shift deletion: later entries of the probe run move into the hole, so no tombstones
+// accumulate and lookups stay short however many blocks come and go.
+void LiveMap::erase(Entry* entry) {
+  size_t mask = slots_.size() - 1;
+  size_t hole = static_cast<size_t>(entry - slots_.data());
+  for (size_t i = (hole + 1) & mask; slots_[i].second.site != kFree; i = (i + 1) & mask) {
+    size_t want = home(slots_[i].first);
+    // The entry may fill the hole when its home is not in (hole, i] (cyclically).
+    if (((i - want) & mask) >= ((i - hole) & mask)) {
+      slots_[hole] = slots_[i];
+      hole = i;
+    }
+  }
+  slots_[hole].second.site = kFree;
+  --size_;
+}
+
+void LiveMap::grow() {
+  std::vector<Entry> old = std::move(slots_);
+  size_t capacity = old.empty() ? 64 : 2 * old.size();
+  slots_.assign(capacity, Entry{0, {0, 0, 0, kFree, 0, 0}});
+  shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
+  size_ = 0;
+  for (const Entry& e : old)
+    if (e.second.site != kFree) assign(e.first, e.second);
+}
+
 uint32_t HeapModel::site_index(uint64_t stack_id, uint64_t stamp) {
-  auto [it, added] = site_of_stack_.try_emplace(stack_id, static_cast<uint32_t>(sites_.size()));
-  if (added) {
+  constexpr uint64_t kDenseStacks = 1u << 20;  // more distinct stacks than any real trace has
+  uint32_t* slot;
+  if (stack_id < kDenseStacks) {
+    if (site_of_small_stack_.size() <= stack_id)
+      site_of_small_stack_.resize(std::max<size_t>(2 * stack_id, 64), LiveMap::kFree);
+    slot = &site_of_small_stack_[stack_id];
+  } else {
+    slot = &site_of_large_stack_.try_emplace(stack_id, LiveMap::kFree).first->second;
+  }
+  if (*slot == LiveMap::kFree) {
+    *slot = static_cast<uint32_t>(sites_.size());
     SiteStats& s = sites_.emplace_back();
     s.stack_id = stack_id;
     s.first_stamp = stamp;
     views_stale_ = true;
   }
-  return it->second;
+  return *slot;
 }
 
 // Most consecutive events come from one thread (the reader hands them over per chunk and per
@@ -50,13 +113,13 @@ void HeapModel::touch(SiteStats& site) {
 uint64_t HeapModel::apply(const HeapEvent& e) {
   views_stale_ = true;
   if (e.kind == EventKind::kFree) {
-    auto it = live_.find(e.ptr);
-    if (it == live_.end()) {
+    LiveMap::Entry* found = live_.find(e.ptr);
+    if (found == nullptr) {
       if (e.ptr != 0) ++totals_.unmatched_frees;
       return 0;
     }
-    const LiveBlock block = it->second;
-    live_.erase(it);
+    const LiveBlock block = found->second;
+    live_.erase(found);
     free_block(e, block);
     return block.size;
   }
@@ -64,7 +127,7 @@ uint64_t HeapModel::apply(const HeapEvent& e) {
   uint32_t index = site_index(e.stack_id, e.stamp);
   SiteStats& s = sites_[index];
   touch(s);
-  live_[e.ptr] = {e.size, e.stack_id, e.tid, index, e.stamp, ++t.allocation_sequence};
+  live_.assign(e.ptr, {e.size, e.stack_id, e.tid, index, e.stamp, ++t.allocation_sequence});
   ++totals_.allocations;
   totals_.allocated_bytes += e.size;
   ++totals_.live_allocations;

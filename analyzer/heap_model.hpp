@@ -73,9 +73,71 @@ struct LiveBlock {
   uint64_t size;
   uint64_t stack_id;
   uint32_t tid;   // allocating thread; 0 for inherited blocks
-  uint32_t site;  // index into HeapModel::sites()
+  uint32_t site;  // index into HeapModel::sites(); LiveMap::kFree marks an empty slot
   uint64_t stamp;
   uint64_t sequence;  // the allocating thread's allocation_sequence right after this block
+};
+
+// Live blocks by address. Every heap event looks a block up, so this is an open-addressing
+// table (linear probing, backward-shift deletion, at most half full) instead of
+// std::unordered_map's node per block: no allocation per event, one or two cache lines per
+// lookup. Any address is a valid key (a fuzzed trace may allocate at 0 or at ~0): an empty slot
+// is marked in the block's site field instead, since there are never 2^32 - 1 sites.
+class LiveMap {
+ public:
+  static constexpr uint32_t kFree = UINT32_MAX;
+  struct Entry {
+    uint64_t first;  // the address, named as in std::unordered_map for its users
+    LiveBlock second;
+  };
+  template <typename E>
+  class Iter {
+   public:
+    Iter(E* at, E* end) : at_(at), end_(end) { skip(); }
+    E& operator*() const { return *at_; }
+    E* operator->() const { return at_; }
+    Iter& operator++() {
+      ++at_;
+      skip();
+      return *this;
+    }
+    bool operator==(const Iter& o) const { return at_ == o.at_; }
+
+   private:
+    void skip() {
+      while (at_ != end_ && at_->second.site == kFree) ++at_;
+    }
+    E* at_;
+    E* end_;
+  };
+
+  Entry* find(uint64_t address);
+  const LiveBlock& at(uint64_t address) const;  // throws std::out_of_range when not live
+  bool contains(uint64_t address) const {
+    return const_cast<LiveMap*>(this)->find(address) != nullptr;
+  }
+  // Inserts or replaces the block at `address`.
+  void assign(uint64_t address, const LiveBlock& block);
+  void erase(Entry* entry);  // `entry` from find()
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  Iter<Entry> begin() { return {slots_.data(), slots_.data() + slots_.size()}; }
+  Iter<Entry> end() { return {slots_.data() + slots_.size(), slots_.data() + slots_.size()}; }
+  Iter<const Entry> begin() const { return {slots_.data(), slots_.data() + slots_.size()}; }
+  Iter<const Entry> end() const {
+    return {slots_.data() + slots_.size(), slots_.data() + slots_.size()};
+  }
+
+ private:
+  size_t home(uint64_t address) const {
+    return static_cast<size_t>((address * 0x9E3779B97F4A7C15ull) >> shift_);
+  }
+  void grow();
+
+  std::vector<Entry> slots_;
+  size_t size_ = 0;
+  unsigned shift_ = 64;  // 64 - log2(slots)
 };
 
 class HeapModel {
@@ -87,7 +149,7 @@ class HeapModel {
   void inherit(const HeapModel& parent);
 
   const HeapTotals& totals() const { return totals_; }
-  const std::unordered_map<uint64_t, LiveBlock>& live() const { return live_; }
+  const LiveMap& live() const { return live_; }
   const std::vector<SiteStats>& sites() const;  // peak figures final once the replay ends
   const std::map<uint32_t, ThreadHeap>& threads() const { return threads_; }
   // The plain counters, keyed by tid and by stack id (built on first use after changes).
@@ -100,7 +162,7 @@ class HeapModel {
   void touch(SiteStats& site);
   void free_block(const HeapEvent& e, const LiveBlock& block);
 
-  std::unordered_map<uint64_t, LiveBlock> live_;
+  LiveMap live_;
   HeapTotals totals_;
   std::map<uint32_t, ThreadHeap> threads_;
   // The thread of the previous event; a copy (a fork snapshot) starts without it, since the
@@ -115,7 +177,10 @@ class HeapModel {
       return *this;
     }
   } last_;
-  std::unordered_map<uint64_t, uint32_t> site_of_stack_;
+  // Site index by stack id: stack ids are small dense integers, so a vector serves them; the
+  // rare large id (inherited blocks, a damaged trace) goes to the map.
+  std::vector<uint32_t> site_of_small_stack_;
+  std::unordered_map<uint64_t, uint32_t> site_of_large_stack_;
   mutable std::vector<SiteStats> sites_;
   // Peaks are numbered. A new peak only bumps the number: a site's live figures are copied
   // into its peak figures when it next changes (or when sites() is read), so the live set at

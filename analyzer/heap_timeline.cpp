@@ -27,6 +27,8 @@ void HeapTimeline::coarsen() {
 }
 
 HeapBucket& HeapTimeline::bucket_for(uint64_t stamp) {
+  // Replayed events come in stamp order: nearly all fall in the bucket of the event before.
+  if (stamp - current_start_ < bucket_ns_ && !buckets_.empty()) return buckets_[current_];
   uint64_t since = stamp > origin_ns_ ? stamp - origin_ns_ : 0;
   // Long runs (or a damaged stamp far in the future) coarsen the buckets instead of growing
   // the series without bound.
@@ -40,6 +42,8 @@ HeapBucket& HeapTimeline::bucket_for(uint64_t stamp) {
     b.live_bytes_peak = live_bytes_;
     buckets_.push_back(b);
   }
+  current_ = index;
+  current_start_ = buckets_[index].start_ns;
   return buckets_[index];
 }
 

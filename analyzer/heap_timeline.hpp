@@ -40,6 +40,8 @@ class HeapTimeline {
   uint64_t origin_ns_ = 0;
   uint64_t live_bytes_ = 0;
   std::vector<HeapBucket> buckets_;
+  size_t current_ = 0;  // the bucket of the latest event, which starts at current_start_
+  uint64_t current_start_ = 0;
 };
 
 }  // namespace memscope::analyzer

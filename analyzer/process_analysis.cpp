@@ -36,8 +36,8 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
   has_info_ = true;
 }
 
-void ProcessAnalysis::heap_event(const HeapEvent& e) {
-  pending_.push_back({e, sequence_++});
+void ProcessAnalysis::heap_events(const HeapEvent* events, size_t count) {
+  for (size_t i = 0; i < count; ++i) hold(events[i]);
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {
@@ -61,21 +61,80 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   }
 }
 
-// Sorting a batch at each watermark costs far less than a priority queue per event: the events
-// arrive nearly in order, and what stays behind (stamped after the watermark) is small.
+// Releases, in stamp order (file order breaks ties), every pending event stamped before `stamp`.
 void ProcessAnalysis::release_before(uint64_t stamp) {
   if (pending_.empty()) return;
-  if (!std::is_sorted(pending_.begin(), pending_.end()))
-    std::sort(pending_.begin(), pending_.end());
-  auto end = std::lower_bound(pending_.begin(), pending_.end(), stamp,
-                              [](const Pending& p, uint64_t s) { return p.event.stamp < s; });
-  for (auto it = pending_.begin(); it != end; ++it) {
-    if (it->event.stamp < window_begin_ || it->event.stamp > window_end_) continue;
-    if (!snapshots_.empty()) take_snapshots_before(it->event.stamp);
-    uint64_t bytes = heap_.apply(it->event);
-    timeline_.record(it->event, bytes, heap_.totals().live_bytes);
+  cuts_.clear();
+  for (const Run& r : runs_) {
+    auto first = pending_.begin() + static_cast<ptrdiff_t>(r.begin);
+    auto last = pending_.begin() + static_cast<ptrdiff_t>(r.end);
+    auto cut = std::lower_bound(first, last, stamp,
+                                [](const HeapEvent& e, uint64_t s) { return e.stamp < s; });
+    cuts_.push_back(static_cast<size_t>(cut - pending_.begin()));
   }
-  pending_.erase(pending_.begin(), end);
+  // A damaged or unusual trace can cut the events into many runs; sorting then costs less.
+  constexpr size_t kMergeWays = 16;
+  if (runs_.size() <= kMergeWays) {
+    merge_released();
+  } else {
+    sort_released();
+  }
+  keep_unreleased();
+}
+
+// Repeatedly takes the earliest head among the runs; on equal stamps the earlier run, which
+// came first in the file.
+void ProcessAnalysis::merge_released() {
+  heads_.clear();
+  for (const Run& r : runs_) heads_.push_back(r.begin);
+  const size_t ways = runs_.size();
+  for (;;) {
+    size_t best = ways;
+    uint64_t best_stamp = UINT64_MAX;
+    for (size_t j = 0; j < ways; ++j)
+      if (heads_[j] < cuts_[j] && (best == ways || pending_[heads_[j]].stamp < best_stamp)) {
+        best = j;
+        best_stamp = pending_[heads_[j]].stamp;
+      }
+    if (best == ways) return;
+    replay(pending_[heads_[best]++]);
+  }
+}
+
+void ProcessAnalysis::sort_released() {
+  std::vector<size_t> order;
+  for (size_t j = 0; j < runs_.size(); ++j)
+    for (size_t i = runs_[j].begin; i < cuts_[j]; ++i) order.push_back(i);
+  std::sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+    return pending_[a].stamp != pending_[b].stamp ? pending_[a].stamp < pending_[b].stamp : a < b;
+  });
+  for (size_t i : order) replay(pending_[i]);
+}
+
+// Moves what stays pending to the front, in file order, joining runs that still form one.
+void ProcessAnalysis::keep_unreleased() {
+  size_t kept = 0;
+  size_t runs = 0;
+  for (size_t j = 0; j < runs_.size(); ++j) {
+    size_t first = cuts_[j], last = runs_[j].end;
+    if (first == last) continue;
+    std::move(pending_.begin() + static_cast<ptrdiff_t>(first),
+              pending_.begin() + static_cast<ptrdiff_t>(last),
+              pending_.begin() + static_cast<ptrdiff_t>(kept));
+    bool joins = runs > 0 && pending_[kept - 1].stamp <= pending_[kept].stamp;
+    if (!joins) runs_[runs++].begin = kept;
+    kept += last - first;
+    runs_[runs - 1].end = kept;
+  }
+  runs_.resize(runs);
+  pending_.resize(kept);
+}
+
+void ProcessAnalysis::replay(const HeapEvent& e) {
+  if (e.stamp < window_begin_ || e.stamp > window_end_) return;
+  if (!snapshots_.empty()) take_snapshots_before(e.stamp);
+  uint64_t bytes = heap_.apply(e);
+  timeline_.record(e, bytes, heap_.totals().live_bytes);
 }
 
 void ProcessAnalysis::stack(uint64_t id, const std::vector<uint64_t>& frames) {

@@ -69,7 +69,8 @@ class ProcessAnalysis : public TraceVisitor {
     timeline_.set_origin(start_monotonic_ns);
   }
   void process_info(const ProcessInfo& p) override;
-  void heap_event(const HeapEvent& e) override;
+  void heap_event(const HeapEvent& e) override { hold(e); }
+  void heap_events(const HeapEvent* events, size_t count) override;
   void watermark(uint64_t stamp) override;
   void stack(uint64_t id, const std::vector<uint64_t>& frames) override;
   void module(const ModuleInfo& m) override { modules_.push_back(m); }
@@ -81,14 +82,24 @@ class ProcessAnalysis : public TraceVisitor {
   void region(uint64_t stamp, uint64_t id, bool begin) override;
 
  private:
-  struct Pending {
-    HeapEvent event;
-    uint64_t sequence;  // file order breaks ties between equal stamps
-    bool operator<(const Pending& o) const {
-      return event.stamp != o.event.stamp ? event.stamp < o.event.stamp : sequence < o.sequence;
-    }
+  // A stretch of pending_ whose stamps never decrease. Each thread's events arrive in stamp
+  // order and the sidecar hands them over thread by thread, so a few runs hold everything
+  // between two watermarks and merging them is much cheaper than sorting.
+  struct Run {
+    size_t begin;
+    size_t end;
   };
+  void hold(const HeapEvent& e) {
+    if (runs_.empty() || e.stamp < pending_.back().stamp)
+      runs_.push_back({pending_.size(), pending_.size()});
+    pending_.push_back(e);
+    runs_.back().end = pending_.size();
+  }
   void release_before(uint64_t stamp);
+  void merge_released();
+  void sort_released();
+  void keep_unreleased();
+  void replay(const HeapEvent& e);
   void take_snapshots_before(uint64_t stamp);
 
   std::string path_;
@@ -97,8 +108,10 @@ class ProcessAnalysis : public TraceVisitor {
   bool has_info_ = false;
   HeapModel heap_;
   HeapTimeline timeline_;
-  std::vector<Pending> pending_;  // events not yet released; sorted in batches at watermarks
-  uint64_t sequence_ = 0;
+  std::vector<HeapEvent> pending_;  // events not yet released, in file order
+  std::vector<Run> runs_;           // cover pending_ exactly, in order
+  std::vector<size_t> cuts_;        // per run: its first event not released by this watermark
+  std::vector<size_t> heads_;       // per run: its next event to merge
   std::map<uint64_t, ThreadInfo> threads_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
   std::vector<ModuleInfo> modules_;

@@ -4,6 +4,7 @@
 // was lost; it never crashes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -72,6 +73,10 @@ class TraceVisitor {
   virtual void file_header(uint64_t /*start_monotonic_ns*/, uint64_t /*start_realtime_ns*/) {}
   virtual void process_info(const ProcessInfo&) {}
   virtual void heap_event(const HeapEvent&) = 0;
+  // Consecutive heap events of one chunk, as if passed to heap_event one by one.
+  virtual void heap_events(const HeapEvent* events, size_t count) {
+    for (size_t i = 0; i < count; ++i) heap_event(events[i]);
+  }
   // Every heap event stamped before `stamp` has been delivered already.
   virtual void watermark(uint64_t) {}
   virtual void stack(uint64_t /*id*/, const std::vector<uint64_t>& /*frames*/) {}
