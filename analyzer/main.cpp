@@ -1,10 +1,18 @@
 // memscope-analyze: reads traces (files or directories) and reports.
-// Exit status: 0 success, 1 bad usage, 2 no readable trace among the inputs.
+// Exit status: 0 success, 1 bad usage, 2 no readable trace among the inputs, 3 a --fail-on
+// rule broken; `memscope-analyze compare` exits 3 on a regression (docs/exports.md).
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "analyzer/ci_gate.hpp"
+#include "analyzer/compare.hpp"
+#include "analyzer/export_chrome_trace.hpp"
+#include "analyzer/export_ci_summary.hpp"
+#include "analyzer/export_folded.hpp"
 #include "analyzer/export_html.hpp"
+#include "analyzer/export_pprof.hpp"
 #include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
@@ -20,16 +28,109 @@ constexpr const char* kUsage =
     "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables)\n"
     "  --top N       allocation sites to list per process in the text report (default 5)\n"
     "  --no-symbols  show frames as module+0xoffset, without reading debug information\n"
-    "  --quiet       no text report\n";
+    "  --quiet       no text report\n"
+    "exports and CI (docs/exports.md):\n"
+    "  --pprof FILE          gzipped pprof profile (alloc/inuse objects and space)\n"
+    "  --folded FILE         folded stacks for flamegraph.pl, inferno, speedscope\n"
+    "  --folded-weight W     bytes (default), count, leaked or peak\n"
+    "  --chrome-trace FILE   Trace Event JSON for Perfetto and chrome://tracing\n"
+    "  --markdown FILE       short Markdown summary for a CI job page\n"
+    "  --junit FILE          JUnit XML: one testcase per --fail-on rule\n"
+    "  --fail-on EXPR        exit 3 when EXPR holds (repeatable), e.g. leaked_bytes>0,\n"
+    "                        peak_heap_bytes>256MiB, primary_bottleneck==ContentionBound\n"
+    "   or: memscope-analyze compare BASELINE CURRENT [--max-regression PCT] [--json FILE]\n"
+    "exit status: 0 success, 1 bad usage or unwritable output, 2 no readable trace,\n"
+    "             3 a --fail-on rule broken (compare: a regression above the limit)\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "memscope-analyze: " << message << "\n" << kUsage;
   return 1;
 }
 
+// What the export and CI-gate options asked for (docs/exports.md).
+struct Exports {
+  std::string pprof, folded, chrome_trace, markdown, junit;
+  memscope::analyzer::FoldedWeight folded_weight = memscope::analyzer::FoldedWeight::kBytes;
+  std::vector<memscope::analyzer::GateRule> rules;
+};
+
+bool is_export_option(const std::string& arg) {
+  return arg == "--pprof" || arg == "--folded" || arg == "--folded-weight" ||
+         arg == "--chrome-trace" || arg == "--markdown" || arg == "--junit" || arg == "--fail-on";
+}
+
+// Takes the option at argv[i] and its value; returns a usage error, empty when fine. Rules are
+// parsed here, so a malformed one fails before any trace is read.
+std::string take_export_option(int argc, char** argv, int& i, Exports& e) {
+  std::string arg = argv[i];
+  if (i + 1 >= argc) return arg + " needs a value";
+  std::string value = argv[++i];
+  if (arg == "--fail-on") {
+    std::string error;
+    auto rule = memscope::analyzer::parse_gate_rule(value, error);
+    if (!rule) return "--fail-on: malformed expression '" + value + "': " + error;
+    e.rules.push_back(*rule);
+  } else if (arg == "--folded-weight") {
+    auto weight = memscope::analyzer::parse_folded_weight(value);
+    if (!weight) return "--folded-weight expects bytes, count, leaked or peak, got " + value;
+    e.folded_weight = *weight;
+  } else {
+    std::string* target = arg == "--pprof"          ? &e.pprof
+                          : arg == "--folded"       ? &e.folded
+                          : arg == "--chrome-trace" ? &e.chrome_trace
+                          : arg == "--markdown"     ? &e.markdown
+                                                    : &e.junit;
+    *target = value;
+  }
+  return "";
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (out << text) return true;
+  std::cerr << "memscope-analyze: cannot write " << path << "\n";
+  return false;
+}
+
+// Writes the requested exports, then checks the gate: 0, 1 when a file cannot be written, 3
+// when a --fail-on rule is broken (one line each on stderr).
+int write_exports(const Exports& e, const memscope::analyzer::Session& session,
+                  const memscope::analyzer::HeapReport& heap) {
+  namespace ma = memscope::analyzer;
+  std::string error;
+  if (!e.pprof.empty() && !ma::write_pprof(heap, e.pprof, error)) {
+    std::cerr << "memscope-analyze: " << error << "\n";
+    return 1;
+  }
+  if (!e.folded.empty()) {
+    std::ostringstream folded;
+    ma::write_folded(heap, e.folded_weight, folded);
+    if (!write_file(e.folded, folded.str())) return 1;
+  }
+  if (e.chrome_trace.empty() && e.markdown.empty() && e.junit.empty() && e.rules.empty()) return 0;
+  nlohmann::json report = ma::json_report(session, heap);
+  std::vector<ma::GateResult> gate = ma::check_gate(e.rules, report);
+  auto replace = nlohmann::json::error_handler_t::replace;  // names need not be UTF-8
+  if (!e.chrome_trace.empty() &&
+      !write_file(e.chrome_trace, ma::chrome_trace(report).dump(-1, ' ', false, replace)))
+    return 1;
+  if (!e.markdown.empty() && !write_file(e.markdown, ma::markdown_summary(report, gate))) return 1;
+  if (!e.junit.empty() && !write_file(e.junit, ma::junit_report(report, gate))) return 1;
+  int status = 0;
+  for (const ma::GateResult& r : gate) {
+    if (!r.broken) continue;
+    std::cerr << "memscope-analyze: fail-on " << r.rule->text << ": " << r.detail << "\n";
+    status = 3;
+  }
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "compare") == 0)
+    return memscope::analyzer::run_compare({argv + 2, argv + argc}, std::cout, std::cerr);
+  Exports exports;
   std::vector<std::string> inputs;
   std::string json_path;
   std::string html_path;
@@ -55,6 +156,9 @@ int main(int argc, char** argv) {
         if (*end != '\0' || n < 0) return usage_error("--top expects a number, got " + value);
         top = static_cast<size_t>(n);
       }
+    } else if (is_export_option(arg)) {
+      if (std::string error = take_export_option(argc, argv, i, exports); !error.empty())
+        return usage_error(error);
     } else if (arg == "--quiet") {
       quiet = true;
     } else if (arg == "--no-symbols") {
@@ -103,5 +207,5 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  return 0;
+  return write_exports(exports, session, heap);
 }

@@ -1,0 +1,202 @@
+// See ci_gate.hpp. Numbers compare as long double: exact for every count below 2^64 on x86-64,
+// so `total_allocations==1204160` means what it says.
+#include "analyzer/ci_gate.hpp"
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+namespace memscope::analyzer {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<const char*, 9> kNumericFields = {
+    "total_allocations", "total_frees",        "total_allocated_bytes",
+    "peak_heap_bytes",   "leaked_allocations", "leaked_bytes",
+    "threads",           "dropped_events",     "unmatched_frees"};
+
+constexpr std::array<const char*, 6> kBottlenecks = {"CpuBound", "MemoryBound",     "IoBound",
+                                                     "GpuBound", "ContentionBound", "Balanced"};
+
+// Longest operators first, so `>=` is not read as `>` followed by `=5`.
+constexpr std::array<std::pair<const char*, CompareOp>, 6> kOps = {
+    {{">=", CompareOp::kGreaterEqual},
+     {"<=", CompareOp::kLessEqual},
+     {"==", CompareOp::kEqual},
+     {"!=", CompareOp::kNotEqual},
+     {">", CompareOp::kGreater},
+     {"<", CompareOp::kLess}}};
+
+// Decimal (1000^n) and binary (1024^n) units, as people write sizes in CI configs.
+constexpr std::array<std::pair<const char*, long double>, 9> kUnits = {{{"KiB", 1024.0L},
+                                                                        {"MiB", 1048576.0L},
+                                                                        {"GiB", 1073741824.0L},
+                                                                        {"TiB", 1099511627776.0L},
+                                                                        {"KB", 1e3L},
+                                                                        {"MB", 1e6L},
+                                                                        {"GB", 1e9L},
+                                                                        {"TB", 1e12L},
+                                                                        {"B", 1.0L}}};
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  size_t e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+template <size_t N>
+bool one_of(const std::string& s, const std::array<const char*, N>& names) {
+  for (const char* n : names)
+    if (s == n) return true;
+  return false;
+}
+
+std::optional<long double> parse_number(const std::string& text, std::string& error) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  long double value = std::strtold(begin, &end);
+  if (end == begin || !std::isdigit(static_cast<unsigned char>(*begin))) {
+    error = "expected a number (like 0, 1e6, 256MiB), got '" + text + "'";
+    return std::nullopt;
+  }
+  std::string unit = trim(end);
+  if (unit.empty()) return value;
+  for (const auto& [name, factor] : kUnits)
+    if (unit == name) return value * factor;
+  error = "unknown unit '" + unit + "' (use KiB, MiB, GiB, TiB, KB, MB, GB, TB or B)";
+  return std::nullopt;
+}
+
+bool holds(long double value, CompareOp op, long double threshold) {
+  switch (op) {
+    case CompareOp::kGreater:
+      return value > threshold;
+    case CompareOp::kGreaterEqual:
+      return value >= threshold;
+    case CompareOp::kLess:
+      return value < threshold;
+    case CompareOp::kLessEqual:
+      return value <= threshold;
+    case CompareOp::kEqual:
+      return value == threshold;
+    case CompareOp::kNotEqual:
+      return value != threshold;
+  }
+  return false;
+}
+
+std::string process_name(const json& p) {
+  std::string exe = p.value("exe", std::string());
+  size_t slash = exe.rfind('/');
+  if (slash != std::string::npos) exe = exe.substr(slash + 1);
+  return exe + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
+}
+
+GateResult check_bottleneck(const GateRule& rule, const json& report) {
+  GateResult r{&rule, false, {}};
+  std::string seen;
+  for (const json& p : report.value("processes", json::array())) {
+    const json& verdict = p.contains("performance_insights")
+                              ? p["performance_insights"].value("primary_bottleneck", json())
+                              : json();
+    // A process without any measured figure has no verdict: it can break no bottleneck rule.
+    if (!verdict.is_string()) continue;
+    std::string v = verdict.get<std::string>();
+    bool match = v == rule.word;
+    bool broken = rule.op == CompareOp::kEqual ? match : !match;
+    if (!seen.empty()) seen += ", ";
+    seen += process_name(p) + ": " + v;
+    if (broken) r.broken = true;
+  }
+  r.detail = seen.empty() ? "no process has a verdict" : seen;
+  return r;
+}
+
+GateResult check_number(const GateRule& rule, const json& report) {
+  GateResult r{&rule, false, {}};
+  const json& v = report["summary"][rule.field];
+  uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;
+  r.broken = holds(static_cast<long double>(value), rule.op, rule.number);
+  r.detail = rule.field + " is " +
+             (rule.field.find("bytes") != std::string::npos ? describe_bytes(value)
+                                                            : std::to_string(value));
+  return r;
+}
+
+}  // namespace
+
+std::optional<GateRule> parse_gate_rule(const std::string& text, std::string& error) {
+  GateRule rule;
+  rule.text = text;
+  size_t at = text.find_first_of("<>=!");
+  if (at == std::string::npos) {
+    error = "no comparison operator (one of > >= < <= == !=)";
+    return std::nullopt;
+  }
+  size_t op_len = 0;
+  for (const auto& [symbol, op] : kOps) {
+    if (text.compare(at, std::char_traits<char>::length(symbol), symbol) == 0) {
+      rule.op = op;
+      op_len = std::char_traits<char>::length(symbol);
+      break;
+    }
+  }
+  if (op_len == 0) {
+    error = "no comparison operator (one of > >= < <= == !=)";
+    return std::nullopt;
+  }
+  rule.field = trim(text.substr(0, at));
+  std::string value = trim(text.substr(at + op_len));
+  if (rule.field == "primary_bottleneck") {
+    if (rule.op != CompareOp::kEqual && rule.op != CompareOp::kNotEqual) {
+      error = "primary_bottleneck compares with == or != only";
+      return std::nullopt;
+    }
+    if (!one_of(value, kBottlenecks)) {
+      error = "unknown bottleneck '" + value +
+              "' (CpuBound, MemoryBound, IoBound, GpuBound, ContentionBound, Balanced)";
+      return std::nullopt;
+    }
+    rule.word = value;
+    return rule;
+  }
+  if (!one_of(rule.field, kNumericFields)) {
+    error = "unknown field '" + rule.field +
+            "' (a summary field such as leaked_bytes, peak_heap_bytes, total_allocations, or "
+            "primary_bottleneck)";
+    return std::nullopt;
+  }
+  std::optional<long double> number = parse_number(value, error);
+  if (!number) return std::nullopt;
+  rule.number = *number;
+  return rule;
+}
+
+std::vector<GateResult> check_gate(const std::vector<GateRule>& rules, const json& report) {
+  std::vector<GateResult> out;
+  for (const GateRule& rule : rules)
+    out.push_back(rule.field == "primary_bottleneck" ? check_bottleneck(rule, report)
+                                                     : check_number(rule, report));
+  return out;
+}
+
+std::string describe_bytes(uint64_t bytes) {
+  constexpr std::array<const char*, 4> kNames = {"KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  double v = static_cast<double>(bytes);
+  size_t unit = 0;
+  v /= 1024;
+  while (v >= 1024 && unit + 1 < kNames.size()) {
+    v /= 1024;
+    ++unit;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.1f %s (%llu bytes)", v, kNames[unit],
+                static_cast<unsigned long long>(bytes));
+  return buf;
+}
+
+}  // namespace memscope::analyzer

@@ -1,0 +1,365 @@
+// See compare.hpp. Both sides become analysis JSON first (read from a file, or analysed from
+// traces the same way `--json` would), so a stored report and a fresh trace compare alike.
+#include "analyzer/compare.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include "analyzer/heap_report.hpp"
+#include "analyzer/report_json.hpp"
+#include "analyzer/session.hpp"
+
+namespace memscope::analyzer {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<const char*, 9> kTotals = {
+    "total_allocations", "total_frees",        "total_allocated_bytes",
+    "peak_heap_bytes",   "leaked_allocations", "leaked_bytes",
+    "threads",           "dropped_events",     "unmatched_frees"};
+
+constexpr std::array<const char*, 4> kGated = {"total_allocated_bytes", "peak_heap_bytes",
+                                               "leaked_bytes", "total_allocations"};
+
+constexpr const char* kUsage =
+    "usage: memscope-analyze compare BASELINE CURRENT [--max-regression PCT] [--json FILE]\n"
+    "                                [--top N] [--no-symbols]\n"
+    "  BASELINE, CURRENT    traces, directories of traces, or analysis JSON files (--json)\n"
+    "  --max-regression PCT exit 3 when total_allocated_bytes, peak_heap_bytes, leaked_bytes or\n"
+    "                       total_allocations grew by more than PCT percent\n"
+    "  --json FILE          also write the comparison as JSON (memscope-compare/1); - for stdout\n"
+    "  --top N              sites listed (default 10)\n"
+    "  --no-symbols         analyse traces without reading debug information\n";
+
+uint64_t get_u64(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+json change(uint64_t before, uint64_t after) {
+  json percent = before == 0 ? json(nullptr)
+                             : json((static_cast<double>(after) - static_cast<double>(before)) /
+                                    static_cast<double>(before) * 100.0);
+  return {{"baseline", before},
+          {"current", after},
+          {"delta", static_cast<int64_t>(after) - static_cast<int64_t>(before)},
+          {"percent", percent}};
+}
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string frame_key(const json& f) {
+  std::string name = f["function"].is_string() ? f["function"].get<std::string>() : "";
+  if (name.empty())
+    name = (f["module"].is_string() ? base_name(f["module"].get<std::string>()) : "?") + "+" +
+           (f["offset"].is_string() ? f["offset"].get<std::string>() : "?");
+  if (f["file"].is_string()) name += " " + f["file"].get<std::string>();
+  if (f["line"].is_number()) name += ":" + std::to_string(f["line"].get<uint64_t>());
+  return name;
+}
+
+struct SiteFigures {
+  const json* example = nullptr;  // a site with this key, for function/file/line
+  uint64_t allocations = 0, allocated_bytes = 0, leaked_bytes = 0, leaked_allocations = 0;
+};
+
+// Sites of every process summed by key: pids differ between runs, stacks do not.
+std::map<std::string, SiteFigures> sites_by_key(const json& report) {
+  std::map<std::string, SiteFigures> out;
+  for (const json& s : report["sites"]) {
+    SiteFigures& f = out[site_key(s)];
+    if (f.example == nullptr) f.example = &s;
+    f.allocations += get_u64(s, "allocations");
+    f.allocated_bytes += get_u64(s, "allocated_bytes");
+    f.leaked_bytes += get_u64(s, "leaked_bytes");
+    f.leaked_allocations += get_u64(s, "leaked_allocations");
+  }
+  return out;
+}
+
+json site_change(const std::string& key, const SiteFigures& b, const SiteFigures& c) {
+  const json& ex = c.example ? *c.example : *b.example;
+  return {{"key", key},
+          {"function", ex["function"]},
+          {"file", ex["file"]},
+          {"line", ex["line"]},
+          {"status", b.example == nullptr   ? "new"
+                     : c.example == nullptr ? "gone"
+                                            : "both"},
+          {"allocations", change(b.allocations, c.allocations)},
+          {"allocated_bytes", change(b.allocated_bytes, c.allocated_bytes)},
+          {"leaked_bytes", change(b.leaked_bytes, c.leaked_bytes)},
+          {"leaked_allocations", change(b.leaked_allocations, c.leaked_allocations)}};
+}
+
+uint64_t magnitude(const json& c) {
+  int64_t d = c["delta"].get<int64_t>();
+  return d < 0 ? static_cast<uint64_t>(-d) : static_cast<uint64_t>(d);
+}
+
+json compare_sites(const json& baseline, const json& current, size_t top) {
+  std::map<std::string, SiteFigures> b = sites_by_key(baseline), c = sites_by_key(current);
+  std::vector<json> changed;
+  for (const auto& [key, figures] : c)
+    changed.push_back(site_change(key, b.count(key) ? b[key] : SiteFigures{}, figures));
+  for (const auto& [key, figures] : b)
+    if (!c.count(key)) changed.push_back(site_change(key, figures, SiteFigures{}));
+  std::erase_if(changed, [](const json& s) {
+    return magnitude(s["allocated_bytes"]) == 0 && magnitude(s["allocations"]) == 0 &&
+           magnitude(s["leaked_bytes"]) == 0;
+  });
+  std::stable_sort(changed.begin(), changed.end(), [](const json& x, const json& y) {
+    return magnitude(x["allocated_bytes"]) > magnitude(y["allocated_bytes"]);
+  });
+  if (changed.size() > top) changed.resize(top);
+  return changed;
+}
+
+struct ThreadFigures {
+  uint64_t threads = 0, allocations = 0, allocated_bytes = 0, live_bytes = 0, cpu_time_ns = 0;
+};
+
+std::map<std::string, ThreadFigures> threads_by_name(const json& report) {
+  std::map<std::string, ThreadFigures> out;
+  for (const json& t : report["threads"]) {
+    ThreadFigures& f = out[t["name"].is_string() ? t["name"].get<std::string>() : ""];
+    ++f.threads;
+    f.allocations += get_u64(t, "allocations");
+    f.allocated_bytes += get_u64(t, "allocated_bytes");
+    f.live_bytes += get_u64(t, "live_bytes");
+    f.cpu_time_ns += get_u64(t, "cpu_time_ns");
+  }
+  return out;
+}
+
+json compare_threads(const json& baseline, const json& current) {
+  std::map<std::string, ThreadFigures> b = threads_by_name(baseline), c = threads_by_name(current);
+  std::map<std::string, bool> names;
+  for (const auto& [name, f] : b) names[name] = true;
+  for (const auto& [name, f] : c) names[name] = true;
+  json out = json::array();
+  for (const auto& [name, unused] : names) {
+    ThreadFigures x = b.count(name) ? b[name] : ThreadFigures{};
+    ThreadFigures y = c.count(name) ? c[name] : ThreadFigures{};
+    out.push_back({{"name", name},
+                   {"threads", change(x.threads, y.threads)},
+                   {"allocations", change(x.allocations, y.allocations)},
+                   {"allocated_bytes", change(x.allocated_bytes, y.allocated_bytes)},
+                   {"live_bytes", change(x.live_bytes, y.live_bytes)},
+                   {"cpu_time_ns", change(x.cpu_time_ns, y.cpu_time_ns)}});
+  }
+  return out;
+}
+
+std::string signed_text(const json& c) {
+  int64_t d = c["delta"].get<int64_t>();
+  std::string text = (d > 0 ? "+" : "") + std::to_string(d);
+  if (c["percent"].is_number()) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), " (%+.1f%%)", c["percent"].get<double>());
+    text += buf;
+  } else if (d > 0) {
+    text += " (new)";
+  }
+  return text;
+}
+
+void print_totals(const json& cmp, std::ostream& out) {
+  out << "totals                       baseline        current  change\n";
+  for (const char* field : kTotals) {
+    const json& c = cmp["totals"][field];
+    char buf[160];
+    std::snprintf(buf, sizeof(buf), "  %-22s %14llu %14llu  ", field,
+                  static_cast<unsigned long long>(get_u64(c, "baseline")),
+                  static_cast<unsigned long long>(get_u64(c, "current")));
+    out << buf << signed_text(c) << "\n";
+  }
+}
+
+void print_sites(const json& cmp, std::ostream& out) {
+  out << "\nsites that changed most (allocated bytes; matched by symbolized stack):\n";
+  if (cmp["sites"].empty()) out << "  none changed\n";
+  for (const json& s : cmp["sites"]) {
+    std::string where = s["function"].is_string() ? s["function"].get<std::string>() : "(no stack)";
+    if (s["file"].is_string()) where += "  " + s["file"].get<std::string>();
+    if (s["line"].is_number()) where += ":" + std::to_string(s["line"].get<uint64_t>());
+    std::string status = s["status"] == "both" ? "" : "[" + s["status"].get<std::string>() + "] ";
+    out << "  " << status << where << "\n      bytes " << signed_text(s["allocated_bytes"])
+        << ", allocations " << signed_text(s["allocations"]) << ", leaked bytes "
+        << signed_text(s["leaked_bytes"]) << "\n";
+  }
+}
+
+void print_threads(const json& cmp, std::ostream& out) {
+  out << "\nthreads (matched by name):\n";
+  for (const json& t : cmp["threads"])
+    out << "  "
+        << (t["name"].get<std::string>().empty() ? "(unnamed)" : t["name"].get<std::string>())
+        << " x" << get_u64(t["threads"], "current") << ": allocations "
+        << signed_text(t["allocations"]) << ", bytes " << signed_text(t["allocated_bytes"])
+        << ", live bytes " << signed_text(t["live_bytes"]) << ", cpu ns "
+        << signed_text(t["cpu_time_ns"]) << "\n";
+}
+
+bool looks_like_json(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::ifstream in(path);
+  char c = 0;
+  in >> c;  // skips white space
+  return c == '{';
+}
+
+// One side as an analysis report; nothing (and a message in `error`) when it holds no trace.
+std::optional<json> load_side(const std::string& path, bool symbols, std::string& error) {
+  if (looks_like_json(path)) {
+    std::ifstream in(path);
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded() || j.value("schema", std::string()) != kJsonSchema) {
+      error = path + ": not a " + std::string(kJsonSchema) + " report";
+      return std::nullopt;
+    }
+    return j;
+  }
+  Session session = analyze({path});
+  if (session.processes.empty()) {
+    error = path + ": no readable trace" +
+            (session.errors.empty() ? std::string() : " (" + session.errors.front() + ")");
+    return std::nullopt;
+  }
+  Symbolizer symbolizer(symbols);
+  return json_report(session, build_heap_report(session, symbolizer));
+}
+
+struct CompareOptions {
+  std::vector<std::string> sides;
+  std::optional<double> max_regression;
+  std::string json_path;
+  size_t top = 10;
+  bool symbols = true;
+};
+
+// Parses `args`; returns an error message, empty on success.
+std::string parse_options(const std::vector<std::string>& args, CompareOptions& o) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--no-symbols") {
+      o.symbols = false;
+    } else if (a == "--max-regression" || a == "--json" || a == "--top") {
+      if (i + 1 >= args.size()) return a + " needs a value";
+      const std::string& v = args[++i];
+      char* end = nullptr;
+      if (a == "--json") {
+        o.json_path = v;
+      } else if (a == "--top") {
+        long n = std::strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || n < 0) return "--top expects a number, got " + v;
+        o.top = static_cast<size_t>(n);
+      } else {
+        double pct = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end != '\0' || !(pct >= 0) || std::isinf(pct))
+          return "--max-regression expects a percentage (like 10 or 2.5), got " + v;
+        o.max_regression = pct;
+      }
+    } else if (a.size() > 1 && a[0] == '-') {
+      return "unknown option " + a;
+    } else {
+      o.sides.push_back(a);
+    }
+  }
+  return o.sides.size() == 2 ? "" : "compare needs BASELINE and CURRENT";
+}
+
+bool write_text(const std::string& path, const std::string& text, std::ostream& out) {
+  if (path == "-") return static_cast<bool>(out << text);
+  std::ofstream file(path);
+  return static_cast<bool>(file << text);
+}
+
+}  // namespace
+
+std::string site_key(const json& site) {
+  if (site.value("inherited", false)) return "[inherited at fork]";
+  if (!site.contains("stack") || site["stack"].empty()) return "[no stack recorded]";
+  std::string key;
+  for (const json& f : site["stack"]) key += (key.empty() ? "" : " <- ") + frame_key(f);
+  return key;
+}
+
+json compare_reports(const json& baseline, const json& current, size_t top) {
+  json totals = json::object();
+  for (const char* field : kTotals)
+    totals[field] = change(get_u64(baseline["summary"], field), get_u64(current["summary"], field));
+  return {{"schema", "memscope-compare/1"},
+          {"totals", totals},
+          {"sites", compare_sites(baseline, current, top)},
+          {"threads", compare_threads(baseline, current)}};
+}
+
+std::vector<std::string> regressions(const json& comparison, double max_percent) {
+  std::vector<std::string> out;
+  for (const char* field : kGated) {
+    const json& c = comparison["totals"][field];
+    uint64_t before = get_u64(c, "baseline"), after = get_u64(c, "current");
+    bool grew = before == 0 ? after > 0 : c["percent"].get<double>() > max_percent;
+    if (!grew) continue;
+    char grew_by[32], allowed[32];
+    std::snprintf(grew_by, sizeof(grew_by), "by %.1f%%",
+                  before == 0 ? 0.0 : c["percent"].get<double>());
+    std::snprintf(allowed, sizeof(allowed), "%g%%", max_percent);
+    out.push_back(std::string(field) + " grew " + (before == 0 ? "from 0" : grew_by) + " (" +
+                  std::to_string(before) + " -> " + std::to_string(after) + "), more than the " +
+                  allowed + " allowed");
+  }
+  return out;
+}
+
+int run_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  CompareOptions o;
+  for (const std::string& a : args)
+    if (a == "-h" || a == "--help") return out << kUsage, 0;
+  if (std::string e = parse_options(args, o); !e.empty()) {
+    err << "memscope-analyze compare: " << e << "\n" << kUsage;
+    return 1;
+  }
+  std::string error;
+  std::optional<json> before = load_side(o.sides[0], o.symbols, error);
+  std::optional<json> after = before ? load_side(o.sides[1], o.symbols, error) : std::nullopt;
+  if (!after) {
+    err << "memscope-analyze compare: " << error << "\n";
+    return 2;
+  }
+  json cmp = compare_reports(*before, *after, o.top);
+  cmp["baseline"] = o.sides[0];
+  cmp["current"] = o.sides[1];
+  bool to_stdout = o.json_path == "-";
+  std::ostream& text = to_stdout ? err : out;  // keep stdout pure JSON when it carries JSON
+  text << "memscope compare: " << o.sides[0] << " -> " << o.sides[1] << "\n";
+  print_totals(cmp, text);
+  print_sites(cmp, text);
+  print_threads(cmp, text);
+  std::vector<std::string> lines;
+  if (o.max_regression) lines = regressions(cmp, *o.max_regression);
+  cmp["regressions"] = lines;
+  if (!o.json_path.empty() &&
+      !write_text(o.json_path, cmp.dump(2, ' ', false, json::error_handler_t::replace) + "\n",
+                  out)) {
+    err << "memscope-analyze compare: cannot write " << o.json_path << "\n";
+    return 1;
+  }
+  for (const std::string& l : lines) err << "memscope-analyze: regression: " << l << "\n";
+  return lines.empty() ? 0 : 3;
+}
+
+}  // namespace memscope::analyzer
