@@ -4,9 +4,21 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include <cstring>
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "analyzer/progress.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::analyzer {
@@ -252,12 +264,7 @@ bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end) {
   return true;
 }
 
-bool read_exact(std::ifstream& in, void* out, size_t n) {
-  in.read(static_cast<char*>(out), static_cast<std::streamsize>(n));
-  return static_cast<size_t>(in.gcount()) == n;
-}
-
-std::string at_chunk(uint64_t index, std::streamoff offset) {
+std::string at_chunk(uint64_t index, uint64_t offset) {
   return "chunk " + std::to_string(index) + " at byte " + std::to_string(offset);
 }
 
@@ -274,17 +281,257 @@ bool decompress(const format::ChunkHeader& h, std::vector<uint8_t>& stored,
   return !ZSTD_isError(n) && n == h.raw_bytes;
 }
 
+// The records of one chunk, decoded on a worker thread and handed to the real visitor later on
+// the reading thread, in the order they were decoded.
+class ChunkBuffer : public TraceVisitor {
+ public:
+  void heap_event(const HeapEvent& e) override { events_.push_back(e); }
+  void watermark(uint64_t s) override {
+    later([s](TraceVisitor& v) { v.watermark(s); });
+  }
+  void process_info(const ProcessInfo& p) override {
+    later([p](TraceVisitor& v) { v.process_info(p); });
+  }
+  void stack(uint64_t id, const std::vector<uint64_t>& frames) override {
+    later([id, frames](TraceVisitor& v) { v.stack(id, frames); });
+  }
+  void module(const ModuleInfo& m) override {
+    later([m](TraceVisitor& v) { v.module(m); });
+  }
+  void thread_start(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_start(t); });
+  }
+  void thread_end(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_end(t); });
+  }
+  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
+    later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
+  }
+  void process_end(const ProcessEnd& e) override {
+    later([e](TraceVisitor& v) { v.process_end(e); });
+  }
+  void metric_sample(uint64_t stamp, const std::string& body) override {
+    later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });
+  }
+  void region(uint64_t stamp, uint64_t id, bool begin) override {
+    later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
+  }
+
+  void reserve_events(size_t n) { events_.reserve(n); }
+  void deliver(TraceVisitor& visitor) const {
+    size_t done = 0;
+    for (const Later& l : later_) {
+      visitor.heap_events(events_.data() + done, l.events_before - done);
+      done = l.events_before;
+      l.call(visitor);
+    }
+    visitor.heap_events(events_.data() + done, events_.size() - done);
+  }
+
+ private:
+  struct Later {
+    size_t events_before;  // heap events decoded before this record
+    std::function<void(TraceVisitor&)> call;
+  };
+  void later(std::function<void(TraceVisitor&)> call) {
+    later_.push_back({events_.size(), std::move(call)});
+  }
+  std::vector<HeapEvent> events_;
+  std::vector<Later> later_;
+};
+
+// One chunk on its way through the pipeline: found by the reading thread, read, checked,
+// decompressed and decoded by a worker, delivered by the reading thread.
+struct ChunkJob {
+  enum class Outcome { kDecoded, kMalformed, kSkipped, kCutShort, kBadHeader };
+  uint64_t index = 0;
+  uint64_t offset = 0;  // of the chunk header
+  format::ChunkHeader header{};
+  Outcome outcome = Outcome::kDecoded;
+  ChunkBuffer records;
+  std::exception_ptr failure;  // out of memory on a worker: rethrown where the reader runs
+  bool done = false;
+};
+
+// Bytes of records per heap event in real traces, give or take: sizes the event buffer once.
+constexpr size_t kBytesPerEvent = 8;
+
+void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw) {
+  const format::ChunkHeader& h = job.header;
+  stored.resize(h.stored_bytes);
+  off_t at = static_cast<off_t>(job.offset + sizeof(h));
+  if (pread(fd, stored.data(), stored.size(), at) != static_cast<ssize_t>(stored.size())) {
+    job.outcome = ChunkJob::Outcome::kCutShort;
+    return;
+  }
+  if (h.sequence != job.index || XXH64(stored.data(), stored.size(), h.sequence) != h.checksum ||
+      !decompress(h, stored, raw)) {
+    job.outcome = ChunkJob::Outcome::kSkipped;
+    return;
+  }
+  job.records.reserve_events(raw.size() / kBytesPerEvent);
+  ChunkDecoder decoder(job.records);
+  if (!decoder.decode(raw.data(), raw.data() + raw.size()))
+    job.outcome = ChunkJob::Outcome::kMalformed;
+}
+
+// Worker threads decode the next few chunks while the reading thread delivers the oldest one,
+// so decompression and decoding overlap the replay. Only `capacity()` chunks are in flight at
+// once, which bounds memory whatever the size of the trace.
+class ChunkPipeline {
+ public:
+  explicit ChunkPipeline(int fd) : fd_(fd) {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    unsigned workers = std::clamp(cores - 1, 1u, 3u);
+    for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~ChunkPipeline() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    work_ready_.notify_all();
+    for (std::thread& t : threads_) t.join();
+  }
+  size_t capacity() const { return 2 * threads_.size() + 2; }
+  size_t in_flight() const { return jobs_.size(); }
+  void submit(std::unique_ptr<ChunkJob> job) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    work_ready_.notify_one();
+  }
+  // Waits for the oldest chunk in flight and takes it out.
+  std::unique_ptr<ChunkJob> next() {
+    std::unique_lock lock(mutex_);
+    job_done_.wait(lock, [this] { return jobs_.front()->done; });
+    std::unique_ptr<ChunkJob> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    --claimed_;
+    return job;
+  }
+
+ private:
+  void work() {
+    std::vector<uint8_t> stored, raw;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      work_ready_.wait(lock, [this] { return stopping_ || claimed_ < jobs_.size(); });
+      if (stopping_) return;
+      ChunkJob& job = *jobs_[claimed_++];
+      lock.unlock();
+      try {
+        if (job.outcome != ChunkJob::Outcome::kBadHeader) decode_chunk(fd_, job, stored, raw);
+      } catch (...) {
+        job.failure = std::current_exception();
+      }
+      lock.lock();
+      job.done = true;
+      job_done_.notify_all();
+    }
+  }
+
+  int fd_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_, job_done_;
+  std::deque<std::unique_ptr<ChunkJob>> jobs_;  // in file order
+  size_t claimed_ = 0;                          // jobs_[0, claimed_) went to a worker
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Reads the header of the chunk at `offset`. Returns nullptr at a clean end of file.
+std::unique_ptr<ChunkJob> find_chunk(int fd, uint64_t index, uint64_t offset) {
+  auto job = std::make_unique<ChunkJob>();
+  job->index = index;
+  job->offset = offset;
+  format::ChunkHeader& h = job->header;
+  ssize_t n = pread(fd, &h, sizeof(h), static_cast<off_t>(offset));
+  if (n == 0) return nullptr;
+  bool header_ok = n == static_cast<ssize_t>(sizeof(h)) && h.magic == format::kChunkMagic &&
+                   h.reserved[0] == 0 && h.reserved[1] == 0 && h.reserved[2] == 0 &&
+                   h.stored_bytes <= format::kMaxChunkBytes &&
+                   h.raw_bytes <= format::kMaxChunkBytes;
+  if (!header_ok) job->outcome = ChunkJob::Outcome::kBadHeader;
+  return job;
+}
+
+// Hands one decoded chunk to the visitor. Returns false when reading must stop there.
+bool deliver(const ChunkJob& job, TraceVisitor& visitor, ReadResult& result) {
+  if (job.failure) std::rethrow_exception(job.failure);
+  std::string where = at_chunk(job.index, job.offset);
+  switch (job.outcome) {
+    case ChunkJob::Outcome::kBadHeader:
+      result.complete = false;
+      result.error = "trace ends in a damaged or partial " + where +
+                     " (the process was probably killed); results cover the chunks before it";
+      return false;
+    case ChunkJob::Outcome::kCutShort:
+      result.complete = false;
+      result.error = "trace is cut short inside " + where +
+                     " (the process was probably killed); results cover the chunks before it";
+      return false;
+    case ChunkJob::Outcome::kSkipped:
+      result.complete = false;
+      result.error = "checksum or decompression failed in " + where + "; that chunk was skipped";
+      return true;
+    case ChunkJob::Outcome::kMalformed:
+      result.complete = false;
+      result.error = "malformed record in " + where + "; the rest of it was skipped";
+      break;
+    case ChunkJob::Outcome::kDecoded:
+      break;
+  }
+  job.records.deliver(visitor);
+  ++result.chunks;
+  return true;
+}
+
+// Closes the trace file however reading ends.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+// Keeps a few chunks in flight, finding their headers ahead (cheap: one small read each), and
+// delivers them in file order. Stops at `max_chunks`, at the end, or at a damaged header.
+void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor& visitor,
+                 uint64_t max_chunks, ReadResult& result) {
+  struct stat st {};
+  uint64_t file_bytes = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+  Progress progress("memscope-analyze: reading " + path, file_bytes);
+  ChunkPipeline pipeline(fd);
+  uint64_t index = 0;
+  bool more = true;
+  for (;;) {
+    while (more && index < max_chunks && pipeline.in_flight() < pipeline.capacity()) {
+      std::unique_ptr<ChunkJob> job = find_chunk(fd, index++, offset);
+      more = job && job->outcome != ChunkJob::Outcome::kBadHeader;
+      if (!job) break;
+      offset += sizeof(format::ChunkHeader) + job->header.stored_bytes;
+      pipeline.submit(std::move(job));
+    }
+    if (pipeline.in_flight() == 0) return;
+    std::unique_ptr<ChunkJob> job = pipeline.next();
+    if (!deliver(*job, visitor, result)) return;
+    progress.update(job->offset + sizeof(format::ChunkHeader) + job->header.stored_bytes);
+  }
+}
+
 }  // namespace
 
 ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t max_chunks) {
   ReadResult result;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  FileDescriptor file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) {
     result.error = "cannot open " + path;
     return result;
   }
   format::FileHeader header;
-  if (!read_exact(in, &header, sizeof(header)) ||
+  if (pread(file.fd, &header, sizeof(header), 0) != static_cast<ssize_t>(sizeof(header)) ||
       std::memcmp(header.magic, format::kFileMagic, sizeof(header.magic)) != 0) {
     result.error = path + " is not a memscope trace (bad or missing file header)";
     return result;
@@ -296,50 +543,11 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
                    std::to_string(format::kVersion);
     return result;
   }
-  in.seekg(header.header_bytes, std::ios::beg);
   result.opened = true;
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
   visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);
-
-  std::vector<uint8_t> stored, raw;
-  for (uint64_t index = 0; index < max_chunks; ++index) {
-    std::streamoff offset = in.tellg();
-    format::ChunkHeader h;
-    in.read(reinterpret_cast<char*>(&h), sizeof(h));
-    if (in.gcount() == 0) break;  // clean end of file
-    bool header_ok = static_cast<size_t>(in.gcount()) == sizeof(h) &&
-                     h.magic == format::kChunkMagic && h.reserved[0] == 0 && h.reserved[1] == 0 &&
-                     h.reserved[2] == 0 && h.stored_bytes <= format::kMaxChunkBytes &&
-                     h.raw_bytes <= format::kMaxChunkBytes;
-    if (!header_ok) {
-      result.complete = false;
-      result.error = "trace ends in a damaged or partial " + at_chunk(index, offset) +
-                     " (the process was probably killed); results cover the chunks before it";
-      break;
-    }
-    stored.resize(h.stored_bytes);
-    if (!read_exact(in, stored.data(), stored.size())) {
-      result.complete = false;
-      result.error = "trace is cut short inside " + at_chunk(index, offset) +
-                     " (the process was probably killed); results cover the chunks before it";
-      break;
-    }
-    if (h.sequence != index || XXH64(stored.data(), stored.size(), h.sequence) != h.checksum ||
-        !decompress(h, stored, raw)) {
-      result.complete = false;
-      result.error = "checksum or decompression failed in " + at_chunk(index, offset) +
-                     "; that chunk was skipped";
-      continue;
-    }
-    ChunkDecoder decoder(visitor);
-    if (!decoder.decode(raw.data(), raw.data() + raw.size())) {
-      result.complete = false;
-      result.error =
-          "malformed record in " + at_chunk(index, offset) + "; the rest of it was skipped";
-    }
-    ++result.chunks;
-  }
+  read_chunks(file.fd, path, header.header_bytes, visitor, max_chunks, result);
   return result;
 }
 

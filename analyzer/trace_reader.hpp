@@ -1,7 +1,8 @@
 // Reads one trace file chunk by chunk (format/trace_format.hpp) and hands each decoded record to
-// a visitor. Never trusts the file: sizes are bounded, checksums verified, every read checked.
-// A damaged or cut-short trace yields everything before the damage plus a message saying what
-// was lost; it never crashes.
+// a visitor, in file order. Worker threads decompress and decode a few chunks ahead of the
+// visitor; only those few are in memory at once. Never trusts the file: sizes are bounded,
+// checksums verified, every read checked. A damaged or cut-short trace yields everything before the
+// damage plus a message saying what was lost; it never crashes.
 #pragma once
 
 #include <cstddef>
