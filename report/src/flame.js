@@ -120,9 +120,13 @@ class Icicle {
     return d;
   }
 
-  maxDepth(node, depth) {
+  /** Deepest row that will be drawn: frames narrower than layout() draws do not count. */
+  maxDepth(node, depth, w) {
     let d = depth;
-    for (const c of this.visibleChildren(node)) d = Math.max(d, this.maxDepth(c, depth + 1));
+    for (const c of this.visibleChildren(node)) {
+      const cw = (w * c.v[this.metric]) / node.v[this.metric];
+      if (cw >= 0.4) d = Math.max(d, this.maxDepth(c, depth + 1, cw));
+    }
     return d;
   }
 
@@ -131,7 +135,7 @@ class Icicle {
     const metric = FLAME_METRICS[m];
     const width = Math.max(480, this.wrap.clientWidth);
     const focusDepth = this.depthOf(this.focus);
-    const rows = this.root.v[m] > 0 ? this.maxDepth(this.focus, focusDepth) + 1 : 1;
+    const rows = this.root.v[m] > 0 ? this.maxDepth(this.focus, focusDepth, width) + 1 : 1;
     const height = rows * ROW_PX + 2;
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(width * dpr);
@@ -190,7 +194,7 @@ class Icicle {
     ctx.globalAlpha = 1;
     if (w > 28) {
       ctx.fillStyle = this.query !== "" && this.matches(node) ? "#ffffff" : "#1f2937";
-      ctx.fillText(fitText(ctx, node.name, w - 8), x + 4, y + ROW_PX / 2 + 1);
+      ctx.fillText(fitText(ctx, shortName(node.name), w - 8), x + 4, y + ROW_PX / 2 + 1);
     }
     this.rects.push({ x, y, w, node });
   }

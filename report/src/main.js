@@ -82,7 +82,8 @@ function renderTimeline(body, proc, series, peak) {
     const ends = buckets.map((b) => tl.sec(b.start_ns + hot.bucket_ns));
     const lines = [
       { label: "live heap", unit: "bytes", color: "#0072b2", xs: ends, ys: buckets.map((b) => b.live_bytes), fill: true, width: 2 },
-      { label: "highest in bucket", unit: "bytes", color: "#56b4e9", xs: ends, ys: buckets.map((b) => b.live_bytes_peak), dash: [4, 3], width: 1 },
+      // The highest value holds somewhere within the bucket: drawn over the bucket's whole width.
+      { label: "highest in bucket", unit: "bytes", color: "#56b4e9", xs: [tl.sec(buckets[0].start_ns), ...ends], ys: [...buckets.map((b) => b.live_bytes_peak), null], stepped: 1, dash: [4, 3], width: 1 },
     ];
     const rss = series.get("memory.process_rss_bytes");
     // RSS is usually far above the live heap (allocator overhead, code, stacks): its own axis.
@@ -235,7 +236,7 @@ function renderThreads(body, proc, series, threads) {
   for (const s of series.values()) {
     const m = /^thread\.(\d+)\.cpu_percent$/.exec(s.name);
     if (!m || detail.has(Number(m[1]))) continue;
-    rows.push({ label: (s.thread_name || "?") + " (" + m[1] + ", profiler)", xs: s.timestamps_ns.map((x) => tl.sec(x)), ys: s.values, start: null, end: null, detail: "memscope's sidecar thread, not part of the program" });
+    rows.push({ label: (s.thread_name || "?") + " (profiler)", xs: s.timestamps_ns.map((x) => tl.sec(x)), ys: s.values, start: null, end: null, detail: "memscope's sidecar thread, not part of the program" });
   }
   if (rows.length) {
     const p = panel("Threads", "lifetime (grey) and CPU % of one core per sample (heat) \u00b7 hover for allocations");

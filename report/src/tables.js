@@ -78,7 +78,15 @@ function sortableTable(columns, rows, opts) {
 /** A function name with its source location underneath. */
 function fnCell(name, obj) {
   const loc = srcLocation(obj);
-  return el("div", { class: "fn" }, el("code", { class: "fn-name" }, name), loc ? el("div", { class: "loc" }, loc) : null);
+  const short = shortName(name);
+  // Long template names: the short form first, the whole name below (clamped until the row opens).
+  return el(
+    "div",
+    { class: "fn" },
+    el("code", { class: "fn-name" }, short),
+    short !== name ? el("code", { class: "fn-full", title: name }, name) : null,
+    loc ? el("div", { class: "loc" }, loc) : null
+  );
 }
 
 function stackList(stack) {

@@ -33,6 +33,8 @@ class Timeline {
   }
 
   setRange(min, max, except) {
+    // Read by the browser test (tests/report) to see that a zoom reached every chart.
+    document.body.dataset.timeRange = min.toFixed(3) + ".." + max.toFixed(3);
     this.syncing = true;
     for (const c of this.charts) if (c !== except) c.setScale("x", { min, max });
     this.syncing = false;
@@ -56,6 +58,9 @@ class Timeline {
             // After uPlot's own double-click handler (it autoscales to this chart's data):
             // the whole run, on every chart.
             u.over.addEventListener("dblclick", () => self.setRange(0, self.endS));
+            // Every chart starts on the whole run, not on its own data's extent. (A range
+            // function on the x scale would do that too, but uPlot applies it to zooms as well.)
+            u.setScale("x", { min: 0, max: self.endS });
           },
         ],
         setScale: [
@@ -112,7 +117,7 @@ class Timeline {
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     const leftUnit = spec.series.find((s) => !s.right).unit;
     const right = spec.series.find((s) => s.right);
-    const scales = { x: { time: false, range: () => [0, this.endS] }, y: { range: yRange(spec.yMax) } };
+    const scales = { x: { time: false }, y: { range: yRange(spec.yMax) } };
     if (right) scales.y2 = { range: yRange(spec.y2Max) };
     const opts = this.common(container, spec.height || 190, { draw: spec.draw ? [spec.draw] : [] });
     opts.scales = scales;
@@ -205,7 +210,7 @@ class Timeline {
     const opts = this.common(container, height, { draw: [draw], setCursor: [setCursor] });
     opts.legend = { show: false };
     opts.cursor.points = { show: false };
-    opts.scales = { x: { time: false, range: () => [0, this.endS] }, y: { range: [0, n] } };
+    opts.scales = { x: { time: false }, y: { range: [0, n] } };
     opts.axes = [
       this.xAxis(),
       {
@@ -217,7 +222,7 @@ class Timeline {
         ticks: { show: false },
         splits: () => rows.map((_, r) => n - r - 0.5),
         font: "11px system-ui, sans-serif",
-        values: (u, splits) => splits.map((v) => clip(rows[n - 1 - Math.floor(v)].label, 24)),
+        values: (u, splits) => splits.map((v) => clip(rows[n - 1 - Math.floor(v)].label, 23)),
       },
       this.emptyRightAxis(),
     ];

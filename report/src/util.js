@@ -185,3 +185,23 @@ function heatColor(f) {
   }
   return "rgb(165,0,38)";
 }
+
+/**
+ * A C++ name with template arguments folded: ns::Matrix<…>::allocate_rows<…>(unsigned long).
+ * Names with operator<, operator<< and the like are returned whole: their '<' is no bracket.
+ */
+function shortName(name) {
+  if (!name || name.indexOf("<") < 0 || /operator\s*(<|>|->)/.test(name)) return name;
+  let out = "";
+  let depth = 0;
+  for (const ch of name) {
+    if (ch === "<") {
+      if (depth === 0) out += "<\u2026";
+      depth++;
+    } else if (ch === ">" && depth > 0) {
+      depth--;
+      if (depth === 0) out += ">";
+    } else if (depth === 0) out += ch;
+  }
+  return depth === 0 ? out : name;
+}

@@ -4,7 +4,7 @@
 // no port that another process could take. Fails (exit 1) on: a console error or uncaught
 // exception, any network request besides the report file, a dialog (alert), a chart that was
 // not drawn or is blank, a hostile name missing as text or present as markup, the long template
-// name missing. Writes a full-page screenshot.
+// name missing. Writes a full-page screenshot and one per section (PNG-SECTION.png).
 // usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR
 "use strict";
 const { spawn } = require("child_process");
@@ -231,11 +231,45 @@ async function main() {
   if (!/^matched /.test(interaction.search) || /matched 0 B/.test(interaction.search)) fail("flame graph search found nothing: " + interaction.search);
   if (!interaction.stackShown) fail("clicking a site did not show its stack");
 
+  // Drag across the first chart: every chart zooms to that range; a double click shows it all.
+  // DOM mouse events rather than CDP Input: CDP's synthetic moves carry movementX = 0, which uPlot
+  // ignores while dragging (its guard against a stray Chrome event), so they would select nothing.
+  const full = await evaluate("document.body.dataset.timeRange || ''");
+  const zoomed = await evaluate(`(async () => {
+      const over = document.querySelector(".u-over");
+      const r = over.getBoundingClientRect();
+      const y = r.top + r.height / 2;
+      const ev = (target, type, f, dx) => target.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, view: window,
+        clientX: r.left + r.width * f, clientY: y, button: 0, buttons: type === "mouseup" ? 0 : 1, movementX: dx}));
+      const frame = () => new Promise((res) => requestAnimationFrame(() => res()));
+      ev(over, "mousemove", 0.2, 1); await frame();
+      ev(over, "mousedown", 0.2, 0); await frame();
+      ev(over, "mousemove", 0.4, 40); await frame();
+      ev(over, "mousemove", 0.5, 20); await frame();
+      ev(document, "mouseup", 0.5, 0); await frame();
+      const range = document.body.dataset.timeRange;
+      ev(over, "dblclick", 0.5, 0); await frame();
+      return {range, reset: document.body.dataset.timeRange};
+    })()`);
+  if (!zoomed.range || zoomed.range === full) fail("dragging across a chart did not zoom the time axis (" + zoomed.range + ")");
+  const reset = zoomed.reset;
+  if (!/^0\.000\.\./.test(reset)) fail("a double click did not show the whole run again (" + reset + ")");
+  await evaluate("window.scrollTo(0, 0)");
+
   const height = await evaluate("Math.ceil(document.documentElement.scrollHeight)");
   const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: 1440, height, scale: 1 } });
   fs.writeFileSync(args.screenshot, Buffer.from(shot.data, "base64"));
+  // One picture per section as well: the full page is too tall to read when scaled down.
+  const sections = await evaluate(`[...document.querySelectorAll("main > section")].map((e) => {
+      const r = e.getBoundingClientRect();
+      return {id: e.id, y: Math.floor(r.top + window.scrollY) - 8, h: Math.ceil(r.height) + 16};
+    })`);
+  for (const sec of sections) {
+    const part = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, sec.y), width: 1440, height: Math.min(sec.h, 4000), scale: 1 } });
+    fs.writeFileSync(args.screenshot.replace(/\.png$/, "-" + sec.id + ".png"), Buffer.from(part.data, "base64"));
+  }
   await sleep(100); // let late console messages arrive
-  console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", flame search: " + interaction.search);
+  console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", zoom " + zoomed.range + " then " + reset + ", flame search: " + interaction.search);
   finish();
 }
 
