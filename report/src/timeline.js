@@ -113,6 +113,8 @@ class Timeline {
    * Series of one chart may have different x points: uPlot.join aligns them (null where absent).
    */
   addLineChart(container, spec) {
+    // Only right-axis series (e.g. a process's CPU without the machine's): they take the left.
+    if (spec.series.every((s) => s.right)) spec.series.forEach((s) => (s.right = false));
     const tables = spec.series.map((s) => [s.xs, s.ys]);
     const data = tables.length === 1 ? tables[0] : uPlot.join(tables);
     const leftUnit = spec.series.find((s) => !s.right).unit;

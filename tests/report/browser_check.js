@@ -231,6 +231,26 @@ async function main() {
   if (!/^matched /.test(interaction.search) || /matched 0 B/.test(interaction.search)) fail("flame graph search found nothing: " + interaction.search);
   if (!interaction.stackShown) fail("clicking a site did not show its stack");
 
+  // The second process (the fork child): its panels replace the first's, drawn, without errors.
+  const switched = await evaluate(`(async () => {
+      const sel = document.getElementById("process");
+      if (sel.hidden || sel.options.length < 2) return {error: "no process selector (" + sel.options.length + " options)"};
+      for (const i of [1, 0]) {
+        sel.selectedIndex = i;
+        sel.dispatchEvent(new Event("change"));
+        for (let k = 0; k < 100; k++) {
+          const d = document.body.dataset;
+          if (d.reportReady === "1" && d.chartsDrawn === d.chartsExpected) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const d = document.body.dataset;
+        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected))
+          return {error: "process " + sel.value + ": charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
+      }
+      return {options: sel.options.length};
+    })()`);
+  if (switched.error) fail(switched.error);
+
   // Drag across the first chart: every chart zooms to that range; a double click shows it all.
   // DOM mouse events rather than CDP Input: CDP's synthetic moves carry movementX = 0, which uPlot
   // ignores while dragging (its guard against a stray Chrome event), so they would select nothing.

@@ -1,9 +1,12 @@
 // A program whose strings are hostile to an HTML report (tests/report/browser_test.sh): threads
 // named like HTML elements, a function whose demangled name is a long C++ template, and the
 // command line the test passes (script-closing tags, U+2028). It allocates from those threads
-// for about a second, so that the report has metric samples, sites, a peak and leaks to show.
+// for about a second, so that the report has metric samples, sites, a peak and leaks to show,
+// then forks a child that allocates too (a second process for the report's selector).
 #include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -65,5 +68,13 @@ int main() {
   memscope_report_test::work(300);
   pthread_join(a, nullptr);
   pthread_join(b, nullptr);
+  // A forked child gives the report a second process, so the test can use the selector.
+  pid_t child = fork();
+  if (child == 0) {
+    memscope_report_test::work(250);
+    _exit(0);
+  }
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child) return 1;
   return 0;
 }
