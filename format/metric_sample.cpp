@@ -135,7 +135,9 @@ constexpr bool kStructList = IsStructList<T>::value;
 template <typename T>
 constexpr bool kIsStruct = std::is_class_v<T> && !IsOptional<T>::value && !IsVector<T>::value &&
                            !IsArray<T>::value && !std::is_same_v<T, std::string>;
-// What a changed optional field may be written as a change against its previous value.
+// What a changed optional field may be written as a change against its previous value. Optional
+// doubles may too from version 3 on (the fixed-point difference, when that is shorter than the
+// value); they have their own branch.
 template <typename T>
 constexpr bool kDeltaCapable = kIntegerDelta<T> || kStructList<T> || kIsStruct<T>;
 
@@ -242,11 +244,17 @@ struct ChangePass {
   }
 };
 
+// The fixed-point value a reader holds for `v` after decoding it: what a version 3 double
+// change is taken against, on both sides, so writer and reader add the same difference.
+int64_t reader_fixed(double v) {
+  return fixed_int(static_cast<double>(fixed_int(v)) / kMetricFixedScale);
+}
+
 class Encoder {
  public:
-  // compact (version 2): integers everywhere as integer_delta against 0, so the trailing zeros
-  // of tick-based nanoseconds cost 2 bits, not 3 bytes. Version 1 wrote plain varints.
-  explicit Encoder(std::vector<uint8_t>& out, bool compact = true) : out_(out), compact_(compact) {}
+  // Integers everywhere as integer_delta against 0 (version 2 on), so the trailing zeros of
+  // tick-based nanoseconds cost 2 bits, not 3 bytes. This writer only writes the newest version.
+  explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
 
   template <typename T>
   void operator()(const T& field) {
@@ -276,6 +284,12 @@ class Encoder {
     visit(pass, s);
   }
 
+  static size_t varint_size(uint64_t v) {
+    size_t n = 1;
+    while (v >= 0x80) v >>= 7, ++n;
+    return n;
+  }
+
   void varint(uint64_t v) {
     uint8_t buf[10];
     out_.insert(out_.end(), buf, buf + put_varint(buf, v));
@@ -302,6 +316,17 @@ class Encoder {
       using V = typename T::value_type;
       if (!present(v)) {
         varint(kTagAbsent);
+      } else if constexpr (std::is_same_v<V, double>) {
+        // A usage that drops to 0 is shorter whole; one that moves a little, as a difference.
+        int64_t now = fixed_int(*v);
+        int64_t diff = present(base) ? now - reader_fixed(*base) : 0;
+        if (present(base) && varint_size(zigzag_encode(diff)) < varint_size(zigzag_encode(now))) {
+          varint(kTagDelta);
+          varint(zigzag_encode(diff));  // both within ±4e18
+        } else {
+          varint(kTagFull);
+          value(*v);
+        }
       } else if (kDeltaCapable<V> && present(base)) {
         varint(kTagDelta);
         value_delta(v.value(), base.value());
@@ -329,6 +354,18 @@ class Encoder {
     }
   }
 
+  // Element i of a list that has no counterpart in the base: a change against element i - 1 of
+  // the same list (version 3), whole when it is the first. Threads of one program share names and
+  // have neighbouring ids and similar counters, so a key sample's thread costs a third as much.
+  template <typename E>
+  void new_element(const std::vector<E>& list, size_t i) {
+    if (i == 0) {
+      value(list[0]);
+    } else {
+      write_struct_delta(list[i], list[i - 1]);
+    }
+  }
+
   template <typename T>
   void value_delta(const T& v, const T& base) {
     if constexpr (kIntegerDelta<T>) {
@@ -341,8 +378,8 @@ class Encoder {
         for (size_t k = 0; j == base.size() && k < base.size(); ++k)
           if (same_key(v[i], base[k])) j = k;
         if (j == base.size()) {
-          varint(0);  // new element: written whole
-          value(v[i]);
+          varint(0);  // new element
+          new_element(v, i);
         } else {
           varint(j + 1);
           write_struct_delta(v[i], base[j]);
@@ -362,13 +399,7 @@ class Encoder {
     } else if constexpr (std::is_enum_v<T>) {
       varint(static_cast<uint64_t>(v));
     } else if constexpr (kIntegerDelta<T>) {
-      if (compact_) {
-        integer_delta(static_cast<uint64_t>(static_cast<int64_t>(v)), 0);
-      } else if constexpr (std::is_signed_v<T>) {
-        varint(zigzag_encode(v));
-      } else {
-        varint(v);
-      }
+      integer_delta(static_cast<uint64_t>(static_cast<int64_t>(v)), 0);
     } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
       varint(zigzag_encode(v));
     } else if constexpr (std::is_integral_v<T>) {
@@ -376,6 +407,9 @@ class Encoder {
     } else if constexpr (std::is_same_v<T, std::string>) {
       varint(v.size());
       out_.insert(out_.end(), v.begin(), v.end());
+    } else if constexpr (kStructList<T>) {
+      varint(v.size());
+      for (size_t i = 0; i < v.size(); ++i) new_element(v, i);
     } else if constexpr (IsVector<T>::value) {
       varint(v.size());
       for (const auto& element : v) value(element);
@@ -390,13 +424,12 @@ class Encoder {
   }
 
   std::vector<uint8_t>& out_;
-  bool compact_;
 };
 
 class Decoder {
  public:
   Decoder(const uint8_t* data, size_t size) : in_(data, data + size) {}
-  void set_compact(bool compact) { compact_ = compact; }
+  void set_version(uint8_t version) { version_ = version; }
   bool ok() const { return ok_; }
   bool at_end() const { return in_.at_end(); }
   bool u8(uint8_t& v) { return ok_ = ok_ && in_.u8(v); }
@@ -469,7 +502,17 @@ class Decoder {
         field = std::move(v);
         return true;
       }
-      if constexpr (kDeltaCapable<V>) {
+      if constexpr (std::is_same_v<V, double>) {
+        if (tag == kTagDelta && field.has_value() && version_ >= 3) {
+          uint64_t raw;
+          if (!in_.varint(raw)) return false;
+          // Wrapping, so a garbage difference cannot overflow.
+          uint64_t now =
+              static_cast<uint64_t>(fixed_int(*field)) + static_cast<uint64_t>(zigzag_decode(raw));
+          field = static_cast<double>(static_cast<int64_t>(now)) / kMetricFixedScale;
+          return true;
+        }
+      } else if constexpr (kDeltaCapable<V>) {
         if (tag == kTagDelta && field.has_value()) return value_delta(*field);
       }
       return false;
@@ -510,8 +553,7 @@ class Decoder {
         uint64_t ref;
         if (!in_.varint(ref)) return false;
         if (ref == 0) {
-          v.emplace_back();
-          if (!value(v.back())) return false;
+          if (!new_element(v)) return false;
         } else {
           if (ref > base.size()) return false;
           v.push_back(base[ref - 1]);
@@ -524,6 +566,17 @@ class Decoder {
     } else {
       return value(v);
     }
+  }
+
+  // Appends the next element of a list being read (see Encoder::new_element).
+  template <typename E>
+  bool new_element(std::vector<E>& list) {
+    if (version_ < 3 || list.empty()) {
+      list.emplace_back();
+      return value(list.back());
+    }
+    list.push_back(list.back());
+    return read_struct_delta(list.back());
   }
 
   template <typename T>
@@ -562,11 +615,19 @@ class Decoder {
       v = static_cast<T>(u);
       return true;
     } else if constexpr (std::is_integral_v<T>) {
-      if (!compact_) return integer(v);
+      if (version_ < 2) return integer(v);
       v = 0;
       return value_delta(v);
     } else if constexpr (std::is_same_v<T, std::string>) {
       return in_.bytes(v);
+    } else if constexpr (kStructList<T>) {
+      uint64_t n;
+      if (!count(n)) return false;
+      v.clear();
+      v.reserve(n);
+      for (uint64_t i = 0; i < n; ++i)
+        if (!new_element(v)) return false;
+      return true;
     } else if constexpr (IsVector<T>::value) {
       uint64_t n;
       if (!count(n)) return false;
@@ -590,7 +651,7 @@ class Decoder {
 
   Cursor in_;
   bool ok_ = true;
-  bool compact_ = true;
+  uint8_t version_ = kMetricSampleVersion;
   uint64_t mask_ = 0;
   int bit_ = 0;
 };
@@ -625,7 +686,7 @@ bool MetricSampleEncoder::encode(const PlatformMetrics& metrics, std::vector<uin
 bool is_key_metric_sample(const uint8_t* data, size_t size) {
   if (data == nullptr || size < 1) return false;
   if (data[0] == 1) return true;
-  return size >= 2 && data[0] == kMetricSampleVersion && data[1] == kKeySample;
+  return size >= 2 && data[0] >= 2 && data[0] <= kMetricSampleVersion && data[1] == kKeySample;
 }
 
 std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t size,
@@ -638,7 +699,7 @@ std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t 
     return std::nullopt;
   }
   if (version >= 2 && !decoder.u8(kind)) return std::nullopt;
-  decoder.set_compact(version >= 2);
+  decoder.set_version(version);
   PlatformMetrics metrics;
   if (kind == kKeySample) {
     if (!decoder.read_struct(metrics)) return std::nullopt;

@@ -132,7 +132,7 @@ TEST_CASE("garbage is refused, never a crash") {
     for (int round = 0; round < 20000; ++round) {
       std::vector<uint8_t> noise(rng() % 64);
       for (auto& b : noise) b = static_cast<uint8_t>(rng());
-      if (!noise.empty()) noise[0] = static_cast<uint8_t>(1 + rng() % 2);  // into the parser
+      if (!noise.empty()) noise[0] = static_cast<uint8_t>(1 + rng() % 3);  // into the parser
       (void)decode_metric_sample(noise.data(), noise.size());
       auto flipped = bytes;
       flipped[rng() % flipped.size()] ^= static_cast<uint8_t>(1u << (rng() % 8));
@@ -232,4 +232,113 @@ TEST_CASE("version 1 bodies (plain varints, no kind byte) are still read") {
   auto m = decode_metric_sample(v1.data(), v1.size());
   REQUIRE(m);
   CHECK(m->timestamp_ns == 5);
+}
+
+// full_sample() and next_sample(full_sample()) as the version 2 writer encoded them (a key sample,
+// then a delta), kept so that traces written before version 3 stay readable.
+const std::vector<uint8_t> kV2Key = {
+    2,   0,   7,   200, 247, 187, 131, 195, 200, 224, 1,   209, 249, 48,  255, 63,  234, 164, 4,
+    4,   193, 154, 12,  0,   169, 192, 2,   1,   192, 184, 2,   160, 156, 1,   144, 78,  2,   0,
+    212, 245, 7,   2,   129, 252, 164, 2,   0,   2,   0,   21,  99,  111, 114, 101, 116, 101, 109,
+    112, 47,  80,  97,  99,  107, 97,  103, 101, 32,  105, 100, 32,  48,  248, 198, 5,   0,   14,
+    116, 104, 101, 114, 109, 97,  108, 47,  97,  99,  112, 105, 116, 122, 227, 50,  128, 146, 244,
+    1,   128, 192, 168, 202, 154, 58,  184, 23,  196, 19,  136, 14,  128, 4,   24,  23,  136, 39,
+    0,   145, 78,  208, 134, 3,   1,   127, 11,  78,  86,  73,  68,  73,  65,  32,  72,  49,  48,
+    48,  1,   176, 207, 10,  208, 134, 3,   128, 128, 128, 128, 128, 5,   128, 128, 128, 128, 128,
+    20,  144, 185, 7,   232, 146, 38,  240, 157, 214, 1,   2,   1,   144, 137, 2,   128, 128, 128,
+    128, 32,  0,   184, 143, 2,   9,   1,   15,  3,   115, 100, 97,  128, 128, 128, 232, 7,   128,
+    128, 128, 208, 15,  192, 154, 12,  160, 141, 6,   1,   13,  4,   101, 116, 104, 48,  128, 148,
+    235, 220, 3,   192, 132, 61,  192, 154, 12,  128, 128, 202, 1,   128, 128, 160, 141, 6,   63,
+    128, 128, 128, 48,  128, 128, 128, 144, 3,   41,  56,  129, 128, 128, 32,  129, 128, 128, 64,
+    25,  16,  14,  47,  97,  112, 112, 46,  115, 108, 105, 99,  101, 47,  115, 118, 99,  160, 31,
+    128, 164, 60,  128, 128, 128, 128, 32,  16,  2,   255, 5,   144, 77,  10,  119, 111, 114, 107,
+    101, 114, 32,  40,  49,  41,  226, 93,  130, 25,  136, 160, 186, 210, 53,  160, 141, 6,   50,
+    80,  16,  128, 128, 2,   128, 128, 128, 4,   0,   4,   0,   1,   26,  47,  112, 114, 111, 99,
+    47,  115, 116, 97,  116, 58,  50,  58,  32,  98,  97,  100, 32,  99,  112, 117, 32,  108, 105,
+    110, 101};
+const std::vector<uint8_t> kV2Delta = {
+    2,   1,  249, 190, 183, 176, 136, 137, 28,  189, 6,   162, 6,   131, 128, 2,   1,   168,
+    186, 4,  4,   193, 154, 12,  241, 46,  169, 192, 2,   1,   2,   20,  2,   81,  0,   2,
+    1,   1,  128, 4,   3,   1,   0,   2,   0,   0,   1,   224, 149, 2,   128, 32,  1,   2,
+    1,   0,  0,   15,  7,   110, 118, 109, 101, 48,  110, 49,  0,   128, 128, 244, 3,   0,
+    208, 15, 4,   2,   160, 6,   2,   0,   1,   152, 6,   4,   98,  111, 114, 110, 82,  1,
+    22,  7,  114, 101, 110, 97,  109, 101, 100, 2,   242, 1,   2,   184, 160, 147, 119, 0};
+
+TEST_CASE("version 2 bodies (key and delta) are still read") {
+  auto key = decode_metric_sample(kV2Key.data(), kV2Key.size());
+  REQUIRE(key);
+  CHECK(*key == full_sample());
+  CHECK(memscope::format::is_key_metric_sample(kV2Key.data(), kV2Key.size()));
+  CHECK_FALSE(memscope::format::is_key_metric_sample(kV2Delta.data(), kV2Delta.size()));
+  auto delta = decode_metric_sample(kV2Delta.data(), kV2Delta.size(), &*key);
+  REQUIRE(delta);
+  CHECK(*delta == next_sample(full_sample()));
+}
+
+namespace {
+
+// 64 threads of one program, as bench/collector_cost sees them: one name, neighbouring ids,
+// nanosecond counters that differ by milliseconds.
+PlatformMetrics many_threads(uint64_t step) {
+  PlatformMetrics m;
+  m.timestamp_ns = 1'000'000'000 + step * 100'000'000;
+  std::mt19937_64 rng(step);
+  for (int i = 0; i < 64; ++i) {
+    memscope::ThreadResourceMetrics& t = m.threads.emplace_back();
+    t.thread_id = 4000 + i, t.thread_name = "bench_collector";
+    t.cpu_time_user_ns = (300 + rng() % 20 + step * 3) * 10'000'000;
+    t.cpu_time_kernel_ns = (rng() % 3) * 10'000'000;
+    t.cpu_time_total_ns = 3'000'000'000 + rng() % 200'000'000 + step * 31'000'000;
+    t.cpu_usage_percent = static_cast<double>(rng() % 5000) / 1000.0;
+    t.run_queue_wait_ns = 90'000'000'000 + rng() % 3'000'000'000 + step * 97'000'000;
+    t.voluntary_context_switches = 1, t.involuntary_context_switches = 3000 + rng() % 200;
+    t.io_read_bytes = 0, t.io_write_bytes = 0;
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("a key sample writes each thread as a change against the thread before it") {
+  PlatformMetrics m = many_threads(0);
+  auto bytes = encode(m);
+  REQUIRE(decode_metric_sample(bytes.data(), bytes.size()) == m);
+  // Written whole, each of these threads takes about 45 bytes (the name alone 16); as changes
+  // against its neighbour, little more than its counters' differing digits.
+  PlatformMetrics one = m, none = m;
+  one.threads.resize(1), none.threads.clear();
+  size_t whole = encode(one).size() - encode(none).size();
+  CHECK(whole > 40);
+  CHECK(bytes.size() - encode(none).size() < 64 * whole * 6 / 10);
+  // Deltas stay exact when threads come and go (new threads also refer to their neighbour).
+  memscope::format::MetricSampleEncoder encoder;
+  memscope::format::MetricSampleDecoder decoder;
+  for (uint64_t step = 0; step < 4; ++step) {
+    PlatformMetrics n = many_threads(step);
+    if (step == 2) n.threads.erase(n.threads.begin() + 10, n.threads.begin() + 20);
+    if (step == 3) n.threads[5].thread_id = 9000, n.threads[6].thread_id = 9001;
+    std::vector<uint8_t> body;
+    encoder.encode(n, body);
+    auto back = decoder.decode(body.data(), body.size());
+    REQUIRE(back);
+    CHECK(*back == n);
+  }
+}
+
+TEST_CASE("a changed double is its fixed-point difference, exact at any magnitude") {
+  memscope::format::MetricSampleEncoder encoder;
+  memscope::format::MetricSampleDecoder decoder;
+  const double values[] = {0.001, 99.999, -3.5, 1e15, -1e15, 4e15, -4.5e15, 12.3456, 0};
+  for (double v : values) {
+    PlatformMetrics m;
+    m.cpu.overall_usage_percent = v;
+    m.cpu.temperature_celsius = {{"t", -v}};
+    std::vector<uint8_t> body;
+    encoder.encode(m, body);
+    auto back = decoder.decode(body.data(), body.size());
+    REQUIRE(back);
+    std::vector<uint8_t> whole;
+    encode_metric_sample(m, whole);
+    CHECK(*back == *decode_metric_sample(whole.data(), whole.size()));
+  }
 }
