@@ -144,6 +144,7 @@ std::optional<std::string_view> ProcessReader::read_task_file(int32_t tid, int i
     // without closing. Otherwise the thread ended (ESRCH) and its id may be reused: reopen.
     if (errno != EBADF) close(fd);
     fd = -1, --open_fds_;
+    history.have_counters = false;  // perhaps another thread with the same id now
   }
   set_task_path(tid, kNames[index]);
   if (open_fds_ >= fd_budget_) return read_file_once(path_.c_str(), scratch_);
@@ -207,17 +208,34 @@ bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResou
     errors.push_back(parse_error(path_, 1, "bad stat line"));
     return false;
   }
+  // The name can change while the thread sleeps (another thread may set it), so stat is always
+  // read; its times only move while the thread runs but cost nothing extra here.
   out.thread_name.assign(stat.comm);
   out.cpu_time_user_ns = ticks_to_ns(stat.utime);
   out.cpu_time_kernel_ns = ticks_to_ns(stat.stime);
+  bool idle = false;
   if (auto sched = read_task_file(tid, 1, history)) {
     // "run_ns wait_ns timeslices": nanosecond CPU time, unlike the 10 ms ticks of stat.
     Fields fields(*sched, "\n");
-    std::string_view run, wait;
+    std::string_view run, wait, slices;
     if (fields.next(run) && fields.next(wait)) {
       out.cpu_time_total_ns = parse_number<uint64_t>(run);
       out.run_queue_wait_ns = parse_number<uint64_t>(wait);
     }
+    auto scheduled = fields.next(slices) ? parse_number<uint64_t>(slices) : std::nullopt;
+    // Not scheduled in and no run time added since the last reading: the thread has not been on
+    // a CPU (one running then was switched out later, which adds run time), so its context
+    // switches and IO are where they were. Most threads of a program are idle in an interval.
+    idle = history.have_counters && out.cpu_time_total_ns && scheduled &&
+           *out.cpu_time_total_ns == history.run_ns && *scheduled == history.scheduled;
+    history.have_counters = out.cpu_time_total_ns && scheduled;
+    history.run_ns = out.cpu_time_total_ns.value_or(0), history.scheduled = scheduled.value_or(0);
+  }
+  if (idle) {
+    out.voluntary_context_switches = history.voluntary;
+    out.involuntary_context_switches = history.involuntary;
+    out.io_read_bytes = history.io_read, out.io_write_bytes = history.io_write;
+    return true;
   }
   if (auto status = read_task_file(tid, 2, history)) {
     out.voluntary_context_switches = find_key_u64(*status, "voluntary_ctxt_switches");
@@ -227,6 +245,9 @@ bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResou
     out.io_read_bytes = find_key_u64(*io, "read_bytes");
     out.io_write_bytes = find_key_u64(*io, "write_bytes");
   }
+  history.voluntary = out.voluntary_context_switches;
+  history.involuntary = out.involuntary_context_switches;
+  history.io_read = out.io_read_bytes, history.io_write = out.io_write_bytes;
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,12 @@ class ProcessReader {
     uint64_t cpu_ns = 0;  // schedstat run time, else user + kernel ticks in ns
     uint64_t generation = 0;
     int fds[kTaskFiles] = {-1, -1, -1, -1};  // kept open; -1: not (yet) or over the budget
+    // The last schedstat (run ns, times scheduled in) and what status and io said then: while
+    // the thread has not been on a CPU since, those counters cannot have moved (the kernel
+    // charges switches and IO to the running thread), so status and io are not read again.
+    bool have_counters = false;
+    uint64_t run_ns = 0, scheduled = 0;
+    std::optional<uint64_t> voluntary, involuntary, io_read, io_write;
   };
 
   void read_memory(PlatformMetrics& out, std::vector<std::string>& errors);
