@@ -377,6 +377,10 @@ void Sidecar::sample_metrics(uint64_t now) {
     CollectorOptions options;
     options.interval = std::chrono::milliseconds(g_config.sample_interval_ms);
     collector_ = std::make_unique<PlatformResourceCollector>(options);
+    // The constructor took the baseline reading: a sample right after it would divide tick-
+    // granular counters by a few microseconds (a 2000 % process CPU was seen).
+    next_sample_ns_ = now + uint64_t{g_config.sample_interval_ms} * 1000000ull;
+    return;
   }
   // One PlatformMetrics reused (no allocation in the steady state); a delta against the
   // previous sample of this chunk, or a key sample first in each chunk (see seal()).
