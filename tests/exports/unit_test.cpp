@@ -1,0 +1,109 @@
+// Unit tests of the CI gate's expression parser and of the escaping the exports rely on.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "analyzer/ci_gate.hpp"
+#include "analyzer/compare.hpp"
+#include "analyzer/export_ci_summary.hpp"
+#include "analyzer/export_folded.hpp"
+
+using namespace memscope::analyzer;
+
+namespace {
+GateRule parse_ok(const std::string& text) {
+  std::string error;
+  auto rule = parse_gate_rule(text, error);
+  REQUIRE_MESSAGE(rule.has_value(), error);
+  return *rule;
+}
+bool parse_fails(const std::string& text) {
+  std::string error;
+  bool failed = !parse_gate_rule(text, error).has_value();
+  CHECK(failed == !error.empty());
+  return failed;
+}
+nlohmann::json report(uint64_t leaked, const char* bottleneck) {
+  return {{"summary", {{"leaked_bytes", leaked}, {"peak_heap_bytes", 300u << 20}}},
+          {"processes",
+           {{{"pid", 42},
+             {"exe", "/bin/app"},
+             {"performance_insights", {{"primary_bottleneck", bottleneck}}}}}}};
+}
+}  // namespace
+
+TEST_CASE("gate expressions: operators, units, scientific notation") {
+  GateRule r = parse_ok("peak_heap_bytes>256MiB");
+  CHECK(r.field == "peak_heap_bytes");
+  CHECK(r.op == CompareOp::kGreater);
+  CHECK(r.number == 256.0L * 1024 * 1024);
+  CHECK(parse_ok("total_allocations>=1e6").number == 1e6L);
+  CHECK(parse_ok("total_allocations>=1e6").op == CompareOp::kGreaterEqual);
+  CHECK(parse_ok("leaked_bytes <= 2KB").number == 2000.0L);
+  CHECK(parse_ok("threads!=4").op == CompareOp::kNotEqual);
+  CHECK(parse_ok("threads<4").op == CompareOp::kLess);
+  CHECK(parse_ok("leaked_bytes==1.5GiB").number == 1.5L * 1024 * 1024 * 1024);
+  CHECK(parse_ok("primary_bottleneck==ContentionBound").word == "ContentionBound");
+}
+
+TEST_CASE("malformed gate expressions are refused") {
+  CHECK(parse_fails("leaked_bytes"));
+  CHECK(parse_fails("leaked_bytes>"));
+  CHECK(parse_fails("leaked_bytes>>0"));
+  CHECK(parse_fails("leaked_bytes=>0"));
+  CHECK(parse_fails("no_such_field>0"));
+  CHECK(parse_fails("leaked_bytes>12XB"));
+  CHECK(parse_fails("leaked_bytes>-1"));
+  CHECK(parse_fails("primary_bottleneck>CpuBound"));
+  CHECK(parse_fails("primary_bottleneck==Slow"));
+}
+
+TEST_CASE("gate results: numeric on the summary, bottleneck per process") {
+  std::vector<GateRule> rules = {parse_ok("leaked_bytes>0"), parse_ok("peak_heap_bytes>256MiB"),
+                                 parse_ok("peak_heap_bytes>300MiB"),
+                                 parse_ok("primary_bottleneck==ContentionBound"),
+                                 parse_ok("primary_bottleneck!=ContentionBound")};
+  auto results = check_gate(rules, report(0, "ContentionBound"));
+  REQUIRE(results.size() == 5);
+  CHECK_FALSE(results[0].broken);
+  CHECK(results[1].broken);
+  CHECK_FALSE(results[2].broken);  // equal is not greater
+  CHECK(results[3].broken);
+  CHECK(results[3].detail.find("pid 42") != std::string::npos);
+  CHECK_FALSE(results[4].broken);
+  CHECK(check_gate(rules, report(1, "Balanced"))[0].broken);
+}
+
+TEST_CASE("escaping") {
+  CHECK(folded_frame_name("a;b\nc") == "a,b c");
+  CHECK(xml_escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");
+}
+
+TEST_CASE("compare: sites matched by symbolized stack, regressions over the limit") {
+  auto frame = [](const char* fn, int line, const char* addr) {
+    return nlohmann::json{{"function", fn}, {"file", "x.c"},   {"line", line},    {"module", "/a"},
+                          {"offset", addr}, {"address", addr}, {"inlined", false}};
+  };
+  // The same stack at other addresses (another build, ASLR) is the same site.
+  nlohmann::json site1 = {{"allocations", 10u},
+                          {"allocated_bytes", 1000u},
+                          {"stack", {frame("f", 3, "0x10"), frame("main", 9, "0x20")}}};
+  nlohmann::json site2 = {{"allocations", 20u},
+                          {"allocated_bytes", 2500u},
+                          {"stack", {frame("f", 3, "0x99"), frame("main", 9, "0x77")}}};
+  CHECK(site_key(site1) == site_key(site2));
+  nlohmann::json before = {
+      {"summary", {{"total_allocated_bytes", 1000u}, {"total_allocations", 10u}}},
+      {"sites", {site1}},
+      {"threads", nlohmann::json::array()}};
+  nlohmann::json after = {
+      {"summary", {{"total_allocated_bytes", 2500u}, {"total_allocations", 20u}}},
+      {"sites", {site2}},
+      {"threads", nlohmann::json::array()}};
+  nlohmann::json cmp = compare_reports(before, after, 10);
+  REQUIRE(cmp["sites"].size() == 1);
+  CHECK(cmp["sites"][0]["status"] == "both");
+  CHECK(cmp["sites"][0]["allocated_bytes"]["delta"] == 1500);
+  CHECK(regressions(cmp, 100).size() == 1);  // bytes +150 %; allocations +100 % is not above
+  CHECK(regressions(cmp, 200).empty());
+  CHECK(regressions(cmp, 50).size() == 2);
+}
