@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <tuple>
@@ -65,6 +66,8 @@ std::string hex(const std::string& bytes);
 
 struct MappingRecord {
   const ModuleInfo* module;
+  bool main = false;  // the first process's executable: pprof takes the first mapping as "File"
+
   bool has_functions = false;  // pprof symbolizes a mapping itself only when these are false
   bool has_filenames = false;
   bool has_lines = false;
@@ -95,6 +98,7 @@ class ProfileBuilder {
   std::map<std::tuple<size_t, uint64_t, uint64_t>, uint64_t> locations_;  // process, map, addr
   std::map<std::string, uint64_t> pseudo_;
   size_t processes_ = 0;
+  std::string main_exe_;
   uint64_t time_nanos_ = 0;
 };
 
@@ -126,7 +130,7 @@ int64_t ProfileBuilder::str(const std::string& s) {
 uint64_t ProfileBuilder::mapping(const ModuleInfo* m) {
   if (m == nullptr) return 0;
   auto [it, added] = mapping_ids_.emplace(m, mappings_.size() + 1);
-  if (added) mappings_.push_back({m});
+  if (added) mappings_.push_back({m, processes_ == 0 && m->path == main_exe_});
   return it->second;
 }
 
@@ -224,6 +228,7 @@ void ProfileBuilder::sample(const ProcessAnalysis& p, const SiteView& site) {
 
 void ProfileBuilder::add_process(const ProcessHeapView& v) {
   const ProcessAnalysis& p = *v.process->analysis;
+  if (processes_ == 0) main_exe_ = p.info().exe;
   uint64_t start = p.read_result().start_realtime_ns;
   if (start != 0 && (time_nanos_ == 0 || start < time_nanos_)) time_nanos_ = start;
   std::string comment = "memscope: pid " + std::to_string(p.info().pid) + ":";
@@ -234,7 +239,11 @@ void ProfileBuilder::add_process(const ProcessHeapView& v) {
 }
 
 std::string ProfileBuilder::finish() {
-  for (size_t i = 0; i < mappings_.size(); ++i) {
+  // Ids stay as assigned; only the order of the messages puts the executable first.
+  std::vector<size_t> order(mappings_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(), [this](size_t i) { return mappings_[i].main; });
+  for (size_t i : order) {
     const MappingRecord& r = mappings_[i];
     Proto m;
     m.uint(1, i + 1);

@@ -136,8 +136,9 @@ def test_pprof(h):
     check(h.analyze(leaky, "--quiet", "--pprof", profile).returncode == 0, "--pprof writes")
     with gzip.open(profile) as f:
         check(len(f.read()) > 0, "the profile is gzip")
-    top, _ = pprof_top(h, profile, "alloc_space")
+    top, text = pprof_top(h, profile, "alloc_space")
     check(top == "hot_allocator", "top of alloc_space is hot_allocator, got " + top)
+    check("File: exports_subject" in text, "the executable's mapping comes first")
     top, text = pprof_top(h, profile, "inuse_space")
     check(top == "leaky_function", "top of inuse_space is the leak site, got " + top)
     check("781.25kB" in text or "781.25KB" in text or "800000B" in text,
