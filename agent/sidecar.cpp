@@ -36,6 +36,7 @@ using format::RecordType;
 constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
 constexpr uint64_t kBusyRecords = 4096;
+constexpr uint64_t kMetricKeyIntervalNs = 2'000'000'000ull;
 
 // Per-thread drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
 struct DrainHistory {
@@ -96,6 +97,7 @@ class Sidecar {
   std::vector<uint8_t> sample_body_;
   PlatformMetrics sample_;
   format::MetricSampleEncoder sample_encoder_;
+  uint64_t last_metric_key_ns_ = 0;
   bool failed_ = false;
 };
 
@@ -386,7 +388,7 @@ void Sidecar::sample_metrics(uint64_t now) {
   // previous sample of this chunk, or a key sample first in each chunk (see seal()).
   collector_->collect_metrics(sample_);
   sample_body_.clear();
-  sample_encoder_.encode(sample_, sample_body_);
+  if (sample_encoder_.encode(sample_, sample_body_)) last_metric_key_ns_ = now;
   writer_.framed(RecordType::kMetricSample, [&] {
     writer_.varint(sample_.timestamp_ns);
     writer_.raw(sample_body_.data(), sample_body_.size());
@@ -416,7 +418,9 @@ bool Sidecar::seal(bool force) {
     fail(error);
     return false;
   }
-  sample_encoder_.reset();  // the next chunk's first metric sample is a key sample
+  // A key metric sample at least every kMetricKeyIntervalNs, not in every chunk: key samples
+  // are most of the metrics' bytes (docs/trace-format-metrics.md, "Key samples").
+  if (now - last_metric_key_ns_ >= kMetricKeyIntervalNs) sample_encoder_.reset();
   return true;
 }
 

@@ -27,9 +27,10 @@ inline constexpr double kMetricFixedScale = 1000.0;
 void encode_metric_sample(const PlatformMetrics& metrics, std::vector<uint8_t>& out);
 
 // The writer's side: the first sample after construction or reset() is a key sample, each later
-// one a delta against the previous sample. Call reset() whenever a trace chunk is sealed, so
-// every chunk starts with a key sample and decodes on its own. Steady-state encoding does not
-// allocate (the previous sample is kept by copy-assignment, which reuses its storage).
+// one a delta against the previous sample. The sidecar calls reset() at a chunk boundary at
+// least every two seconds, so a reader that lost a chunk loses the samples up to the next key.
+// Steady-state encoding does not allocate (the previous sample is kept by copy-assignment, which
+// reuses its storage).
 class MetricSampleEncoder {
  public:
   void reset() { have_previous_ = false; }
