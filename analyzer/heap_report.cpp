@@ -115,28 +115,18 @@ std::vector<ThreadView> threads(const ProcessAnalysis& p) {
   return out;
 }
 
-uint64_t by_allocated(const SiteStats& s) {
-  return s.counts.allocated_bytes;
-}
-uint64_t by_peak(const SiteStats& s) {
-  return s.peak_bytes;
-}
-uint64_t by_leaked(const SiteStats& s) {
-  return s.live_bytes;
-}
-
 ProcessHeapView process_view(const TracedProcess& tp, Symbolizer& symbolizer) {
   const ProcessAnalysis& p = *tp.analysis;
   ProcessHeapView v;
   v.process = &tp;
   for (const SiteStats& s : p.heap().sites()) v.sites.push_back(site_view(p, s, symbolizer));
   std::stable_sort(v.sites.begin(), v.sites.end(), [](const SiteView& a, const SiteView& b) {
-    return by_allocated(*a.stats) > by_allocated(*b.stats);
+    return site_bytes(*a.stats) > site_bytes(*b.stats);
   });
   v.functions = functions(v.sites);
   v.threads = threads(p);
-  v.peak_sites = top_sites(v, by_peak, SIZE_MAX);
-  v.leak_sites = top_sites(v, by_leaked, SIZE_MAX);
+  v.peak_sites = top_sites(v, site_bytes_at_peak, SIZE_MAX);
+  v.leak_sites = top_sites(v, site_leaked_bytes, SIZE_MAX);
   return v;
 }
 

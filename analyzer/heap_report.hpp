@@ -54,6 +54,20 @@ struct HeapReport {
 
 HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer);
 
+// The keys sites are ranked by, for top_sites.
+inline uint64_t site_bytes(const SiteStats& s) {
+  return s.counts.allocated_bytes;
+}
+inline uint64_t site_allocations(const SiteStats& s) {
+  return s.counts.allocations;
+}
+inline uint64_t site_bytes_at_peak(const SiteStats& s) {
+  return s.peak_bytes;
+}
+inline uint64_t site_leaked_bytes(const SiteStats& s) {
+  return s.live_bytes;
+}
+
 // Site indices of `view` sorted by `key` (largest first), at most `top`, zero keys left out.
 std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const SiteStats&),
                               size_t top);

@@ -115,30 +115,17 @@ void thread_table(const ProcessHeapView& v, std::ostream& out) {
   }
 }
 
-uint64_t by_bytes(const SiteStats& s) {
-  return s.counts.allocated_bytes;
-}
-uint64_t by_count(const SiteStats& s) {
-  return s.counts.allocations;
-}
-uint64_t by_peak(const SiteStats& s) {
-  return s.peak_bytes;
-}
-uint64_t by_leak(const SiteStats& s) {
-  return s.live_bytes;
-}
-
 }  // namespace
 
 void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top) {
   for (size_t i = 0; i < session.processes.size(); ++i) {
     const ProcessHeapView& v = heap.processes[i];
     process_line(*session.processes[i], out);
-    site_list(v, "top allocation sites by bytes", by_bytes, top, out);
-    site_list(v, "top allocation sites by count", by_count, top, out);
-    site_list(v, "sites holding the peak", by_peak, top, out);
+    site_list(v, "top allocation sites by bytes", site_bytes, top, out);
+    site_list(v, "top allocation sites by count", site_allocations, top, out);
+    site_list(v, "sites holding the peak", site_bytes_at_peak, top, out);
     function_list(v, top, out);
-    site_list(v, "leaks", by_leak, top, out);
+    site_list(v, "leaks", site_leaked_bytes, top, out);
     thread_table(v, out);
     insights::insights_text(*session.processes[i]->analysis, out);
   }
