@@ -2,6 +2,8 @@
 // and does not allocate; messages go through write(2) for the same reason.
 #include "agent/config.hpp"
 
+#include "agent/messages.hpp"
+
 #include <unistd.h>
 
 #include <strings.h>
@@ -43,16 +45,6 @@ constexpr Option kOptions[] = {
      "base interval of machine and process metric samples in ms (0: none)"},
 };
 
-bool g_quiet = false;
-
-void say(const char* a, const char* b = "", const char* c = "") {
-  if (g_quiet) return;
-  for (const char* s : {"memscope: ", a, b, c, "\n"}) {
-    ssize_t ignored = write(STDERR_FILENO, s, strlen(s));
-    (void)ignored;
-  }
-}
-
 bool parse_number(const char* text, uint64_t& out) {
   if (*text == '\0') return false;
   char* end = nullptr;
@@ -76,9 +68,10 @@ uint64_t read_option(const Option& o) {
   uint64_t v = 0;
   bool ok = o.kind == Kind::kBool ? parse_bool(text, v) : parse_number(text, v);
   if (ok && v >= o.min && v <= o.max) return v;
-  say("ignoring ", o.name,
-      o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
-                            : ": out of range, using the default");
+  std::string_view why = o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
+                         : ok                  ? ": out of range, using the default"
+                                               : ": not a number, using the default";
+  tell_user({"ignoring ", o.name, why});
   return o.default_value;
 }
 
@@ -91,13 +84,11 @@ uint32_t round_up_power_of_two(uint64_t v) {
 }  // namespace
 
 void load_config(Config& out) {
-  uint64_t quiet = 0;
-  const char* quiet_text = getenv(kOptions[7].name);
-  g_quiet = quiet_text != nullptr && parse_bool(quiet_text, quiet) && quiet != 0;
+  set_messages_quiet(read_option(kOptions[7]) != 0);  // first: it silences the rest
   const char* dir = getenv(kOptions[0].name);
   if (dir == nullptr || *dir == '\0') dir = ".";
   if (strlen(dir) >= sizeof(out.output_dir)) {
-    say("MEMSCOPE_OUTPUT is too long; writing traces to the current directory");
+    tell_user({"MEMSCOPE_OUTPUT is too long; writing traces to the current directory"});
     dir = ".";
   }
   strcpy(out.output_dir, dir);
@@ -107,7 +98,6 @@ void load_config(Config& out) {
   out.drop_when_full = read_option(kOptions[4]) != 0;
   out.follow_children = read_option(kOptions[5]) != 0;
   out.flush_interval_ms = static_cast<uint32_t>(read_option(kOptions[6]));
-  out.quiet = read_option(kOptions[7]) != 0;
   out.sample_interval_ms = static_cast<uint32_t>(read_option(kOptions[8]));
 }
 

@@ -15,7 +15,6 @@ struct Config {
   bool follow_children;
   uint32_t flush_interval_ms;   // longest time recorded events wait before reaching the file
   uint32_t sample_interval_ms;  // machine/process metrics; 0: not sampled
-  bool quiet;
 };
 
 // Parses the environment; a nonsense value gets a one-line message on stderr and the default.

@@ -19,6 +19,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/messages.hpp"
 #include "agent/module_map.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar_gate.hpp"
@@ -102,13 +103,6 @@ class Sidecar {
 };
 
 Sidecar* g_sidecar = nullptr;
-
-void say(const std::string& message) {
-  if (g_config.quiet) return;
-  std::string line = "memscope: " + message + "\n";
-  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
-  (void)ignored;
-}
 
 std::string read_small_file(const char* path) {
   int fd = ::open(path, O_RDONLY | O_CLOEXEC);
@@ -401,7 +395,7 @@ void Sidecar::sample_metrics(uint64_t now) {
 void Sidecar::fail(const std::string& error) {
   failed_ = true;
   g_recording.store(false);
-  say(error + "; tracing stopped, the program continues");
+  tell_user({error, "; tracing stopped, the program continues"});
 }
 
 // Sealing every half flush interval bounds what SIGKILL can lose to the interval itself: an event
@@ -469,7 +463,7 @@ bool start_sidecar(const ProcessOrigin& origin) {
   auto* sidecar = new Sidecar(origin);
   std::string error;
   if (!sidecar->open(error)) {
-    say(error + "; the program runs untraced");
+    tell_user({error, "; the program runs untraced"});
     delete sidecar;
     g_recording.store(false);
     return false;
@@ -484,7 +478,7 @@ bool start_sidecar(const ProcessOrigin& origin) {
   int rc = g_real.pthread_create(&thread, nullptr, sidecar_main, nullptr);
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (rc != 0) {
-    say("cannot start the sidecar thread; the program runs untraced");
+    tell_user({"cannot start the sidecar thread; the program runs untraced"});
     g_recording.store(false);
     return false;
   }
