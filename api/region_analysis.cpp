@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "analyzer/export_html.hpp"
 #include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/session.hpp"
@@ -134,6 +135,11 @@ RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, ui
   a.region_begin_ns = begin_ns;
   a.region_end_ns = end_ns;
   return {std::move(a), std::move(report)};
+}
+
+bool write_html_file(const std::filesystem::path& path, const std::string& report_json,
+                     std::string& error) {
+  return analyzer::write_html_report(json::parse(report_json), path.string(), error);
 }
 
 bool write_text_file(const std::filesystem::path& path, const std::string& text) {

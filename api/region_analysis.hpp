@@ -20,5 +20,8 @@ RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, ui
 // The typed view of memscope-analyze's JSON for one process (exposed for tests).
 ProfileAnalysis analysis_from_json(const std::string& report_json);
 bool write_text_file(const std::filesystem::path& path, const std::string& text);
+// The HTML report of `report_json` (the analysis JSON) written to `path`.
+bool write_html_file(const std::filesystem::path& path, const std::string& report_json,
+                     std::string& error);
 
 }  // namespace memscope::api

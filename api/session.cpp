@@ -80,6 +80,14 @@ std::filesystem::path ProfileAnalysis::write_json(const std::filesystem::path& f
   return target;
 }
 
+std::filesystem::path ProfileAnalysis::write_html(const std::filesystem::path& file) const {
+  std::filesystem::path target = file.empty() ? directory_ / "report.html" : file;
+  std::string error;
+  if (!api::write_html_file(target, json_, error))
+    throw ProfilingError("memscope: cannot write " + target.string() + ": " + error);
+  return target;
+}
+
 const char* to_string(Bottleneck b) {
   switch (b) {
     case Bottleneck::CpuBound:

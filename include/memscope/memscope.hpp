@@ -107,6 +107,9 @@ class ProfileAnalysis {
   // Writes json() to `file`, by default <session directory>/analysis.json; returns the path.
   // Throws ProfilingError when the file cannot be written.
   std::filesystem::path write_json(const std::filesystem::path& file = {}) const;
+  // Writes the self-contained HTML report (memscope-analyze --html), by default to
+  // <session directory>/report.html; returns the path. Throws ProfilingError on failure.
+  std::filesystem::path write_html(const std::filesystem::path& file = {}) const;
 
  private:
   friend class IntegratedProfilingSession;
