@@ -44,7 +44,8 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   env_nonsense
       MEMSCOPE_* values that make no sense: the program runs normally, the agent says
       "memscope: ignoring ...", the trace is valid and exact.
-  real_python_threads, real_python_subprocess, real_git, real_bash_pipeline, real_sort
+  real_python_threads, real_python_subprocess, real_git, real_bash_pipeline, real_sort,
+  real_perl, real_gxx, real_cmake, real_node, real_java, real_sqlite3
       real programs give the same exit status, stdout and stderr as without memscope, and a
       complete, analyzable trace for every process.
   threads_joined_1000, threads_detached
@@ -1124,6 +1125,109 @@ def case_real_sort():
     ok(len(native.out.splitlines()) == 200000, "sort printed all 200000 lines")
 
 
+def tool(name):
+    path = shutil.which(name)
+    if not path:
+        raise Skip(f"{name} is not installed")
+    return path
+
+
+def case_real_perl():
+    script = ('my %h; $h{$_ % 997} .= "x$_" for 1..50000; my @k = sort { $a <=> $b } keys %h;'
+              ' print scalar(@k), " ", length(join "", values %h), "\\n"; exit 7;')
+    real_case("perl", [tool("perl"), "-e", script])
+
+
+def case_real_gxx():
+    src = os.path.join(CTX.work, "hello.cpp")
+    with open(src, "w") as f:
+        f.write("#include <iostream>\n#include <map>\n#include <string>\n"
+                "int main() { std::map<std::string, int> m; m[\"memscope\"] = 1;\n"
+                "  std::cout << m.size() << '\\n'; }\n")
+    # Driver, cc1plus, as and collect2/ld: one trace per process. Each side writes its own
+    # output file so the two runs do not share one.
+    for side in ("native", "traced"):
+        new_dir(f"gxx-{side}")
+    gxx = tool("g++")
+    native = run([gxx, "-O1", src, "-o", os.path.join(CTX.work, "gxx-native", "a.out")])
+    ms, out = traced([gxx, "-O1", src, "-o", os.path.join(CTX.work, "gxx-traced", "a.out")],
+                     "gxx-trace")
+    same_as_native(native, ms, "g++", compare_stderr=True)
+    data = analyze_ok(out, "g++")
+    procs = data.get("processes", [])
+    names = sorted(os.path.basename(str(p.get("exe"))) for p in procs)
+    ok(any("cc1plus" in n for n in names) and any(n in ("as", "x86_64-linux-gnu-as") for n in names)
+       and len(procs) >= 4, "g++: driver, cc1plus, as and the linker each traced", f"{names}")
+    ok(all(p.get("complete") is True for p in procs), "g++: every trace complete")
+    built = run([os.path.join(CTX.work, "gxx-traced", "a.out")])
+    ok(built.rc == 0 and built.out == "1\n", "g++: the program compiled under memscope runs",
+       built.describe())
+
+
+def case_real_cmake():
+    project = new_dir("cmake-project")
+    with open(os.path.join(project, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.20)\nproject(tiny C)\n"
+                "add_executable(tiny main.c)\n")
+    with open(os.path.join(project, "main.c"), "w") as f:
+        f.write("int main(void) { return 0; }\n")
+    cmake = tool("cmake")
+    results = {}
+    for side in ("native", "traced"):
+        build = new_dir(f"cmake-build-{side}")
+        args = [cmake, "-S", project, "-B", build]
+        results[side] = run(args, timeout=60) if side == "native" else \
+            traced(args, "cmake-trace", timeout=60)
+    ms, out = results["traced"]
+    native = results["native"]
+    # The build directory's path is in cmake's output: compare with it replaced.
+    norm = lambda text, side: text.replace(os.path.join(CTX.work, f"cmake-build-{side}"), "BUILD")
+    ok(ms.status == native.status and norm(ms.out, "traced") == norm(native.out, "native"),
+       "cmake: same exit status and output (build directory normalised)",
+       f"native {native.status} {native.out[-300:]!r}; traced {ms.status} {ms.out[-300:]!r}")
+    data = analyze_ok(out, "cmake")
+    procs = data.get("processes", [])
+    ok(len(procs) >= 3 and all(p.get("complete") is True for p in procs),
+       "cmake: the configure step and the compilers it ran traced, all complete",
+       f"{len(procs)} processes")
+
+
+def case_real_node():
+    script = ("const { Worker } = require('worker_threads');"
+              "const w = new Worker('const { parentPort } = require(\"worker_threads\");"
+              " let a = []; for (let i = 0; i < 100000; i++) a.push({i, s: String(i)});"
+              " parentPort.postMessage(a.length);', { eval: true });"
+              "w.on('message', n => { console.log('worker', n); process.exitCode = 4; });")
+    _, _, procs = real_case("node", [tool("node"), "-e", script], timeout=60)
+    ok(any(p.get("threads", 0) >= 5 for p in procs), "node: V8's own threads recorded",
+       f"{[p.get('threads') for p in procs]}")
+
+
+def case_real_java():
+    javac, java = tool("javac"), tool("java")
+    src_dir = new_dir("java-src")
+    with open(os.path.join(src_dir, "Hello.java"), "w") as f:
+        f.write("import java.util.*;\npublic class Hello { public static void main(String[] a)"
+                " throws Exception { List<String> l = new ArrayList<>();"
+                " for (int i = 0; i < 100000; i++) l.add(\"s\" + i);"
+                " Thread t = new Thread(() -> System.out.println(\"thread \" + l.size()));"
+                " t.start(); t.join(); System.exit(9); } }\n")
+    compiled = run([javac, "-d", src_dir, os.path.join(src_dir, "Hello.java")], timeout=120)
+    if compiled.rc != 0:
+        raise Skip(f"javac failed: {compiled.err[-300:]}")
+    _, _, procs = real_case("java", [java, "-Xshare:off", "-cp", src_dir, "Hello"], timeout=120)
+    ok(any(p.get("threads", 0) >= 10 for p in procs), "java: the JVM's threads recorded",
+       f"{[p.get('threads') for p in procs]}")
+
+
+def case_real_sqlite3():
+    script = ("create table t(a integer primary key, b text);"
+              "with recursive c(x) as (select 1 union all select x + 1 from c where x < 20000)"
+              " insert into t select x, printf('row %d', x) from c;"
+              "select count(*), sum(length(b)) from t; select b from t where a % 5000 = 0;")
+    real_case("sqlite3", [tool("sqlite3"), ":memory:", script])
+
+
 # ---------------------------------------------------------------------------------------------
 # Many threads
 
@@ -1210,6 +1314,12 @@ CASES = {
     "real_git": case_real_git,
     "real_bash_pipeline": case_real_bash_pipeline,
     "real_sort": case_real_sort,
+    "real_perl": case_real_perl,
+    "real_gxx": case_real_gxx,
+    "real_cmake": case_real_cmake,
+    "real_node": case_real_node,
+    "real_java": case_real_java,
+    "real_sqlite3": case_real_sqlite3,
     "threads_joined_1000": case_threads_joined_1000,
     "threads_detached": case_threads_detached,
 }
