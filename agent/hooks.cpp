@@ -27,9 +27,10 @@ void* traced_alloc(AllocFn fn, size_t size, Call&& call) {
   return p;
 }
 
+// realloc before resolution finished (old is null or a pool block), or of a pool block later.
 void* realloc_bootstrap_block(void* old, size_t size) {
   void* fresh = on_malloc(size);
-  size_t old_size = bootstrap_block_size(old);
+  size_t old_size = in_bootstrap_pool(old) ? bootstrap_block_size(old) : 0;
   if (fresh != nullptr) std::memcpy(fresh, old, old_size < size ? old_size : size);
   return fresh;
 }

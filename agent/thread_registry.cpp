@@ -57,7 +57,8 @@ ThreadState* map_new_state() {
 ThreadState* take_recycled_state() {
   ThreadState* state = nullptr;
   if (g_free == nullptr || !g_free->pop(state)) return nullptr;
-  std::memset(state->stack_cache, 0, sizeof(state->stack_cache));
+  // The stack cache stays: its stacks were sent to this trace, whose sidecar still knows them
+  // (a new trace bumps g_trace_generation, which empties caches as they are next used).
   state->ring_waits = 0;
   state->ring_wait_ns = 0;
   state->dropped_events = 0;
@@ -142,7 +143,6 @@ void reset_registry_after_fork() {
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     if (ts == t_state) {
       ts->ring.discard_all();
-      std::memset(ts->stack_cache, 0, sizeof(ts->stack_cache));
       ts->tid = current_tid();
       ts->parent_tid = 0;
       write_thread_start(ts);

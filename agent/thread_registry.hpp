@@ -28,8 +28,6 @@ struct ThreadState {
   ThreadState* next;                         // registry list, never unlinked
   uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
   uint32_t stack_cache_generation;           // the trace those hashes were sent to
-  // Sidecar-private bookkeeping.
-  uint64_t quiet_since_stamp;  // last drain that found the ring fully published
 };
 
 // The calling thread's state, registering it on first use; null when it cannot record.
