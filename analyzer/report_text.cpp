@@ -66,8 +66,17 @@ void stack_lines(const SiteView& site, std::ostream& out) {
     out << "      (no stack recorded)\n";
     return;
   }
-  size_t last = std::min(site.stack.size(), site.function_frame.value_or(0) + 4);
-  for (size_t i = 0; i < last; ++i) out << "      " << located(site.stack[i]) << "\n";
+  // The allocator's entry, then the program's own frames from the site's function on: the
+  // runtime and standard-library frames in between (often a dozen inlined templates) are counted,
+  // not printed. The JSON and HTML reports keep every frame.
+  size_t function = site.function_frame.value_or(0);
+  out << "      " << located(site.stack[0]) << "\n";
+  if (function > 1)
+    out << "      ... " << function - 1 << " library frame" << (function > 2 ? "s" : "")
+        << " ...\n";
+  size_t last = std::min(site.stack.size(), function + 4);
+  for (size_t i = std::max<size_t>(function, 1); i < last; ++i)
+    out << "      " << located(site.stack[i]) << "\n";
 }
 
 void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(const SiteStats&),
