@@ -250,11 +250,47 @@ int64_t reader_fixed(double v) {
   return fixed_int(static_cast<double>(fixed_int(v)) / kMetricFixedScale);
 }
 
+// Version 4: in a delta, a thread matched to its element in the base sample has its
+// cpu_usage_percent compared with, and written as a change against, the usage its CPU time
+// predicts: 100 x (CPU time now - CPU time in the base) / the sample's interval_ns, as the
+// reader holds it (fixed point). The collector computes the usage exactly so, so the field is
+// usually unchanged and costs nothing. CPU time is cpu_time_total_ns, else user + kernel.
+// Empty (no prediction: the base's usage is the reference, as in version 3) without an interval
+// or a CPU time on either side.
+std::optional<uint64_t> thread_cpu_ns(const ThreadResourceMetrics& t) {
+  if (t.cpu_time_total_ns) return t.cpu_time_total_ns;
+  if (t.cpu_time_user_ns && t.cpu_time_kernel_ns)
+    return *t.cpu_time_user_ns + *t.cpu_time_kernel_ns;
+  return std::nullopt;
+}
+std::optional<double> predicted_usage(std::optional<uint64_t> base_cpu_ns,
+                                      const ThreadResourceMetrics& now,
+                                      std::optional<uint64_t> interval_ns) {
+  auto now_cpu_ns = thread_cpu_ns(now);
+  if (!base_cpu_ns || !now_cpu_ns || !interval_ns || *interval_ns == 0) return std::nullopt;
+  uint64_t ran = *now_cpu_ns > *base_cpu_ns ? *now_cpu_ns - *base_cpu_ns : 0;
+  double usage = 100.0 * static_cast<double>(ran) / static_cast<double>(*interval_ns);
+  return static_cast<double>(fixed_int(usage)) / kMetricFixedScale;
+}
+// Where cpu_usage_percent sits in a thread's field list.
+int usage_field_index() {
+  static const int index = [] {
+    ThreadResourceMetrics t;
+    FieldPointers p = fields_of(t);
+    for (int i = 0; i < p.count; ++i)
+      if (p.at[static_cast<size_t>(i)] == &t.cpu_usage_percent) return i;
+    return -1;
+  }();
+  return index;
+}
+
 class Encoder {
  public:
   // Integers everywhere as integer_delta against 0 (version 2 on), so the trailing zeros of
   // tick-based nanoseconds cost 2 bits, not 3 bytes. This writer only writes the newest version.
   explicit Encoder(std::vector<uint8_t>& out) : out_(out) {}
+  // The interval_ns of the sample being written as a delta (thread usage predictions).
+  void set_interval(std::optional<uint64_t> interval_ns) { interval_ns_ = interval_ns; }
 
   template <typename T>
   void operator()(const T& field) {
@@ -276,7 +312,13 @@ class Encoder {
   // A struct as its change bitmap, then each changed field as a change against `base`'s.
   template <typename S>
   void write_struct_delta(const S& s, const S& base) {
-    ChangePass changes{fields_of(base)};
+    write_struct_delta(s, fields_of(base));
+  }
+
+  // The same against base fields that may point elsewhere than into one struct (a prediction).
+  template <typename S>
+  void write_struct_delta(const S& s, const FieldPointers& base) {
+    ChangePass changes{base};
     visit(changes, s);
     varint(changes.mask);
     if (changes.mask == 0) return;
@@ -327,6 +369,11 @@ class Encoder {
           varint(kTagFull);
           value(*v);
         }
+      } else if constexpr (kIntegerDelta<V>) {
+        // Version 4: the tag shares one varint with the compact integer (2 bits, not a byte).
+        uint64_t tag = present(base) ? kTagDelta : kTagFull;
+        integer_delta(static_cast<uint64_t>(static_cast<int64_t>(*v)),
+                      present(base) ? static_cast<uint64_t>(static_cast<int64_t>(*base)) : 0, tag);
       } else if (kDeltaCapable<V> && present(base)) {
         varint(kTagDelta);
         value_delta(v.value(), base.value());
@@ -340,17 +387,20 @@ class Encoder {
   }
 
   // A changed integer as the difference (wrapping), with trailing decimal zeros folded into a
-  // 2-bit exponent: CPU times from clock ticks move in multiples of 10 ms = 10^7 ns.
-  void integer_delta(uint64_t now, uint64_t base) {
+  // 2-bit exponent: CPU times from clock ticks move in multiples of 10 ms = 10^7 ns. With a
+  // `tag` (an optional field's, version 4) the same varint carries it in 2 more low bits.
+  void integer_delta(uint64_t now, uint64_t base, std::optional<uint64_t> tag = std::nullopt) {
     int64_t d = static_cast<int64_t>(now - base);
     uint64_t exponent = 0;
     while (exponent < 2 && d != 0 && d % 1000 == 0) d /= 1000, ++exponent;
     uint64_t z = zigzag_encode(d);
-    if (z >> 62) {
-      varint(3);  // escape: the raw difference follows
+    int room = tag ? 60 : 62;
+    if (z >> room) {
+      varint(tag ? 3 << 2 | *tag : 3);  // escape: the raw difference follows
       varint(zigzag_encode(static_cast<int64_t>(now - base)));
     } else {
-      varint(z << 2 | exponent);
+      uint64_t compact = z << 2 | exponent;
+      varint(tag ? compact << 2 | *tag : compact);
     }
   }
 
@@ -382,7 +432,7 @@ class Encoder {
           new_element(v, i);
         } else {
           varint(j + 1);
-          write_struct_delta(v[i], base[j]);
+          write_element_delta(v[i], base[j]);
         }
       }
     } else if constexpr (kIsStruct<T>) {
@@ -390,6 +440,21 @@ class Encoder {
     } else {
       value(v);
     }
+  }
+
+  // An element matched to its counterpart in the base sample.
+  template <typename E>
+  void write_element_delta(const E& now, const E& base) {
+    if constexpr (std::is_same_v<E, ThreadResourceMetrics>) {
+      std::optional<double> predicted = predicted_usage(thread_cpu_ns(base), now, interval_ns_);
+      if (predicted) {
+        FieldPointers fields = fields_of(base);
+        fields.at[static_cast<size_t>(usage_field_index())] = &predicted;
+        write_struct_delta(now, fields);
+        return;
+      }
+    }
+    write_struct_delta(now, base);
   }
 
   template <typename T>
@@ -424,12 +489,15 @@ class Encoder {
   }
 
   std::vector<uint8_t>& out_;
+  std::optional<uint64_t> interval_ns_;
 };
 
 class Decoder {
  public:
   Decoder(const uint8_t* data, size_t size) : in_(data, data + size) {}
   void set_version(uint8_t version) { version_ = version; }
+  // The sample being read; its interval_ns is read before its threads (thread predictions).
+  void set_sample(const PlatformMetrics* sample) { sample_ = sample; }
   bool ok() const { return ok_; }
   bool at_end() const { return in_.at_end(); }
   bool u8(uint8_t& v) { return ok_ = ok_ && in_.u8(v); }
@@ -462,12 +530,15 @@ class Decoder {
   }
 
   // `s` holds the previous sample's value; the changed fields are read over it.
+  // `predict`: a thread whose usage is read against its prediction (version 4), made from the
+  // base's CPU time `base_cpu_ns` once the thread's own CPU time has been read.
   template <typename S>
-  bool read_struct_delta(S& s) {
+  bool read_struct_delta(S& s, ThreadResourceMetrics* predict = nullptr,
+                         std::optional<uint64_t> base_cpu_ns = std::nullopt) {
     uint64_t changed;
     if (!in_.varint(changed)) return ok_ = false;
-    if (changed == 0) return ok_;
-    DeltaPass pass{*this, changed};
+    DeltaPass pass{*this, changed, predict, base_cpu_ns};
+    if (changed == 0 && predict == nullptr) return ok_;
     visit(pass, s);
     // Bits beyond this struct's fields mean the bytes are not ours.
     if (pass.bit < 64 && (changed >> pass.bit) != 0) ok_ = false;
@@ -478,13 +549,26 @@ class Decoder {
   struct DeltaPass {
     Decoder& decoder;
     uint64_t mask;
+    ThreadResourceMetrics* predict;
+    std::optional<uint64_t> base_cpu_ns;
     int bit = 0;
     template <typename T>
     void operator()(T& field) {
       int i = bit++;
+      if constexpr (std::is_same_v<T, std::optional<double>>) {
+        // The CPU times come before the usage in a thread's field list, so they are read.
+        if (predict != nullptr && &field == &predict->cpu_usage_percent) {
+          auto predicted = predicted_usage(base_cpu_ns, *predict, decoder.sample_interval());
+          if (predicted) field = predicted;
+        }
+      }
       if (decoder.ok_ && (mask & (1ull << i))) decoder.ok_ = decoder.field_delta(field);
     }
   };
+
+  std::optional<uint64_t> sample_interval() const {
+    return sample_ != nullptr ? sample_->interval_ns : std::nullopt;
+  }
 
   template <typename T>
   bool field_delta(T& field) {
@@ -492,6 +576,21 @@ class Decoder {
       using V = typename T::value_type;
       uint64_t tag;
       if (!in_.varint(tag)) return false;
+      if constexpr (kIntegerDelta<V>) {
+        if (version_ >= 4) {  // tag and compact integer in one varint
+          uint64_t payload = tag >> 2;
+          tag &= 3;
+          if (tag == kTagAbsent && payload == 0) {
+            field.reset();
+            return true;
+          }
+          if (tag == kTagAbsent || tag > kTagDelta || (tag == kTagDelta && !field)) return false;
+          V v = tag == kTagDelta ? *field : V{};
+          if (!apply_compact(v, payload)) return false;
+          field = v;
+          return true;
+        }
+      }
       if (tag == kTagAbsent) {
         field.reset();
         return true;
@@ -521,28 +620,35 @@ class Decoder {
     }
   }
 
+  // Adds a compact integer change (Encoder::integer_delta; `raw` 3: the raw difference follows)
+  // to v, refusing a result outside T.
+  template <typename T>
+  bool apply_compact(T& v, uint64_t raw) {
+    uint64_t diff;
+    if ((raw & 3) == 3) {
+      if (raw != 3 || !in_.varint(diff)) return false;
+      diff = static_cast<uint64_t>(zigzag_decode(diff));
+    } else {
+      constexpr uint64_t kScale[] = {1, 1000, 1000000};
+      diff = static_cast<uint64_t>(zigzag_decode(raw >> 2)) * kScale[raw & 3];
+    }
+    uint64_t now = static_cast<uint64_t>(static_cast<int64_t>(v)) + diff;
+    if constexpr (std::is_signed_v<T>) {
+      int64_t s = static_cast<int64_t>(now);
+      if (s < std::numeric_limits<T>::min() || s > std::numeric_limits<T>::max()) return false;
+    } else {
+      if (now > std::numeric_limits<T>::max()) return false;
+    }
+    v = static_cast<T>(now);
+    return true;
+  }
+
   template <typename T>
   bool value_delta(T& v) {
     if constexpr (kIntegerDelta<T>) {
       uint64_t raw;
       if (!in_.varint(raw)) return false;
-      uint64_t diff;
-      if ((raw & 3) == 3) {
-        if (raw != 3 || !in_.varint(diff)) return false;
-        diff = static_cast<uint64_t>(zigzag_decode(diff));
-      } else {
-        constexpr uint64_t kScale[] = {1, 1000, 1000000};
-        diff = static_cast<uint64_t>(zigzag_decode(raw >> 2)) * kScale[raw & 3];
-      }
-      uint64_t now = static_cast<uint64_t>(static_cast<int64_t>(v)) + diff;
-      if constexpr (std::is_signed_v<T>) {
-        int64_t s = static_cast<int64_t>(now);
-        if (s < std::numeric_limits<T>::min() || s > std::numeric_limits<T>::max()) return false;
-      } else {
-        if (now > std::numeric_limits<T>::max()) return false;
-      }
-      v = static_cast<T>(now);
-      return true;
+      return apply_compact(v, raw);
     } else if constexpr (kStructList<T>) {
       uint64_t n;
       if (!count(n)) return false;
@@ -557,6 +663,12 @@ class Decoder {
         } else {
           if (ref > base.size()) return false;
           v.push_back(base[ref - 1]);
+          if constexpr (std::is_same_v<typename T::value_type, ThreadResourceMetrics>) {
+            if (version_ >= 4) {
+              if (!read_struct_delta(v.back(), &v.back(), thread_cpu_ns(v.back()))) return false;
+              continue;
+            }
+          }
           if (!read_struct_delta(v.back())) return false;
         }
       }
@@ -652,6 +764,7 @@ class Decoder {
   Cursor in_;
   bool ok_ = true;
   uint8_t version_ = kMetricSampleVersion;
+  const PlatformMetrics* sample_ = nullptr;
   uint64_t mask_ = 0;
   int bit_ = 0;
 };
@@ -674,6 +787,7 @@ bool MetricSampleEncoder::encode(const PlatformMetrics& metrics, std::vector<uin
     out.push_back(kMetricSampleVersion);
     out.push_back(kDeltaSample);
     Encoder encoder(out);
+    encoder.set_interval(metrics.interval_ns);
     // The base's timestamp lets a reader prove it holds the sample this delta was made against.
     encoder.varint(previous_.timestamp_ns);
     encoder.write_struct_delta(metrics, previous_);
@@ -710,6 +824,7 @@ std::optional<PlatformMetrics> decode_metric_sample(const uint8_t* data, size_t 
       return std::nullopt;
     }
     metrics = *previous;
+    decoder.set_sample(&metrics);
     if (!decoder.read_struct_delta(metrics)) return std::nullopt;
   } else {
     return std::nullopt;

@@ -16,8 +16,10 @@ namespace memscope::format {
 
 // Version 2 added delta samples; version 3 writes a list element that has no counterpart in the
 // base (every element of a key sample) as a change against the element before it, and changed
-// doubles as fixed-point differences. Version 1 and 2 bodies are still read.
-inline constexpr uint8_t kMetricSampleVersion = 3;
+// doubles as fixed-point differences; version 4 writes a thread's cpu_usage_percent in a delta
+// as a change against the usage its CPU time and the interval predict (usually no change at
+// all). Version 1, 2 and 3 bodies are still read.
+inline constexpr uint8_t kMetricSampleVersion = 4;
 inline constexpr uint8_t kMetricSampleOldestVersion = 1;
 // Doubles travel as zigzag varints of round(value * kMetricFixedScale): 0.001 resolution.
 inline constexpr double kMetricFixedScale = 1000.0;

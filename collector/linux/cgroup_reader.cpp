@@ -35,7 +35,9 @@ bool has_controller(std::string_view list, std::string_view controller) {
 
 }  // namespace
 
-CgroupReader::CgroupReader(const std::string& root, pid_t pid, CollectorCapabilities& caps) {
+CgroupReader::CgroupReader(const std::string& root, pid_t pid, uint64_t slow_period_ns,
+                           CollectorCapabilities& caps)
+    : slow_period_ns_(slow_period_ns) {
   ProcFile membership(join_path(root, "proc/" + std::to_string(pid) + "/cgroup"));
   auto text = membership.read();
   std::string cgroup_root = join_path(root, "sys/fs/cgroup");
@@ -132,21 +134,34 @@ void CgroupReader::read_cpu_stat(CgroupResourceMetrics& out) {
   }
 }
 
-void CgroupReader::sample(CgroupResourceMetrics& out, std::vector<std::string>& errors) {
-  out.version = version_;
-  out.path = path_;
-  if (version_ == 0) return;
+void CgroupReader::read_limits(std::vector<std::string>& errors) {
+  cpu_quota_cores_.reset();
+  memory_limit_bytes_.reset();
   for (Level& level : cpu_levels_) {
     auto cores = level_quota_cores(level, errors);
-    if (cores) out.cpu_quota_cores = std::min(out.cpu_quota_cores.value_or(*cores), *cores);
+    if (cores) cpu_quota_cores_ = std::min(cpu_quota_cores_.value_or(*cores), *cores);
   }
-  read_cpu_stat(out);
   for (Level& level : memory_levels_) {
     auto text = level.memory_limit.read();
     auto limit = text ? parse_number<uint64_t>(*text) : std::nullopt;  // "max" parses as none
     if (!limit || (version_ == 1 && *limit >= kV1Unlimited)) continue;
-    out.memory_limit_bytes = std::min(out.memory_limit_bytes.value_or(*limit), *limit);
+    memory_limit_bytes_ = std::min(memory_limit_bytes_.value_or(*limit), *limit);
   }
+}
+
+void CgroupReader::sample(CgroupResourceMetrics& out, uint64_t now_ns,
+                          std::vector<std::string>& errors) {
+  out.version = version_;
+  out.path = path_;
+  if (version_ == 0) return;
+  if (!limits_read_ || now_ns - limits_read_ns_ >= slow_period_ns_) {
+    read_limits(errors);
+    limits_read_ = true;
+    limits_read_ns_ = now_ns;
+  }
+  out.cpu_quota_cores = cpu_quota_cores_;
+  out.memory_limit_bytes = memory_limit_bytes_;
+  read_cpu_stat(out);
   if (auto text = memory_usage_.read()) out.memory_usage_bytes = parse_number<uint64_t>(*text);
 }
 

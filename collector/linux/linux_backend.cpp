@@ -20,9 +20,10 @@ class LinuxBackend final : public CollectorBackend {
  public:
   explicit LinuxBackend(const CollectorOptions& options)
       : cpu_(options.root, to_ns(options.slow_source_period), caps_),
-        process_(options.root, pid_of(options), options.per_thread, caps_),
+        process_(options.root, pid_of(options), options.per_thread,
+                 to_ns(options.slow_source_period), caps_),
         io_(options.root, caps_),
-        cgroup_(options.root, pid_of(options), caps_) {
+        cgroup_(options.root, pid_of(options), to_ns(options.slow_source_period), caps_) {
     if (options.gpu) {
       open_gpus(options);
     } else {
@@ -34,9 +35,9 @@ class LinuxBackend final : public CollectorBackend {
 
   void sample(PlatformMetrics& out, uint64_t interval_ns) override {
     cpu_.sample(out.cpu, out.timestamp_ns, interval_ns, out.errors);
-    process_.sample(out, interval_ns, out.errors);
+    process_.sample(out, out.timestamp_ns, interval_ns, out.errors);
     io_.sample(out.io, interval_ns, out.errors);
-    cgroup_.sample(out.cgroup, out.errors);
+    cgroup_.sample(out.cgroup, out.timestamp_ns, out.errors);
     if (gpus_.empty()) return;
     std::vector<GpuResourceMetrics> gpus;
     for (auto& source : gpus_) source->sample(gpus, out.timestamp_ns, interval_ns);

@@ -100,10 +100,6 @@ bool LineReader::next(std::string_view& line) {
   return true;
 }
 
-bool Fields::is_separator(char c) const {
-  return c == ' ' || c == '\t' || extra_.find(c) != std::string_view::npos;
-}
-
 bool Fields::next(std::string_view& field) {
   size_t i = 0;
   while (i < rest_.size() && is_separator(rest_[i])) ++i;

@@ -264,15 +264,106 @@ const std::vector<uint8_t> kV2Delta = {
     208, 15, 4,   2,   160, 6,   2,   0,   1,   152, 6,   4,   98,  111, 114, 110, 82,  1,
     22,  7,  114, 101, 110, 97,  109, 101, 100, 2,   242, 1,   2,   184, 160, 147, 119, 0};
 
-TEST_CASE("version 2 bodies (key and delta) are still read") {
-  auto key = decode_metric_sample(kV2Key.data(), kV2Key.size());
-  REQUIRE(key);
-  CHECK(*key == full_sample());
-  CHECK(memscope::format::is_key_metric_sample(kV2Key.data(), kV2Key.size()));
-  CHECK_FALSE(memscope::format::is_key_metric_sample(kV2Delta.data(), kV2Delta.size()));
-  auto delta = decode_metric_sample(kV2Delta.data(), kV2Delta.size(), &*key);
-  REQUIRE(delta);
-  CHECK(*delta == next_sample(full_sample()));
+// The same two samples as the version 3 writer encoded them (before thread usages were written
+// against their prediction): traces written before version 4 stay readable.
+const std::vector<uint8_t> kV3Key = {
+    3,   0,   7,   200, 247, 187, 131, 195, 200, 224, 1,   209, 249, 48,  255, 63,  234, 164, 4,
+    4,   193, 154, 12,  0,   169, 192, 2,   1,   192, 184, 2,   160, 156, 1,   144, 78,  2,   0,
+    212, 245, 7,   2,   129, 252, 164, 2,   0,   2,   0,   21,  99,  111, 114, 101, 116, 101, 109,
+    112, 47,  80,  97,  99,  107, 97,  103, 101, 32,  105, 100, 32,  48,  248, 198, 5,   3,   14,
+    116, 104, 101, 114, 109, 97,  108, 47,  97,  99,  112, 105, 116, 122, 227, 50,  128, 146, 244,
+    1,   128, 192, 168, 202, 154, 58,  184, 23,  196, 19,  136, 14,  128, 4,   24,  23,  136, 39,
+    0,   145, 78,  208, 134, 3,   1,   127, 11,  78,  86,  73,  68,  73,  65,  32,  72,  49,  48,
+    48,  1,   176, 207, 10,  208, 134, 3,   128, 128, 128, 128, 128, 5,   128, 128, 128, 128, 128,
+    20,  144, 185, 7,   232, 146, 38,  240, 157, 214, 1,   2,   1,   144, 137, 2,   128, 128, 128,
+    128, 32,  3,   168, 6,   0,   9,   1,   15,  3,   115, 100, 97,  128, 128, 128, 232, 7,   128,
+    128, 128, 208, 15,  192, 154, 12,  160, 141, 6,   1,   13,  4,   101, 116, 104, 48,  128, 148,
+    235, 220, 3,   192, 132, 61,  192, 154, 12,  128, 128, 202, 1,   128, 128, 160, 141, 6,   63,
+    128, 128, 128, 48,  128, 128, 128, 144, 3,   41,  56,  129, 128, 128, 32,  129, 128, 128, 64,
+    25,  16,  14,  47,  97,  112, 112, 46,  115, 108, 105, 99,  101, 47,  115, 118, 99,  160, 31,
+    128, 164, 60,  128, 128, 128, 128, 32,  16,  2,   255, 5,   144, 77,  10,  119, 111, 114, 107,
+    101, 114, 32,  40,  49,  41,  226, 93,  130, 25,  136, 160, 186, 210, 53,  160, 141, 6,   50,
+    80,  16,  128, 128, 2,   128, 128, 128, 4,   255, 23,  148, 77,  0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   1,   26,  47,  112, 114, 111, 99,  47,  115, 116, 97,  116, 58,  50,  58,
+    32,  98,  97,  100, 32,  99,  112, 117, 32,  108, 105, 110, 101};
+const std::vector<uint8_t> kV3Delta = {
+    3,   1,   249, 190, 183, 176, 136, 137, 28,  189, 6, 162, 6,   131, 128, 2,  2, 190, 21,
+    4,   193, 154, 12,  241, 46,  169, 192, 2,   1,   2, 20,  2,   81,  0,   2,  1, 1,   128,
+    4,   3,   1,   0,   2,   0,   0,   3,   168, 6,   1, 128, 32,  1,   2,   1,  0, 0,   31,
+    7,   110, 118, 109, 101, 48,  110, 49,  1,   0,   1, 128, 128, 244, 3,   1,  0, 1,   208,
+    15,  4,   2,   160, 6,   2,   0,   1,   152, 6,   4, 98,  111, 114, 110, 82, 1, 22,  7,
+    114, 101, 110, 97,  109, 101, 100, 2,   242, 1,   2, 184, 160, 147, 119, 0};
+
+TEST_CASE("version 2 and 3 bodies (key and delta) are still read") {
+  for (const auto* bodies : {&kV2Key, &kV3Key}) {
+    const auto& key_body = *bodies;
+    const auto& delta_body = bodies == &kV2Key ? kV2Delta : kV3Delta;
+    CAPTURE(static_cast<int>(key_body[0]));
+    auto key = decode_metric_sample(key_body.data(), key_body.size());
+    REQUIRE(key);
+    CHECK(*key == full_sample());
+    CHECK(memscope::format::is_key_metric_sample(key_body.data(), key_body.size()));
+    CHECK_FALSE(memscope::format::is_key_metric_sample(delta_body.data(), delta_body.size()));
+    auto delta = decode_metric_sample(delta_body.data(), delta_body.size(), &*key);
+    REQUIRE(delta);
+    CHECK(*delta == next_sample(full_sample()));
+  }
+}
+
+TEST_CASE("a delta thread's usage that its CPU time predicts costs nothing") {
+  // Two samples 100 ms apart; the thread ran 25 ms: the collector says 25 %.
+  PlatformMetrics a;
+  a.timestamp_ns = 5'000'000'000, a.interval_ns = 100'000'000;
+  memscope::ThreadResourceMetrics& t = a.threads.emplace_back();
+  t.thread_id = 7, t.thread_name = "w", t.cpu_time_total_ns = 3'000'000'000;
+  t.cpu_usage_percent = 12.5;
+  PlatformMetrics b = a;
+  b.timestamp_ns += 100'000'000;
+  *b.threads[0].cpu_time_total_ns += 25'000'000;
+  b.threads[0].cpu_usage_percent = 25.0;
+  auto delta_size = [&](const PlatformMetrics& next) {
+    memscope::format::MetricSampleEncoder encoder;
+    memscope::format::MetricSampleDecoder decoder;
+    std::vector<uint8_t> key, delta;
+    encoder.encode(a, key);
+    encoder.encode(next, delta);
+    REQUIRE(decoder.decode(key.data(), key.size()));
+    auto back = decoder.decode(delta.data(), delta.size());
+    REQUIRE(back);
+    CHECK(*back == next);
+    return delta.size();
+  };
+  size_t predicted = delta_size(b);
+  PlatformMetrics off = b;  // a usage the CPU time does not predict is written, exactly
+  off.threads[0].cpu_usage_percent = 26.125;
+  CHECK(delta_size(off) > predicted);
+  PlatformMetrics same_usage = b;  // the unchanged 12.5 % is now the change
+  same_usage.threads[0].cpu_usage_percent = 12.5;
+  CHECK(delta_size(same_usage) > predicted);
+  // No prediction without an interval, or without CPU times: the base's usage is the reference.
+  PlatformMetrics no_interval = b;
+  no_interval.interval_ns.reset();
+  delta_size(no_interval);
+  PlatformMetrics no_time = b;
+  no_time.threads[0].cpu_time_total_ns.reset();
+  delta_size(no_time);
+  PlatformMetrics absent = b;
+  absent.threads[0].cpu_usage_percent.reset();
+  delta_size(absent);
+  PlatformMetrics backwards = b;  // a CPU time that went back predicts 0, as the collector says
+  backwards.threads[0].cpu_time_total_ns = 1'000'000'000;
+  backwards.threads[0].cpu_usage_percent = 0.0;
+  delta_size(backwards);
+  PlatformMetrics user_kernel = b;  // without schedstat, user + kernel ticks are the CPU time
+  user_kernel.threads[0].cpu_time_total_ns.reset();
+  user_kernel.threads[0].cpu_time_user_ns = 10'000'000,
+  user_kernel.threads[0].cpu_time_kernel_ns = 0;
+  a.threads[0].cpu_time_total_ns.reset();
+  a.threads[0].cpu_time_user_ns = 0, a.threads[0].cpu_time_kernel_ns = 0;
+  user_kernel.threads[0].cpu_usage_percent = 10.0;
+  size_t ticks = delta_size(user_kernel);
+  user_kernel.threads[0].cpu_usage_percent = 11.0;
+  CHECK(delta_size(user_kernel) > ticks);
 }
 
 namespace {

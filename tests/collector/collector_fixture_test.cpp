@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "collector/linux/process_reader.hpp"
 #include "fixture_root.hpp"
 #include "memscope/collector.hpp"
 
@@ -35,6 +36,27 @@ const memscope::ThreadResourceMetrics* thread(const PlatformMetrics& m, int tid)
   auto it = std::find_if(m.threads.begin(), m.threads.end(),
                          [tid](const auto& t) { return t.thread_id == tid; });
   return it == m.threads.end() ? nullptr : &*it;
+}
+
+// The server's /proc/1234/stat with `threads` threads (field 20).
+std::string process_stat(int threads) {
+  return "1234 (server app) S 1 1234 1234 0 -1 4194304 5000 0 7 0 150 50 0 0 20 0 " +
+         std::to_string(threads) +
+         " 0 100 104857600 2560 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
+}
+
+// A collector on `root` whose clock advances 100 ms per reading (the baseline at 1.1 s), with
+// the default slow period of 1 s.
+std::unique_ptr<PlatformResourceCollector> ten_hz(const FixtureRoot& root) {
+  CollectorOptions options = fixture_options(root, 1234);
+  auto now = std::make_shared<uint64_t>(1'000'000'000);
+  options.clock = [now] { return *now += 100'000'000; };
+  return std::make_unique<PlatformResourceCollector>(options);
+}
+
+std::string status_with(int voluntary, int involuntary) {
+  return "Name:\tworker (1)\nvoluntary_ctxt_switches:\t" + std::to_string(voluntary) +
+         "\nnonvoluntary_ctxt_switches:\t" + std::to_string(involuntary) + "\n";
 }
 
 uint64_t ticks_ns(uint64_t ticks) {
@@ -129,8 +151,10 @@ TEST_CASE("server: whole disks only, interfaces without lo, process IO rates") {
 TEST_CASE("server: process memory and the cgroup v2 limits, tightest ancestor first") {
   FixtureRoot root("server");
   PlatformMetrics m = two_snapshots(root, 1234).m;
-  CHECK(m.memory.process_rss_bytes == 12288u * 1024);
-  CHECK(m.memory.process_virtual_bytes == 102400u * 1024);
+  // From statm (pages): the same counters as status's VmRSS 12288 kB and VmSize 102400 kB.
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  CHECK(m.memory.process_rss_bytes == 3072u * page);
+  CHECK(m.memory.process_virtual_bytes == 25600u * page);
   CHECK(m.memory.process_minor_faults == 5000u);
   CHECK(m.memory.process_major_faults == 7u);
   CHECK(m.memory.machine_total_bytes == 16384000ull * 1024);
@@ -274,9 +298,148 @@ TEST_CASE("parse errors name the file and the line; the rest of the sample survi
 TEST_CASE("a thread that ends is no longer listed") {
   FixtureRoot root("server");
   PlatformResourceCollector collector(fixture_options(root, 1234));
-  // As in /proc, the thread's directory goes (its kept-open files would still read here).
+  // As in /proc, the thread's directory goes (its kept-open files would still read here) and
+  // the process's thread count drops: the count that no longer matches makes the collector
+  // list the task directory again.
   std::filesystem::remove_all(root.path() + "/proc/1234/task/1240");
+  root.write("proc/1234/stat", process_stat(1));
   PlatformMetrics m = collector.collect_metrics();
   CHECK(thread(m, 1240) == nullptr);  // the thread ended
   CHECK(thread(m, 1234) != nullptr);
+}
+
+TEST_CASE("status and io of a running thread are read at most once per slow period") {
+  FixtureRoot root("server");
+  auto collector = ten_hz(root);  // baseline at 1.1 s: both threads' status and io read
+  const std::string worker = "proc/1234/task/1240/";
+  // The worker runs in every interval (schedstat moves) and its switch counts move too; the
+  // main thread does not run (its schedstat stays), so its counters cannot move.
+  uint64_t run = 700'000'000;
+  std::vector<uint64_t> involuntary;
+  for (int i = 1; i <= 12; ++i) {  // samples at 1.2 ... 2.3 s
+    run += 50'000'000;
+    root.write(worker + "schedstat", std::to_string(run) + " 1000000 " + std::to_string(50 + i));
+    root.write(worker + "status", status_with(3, 40 + i));
+    PlatformMetrics m = collector->collect_metrics();
+    const auto* w = thread(m, 1240);
+    REQUIRE(w);
+    CHECK(w->cpu_time_total_ns == run);  // schedstat and stat: every sample
+    involuntary.push_back(w->involuntary_context_switches.value_or(0));
+    if (i == 12) {
+      const auto* main_thread = thread(m, 1234);
+      REQUIRE(main_thread);
+      CHECK(main_thread->involuntary_context_switches == 2u);  // exact: it has not run
+    }
+  }
+  // Tid 1240 is read one full period after its first reading (tid % 10 = 0 sets its phase):
+  // kept at the baseline's 40 until 2.1 s (sample 10), then the status of that moment.
+  std::vector<uint64_t> expected = {40, 40, 40, 40, 40, 40, 40, 40, 40, 50, 50, 50};
+  CHECK(involuntary == expected);
+}
+
+TEST_CASE("a running thread's io is read when the process's storage IO moved") {
+  FixtureRoot root("server");
+  auto collector = ten_hz(root);  // baseline: the main thread read 4096 bytes, the process too
+  const std::string main_thread = "proc/1234/task/1234/";
+  auto io = [](uint64_t read_bytes) {
+    return "read_bytes: " + std::to_string(read_bytes) + "\nwrite_bytes: 8192\n";
+  };
+  auto sample = [&](uint64_t run, uint64_t process_read, uint64_t thread_read) {
+    root.write(main_thread + "schedstat", std::to_string(run) + " 5000000 100\n");
+    root.write("proc/1234/io", io(process_read));
+    root.write(main_thread + "io", io(thread_read));
+    return thread(collector->collect_metrics(), 1234)->io_read_bytes.value_or(0);
+  };
+  // The process's counters stood still: no thread's can have moved, the file is not read (this
+  // fixture's thread file says otherwise, which the kernel never would).
+  CHECK(sample(1'400'000'000, 4096, 8192) == 4096u);
+  // They moved, and the thread ran since its last reading: read.
+  CHECK(sample(1'500'000'000, 8192, 8192) == 8192u);
+  // They moved, but this thread has not run since: its counters are exact as kept.
+  CHECK(sample(1'500'000'000, 12288, 12288) == 8192u);
+  // It ran again while the process read more: read.
+  CHECK(sample(1'600'000'000, 16384, 12288) == 12288u);
+}
+
+TEST_CASE("a thread that stopped running has status read at its next due time") {
+  FixtureRoot root("server");
+  auto collector = ten_hz(root);
+  const std::string worker = "proc/1234/task/1240/";
+  root.write(worker + "schedstat", "750000000 1000000 51\n");  // ran in the first interval
+  root.write(worker + "status", status_with(4, 47));           // and switched (kept: not due)
+  CHECK(thread(collector->collect_metrics(), 1240)->involuntary_context_switches == 40u);
+  // From then on it sleeps: schedstat stays. Its counters are read once, at 2.1 s, and then
+  // stay exact without further reads (a later change of the file would not be seen).
+  std::vector<uint64_t> seen;
+  for (int i = 2; i <= 12; ++i) {
+    if (i == 11) root.write(worker + "status", status_with(4, 99));
+    seen.push_back(*thread(collector->collect_metrics(), 1240)->involuntary_context_switches);
+  }
+  std::vector<uint64_t> expected = {40, 40, 40, 40, 40, 40, 40, 40, 47, 47, 47};
+  CHECK(seen == expected);
+}
+
+TEST_CASE("the task directory is listed again only when the thread count changes") {
+  FixtureRoot root("server");
+  auto collector = ten_hz(root);
+  // A thread appears; until stat's thread count says so, the known threads are read.
+  root.write("proc/1234/task/1260/stat",
+             "1260 (late) S 1 1234 1234 0 -1 4194368 0 0 0 0 1 0 0 0 20 0 3 0 120 0 0\n");
+  root.write("proc/1234/task/1260/schedstat", "10000000 0 1\n");
+  PlatformMetrics m = collector->collect_metrics();
+  CHECK(m.threads.size() == 2);
+  CHECK(thread(m, 1260) == nullptr);
+  root.write("proc/1234/stat", process_stat(3));
+  m = collector->collect_metrics();
+  CHECK(m.thread_count == 3u);
+  REQUIRE(m.threads.size() == 3);
+  REQUIRE(thread(m, 1260) != nullptr);
+  CHECK(thread(m, 1260)->thread_name == "late");
+  // A thread whose files stop reading makes the collector list the directory too.
+  std::filesystem::remove_all(root.path() + "/proc/1234/task/1260");
+  root.write("proc/1234/task/1270/stat",
+             "1270 (later) S 1 1234 1234 0 -1 4194368 0 0 0 0 1 0 0 0 20 0 3 0 130 0 0\n");
+  m = collector->collect_metrics();
+  CHECK(thread(m, 1260) != nullptr);  // a fixture file stays readable while kept open
+  CHECK(thread(m, 1270) == nullptr);  // count unchanged (3): not listed
+}
+
+TEST_CASE("cgroup limits are read at most once per slow period; usage every sample") {
+  FixtureRoot root("server");
+  auto collector = ten_hz(root);  // baseline at 1.1 s reads the limits: svc's 2 cores
+  root.write("sys/fs/cgroup/app.slice/svc/cpu.max", "max 100000\n");
+  root.write("sys/fs/cgroup/app.slice/svc/memory.current", "60000000\n");
+  std::vector<double> quota;
+  for (int i = 1; i <= 10; ++i) {  // 1.2 ... 2.1 s
+    PlatformMetrics m = collector->collect_metrics();
+    CHECK(m.cgroup.memory_usage_bytes == 60000000u);
+    quota.push_back(m.cgroup.cpu_quota_cores.value_or(0));
+  }
+  // Kept until a period after the baseline (2.1 s), then app.slice's 4 cores apply.
+  std::vector<double> expected = {2, 2, 2, 2, 2, 2, 2, 2, 2, 4};
+  CHECK(quota == expected);
+}
+
+TEST_CASE("stat lines: the name ends at the last ')', fields by number, bad lines refused") {
+  memscope::collector::ProcStat st;
+  REQUIRE(memscope::collector::parse_proc_stat(
+      "77 (a) b (c)) R 1 77 77 0 -1 4194304 11 0 12 0 13 14 0 0 20 0 65 0 100 4096 2\n", st));
+  CHECK(st.comm == "a) b (c)");
+  CHECK(st.minflt == 11u);
+  CHECK(st.majflt == 12u);
+  CHECK(st.utime == 13u);
+  CHECK(st.stime == 14u);
+  CHECK(st.num_threads == 65u);
+  CHECK(st.vsize == 4096u);
+  CHECK(memscope::collector::parse_proc_stat(
+      "1 (x) S 1 1 1 0 -1 0 18446744073709551615 0 0 0 0 0 0 0 20 0 1 0 0 0 0", st));
+  CHECK(st.minflt == 18446744073709551615u);
+  using memscope::collector::parse_proc_stat;
+  CHECK_FALSE(parse_proc_stat("1 (x) S 1 1 1 0 -1 0 5 0 7 0 1 2 0 0 20 0 1 0 0\n", st));  // short
+  CHECK_FALSE(parse_proc_stat("1 (x) S 1 1 1 0 -1 0 5x 0 7 0 1 2 0 0 20 0 1 0 0 9 0", st));
+  CHECK_FALSE(
+      parse_proc_stat("1 (x) S 1 1 1 0 -1 0 18446744073709551616 0 0 0 0 0 0 0 20 0 1 0 "
+                      "0 0 0",
+                      st));  // overflows
+  CHECK_FALSE(parse_proc_stat("1 x S 1", st));
 }
