@@ -21,6 +21,7 @@
 #include "agent/config.hpp"
 #include "agent/messages.hpp"
 #include "agent/module_map.hpp"
+#include "agent/online_heap.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar_gate.hpp"
 #include "agent/thread_mode.hpp"
@@ -71,6 +72,7 @@ class Sidecar {
   uint64_t drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns);
   void encode(ThreadState* ts, uint64_t pos, const Slot& s);
   void encode_stack(ThreadState* ts, uint64_t pos, const Slot& s);
+  void encode_heap_event(ThreadState* ts, const Slot& s);
   uint64_t stack_id(uint64_t hash);
   void select_thread(pid_t tid);
   void thread_started(const Slot& s);
@@ -79,6 +81,7 @@ class Sidecar {
   void write_module_changes(uint64_t now);
   void write_watermark(uint64_t watermark);
   void write_process_end(format::EndReason reason, int64_t detail);
+  void write_heap_summary();
   void sample_metrics(uint64_t now);
   bool seal(bool force);
   void fail(const std::string& error);
@@ -93,6 +96,7 @@ class Sidecar {
   uint64_t last_names_ns_ = 0;
   uint64_t last_watermark_ = 0;
   uint64_t modules_generation_ = ~0ull;
+  std::unique_ptr<OnlineHeap> online_heap_;  // null in a fork child: its heap starts inherited
   std::unique_ptr<PlatformResourceCollector> collector_;
   uint64_t next_sample_ns_ = 0;
   std::vector<uint8_t> sample_body_;
@@ -144,8 +148,11 @@ bool Sidecar::open(std::string& error) {
   clock_gettime(CLOCK_REALTIME, &real);
   uint64_t real_ns =
       static_cast<uint64_t>(real.tv_sec) * 1000000000ull + static_cast<uint64_t>(real.tv_nsec);
-  if (!writer_.open(g_config.output_dir, getpid(), now_ns(), real_ns, error)) return false;
+  uint64_t start_ns = now_ns();
+  if (!writer_.open(g_config.output_dir, getpid(), start_ns, real_ns, error)) return false;
   write_process_info();
+  if (origin_.parent_pid == 0)
+    online_heap_ = std::make_unique<OnlineHeap>(start_ns, size_t{g_config.heap_summary_mb} << 20);
   return true;
 }
 
@@ -237,28 +244,33 @@ void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
         writer_.u8(s.fn);
       });
     case SlotType::kAlloc:
-      select_thread(ts->tid);
-      writer_.event(RecordType::kAlloc, s.stamp);
-      writer_.u8(s.fn);
-      writer_.address(s.ptr);
-      writer_.varint(s.size);
-      writer_.varint(stack_id(s.stack_hash));
-      return;
     case SlotType::kFree:
-      select_thread(ts->tid);
-      writer_.event(RecordType::kFree, s.stamp);
-      writer_.address(s.ptr);
-      return;
     case SlotType::kRealloc:
-      select_thread(ts->tid);
-      writer_.event(RecordType::kRealloc, s.stamp);
-      writer_.u8(s.fn);
-      writer_.varint(s.stamp_after - s.stamp);
-      writer_.address(s.old_ptr);
-      writer_.varint(s.ptr);
-      writer_.varint(s.size);
-      writer_.varint(stack_id(s.stack_hash));
-      return;
+      return encode_heap_event(ts, s);
+  }
+}
+
+void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
+  select_thread(ts->tid);
+  uint64_t stack = s.type == SlotType::kFree ? 0 : stack_id(s.stack_hash);
+  if (online_heap_) online_heap_->add(static_cast<uint32_t>(ts->tid), s, stack);
+  if (s.type == SlotType::kAlloc) {
+    writer_.event(RecordType::kAlloc, s.stamp);
+    writer_.u8(s.fn);
+    writer_.address(s.ptr);
+    writer_.varint(s.size);
+    writer_.varint(stack);
+  } else if (s.type == SlotType::kFree) {
+    writer_.event(RecordType::kFree, s.stamp);
+    writer_.address(s.ptr);
+  } else {
+    writer_.event(RecordType::kRealloc, s.stamp);
+    writer_.u8(s.fn);
+    writer_.varint(s.stamp_after - s.stamp);
+    writer_.address(s.old_ptr);
+    writer_.varint(s.ptr);
+    writer_.varint(s.size);
+    writer_.varint(stack);
   }
 }
 
@@ -309,6 +321,7 @@ void Sidecar::write_watermark(uint64_t watermark) {
   writer_.begin(RecordType::kWatermark);
   writer_.varint(watermark);
   last_watermark_ = watermark;
+  if (online_heap_) online_heap_->release_before(watermark);
 }
 
 void Sidecar::refresh_thread_names(uint64_t now) {
@@ -345,6 +358,15 @@ void Sidecar::write_module_changes(uint64_t now) {
   };
   for (const Module& m : changes.loaded) emit(m, true);
   for (const Module& m : changes.unloaded) emit(m, false);
+}
+
+// Once, as the last word on the heap: a summary written earlier could be followed by events
+// (an exec that failed), so an exec's end gets none and its trace is replayed.
+void Sidecar::write_heap_summary() {
+  std::vector<uint8_t> body;
+  if (!online_heap_ || !online_heap_->finish(body)) return;
+  online_heap_.reset();
+  writer_.framed(RecordType::kHeapSummary, [&] { writer_.raw(body.data(), body.size()); });
 }
 
 void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
@@ -429,6 +451,7 @@ void Sidecar::run() {
     int pending = request.pending.load(std::memory_order_acquire);
     if (pending != kNothing && !failed_) {
       drain_all(now_ns());
+      if (pending == kFinal) write_heap_summary();
       if (pending != kFlushOnly) write_process_end(request.reason, request.detail);
       seal(true);
     } else if (!failed_) {

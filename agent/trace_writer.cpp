@@ -76,9 +76,10 @@ void TraceWriter::bytes(std::string_view s) {
 }
 
 void TraceWriter::raw(const uint8_t* data, size_t n) {
-  if (buffer_.size() < used_ + n) buffer_.resize(used_ + n + buffer_.size());
-  std::memcpy(buffer_.data() + used_, data, n);
-  used_ += n;
+  Chunk& c = *current_;
+  if (c.buffer.size() < c.used + n) c.buffer.resize(c.used + n + c.buffer.size());
+  std::memcpy(c.buffer.data() + c.used, data, n);
+  c.used += n;
 }
 
 void TraceWriter::event(format::RecordType type, uint64_t ns) {
@@ -114,7 +115,15 @@ bool TraceWriter::write_all(const void* data, size_t n, std::string& error) {
 }
 
 bool TraceWriter::seal_chunk(std::string& error) {
-  if (used_ == 0 || fd_ < 0) return true;
+  if (!seal(records_, error) || !seal(events_, error)) return false;
+  chunk_has_base_ = false;
+  last_address_ = 0;
+  return true;
+}
+
+bool TraceWriter::seal(Chunk& chunk, std::string& error) {
+  const size_t used = chunk.used;
+  if (used == 0 || fd_ < 0) return true;
   // Someone may have removed the file (or its directory): writing on into an unlinked inode
   // would lose everything silently, so stop with a message instead.
   struct stat at_path;
@@ -135,21 +144,22 @@ bool TraceWriter::seal_chunk(std::string& error) {
     fd_ = fd;
   }
   if (zstd_ == nullptr) zstd_ = new ZstdContext;
-  compressed_.resize(ZSTD_compressBound(used_));
+  compressed_.resize(ZSTD_compressBound(used));
   size_t stored = ZSTD_compressCCtx(zstd_->cctx, compressed_.data(), compressed_.size(),
-                                    buffer_.data(), used_, kCompressionLevel);
+                                    chunk.buffer.data(), used, kCompressionLevel);
   format::ChunkHeader header{};
   header.magic = format::kChunkMagic;
+  header.content = static_cast<uint8_t>(chunk.content);
   const uint8_t* payload = compressed_.data();
-  if (ZSTD_isError(stored) || stored >= used_) {
+  if (ZSTD_isError(stored) || stored >= used) {
     header.codec = static_cast<uint8_t>(format::Codec::kRaw);
-    stored = used_;
-    payload = buffer_.data();
+    stored = used;
+    payload = chunk.buffer.data();
   } else {
     header.codec = static_cast<uint8_t>(format::Codec::kZstd);
   }
   header.stored_bytes = static_cast<uint32_t>(stored);
-  header.raw_bytes = static_cast<uint32_t>(used_);
+  header.raw_bytes = static_cast<uint32_t>(used);
   header.sequence = sequence_;
   header.checksum = XXH64(payload, stored, sequence_);
   // One write for header and payload keeps a crash from leaving a header without its payload
@@ -159,9 +169,7 @@ bool TraceWriter::seal_chunk(std::string& error) {
   std::memcpy(out_.data() + sizeof(header), payload, stored);
   if (!write_all(out_.data(), out_.size(), error)) return false;
   ++sequence_;
-  used_ = 0;
-  chunk_has_base_ = false;
-  last_address_ = 0;
+  chunk.used = 0;
   return true;
 }
 

@@ -1,6 +1,7 @@
 // Writes one trace file: creates it safely (0600, O_EXCL, never through a symlink), encodes
-// records into the current chunk (format/trace_format.hpp), and seals chunks (zstd + XXH64)
-// onto disk. Used only by the sidecar thread, so it needs no locking.
+// records into the current chunks (format/trace_format.hpp), and seals chunks (zstd + XXH64)
+// onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so a
+// reader can step over the events. Used only by the sidecar thread, so it needs no locking.
 #pragma once
 
 #include <sys/types.h>
@@ -28,18 +29,23 @@ class TraceWriter {
   bool is_open() const { return fd_ >= 0; }
   const std::string& path() const { return path_; }
 
-  // Record encoding into the current chunk.
-  void begin(format::RecordType type) { u8(static_cast<uint8_t>(type)); }
+  // Record encoding: begin() picks the chunk the record belongs in, the rest append to it.
+  void begin(format::RecordType type) {
+    current_ = format::is_event_record(type) ? &events_ : &records_;
+    u8(static_cast<uint8_t>(type));
+  }
   void varint(uint64_t v) {
-    if (buffer_.size() < used_ + 10) buffer_.resize(buffer_.size() * 2 + 64);
-    used_ += format::put_varint(buffer_.data() + used_, v);
+    Chunk& c = *current_;
+    if (c.buffer.size() < c.used + 10) c.buffer.resize(c.buffer.size() * 2 + 64);
+    c.used += format::put_varint(c.buffer.data() + c.used, v);
   }
   void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
   void bytes(std::string_view s);
   void raw(const uint8_t* data, size_t n);
   void u8(uint8_t v) {
-    if (buffer_.size() == used_) buffer_.resize(buffer_.size() * 2 + 64);
-    buffer_[used_++] = v;
+    Chunk& c = *current_;
+    if (c.buffer.size() == c.used) c.buffer.resize(c.buffer.size() * 2 + 64);
+    c.buffer[c.used++] = v;
   }
   // Encodes a block address as a delta against the previous one in this chunk: heap addresses
   // cluster, so the delta is a byte or two where the address is six.
@@ -51,22 +57,29 @@ class TraceWriter {
   template <typename Fill>
   void framed(format::RecordType type, Fill&& fill) {
     begin(type);
-    size_t start = used_;
+    Chunk& c = *current_;
+    size_t start = c.used;
     fill();
-    std::string body(reinterpret_cast<const char*>(buffer_.data()) + start, used_ - start);
-    used_ = start;
+    std::string body(reinterpret_cast<const char*>(c.buffer.data()) + start, c.used - start);
+    c.used = start;
     bytes(body);
   }
   // Starts an event record: its type, then its stamp as a delta against the previous event in
   // this chunk (preceded by the chunk's base stamp when it is the chunk's first event).
   void event(format::RecordType type, uint64_t stamp_ns);
 
-  size_t pending_bytes() const { return used_; }
-  // Compresses and writes the current chunk. False when the disk refused (the message is in
-  // `error`); tracing should stop then.
+  size_t pending_bytes() const { return records_.used + events_.used; }
+  // Compresses and writes the current chunks, records first. False when the disk refused (the
+  // message is in `error`); tracing should stop then.
   bool seal_chunk(std::string& error);
 
  private:
+  struct Chunk {
+    format::ChunkContent content;
+    std::vector<uint8_t> buffer;  // grows, never shrinks: [0, used) is the chunk so far
+    size_t used = 0;
+  };
+  bool seal(Chunk& chunk, std::string& error);
   bool write_all(const void* data, size_t n, std::string& error);
   bool still_our_file();
 
@@ -78,8 +91,9 @@ class TraceWriter {
   uint64_t last_stamp_ = 0;
   uint64_t last_address_ = 0;
   bool chunk_has_base_ = false;
-  std::vector<uint8_t> buffer_;  // grows, never shrinks: [0, used_) is the current chunk
-  size_t used_ = 0;
+  Chunk records_{format::ChunkContent::kRecords, {}, 0};
+  Chunk events_{format::ChunkContent::kEvents, {}, 0};
+  Chunk* current_ = &records_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> out_;
   struct ZstdContext;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/heap_model.hpp"
+#include "analyzer/heap_names.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/symbolizer.hpp"
 

@@ -22,13 +22,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--html FILE] [--top N] [--no-symbols]\n"
-    "                        [--quiet]\n"
+    "                        [--quiet] [--replay]\n"
     "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
     "  --json FILE   also write the analysis as JSON (schema memscope-analysis/1); - for stdout\n"
     "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables)\n"
     "  --top N       allocation sites to list per process in the text report (default 5)\n"
     "  --no-symbols  show frames as module+0xoffset, without reading debug information\n"
     "  --quiet       no text report\n"
+    "  --replay      replay every heap event instead of reading the summary the agent wrote at\n"
+    "                the end of the run (slower; the same figures)\n"
     "exports and CI (docs/exports.md):\n"
     "  --pprof FILE          gzipped pprof profile (alloc/inuse objects and space)\n"
     "  --folded FILE         folded stacks for flamegraph.pl, inferno, speedscope\n"
@@ -137,6 +139,7 @@ int main(int argc, char** argv) {
   size_t top = 5;
   bool quiet = false;
   bool symbols = true;
+  bool replay = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -163,6 +166,8 @@ int main(int argc, char** argv) {
       quiet = true;
     } else if (arg == "--no-symbols") {
       symbols = false;
+    } else if (arg == "--replay") {
+      replay = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       return usage_error("unknown option " + arg);
     } else {
@@ -171,7 +176,7 @@ int main(int argc, char** argv) {
   }
   if (inputs.empty()) return usage_error("no trace given");
 
-  memscope::analyzer::Session session = memscope::analyzer::analyze(inputs);
+  memscope::analyzer::Session session = memscope::analyzer::analyze(inputs, replay);
   for (const std::string& e : session.errors) std::cerr << "memscope-analyze: " << e << "\n";
   if (session.processes.empty()) {
     std::cerr << "memscope-analyze: nothing to analyze; record a trace with "

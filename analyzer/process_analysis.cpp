@@ -13,10 +13,41 @@ void ProcessAnalysis::inherit_from(const ForkSnapshot& parent_at_fork) {
   heap_.inherit(parent_at_fork.heap);
 }
 
+// The summary gives the whole heap from the start: usable unless the heap is wanted at some
+// moment (a fork snapshot), over some window (a region), or on top of an inherited one.
+bool ProcessAnalysis::summary_usable() const {
+  return summary_allowed_ && snapshots_.empty() && inherited_ == nullptr && window_begin_ == 0 &&
+         window_end_ == UINT64_MAX;
+}
+
 void ProcessAnalysis::read() {
-  result_ = read_trace(path_, *this);
+  if (!summary_usable()) {
+    result_ = read_trace(path_, *this);
+  } else {
+    // Everything but the event chunks first; they are read only when no summary turned up.
+    result_ = read_trace(path_, *this, ChunkSelection::kRecords);
+    if (summary_) return use_summary();
+    ReadResult events = read_trace(path_, *this, ChunkSelection::kEvents);
+    result_.chunks += events.chunks;
+    if (!events.complete && result_.complete) {
+      result_.complete = false;
+      result_.error = events.error;
+    }
+  }
   release_before(UINT64_MAX);
   take_snapshots_before(UINT64_MAX);
+}
+
+void ProcessAnalysis::heap_summary(const std::string& body) {
+  if (!summary_usable()) return;
+  auto decoded =
+      heap::decode_heap_summary(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if (decoded) summary_ = std::make_unique<heap::HeapSummary>(std::move(*decoded));
+}
+
+void ProcessAnalysis::use_summary() {
+  heap_ = std::move(summary_->heap);
+  timeline_ = std::move(summary_->timeline);
 }
 
 const ForkSnapshot* ProcessAnalysis::snapshot_at(uint64_t stamp) const {
@@ -37,7 +68,7 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
 }
 
 void ProcessAnalysis::heap_events(const HeapEvent* events, size_t count) {
-  for (size_t i = 0; i < count; ++i) hold(events[i]);
+  for (size_t i = 0; i < count; ++i) order_.hold(events[i]);
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {
@@ -61,73 +92,8 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   }
 }
 
-// Releases, in stamp order (file order breaks ties), every pending event stamped before `stamp`.
 void ProcessAnalysis::release_before(uint64_t stamp) {
-  if (pending_.empty()) return;
-  cuts_.clear();
-  for (const Run& r : runs_) {
-    auto first = pending_.begin() + static_cast<ptrdiff_t>(r.begin);
-    auto last = pending_.begin() + static_cast<ptrdiff_t>(r.end);
-    auto cut = std::lower_bound(first, last, stamp,
-                                [](const HeapEvent& e, uint64_t s) { return e.stamp < s; });
-    cuts_.push_back(static_cast<size_t>(cut - pending_.begin()));
-  }
-  // A damaged or unusual trace can cut the events into many runs; sorting then costs less.
-  constexpr size_t kMergeWays = 16;
-  if (runs_.size() <= kMergeWays) {
-    merge_released();
-  } else {
-    sort_released();
-  }
-  keep_unreleased();
-}
-
-// Repeatedly takes the earliest head among the runs; on equal stamps the earlier run, which
-// came first in the file.
-void ProcessAnalysis::merge_released() {
-  heads_.clear();
-  for (const Run& r : runs_) heads_.push_back(r.begin);
-  const size_t ways = runs_.size();
-  for (;;) {
-    size_t best = ways;
-    uint64_t best_stamp = UINT64_MAX;
-    for (size_t j = 0; j < ways; ++j)
-      if (heads_[j] < cuts_[j] && (best == ways || pending_[heads_[j]].stamp < best_stamp)) {
-        best = j;
-        best_stamp = pending_[heads_[j]].stamp;
-      }
-    if (best == ways) return;
-    replay(pending_[heads_[best]++]);
-  }
-}
-
-void ProcessAnalysis::sort_released() {
-  std::vector<size_t> order;
-  for (size_t j = 0; j < runs_.size(); ++j)
-    for (size_t i = runs_[j].begin; i < cuts_[j]; ++i) order.push_back(i);
-  std::sort(order.begin(), order.end(), [this](size_t a, size_t b) {
-    return pending_[a].stamp != pending_[b].stamp ? pending_[a].stamp < pending_[b].stamp : a < b;
-  });
-  for (size_t i : order) replay(pending_[i]);
-}
-
-// Moves what stays pending to the front, in file order, joining runs that still form one.
-void ProcessAnalysis::keep_unreleased() {
-  size_t kept = 0;
-  size_t runs = 0;
-  for (size_t j = 0; j < runs_.size(); ++j) {
-    size_t first = cuts_[j], last = runs_[j].end;
-    if (first == last) continue;
-    std::move(pending_.begin() + static_cast<ptrdiff_t>(first),
-              pending_.begin() + static_cast<ptrdiff_t>(last),
-              pending_.begin() + static_cast<ptrdiff_t>(kept));
-    bool joins = runs > 0 && pending_[kept - 1].stamp <= pending_[kept].stamp;
-    if (!joins) runs_[runs++].begin = kept;
-    kept += last - first;
-    runs_[runs - 1].end = kept;
-  }
-  runs_.resize(runs);
-  pending_.resize(kept);
+  order_.release_before(stamp, [this](const HeapEvent& e) { replay(e); });
 }
 
 void ProcessAnalysis::replay(const HeapEvent& e) {

@@ -1,7 +1,8 @@
 // Everything memscope-analyze knows about one traced process: what its trace said (process,
-// threads, modules, stacks, end) and its heap replayed in stamp order. Events arrive per chunk
-// in per-thread order; they are held in a reorder buffer and released in stamp order up to each
-// watermark the sidecar wrote (docs/trace-format.md proves the release is safe).
+// threads, modules, stacks, end) and its heap. The heap comes from the summary the sidecar
+// wrote at the process's end when there is one and nothing asks for more (a fork snapshot, a
+// region's window, --replay); otherwise every event is replayed in stamp order (heap/
+// stamp_order.hpp), which gives the same figures more slowly.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +12,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "analyzer/heap_model.hpp"
-#include "analyzer/heap_timeline.hpp"
+#include "analyzer/heap_names.hpp"
 #include "analyzer/trace_reader.hpp"
+#include "heap/heap_summary.hpp"
+#include "heap/stamp_order.hpp"
 #include "memscope/collector.hpp"
 
 namespace memscope::analyzer {
@@ -43,11 +45,15 @@ class ProcessAnalysis : public TraceVisitor {
     window_end_ = end_ns;
   }
   void inherit_from(const ForkSnapshot& parent_at_fork);
+  // Before reading: ignore the sidecar's heap summary and replay every event.
+  void always_replay() { summary_allowed_ = false; }
   // Reads the trace; afterwards every accessor below is final.
   void read();
 
   const std::string& path() const { return path_; }
   const ReadResult& read_result() const { return result_; }
+  // Whether the heap figures come from replaying the events (else: the sidecar's summary).
+  bool heap_replayed() const { return !summary_; }
   const ProcessInfo& info() const { return info_; }
   bool has_info() const { return has_info_; }
   const HeapModel& heap() const { return heap_; }
@@ -69,7 +75,7 @@ class ProcessAnalysis : public TraceVisitor {
     timeline_.set_origin(start_monotonic_ns);
   }
   void process_info(const ProcessInfo& p) override;
-  void heap_event(const HeapEvent& e) override { hold(e); }
+  void heap_event(const HeapEvent& e) override { order_.hold(e); }
   void heap_events(const HeapEvent* events, size_t count) override;
   void watermark(uint64_t stamp) override;
   void stack(uint64_t id, const std::vector<uint64_t>& frames) override;
@@ -80,25 +86,12 @@ class ProcessAnalysis : public TraceVisitor {
   void process_end(const ProcessEnd& e) override;
   void metric_sample(uint64_t stamp, const std::string& body) override;
   void region(uint64_t stamp, uint64_t id, bool begin) override;
+  void heap_summary(const std::string& body) override;
 
  private:
-  // A stretch of pending_ whose stamps never decrease. Each thread's events arrive in stamp
-  // order and the sidecar hands them over thread by thread, so a few runs hold everything
-  // between two watermarks and merging them is much cheaper than sorting.
-  struct Run {
-    size_t begin;
-    size_t end;
-  };
-  void hold(const HeapEvent& e) {
-    if (runs_.empty() || e.stamp < pending_.back().stamp)
-      runs_.push_back({pending_.size(), pending_.size()});
-    pending_.push_back(e);
-    runs_.back().end = pending_.size();
-  }
+  bool summary_usable() const;
+  void use_summary();
   void release_before(uint64_t stamp);
-  void merge_released();
-  void sort_released();
-  void keep_unreleased();
   void replay(const HeapEvent& e);
   void take_snapshots_before(uint64_t stamp);
 
@@ -108,10 +101,9 @@ class ProcessAnalysis : public TraceVisitor {
   bool has_info_ = false;
   HeapModel heap_;
   HeapTimeline timeline_;
-  std::vector<HeapEvent> pending_;  // events not yet released, in file order
-  std::vector<Run> runs_;           // cover pending_ exactly, in order
-  std::vector<size_t> cuts_;        // per run: its first event not released by this watermark
-  std::vector<size_t> heads_;       // per run: its next event to merge
+  heap::StampOrder order_;
+  bool summary_allowed_ = true;
+  std::unique_ptr<heap::HeapSummary> summary_;  // set when the figures came from it
   std::map<uint64_t, ThreadInfo> threads_;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
   std::vector<ModuleInfo> modules_;

@@ -205,6 +205,7 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["malloc_provider"] = info.malloc_provider;
   j["ended"] = describe_end(p);
   j["complete"] = p.read_result().complete;
+  j["heap_source"] = p.heap_replayed() ? "replay" : "summary";
   j["warning"] = p.read_result().error.empty() ? json(nullptr) : json(p.read_result().error);
   j["temporary_allocations"] = p.heap().totals().temporary;
   j["threads_detail"] = threads_detail_json(p);

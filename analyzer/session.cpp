@@ -78,17 +78,18 @@ const char* origin_name(Origin origin) {
   }
 }
 
-Session analyze(const std::vector<std::string>& inputs) {
+Session analyze(const std::vector<std::string>& inputs, bool replay_events) {
   Session s;
   for (const std::string& file : expand(inputs, s.errors)) {
     InfoOnly probe;
-    ReadResult header = read_trace(file, probe, 1);
+    ReadResult header = read_trace(file, probe, ChunkSelection::kAll, 1);
     if (!header.opened) {
       s.errors.push_back(header.error);
       continue;
     }
     auto p = std::make_unique<TracedProcess>();
     p->analysis = std::make_unique<ProcessAnalysis>(file);
+    if (replay_events) p->analysis->always_replay();
     p->analysis->process_info(probe.info);
     p->start_ns = header.start_monotonic_ns;
     s.processes.push_back(std::move(p));

@@ -27,7 +27,8 @@ struct Session {
 };
 
 // Expands and reads every input. Inputs that are not traces become `errors`, never exceptions.
-Session analyze(const std::vector<std::string>& inputs);
+// `replay_events`: ignore the agent's heap summaries and replay every event (the same figures).
+Session analyze(const std::vector<std::string>& inputs, bool replay_events = false);
 
 const char* origin_name(Origin origin);
 

@@ -10,7 +10,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <unordered_map>
+
+#include "analyzer/symbol_table.hpp"
 
 namespace memscope::analyzer {
 
@@ -95,6 +98,7 @@ class ModuleFile {
   bool opened_ = false;
   Dwfl* dwfl_ = nullptr;
   Dwfl_Module* module_ = nullptr;
+  std::unique_ptr<SymbolTable> symbols_;  // read on the first frame without DWARF
   std::unordered_map<uint64_t, std::vector<Frame>> cache_;
 };
 
@@ -103,6 +107,7 @@ Dwfl_Module* ModuleFile::report(const std::string& file) {
   static const Dwfl_Callbacks callbacks = {dwfl_build_id_find_elf, dwfl_standard_find_debuginfo,
                                            dwfl_offline_section_address, &debuginfo_path};
   if (dwfl_ != nullptr) dwfl_end(dwfl_);
+  symbols_.reset();  // its names belong to the module being replaced
   dwfl_ = dwfl_begin(&callbacks);
   if (dwfl_ == nullptr) return nullptr;
   // Reported at bias 0: addresses are then the file's own virtual addresses, whatever the
@@ -193,10 +198,8 @@ std::vector<Frame> ModuleFile::lookup(uint64_t offset) {
   Frame& outer = frames.back();
   if (m != nullptr && outer.function.empty()) {
     // No DWARF (stripped, or no debug file): the symbol table, .dynsym at least.
-    GElf_Off symbol_offset = 0;
-    GElf_Sym sym;
-    const char* name = dwfl_module_addrinfo(m, at, &symbol_offset, &sym, nullptr, nullptr, nullptr);
-    if (name != nullptr) outer.function = demangle(name);
+    if (!symbols_) symbols_ = std::make_unique<SymbolTable>(m);
+    if (const char* name = symbols_->function_at(at)) outer.function = demangle(name);
   }
   for (Frame& f : frames) {
     f.module = path_;

@@ -213,6 +213,9 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
       visitor_.region(stamp, id, begin != 0);
       return true;
     }
+    case RecordType::kHeapSummary:
+      visitor_.heap_summary(body);
+      return true;
     case RecordType::kMetricSample: {
       uint64_t stamp;
       if (!inner.varint(stamp)) return false;
@@ -281,6 +284,14 @@ bool decompress(const format::ChunkHeader& h, std::vector<uint8_t>& stored,
   return !ZSTD_isError(n) && n == h.raw_bytes;
 }
 
+// What can be checked of a chunk without decompressing it: a known codec and, for zstd, the
+// decompressed size the frame header declares.
+bool plausible(const format::ChunkHeader& h, const std::vector<uint8_t>& stored) {
+  if (h.codec == static_cast<uint8_t>(format::Codec::kRaw)) return h.raw_bytes == h.stored_bytes;
+  if (h.codec != static_cast<uint8_t>(format::Codec::kZstd)) return false;
+  return ZSTD_getFrameContentSize(stored.data(), stored.size()) == h.raw_bytes;
+}
+
 // The records of one chunk, decoded on a worker thread and handed to the real visitor later on
 // the reading thread, in the order they were decoded.
 class ChunkBuffer : public TraceVisitor {
@@ -316,6 +327,9 @@ class ChunkBuffer : public TraceVisitor {
   void region(uint64_t stamp, uint64_t id, bool begin) override {
     later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
   }
+  void heap_summary(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.heap_summary(body); });
+  }
 
   void reserve_events(size_t n) { events_.reserve(n); }
   void deliver(TraceVisitor& visitor) const {
@@ -347,6 +361,7 @@ struct ChunkJob {
   uint64_t index = 0;
   uint64_t offset = 0;  // of the chunk header
   format::ChunkHeader header{};
+  bool verify_only = false;  // not selected: its checksum is checked, nothing is decoded
   Outcome outcome = Outcome::kDecoded;
   ChunkBuffer records;
   std::exception_ptr failure;  // out of memory on a worker: rethrown where the reader runs
@@ -365,10 +380,11 @@ void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vect
     return;
   }
   if (h.sequence != job.index || XXH64(stored.data(), stored.size(), h.sequence) != h.checksum ||
-      !decompress(h, stored, raw)) {
+      (job.verify_only ? !plausible(h, stored) : !decompress(h, stored, raw))) {
     job.outcome = ChunkJob::Outcome::kSkipped;
     return;
   }
+  if (job.verify_only) return;
   job.records.reserve_events(raw.size() / kBytesPerEvent);
   ChunkDecoder decoder(job.records);
   if (!decoder.decode(raw.data(), raw.data() + raw.size()))
@@ -450,7 +466,8 @@ std::unique_ptr<ChunkJob> find_chunk(int fd, uint64_t index, uint64_t offset) {
   ssize_t n = pread(fd, &h, sizeof(h), static_cast<off_t>(offset));
   if (n == 0) return nullptr;
   bool header_ok = n == static_cast<ssize_t>(sizeof(h)) && h.magic == format::kChunkMagic &&
-                   h.reserved[0] == 0 && h.reserved[1] == 0 && h.reserved[2] == 0 &&
+                   h.content <= static_cast<uint8_t>(format::ChunkContent::kEvents) &&
+                   h.reserved[0] == 0 && h.reserved[1] == 0 &&
                    h.stored_bytes <= format::kMaxChunkBytes &&
                    h.raw_bytes <= format::kMaxChunkBytes;
   if (!header_ok) job->outcome = ChunkJob::Outcome::kBadHeader;
@@ -496,10 +513,24 @@ struct FileDescriptor {
   }
 };
 
+bool selected(const format::ChunkHeader& h, ChunkSelection selection) {
+  switch (selection) {
+    case ChunkSelection::kAll:
+      return true;
+    case ChunkSelection::kRecords:
+      return h.content != static_cast<uint8_t>(format::ChunkContent::kEvents);
+    case ChunkSelection::kEvents:
+      return h.content == static_cast<uint8_t>(format::ChunkContent::kEvents);
+  }
+  return true;
+}
+
 // Keeps a few chunks in flight, finding their headers ahead (cheap: one small read each), and
-// delivers them in file order. Stops at `max_chunks`, at the end, or at a damaged header.
+// delivers them in file order. Chunks not selected are only checked against their checksums
+// (far cheaper than decompressing and decoding them), so damage anywhere is still reported.
+// Stops at `max_chunks`, at the end, or at a damaged header.
 void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor& visitor,
-                 uint64_t max_chunks, ReadResult& result) {
+                 ChunkSelection selection, uint64_t max_chunks, ReadResult& result) {
   struct stat st {};
   uint64_t file_bytes = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   Progress progress("memscope-analyze: reading " + path, file_bytes);
@@ -512,6 +543,7 @@ void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor&
       more = job && job->outcome != ChunkJob::Outcome::kBadHeader;
       if (!job) break;
       offset += sizeof(format::ChunkHeader) + job->header.stored_bytes;
+      job->verify_only = !selected(job->header, selection);
       pipeline.submit(std::move(job));
     }
     if (pipeline.in_flight() == 0) return;
@@ -523,7 +555,8 @@ void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor&
 
 }  // namespace
 
-ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t max_chunks) {
+ReadResult read_trace(const std::string& path, TraceVisitor& visitor, ChunkSelection selection,
+                      uint64_t max_chunks) {
   ReadResult result;
   FileDescriptor file{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (file.fd < 0) {
@@ -547,7 +580,7 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, uint64_t m
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
   visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);
-  read_chunks(file.fd, path, header.header_bytes, visitor, max_chunks, result);
+  read_chunks(file.fd, path, header.header_bytes, visitor, selection, max_chunks, result);
   return result;
 }
 

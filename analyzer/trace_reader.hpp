@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "analyzer/heap_names.hpp"
+
 namespace memscope::analyzer {
 
 struct ProcessInfo {
@@ -23,20 +25,6 @@ struct ProcessInfo {
   uint64_t stack_depth = 0;
   uint64_t ring_slots = 0;
   bool drop_when_full = false;
-};
-
-enum class EventKind : uint8_t { kAlloc, kFree };
-
-// One heap event after decoding: a realloc arrives as a free (stamped before the call) and an
-// allocation (stamped after it).
-struct HeapEvent {
-  EventKind kind;
-  uint8_t fn;
-  uint32_t tid;
-  uint64_t stamp;
-  uint64_t ptr;
-  uint64_t size;
-  uint64_t stack_id;
 };
 
 struct ThreadInfo {
@@ -89,7 +77,13 @@ class TraceVisitor {
   virtual void metric_sample(uint64_t /*stamp*/, const std::string& /*body*/) {}
   // A region of the C++ API began (`begin`) or ended.
   virtual void region(uint64_t /*stamp*/, uint64_t /*id*/, bool /*begin*/) {}
+  // The sidecar's heap summary (heap/heap_summary.hpp), undecoded.
+  virtual void heap_summary(const std::string& /*body*/) {}
 };
+
+// Which chunks read_trace decodes (format::ChunkContent): all, or the ones without heap events
+// (chunks of a version 1 trace hold both and count as such), or only the heap event chunks.
+enum class ChunkSelection { kAll, kRecords, kEvents };
 
 struct ReadResult {
   bool opened = false;   // false: not a readable memscope trace at all (see `error`)
@@ -100,8 +94,10 @@ struct ReadResult {
   uint64_t chunks = 0;
 };
 
-// Reads `path`, calling `visitor` for every record in file order, stopping after `max_chunks`.
+// Reads `path`, calling `visitor` for every record of the selected chunks in file order,
+// stopping after `max_chunks` chunks (selected or not).
 ReadResult read_trace(const std::string& path, TraceVisitor& visitor,
+                      ChunkSelection selection = ChunkSelection::kAll,
                       uint64_t max_chunks = UINT64_MAX);
 
 }  // namespace memscope::analyzer

@@ -19,7 +19,8 @@
 namespace memscope::format {
 
 inline constexpr char kFileMagic[8] = {'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E'};
-inline constexpr uint16_t kVersion = 1;
+// Version 2: chunks say what they hold (ChunkHeader::content), and the kHeapSummary record.
+inline constexpr uint16_t kVersion = 2;
 // The reader accepts every version in [kOldestReadableVersion, kVersion].
 inline constexpr uint16_t kOldestReadableVersion = 1;
 inline constexpr uint32_t kChunkMagic = 0x4b4e4843;  // "CHNK" little-endian
@@ -39,10 +40,19 @@ static_assert(sizeof(FileHeader) == 64);
 
 enum class Codec : uint8_t { kRaw = 0, kZstd = 1 };
 
+// What a chunk holds. Since version 2 the writer keeps heap events apart from everything else,
+// so a reader that has the heap summary can step over the event chunks without reading them.
+enum class ChunkContent : uint8_t {
+  kMixed = 0,    // any record (every chunk of a version 1 trace)
+  kRecords = 1,  // no heap events, thread switches, chunk bases or watermarks
+  kEvents = 2,   // only heap events, thread switches, chunk bases and watermarks
+};
+
 struct ChunkHeader {
   uint32_t magic;
   uint8_t codec;
-  uint8_t reserved[3];    // zero; a reader treats anything else as a damaged header
+  uint8_t content;        // ChunkContent
+  uint8_t reserved[2];    // zero; a reader treats anything else as a damaged header
   uint32_t stored_bytes;  // bytes of payload that follow in the file
   uint32_t raw_bytes;     // bytes after decompression
   uint64_t sequence;      // 0, 1, 2 ... per file; a gap means a lost chunk
@@ -66,17 +76,25 @@ enum class RecordType : uint8_t {
                    // chunk
   kChunkBase = 7,  // stamp (absolute): base for the stamp deltas that follow in this chunk;
                    // written before the chunk's first event
-  kFirstSkippableType = 32,
-  kProcessInfo = 32,   // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
-                       // malloc_provider, stack_depth, ring_slots, options_flags
-  kModule = 33,        // stamp, loaded(u8), base, size, path, build_id(bytes)
-  kThreadStart = 34,   // stamp, tid, parent_tid, name
-  kThreadEnd = 35,     // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
-  kThreadName = 36,    // stamp, tid, name
+  kFirstSkippableType = 32,  // every type from here on belongs in kRecords chunks
+  kProcessInfo = 32,         // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
+                             // malloc_provider, stack_depth, ring_slots, options_flags
+  kModule = 33,              // stamp, loaded(u8), base, size, path, build_id(bytes)
+  kThreadStart = 34,         // stamp, tid, parent_tid, name
+  kThreadEnd = 35,           // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
+  kThreadName = 36,          // stamp, tid, name
   kProcessEnd = 37,    // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
   kRegion = 38,        // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
   kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
+  kHeapSummary = 41,   // the heap replayed by the sidecar, written once at the process's end
+                       // (heap/heap_summary.hpp defines the body)
 };
+
+// Records that go into kEvents chunks; every other type goes into kRecords chunks.
+inline bool is_event_record(RecordType t) {
+  return t == RecordType::kThreadSwitch || t == RecordType::kAlloc || t == RecordType::kFree ||
+         t == RecordType::kRealloc || t == RecordType::kWatermark || t == RecordType::kChunkBase;
+}
 
 // Which allocation function produced a block (kAlloc's fn field).
 enum class AllocFn : uint8_t {

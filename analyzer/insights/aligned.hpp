@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "analyzer/heap_timeline.hpp"
+#include "analyzer/heap_names.hpp"
 #include "analyzer/process_analysis.hpp"
 
 namespace memscope::analyzer::insights {

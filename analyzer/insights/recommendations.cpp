@@ -81,10 +81,10 @@ void allocation_churn(const ProcessAnalysis& p, const ProcessFigures& f,
 
 void leaks(const ProcessAnalysis& p, std::vector<Recommendation>& out) {
   std::unordered_map<uint64_t, Counters> by_site;
-  for (const auto& [ptr, b] : p.heap().live()) {
-    Counters& c = by_site[b.stack_id];
-    ++c.allocations;
-    c.allocated_bytes += b.size;
+  for (const SiteStats& site : p.heap().sites()) {
+    Counters& c = by_site[site.stack_id];
+    c.allocations += site.live_allocations;
+    c.allocated_bytes += site.live_bytes;
   }
   auto top = std::max_element(by_site.begin(), by_site.end(), [](const auto& a, const auto& b) {
     return a.second.allocated_bytes < b.second.allocated_bytes;

@@ -2,7 +2,7 @@
 // global peak (kept lazily), per-thread live heap, and fork inheritance.
 #include <doctest/doctest.h>
 
-#include "analyzer/heap_model.hpp"
+#include "analyzer/heap_names.hpp"
 
 using namespace memscope::analyzer;
 

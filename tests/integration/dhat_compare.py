@@ -10,7 +10,10 @@ Usage:
               --dhat-out-file=TMP/dhat/dhat.%p PROGRAM ARGS
    and reads, for every process, the "Total:", "At t-gmax:" and "At t-end:" lines that DHAT
    writes to stderr (prefixed with ==PID==, numbers with thousands separators).
-2. Runs `memscope-run -o TMP/ms -- PROGRAM ARGS`, then `memscope-analyze TMP/ms --json TMP/a.json`.
+2. Runs `memscope-run -o TMP/ms -- PROGRAM ARGS`, then `memscope-analyze TMP/ms --json TMP/a.json`,
+   and again with --replay: the agent's heap summaries and a replay of every event must give
+   the same JSON (but for heap_source), and a program of one process must be read from its
+   summary.
 3. Matches the processes of the two runs and asserts, for each:
      DHAT Total blocks      == total_allocations
      DHAT Total bytes       == total_allocated_bytes
@@ -159,6 +162,28 @@ def run_dhat(args, workdir):
 # memscope side
 
 
+def summary_matches_replay(args, ms_dir, workdir, analysis):
+    """Problems found comparing the analysis with one that replays every event (--replay)."""
+    json_path = os.path.join(workdir, "replay.json")
+    acmd = [args.memscope_analyze, ms_dir, "--replay", "--json", json_path]
+    _, astatus, aout, aerr, _ = run(acmd, args.timeout, "memscope-analyze --replay")
+    if astatus != 0:
+        raise ToolError(f"memscope-analyze --replay exited with {astatus}\n"
+                        + tail(aout.decode(errors="replace") + aerr))
+    with open(json_path) as f:
+        replayed = json.load(f)
+    problems = []
+    entries = analysis.get("processes") or []
+    if len(entries) == 1 and entries[0].get("heap_source") != "summary":
+        problems.append("memscope: the only process was not read from the agent's heap summary "
+                        f"(heap_source {entries[0].get('heap_source')!r})")
+    for e in entries + (replayed.get("processes") or []):
+        e.pop("heap_source", None)
+    if analysis != replayed:
+        problems.append(f"memscope: the heap summary and --replay disagree (compare {json_path})")
+    return problems
+
+
 def run_memscope(args, workdir):
     ms_dir = os.path.join(workdir, "ms")
     json_path = os.path.join(workdir, "a.json")
@@ -177,6 +202,7 @@ def run_memscope(args, workdir):
             analysis = json.load(f)
     except (OSError, ValueError) as e:
         raise ToolError(f"memscope-analyze wrote no readable JSON at {json_path}: {e}") from e
+    replay_problems = summary_matches_replay(args, ms_dir, workdir, analysis)
     if analysis.get("schema") != "memscope-analysis/1":
         raise ToolError(f"{json_path}: schema is {analysis.get('schema')!r}, "
                         "expected 'memscope-analysis/1'")
@@ -198,7 +224,7 @@ def run_memscope(args, workdir):
     by_pid = {}
     for e in entries:
         by_pid.setdefault(e["pid"], []).append(e)
-    procs, problems = [], []
+    procs, problems = [], replay_problems
     for pid in sorted(by_pid):
         group = by_pid[pid]
         heads = [e for e in group if e["how"] in ("root", "fork")]

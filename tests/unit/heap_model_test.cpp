@@ -2,8 +2,7 @@
 // that arrive out of order between watermarks.
 #include <doctest/doctest.h>
 
-#include "analyzer/heap_model.hpp"
-#include "analyzer/heap_timeline.hpp"
+#include "analyzer/heap_names.hpp"
 #include "analyzer/process_analysis.hpp"
 
 using namespace memscope::analyzer;
@@ -46,7 +45,7 @@ TEST_CASE("a fork child inherits live blocks, not totals") {
   CHECK(child.totals().allocations == 0);
   CHECK(child.totals().frees == 1);
   CHECK(child.totals().live_bytes == 70);
-  CHECK(child.live().at(0x20).stack_id == kInheritedStack);
+  CHECK(child.sites().at(child.live().at(0x20).site).stack_id == kInheritedStack);
 }
 
 TEST_CASE("events are released in stamp order up to the watermark") {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using memscope::agent::TraceWriter;
+namespace format = memscope::format;
 using memscope::format::RecordType;
 using namespace memscope::analyzer;
 
@@ -37,7 +39,8 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-// Three chunks of two allocations and a free each, the way the sidecar encodes them.
+// Three seals of two allocations and a free each, the way the sidecar encodes them; each seal
+// writes a records chunk (thread start, stack) and then an events chunk.
 std::string write_sample_trace(const fs::path& dir) {
   TraceWriter w;
   std::string error;
@@ -95,7 +98,7 @@ TEST_CASE("records written by the agent's writer read back exactly") {
   ReadResult r = read_trace(path, c);
   REQUIRE(r.opened);
   CHECK(r.complete);
-  CHECK(r.chunks == 3);
+  CHECK(r.chunks == 6);
   CHECK(r.start_monotonic_ns == 1000);
   REQUIRE(c.events.size() == 9);
   CHECK(c.events[0].kind == EventKind::kAlloc);
@@ -110,6 +113,51 @@ TEST_CASE("records written by the agent's writer read back exactly") {
   CHECK(c.stacks[0] == std::vector<uint64_t>{0x401000, 0x400ff0});
   CHECK(c.watermarks == std::vector<uint64_t>{10006, 20006, 30006});
   CHECK(c.starts.at(0).name == "worker");
+}
+
+TEST_CASE("records and heap events go to chunks of their own, which a reader can select") {
+  TempDir tmp;
+  std::string path = write_sample_trace(tmp.path);
+  std::vector<char> bytes = file_bytes(path);
+  std::vector<uint8_t> contents;
+  for (size_t at = sizeof(format::FileHeader); at < bytes.size();) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + at, sizeof(h));
+    contents.push_back(h.content);
+    at += sizeof(h) + h.stored_bytes;
+  }
+  CHECK(contents == std::vector<uint8_t>{1, 2, 1, 2, 1, 2});
+
+  Collect records;
+  CHECK(read_trace(path, records, ChunkSelection::kRecords).complete);
+  CHECK(records.events.empty());
+  CHECK(records.watermarks.empty());
+  CHECK(records.stacks.size() == 3);
+  CHECK(records.starts.size() == 3);
+
+  Collect events;
+  CHECK(read_trace(path, events, ChunkSelection::kEvents).complete);
+  CHECK(events.events.size() == 9);
+  CHECK(events.watermarks.size() == 3);
+  CHECK(events.stacks.empty());
+  CHECK(events.starts.empty());
+}
+
+TEST_CASE("damage in a chunk that was not selected is still reported") {
+  TempDir tmp;
+  std::string path = write_sample_trace(tmp.path);
+  std::vector<char> bytes = file_bytes(path);
+  format::ChunkHeader first;
+  std::memcpy(&first, bytes.data() + sizeof(format::FileHeader), sizeof(first));
+  // The first events chunk's payload: right after the first records chunk and its own header.
+  size_t events_payload = sizeof(format::FileHeader) + 2 * sizeof(first) + first.stored_bytes;
+  bytes[events_payload] ^= 0x5a;
+  write_bytes(path, bytes, bytes.size());
+  Collect records;
+  ReadResult r = read_trace(path, records, ChunkSelection::kRecords);
+  CHECK_FALSE(r.complete);
+  CHECK(r.error.find("chunk 1") != std::string::npos);
+  CHECK(records.stacks.size() == 3);
 }
 
 TEST_CASE("a second trace for the same pid (an exec'd image) gets the next name") {

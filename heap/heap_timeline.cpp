@@ -1,9 +1,9 @@
 // See heap_timeline.hpp.
-#include "analyzer/heap_timeline.hpp"
+#include "heap/heap_timeline.hpp"
 
 #include <algorithm>
 
-namespace memscope::analyzer {
+namespace memscope::heap {
 
 // Halves the resolution: pairs of buckets become one of twice the width.
 void HeapTimeline::coarsen() {
@@ -47,6 +47,15 @@ HeapBucket& HeapTimeline::bucket_for(uint64_t stamp) {
   return buckets_[index];
 }
 
+HeapTimeline HeapTimeline::from_buckets(uint64_t bucket_ns, uint64_t origin_ns,
+                                        std::vector<HeapBucket> buckets) {
+  HeapTimeline t(bucket_ns);
+  t.origin_ns_ = origin_ns;
+  if (!buckets.empty()) t.live_bytes_ = buckets.back().live_bytes_end;
+  t.buckets_ = std::move(buckets);
+  return t;
+}
+
 void HeapTimeline::record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after) {
   HeapBucket& b = bucket_for(e.stamp);
   if (e.kind == EventKind::kAlloc) {
@@ -61,4 +70,4 @@ void HeapTimeline::record(const HeapEvent& e, uint64_t block_bytes, uint64_t liv
   b.live_bytes_peak = std::max(b.live_bytes_peak, live_bytes_after);
 }
 
-}  // namespace memscope::analyzer
+}  // namespace memscope::heap

@@ -1,11 +1,11 @@
 // See heap_model.hpp.
-#include "analyzer/heap_model.hpp"
+#include "heap/heap_model.hpp"
 
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
 
-namespace memscope::analyzer {
+namespace memscope::heap {
 
 void Log2Histogram::add(uint64_t value) {
   size_t bucket = static_cast<size_t>(std::bit_width(value));
@@ -63,7 +63,7 @@ void LiveMap::erase(Entry* entry) {
 void LiveMap::grow() {
   std::vector<Entry> old = std::move(slots_);
   size_t capacity = old.empty() ? 64 : 2 * old.size();
-  slots_.assign(capacity, Entry{0, {0, 0, 0, kFree, 0, 0}});
+  slots_.assign(capacity, Entry{0, {0, 0, 0, kFree}});
   shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
   size_ = 0;
   for (const Entry& e : old)
@@ -127,7 +127,8 @@ uint64_t HeapModel::apply(const HeapEvent& e) {
   uint32_t index = site_index(e.stack_id, e.stamp);
   SiteStats& s = sites_[index];
   touch(s);
-  live_.assign(e.ptr, {e.size, e.stack_id, e.tid, index, e.stamp, ++t.allocation_sequence});
+  live_.assign(e.ptr, {e.size, e.stamp, e.tid, index});
+  t.last_address = e.ptr;
   ++totals_.allocations;
   totals_.allocated_bytes += e.size;
   ++totals_.live_allocations;
@@ -160,12 +161,12 @@ void HeapModel::free_block(const HeapEvent& e, const LiveBlock& block) {
   s.counts.freed_bytes += block.size;
   --s.live_allocations;
   s.live_bytes -= block.size;
-  if (block.stack_id != kInheritedStack) {
+  if (s.stack_id != kInheritedStack) {
     s.lifetimes.add(e.stamp > block.stamp ? e.stamp - block.stamp : 0);
     ThreadHeap& owner = thread(block.tid);
     --owner.live_allocations;
     owner.live_bytes -= block.size;
-    if (owner.allocation_sequence == block.sequence) {
+    if (owner.last_address == e.ptr) {
       ++owner.temporary;
       ++s.temporary;
       ++totals_.temporary;
@@ -181,7 +182,6 @@ void HeapModel::inherit(const HeapModel& parent) {
   uint32_t index = site_index(kInheritedStack, 0);
   SiteStats& s = sites_[index];
   for (auto& [ptr, block] : live_) {
-    block.stack_id = kInheritedStack;
     block.site = index;
     block.tid = 0;
     ++s.live_allocations;
@@ -189,6 +189,21 @@ void HeapModel::inherit(const HeapModel& parent) {
   }
   totals_.live_allocations = parent.totals_.live_allocations;
   totals_.live_bytes = parent.totals_.live_bytes;
+}
+
+HeapModel HeapModel::from_figures(const HeapTotals& totals, std::vector<SiteStats> sites,
+                                  std::map<uint32_t, ThreadHeap> threads) {
+  HeapModel m;
+  m.totals_ = totals;
+  m.sites_ = std::move(sites);
+  m.threads_ = std::move(threads);
+  return m;  // peak_epoch_ 0: the sites' peak figures stay as given
+}
+
+size_t HeapModel::memory_bytes() const {
+  return live_.capacity() * sizeof(LiveMap::Entry) + sites_.capacity() * sizeof(SiteStats) +
+         site_of_small_stack_.capacity() * sizeof(uint32_t) +
+         threads_.size() * (sizeof(ThreadHeap) + 48);
 }
 
 const std::vector<SiteStats>& HeapModel::sites() const {
@@ -218,4 +233,4 @@ const std::unordered_map<uint64_t, Counters>& HeapModel::per_site() const {
   return per_site_;
 }
 
-}  // namespace memscope::analyzer
+}  // namespace memscope::heap

@@ -3,12 +3,13 @@
 // most kMaxBuckets buckets are kept: a longer run doubles the bucket width (as often as needed).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
-#include "analyzer/trace_reader.hpp"
+#include "heap/heap_event.hpp"
 
-namespace memscope::analyzer {
+namespace memscope::heap {
 
 struct HeapBucket {
   uint64_t start_ns = 0;  // CLOCK_MONOTONIC, inclusive
@@ -24,12 +25,16 @@ class HeapTimeline {
  public:
   explicit HeapTimeline(uint64_t bucket_ns = 100'000'000ull) : bucket_ns_(bucket_ns) {}
   void set_origin(uint64_t origin_ns) { origin_ns_ = origin_ns; }
+  // A timeline holding the buckets of a finished replay (heap_summary.hpp).
+  static HeapTimeline from_buckets(uint64_t bucket_ns, uint64_t origin_ns,
+                                   std::vector<HeapBucket> buckets);
   // Called for every event the heap model applied, with the live heap after it.
   void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after);
 
   static constexpr uint64_t kMaxBuckets = 1 << 16;  // 1.8 hours at 100 ms
 
   uint64_t bucket_ns() const { return bucket_ns_; }
+  uint64_t origin_ns() const { return origin_ns_; }
   const std::vector<HeapBucket>& buckets() const { return buckets_; }
 
  private:
@@ -44,4 +49,4 @@ class HeapTimeline {
   uint64_t current_start_ = 0;
 };
 
-}  // namespace memscope::analyzer
+}  // namespace memscope::heap

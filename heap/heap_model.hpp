@@ -5,14 +5,15 @@
 // lifetime histograms and the live blocks at the global peak (docs/json-schema.md defines each).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <unordered_map>
 #include <vector>
 
-#include "analyzer/trace_reader.hpp"
+#include "heap/heap_event.hpp"
 
-namespace memscope::analyzer {
+namespace memscope::heap {
 
 struct HeapTotals {
   uint64_t allocations = 0;
@@ -66,16 +67,18 @@ struct ThreadHeap {
   uint64_t temporary = 0;         // temporary allocations this thread made
   uint64_t live_allocations = 0;  // blocks this thread allocated still live (at exit: leaked)
   uint64_t live_bytes = 0;
-  uint64_t allocation_sequence = 0;  // allocations so far: detects temporary blocks
+  // Where this thread's latest block was allocated. A live block of this thread at that
+  // address is that block (two live blocks never share an address), so freeing it finds a
+  // temporary allocation without a per-block sequence number.
+  uint64_t last_address = 0;
 };
 
+// 24 bytes, so that a slot of the live map is 32: the map of a busy program stays in cache.
 struct LiveBlock {
   uint64_t size;
-  uint64_t stack_id;
+  uint64_t stamp;
   uint32_t tid;   // allocating thread; 0 for inherited blocks
   uint32_t site;  // index into HeapModel::sites(); LiveMap::kFree marks an empty slot
-  uint64_t stamp;
-  uint64_t sequence;  // the allocating thread's allocation_sequence right after this block
 };
 
 // Live blocks by address. Every heap event looks a block up, so this is an open-addressing
@@ -120,6 +123,7 @@ class LiveMap {
   void assign(uint64_t address, const LiveBlock& block);
   void erase(Entry* entry);  // `entry` from find()
   size_t size() const { return size_; }
+  size_t capacity() const { return slots_.size(); }
   bool empty() const { return size_ == 0; }
 
   Iter<Entry> begin() { return {slots_.data(), slots_.data() + slots_.size()}; }
@@ -147,6 +151,11 @@ class HeapModel {
   // A fork child starts from its parent's heap at the fork: those blocks are live (and leak if
   // never freed) but were not allocated by the child.
   void inherit(const HeapModel& parent);
+  // A model holding only the figures of a finished replay (heap_summary.hpp): no live blocks.
+  static HeapModel from_figures(const HeapTotals& totals, std::vector<SiteStats> sites,
+                                std::map<uint32_t, ThreadHeap> threads);
+  // Bytes of memory this model holds, roughly: what the sidecar's budget counts.
+  size_t memory_bytes() const;
 
   const HeapTotals& totals() const { return totals_; }
   const LiveMap& live() const { return live_; }
@@ -191,4 +200,4 @@ class HeapModel {
   mutable bool views_stale_ = true;
 };
 
-}  // namespace memscope::analyzer
+}  // namespace memscope::heap

@@ -1,0 +1,97 @@
+// Puts heap events back into stamp order. Events arrive thread by thread, each thread's in stamp
+// order; a watermark says every event stamped before it has arrived (docs/trace-format.md,
+// "Ordering", proves the sidecar's watermarks say so truthfully). Events wait here until a
+// watermark releases them, earliest stamp first, ties in arrival order.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "heap/heap_event.hpp"
+
+namespace memscope::heap {
+
+class StampOrder {
+ public:
+  void hold(const HeapEvent& e) {
+    if (runs_.empty() || e.stamp < pending_.back().stamp)
+      runs_.push_back({pending_.size(), pending_.size()});
+    pending_.push_back(e);
+    runs_.back().end = pending_.size();
+  }
+  // Calls `sink(const HeapEvent&)` for every held event stamped before `stamp`, in stamp order.
+  template <typename Sink>
+  void release_before(uint64_t stamp, Sink&& sink);
+  size_t held() const { return pending_.size(); }
+  size_t capacity() const { return pending_.capacity(); }
+
+ private:
+  // A stretch of pending_ whose stamps never decrease. Each thread's events arrive in stamp
+  // order and thread by thread, so a few runs hold everything between two watermarks, and
+  // merging them is much cheaper than sorting.
+  struct Run {
+    size_t begin;
+    size_t end;
+  };
+  template <typename Sink>
+  void merge_released(Sink& sink);
+  template <typename Sink>
+  void sort_released(Sink& sink);
+  void find_cuts(uint64_t stamp);
+  void keep_unreleased();
+
+  std::vector<HeapEvent> pending_;  // events not yet released, in arrival order
+  std::vector<Run> runs_;           // cover pending_ exactly, in order
+  std::vector<size_t> cuts_;        // per run: its first event not released by this watermark
+  std::vector<size_t> heads_;       // per run: its next event to merge
+  std::vector<size_t> order_;       // sort_released's scratch
+};
+
+template <typename Sink>
+void StampOrder::release_before(uint64_t stamp, Sink&& sink) {
+  if (pending_.empty()) return;
+  find_cuts(stamp);
+  // A damaged or unusual trace can cut the events into many runs; sorting then costs less.
+  constexpr size_t kMergeWays = 16;
+  if (runs_.size() <= kMergeWays) {
+    merge_released(sink);
+  } else {
+    sort_released(sink);
+  }
+  keep_unreleased();
+}
+
+// Repeatedly takes the earliest head among the runs; on equal stamps the earlier run, which
+// arrived first.
+template <typename Sink>
+void StampOrder::merge_released(Sink& sink) {
+  heads_.clear();
+  for (const Run& r : runs_) heads_.push_back(r.begin);
+  const size_t ways = runs_.size();
+  for (;;) {
+    size_t best = ways;
+    uint64_t best_stamp = UINT64_MAX;
+    for (size_t j = 0; j < ways; ++j)
+      if (heads_[j] < cuts_[j] && (best == ways || pending_[heads_[j]].stamp < best_stamp)) {
+        best = j;
+        best_stamp = pending_[heads_[j]].stamp;
+      }
+    if (best == ways) return;
+    sink(pending_[heads_[best]++]);
+  }
+}
+
+template <typename Sink>
+void StampOrder::sort_released(Sink& sink) {
+  order_.clear();
+  for (size_t j = 0; j < runs_.size(); ++j)
+    for (size_t i = runs_[j].begin; i < cuts_[j]; ++i) order_.push_back(i);
+  std::sort(order_.begin(), order_.end(), [this](size_t a, size_t b) {
+    return pending_[a].stamp != pending_[b].stamp ? pending_[a].stamp < pending_[b].stamp : a < b;
+  });
+  for (size_t i : order_) sink(pending_[i]);
+}
+
+}  // namespace memscope::heap
