@@ -501,7 +501,7 @@ bool deliver(const ChunkJob& job, TraceVisitor& visitor, ReadResult& result) {
       break;
   }
   job.records.deliver(visitor);
-  ++result.chunks;
+  if (!job.verify_only) ++result.chunks;
   return true;
 }
 

@@ -91,7 +91,7 @@ struct ReadResult {
   std::string error;     // what went wrong, for the user
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
-  uint64_t chunks = 0;
+  uint64_t chunks = 0;  // chunks decoded (selected ones only)
 };
 
 // Reads `path`, calling `visitor` for every record of the selected chunks in file order,

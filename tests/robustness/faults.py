@@ -50,7 +50,11 @@ Cases:
       directory was removed.
   ring_full_wait
       robust_hammer 4 ... with --ring-slots 1024: nothing is dropped, every thread's counts are
-      exact, and threads_detail shows ring_waits > 0.
+      exact, threads_detail shows ring_waits > 0, and the heap comes from the agent's summary.
+  heap_summary_budget
+      the same with MEMSCOPE_HEAP_SUMMARY_MB=1: the agent says once that its heap model
+      outgrew the budget, the program is unaffected, and the analysis replays the events to
+      the same exact counts.
   ring_full_drop
       the same with --drop-when-full: dropped_events > 0 in the JSON and in memscope-run's
       summary, and recorded + unmatched frees + dropped == the events the program made.
@@ -478,13 +482,13 @@ def case_output_dir_removed():
        f"stderr {ms.err!r}")
 
 
-def hammer_case(options, name):
+def hammer_case(options, name, env=None):
     threads, n = 4, 150000
     args = [prog("robust_hammer"), str(threads), str(n)]
     native = run(args, timeout=30)
     out = os.path.join(R.CTX.work, name)
     ms = run([R.memscope_run(), "-o", out, "--ring-slots", "1024", *options, "--", *args],
-             timeout=60)
+             env=env, timeout=60)
     what = f"robust_hammer {threads} {n} --ring-slots 1024 {' '.join(options)}".strip()
     same_as_native(native, ms, what)
     data = analyze_ok(out, what)
@@ -510,6 +514,23 @@ def case_ring_full_wait():
     waits = sum(t.get("ring_waits") or 0 for t in workers)
     ok(waits > 0, f"{what}: threads_detail shows ring_waits > 0 ({waits})")
     ok("DROPPED" not in ms.err, f"{what}: the summary reports no drops", ms.err[-300:])
+    ok(p.get("heap_source") == "summary", f"{what}: the heap comes from the agent's summary",
+       p.get("heap_source"))
+
+
+def case_heap_summary_budget():
+    ms, p, main, workers, threads, n = hammer_case([], "budget", {"MEMSCOPE_HEAP_SUMMARY_MB": "1"})
+    what = "MEMSCOPE_HEAP_SUMMARY_MB=1"
+    said = [line for line in ms.err.splitlines() if "outgrew MEMSCOPE_HEAP_SUMMARY_MB" in line]
+    ok(len(said) == 1, f"{what}: the agent says once that the heap model outgrew its budget",
+       ms.err[-400:])
+    ok(p.get("heap_source") == "replay", f"{what}: the analysis replays the events",
+       p.get("heap_source"))
+    ok(p.get("complete") is True and p.get("dropped_events") == 0,
+       f"{what}: complete, nothing dropped", f"{p.get('complete')} {p.get('dropped_events')}")
+    ok(len(workers) == threads and all((t["allocations"], t["frees"]) == (n, n)
+                                       for t in workers),
+       f"{what}: every thread exactly {n} allocations and frees")
 
 
 def case_ring_full_drop():
@@ -585,6 +606,7 @@ CASES = {
     "disk_full": case_disk_full,
     "output_dir_removed": case_output_dir_removed,
     "ring_full_wait": case_ring_full_wait,
+    "heap_summary_budget": case_heap_summary_budget,
     "ring_full_drop": case_ring_full_drop,
     "fuzz_regressions": case_fuzz_regressions,
 }

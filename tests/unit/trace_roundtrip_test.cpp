@@ -129,7 +129,9 @@ TEST_CASE("records and heap events go to chunks of their own, which a reader can
   CHECK(contents == std::vector<uint8_t>{1, 2, 1, 2, 1, 2});
 
   Collect records;
-  CHECK(read_trace(path, records, ChunkSelection::kRecords).complete);
+  ReadResult only_records = read_trace(path, records, ChunkSelection::kRecords);
+  CHECK(only_records.complete);
+  CHECK(only_records.chunks == 3);
   CHECK(records.events.empty());
   CHECK(records.watermarks.empty());
   CHECK(records.stacks.size() == 3);
