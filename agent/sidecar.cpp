@@ -361,11 +361,13 @@ void Sidecar::write_module_changes(uint64_t now) {
 }
 
 // Once, as the last word on the heap: a summary written earlier could be followed by events
-// (an exec that failed), so an exec's end gets none and its trace is replayed.
+// (an exec that failed), so an exec's end gets none and its trace is replayed. A summary too
+// big for a chunk (millions of sites) is left out the same way.
 void Sidecar::write_heap_summary() {
   std::vector<uint8_t> body;
   if (!online_heap_ || !online_heap_->finish(body)) return;
   online_heap_.reset();
+  if (body.size() > format::kMaxChunkBytes / 4) return;
   writer_.framed(RecordType::kHeapSummary, [&] { writer_.raw(body.data(), body.size()); });
 }
 
