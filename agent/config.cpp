@@ -43,6 +43,9 @@ constexpr Option kOptions[] = {
     {"MEMSCOPE_QUIET", Kind::kBool, 0, 0, 1, "no messages from the agent on stderr"},
     {"MEMSCOPE_SAMPLE_MS", Kind::kNumber, 100, 0, 60000,
      "base interval of machine and process metric samples in ms (0: none)"},
+    {"MEMSCOPE_SAMPLE_FIXED", Kind::kBool, 0, 0, 1,
+     "sample at exactly MEMSCOPE_SAMPLE_MS, without backing off for many threads or a "
+     "saturated machine"},
     {"MEMSCOPE_HEAP_SUMMARY_MB", Kind::kNumber, 256, 0, 1u << 20,
      "memory the agent may use to replay the heap while tracing, so memscope-analyze need not "
      "(0: off; past it the analysis replays the events itself)"},
@@ -102,7 +105,8 @@ void load_config(Config& out) {
   out.follow_children = read_option(kOptions[5]) != 0;
   out.flush_interval_ms = static_cast<uint32_t>(read_option(kOptions[6]));
   out.sample_interval_ms = static_cast<uint32_t>(read_option(kOptions[8]));
-  out.heap_summary_mb = static_cast<uint32_t>(read_option(kOptions[9]));
+  out.sample_fixed = read_option(kOptions[9]) != 0;
+  out.heap_summary_mb = static_cast<uint32_t>(read_option(kOptions[10]));
 }
 
 }  // namespace memscope::agent

@@ -15,6 +15,7 @@ struct Config {
   bool follow_children;
   uint32_t flush_interval_ms;   // longest time recorded events wait before reaching the file
   uint32_t sample_interval_ms;  // machine/process metrics; 0: not sampled
+  bool sample_fixed;             // no adaptive back-off of the sampling interval
   uint32_t heap_summary_mb;     // budget of the online heap model (online_heap.hpp); 0: off
 };
 
