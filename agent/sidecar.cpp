@@ -411,10 +411,10 @@ void Sidecar::sample_metrics(uint64_t now) {
     writer_.varint(sample_.timestamp_ns);
     writer_.raw(sample_body_.data(), sample_body_.size());
   });
-  uint64_t interval_ms = g_config.sample_fixed
-                            ? g_config.sample_interval_ms
-                            : static_cast<uint64_t>(
-                                  collector_->get_optimal_collection_interval().count());
+  uint64_t interval_ms =
+      g_config.sample_fixed
+          ? g_config.sample_interval_ms
+          : static_cast<uint64_t>(collector_->get_optimal_collection_interval().count());
   next_sample_ns_ = now + interval_ms * 1000000ull;
 }
 

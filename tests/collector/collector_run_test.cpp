@@ -3,6 +3,7 @@
 //   collector_run_test MEMSCOPE_RUN [doctest options]   the tests
 //   collector_run_test burn4 RESULT_FILE                 workload: 4 threads burn CPU for 2 s
 //   collector_run_test fsync RESULT_FILE DIR             workload: writes and fsyncs 8 MiB
+//   collector_run_test idle70                            workload: 70 threads sleep for 2.5 s
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -99,6 +100,14 @@ int fsync_writer(const char* result_path, const char* dir) {
   return written == 8u << 20 ? 0 : 1;
 }
 
+// Seventy sleeping threads: more than the 64 above which the adaptive interval backs off.
+int idle70() {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 70; ++i) threads.emplace_back([] { std::this_thread::sleep_for(2500ms); });
+  for (auto& t : threads) t.join();
+  return 0;
+}
+
 // --- the tests ---
 
 fs::path fresh_dir(const std::string& name) {
@@ -109,8 +118,9 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-// Runs memscope-run -q -o DIR/trace -- this program ARGS...; the exit status.
-int run_traced(const fs::path& dir, const std::vector<std::string>& args) {
+// Runs memscope-run -q -o DIR/trace -- this program ARGS... with MEMSCOPE_SAMPLE_MS=100 and
+// `fixed` as MEMSCOPE_SAMPLE_FIXED; the exit status.
+int run_traced(const fs::path& dir, const std::vector<std::string>& args, bool fixed = false) {
   std::vector<std::string> argv = {g_memscope_run,           "-q", "-o",
                                    (dir / "trace").string(), "--", g_self};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -120,6 +130,7 @@ int run_traced(const fs::path& dir, const std::vector<std::string>& args) {
     for (auto& a : argv) raw.push_back(a.data());
     raw.push_back(nullptr);
     setenv("MEMSCOPE_SAMPLE_MS", "100", 1);
+    setenv("MEMSCOPE_SAMPLE_FIXED", fixed ? "1" : "0", 1);
     execv(raw[0], raw.data());
     _exit(127);
   }
@@ -242,8 +253,31 @@ TEST_CASE("memscope-run: a program writing and fsyncing files shows its write by
   fs::remove_all(dir);
 }
 
+// The median of the recorded intervals between samples, in ms.
+double median_interval_ms(const std::vector<memscope::PlatformMetrics>& samples) {
+  std::vector<double> ms;
+  for (const auto& m : samples)
+    if (m.interval_ns && *m.interval_ns > 0)
+      ms.push_back(static_cast<double>(*m.interval_ns) / 1e6);
+  REQUIRE(ms.size() >= 2);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+TEST_CASE("memscope-run: MEMSCOPE_SAMPLE_FIXED keeps 10 Hz where the adaptive interval backs off") {
+  fs::path dir = fresh_dir("interval");
+  REQUIRE(run_traced(dir / "adaptive", {"idle70"}) == 0);
+  REQUIRE(run_traced(dir / "fixed", {"idle70"}, true) == 0);
+  double adaptive = median_interval_ms(samples_of(dir / "adaptive"));
+  double fixed = median_interval_ms(samples_of(dir / "fixed"));
+  CHECK(adaptive >= 190);  // 71 threads: at least one doubling of 100 ms
+  CHECK(fixed < 170);      // 100 ms, give or take the sidecar's wake-ups on a busy machine
+  fs::remove_all(dir);
+}
+
 int main(int argc, char** argv) {
   g_self = fs::canonical("/proc/self/exe").string();
+  if (argc >= 2 && std::string(argv[1]) == "idle70") return idle70();
   if (argc >= 3 && std::string(argv[1]) == "burn4") return burn4(argv[2]);
   if (argc >= 4 && std::string(argv[1]) == "fsync") return fsync_writer(argv[2], argv[3]);
   if (argc < 2) {
