@@ -22,15 +22,15 @@ void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
   switch (s.type) {
     case SlotType::kAlloc:
       order_.hold({EventKind::kAlloc, s.fn, tid, s.stamp, s.ptr, s.size, stack_id});
-      return;
+      break;
     case SlotType::kFree:
       order_.hold({EventKind::kFree, 0, tid, s.stamp, s.ptr, 0, 0});
-      return;
+      break;
     case SlotType::kRealloc:
       order_.hold({EventKind::kFree, s.fn, tid, s.stamp, s.old_ptr, 0, 0});
       if (s.ptr != 0)
         order_.hold({EventKind::kAlloc, s.fn, tid, s.stamp_after, s.ptr, s.size, stack_id});
-      return;
+      break;
     default:
       return;
   }
@@ -41,7 +41,6 @@ void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
 
 void OnlineHeap::release_before(uint64_t watermark) {
   if (!active_) return;
-
   order_.release_before(watermark, [this](const HeapEvent& e) {
     uint64_t bytes = heap_.apply(e);  // before live_bytes is read
     timeline_.record(e, bytes, heap_.totals().live_bytes);

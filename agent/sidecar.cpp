@@ -39,6 +39,7 @@ constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
 constexpr uint64_t kBusyRecords = 4096;
 constexpr uint64_t kMetricKeyIntervalNs = 2'000'000'000ull;
+constexpr uint64_t kMetricSamplesPerKey = 10;
 
 // Per-thread drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
 struct DrainHistory {
@@ -103,6 +104,7 @@ class Sidecar {
   PlatformMetrics sample_;
   format::MetricSampleEncoder sample_encoder_;
   uint64_t last_metric_key_ns_ = 0;
+  uint64_t samples_since_key_ = 0;
   bool failed_ = false;
 };
 
@@ -406,7 +408,11 @@ void Sidecar::sample_metrics(uint64_t now) {
   // previous sample of this chunk, or a key sample first in each chunk (see seal()).
   collector_->collect_metrics(sample_);
   sample_body_.clear();
-  if (sample_encoder_.encode(sample_, sample_body_)) last_metric_key_ns_ = now;
+  if (sample_encoder_.encode(sample_, sample_body_)) {
+    last_metric_key_ns_ = now;
+    samples_since_key_ = 0;
+  }
+  ++samples_since_key_;
   writer_.framed(RecordType::kMetricSample, [&] {
     writer_.varint(sample_.timestamp_ns);
     writer_.raw(sample_body_.data(), sample_body_.size());
@@ -438,9 +444,12 @@ bool Sidecar::seal(bool force) {
     fail(error);
     return false;
   }
-  // A key metric sample at least every kMetricKeyIntervalNs, not in every chunk: key samples
-  // are most of the metrics' bytes (docs/trace-format-metrics.md, "Key samples").
-  if (now - last_metric_key_ns_ >= kMetricKeyIntervalNs) sample_encoder_.reset();
+  // A key metric sample every kMetricKeyIntervalNs, and no more often than every
+  // kMetricSamplesPerKey samples when the interval has backed off: key samples are most of the
+  // metrics' bytes (docs/trace-format-metrics.md, "Key samples").
+  if (now - last_metric_key_ns_ >= kMetricKeyIntervalNs &&
+      samples_since_key_ >= kMetricSamplesPerKey)
+    sample_encoder_.reset();
   return true;
 }
 

@@ -1,0 +1,78 @@
+// The agent's online heap: it gives up, freeing what it holds, when events wait for a
+// watermark beyond a quarter of its budget or its model outgrows the budget; otherwise its
+// summary is the heap of the events it was given.
+#include <doctest/doctest.h>
+
+#include "agent/online_heap.hpp"
+#include "heap/heap_summary.hpp"
+
+using memscope::agent::OnlineHeap;
+using memscope::agent::Slot;
+using memscope::agent::SlotType;
+
+namespace {
+
+// Hands `heap` one slot of thread `tid` (slots are not copyable: they hold the ring's tag).
+void add(OnlineHeap& heap, uint32_t tid, SlotType type, uint64_t stamp, uint64_t ptr,
+         uint64_t size = 0, uint64_t stack = 0) {
+  Slot s{};
+  s.type = type;
+  s.stamp = stamp;
+  s.ptr = ptr;
+  s.size = size;
+  heap.add(tid, s, stack);
+}
+
+}  // namespace
+
+TEST_CASE("events released at watermarks end in the summary") {
+  OnlineHeap heap(0, 1 << 20);
+  add(heap, 7, SlotType::kAlloc, 10, 0x1000, 100, 1);
+  add(heap, 7, SlotType::kAlloc, 20, 0x2000, 50, 1);
+  heap.release_before(15);
+  add(heap, 7, SlotType::kFree, 30, 0x1000, 0, 0);
+  std::vector<uint8_t> body;
+  REQUIRE(heap.finish(body));
+  auto summary = memscope::heap::decode_heap_summary(body.data(), body.size());
+  REQUIRE(summary.has_value());
+  CHECK(summary->events == 3);
+  CHECK(summary->heap.totals().allocations == 2);
+  CHECK(summary->heap.totals().frees == 1);
+  CHECK(summary->heap.totals().live_bytes == 50);
+  CHECK(summary->heap.totals().peak_bytes == 150);
+}
+
+TEST_CASE("too many events waiting for a watermark: the model gives up") {
+  constexpr size_t kBudget = 1 << 20;  // a quarter of it holds 6553 events
+  OnlineHeap heap(0, kBudget);
+  uint64_t stamp = 0;
+  for (int i = 0; i < 20000; ++i) {  // released as they come: never more than 100 wait
+    add(heap, 1, SlotType::kAlloc, ++stamp, 0x1000 + 16 * (i % 50), 16, 1);
+    add(heap, 1, SlotType::kFree, ++stamp, 0x1000 + 16 * (i % 50));
+    if (i % 50 == 49) heap.release_before(stamp + 1);
+  }
+  CHECK(heap.active());
+  for (int i = 0; i < 7000 && heap.active(); ++i)  // a stalled watermark
+    add(heap, 1, SlotType::kAlloc, ++stamp, 0x100000 + 16 * i, 16, 1);
+  CHECK_FALSE(heap.active());
+  std::vector<uint8_t> body;
+  CHECK_FALSE(heap.finish(body));
+  CHECK(body.empty());
+}
+
+TEST_CASE("a model larger than its budget gives up") {
+  OnlineHeap heap(0, 64 << 10);
+  uint64_t stamp = 0;
+  for (int i = 0; i < 5000 && heap.active(); ++i) {  // 5000 live blocks: far over 64 KiB
+    add(heap, 1, SlotType::kAlloc, ++stamp, 0x1000 + 16 * i, 16, 1);
+    heap.release_before(stamp + 1);
+  }
+  CHECK_FALSE(heap.active());
+}
+
+TEST_CASE("a budget of 0 turns the model off") {
+  OnlineHeap heap(0, 0);
+  CHECK_FALSE(heap.active());
+  std::vector<uint8_t> body;
+  CHECK_FALSE(heap.finish(body));
+}
