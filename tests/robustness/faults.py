@@ -52,9 +52,9 @@ Cases:
       robust_hammer 4 ... with --ring-slots 1024: nothing is dropped, every thread's counts are
       exact, threads_detail shows ring_waits > 0, and the heap comes from the agent's summary.
   heap_summary_budget
-      the same with MEMSCOPE_HEAP_SUMMARY_MB=1: the agent says once that its heap model
-      outgrew the budget, the program is unaffected, and the analysis replays the events to
-      the same exact counts.
+      the same with each thread holding its latest 20000 blocks, under
+      MEMSCOPE_HEAP_SUMMARY_MB=1: the agent says once that its heap model outgrew the budget,
+      the program is unaffected, and the analysis replays the events to the same exact counts.
   ring_full_drop
       the same with --drop-when-full: dropped_events > 0 in the JSON and in memscope-run's
       summary, and recorded + unmatched frees + dropped == the events the program made.
@@ -482,14 +482,14 @@ def case_output_dir_removed():
        f"stderr {ms.err!r}")
 
 
-def hammer_case(options, name, env=None):
+def hammer_case(options, name, env=None, hold=None):
     threads, n = 4, 150000
-    args = [prog("robust_hammer"), str(threads), str(n)]
+    args = [prog("robust_hammer"), str(threads), str(n)] + ([str(hold)] if hold else [])
     native = run(args, timeout=30)
     out = os.path.join(R.CTX.work, name)
     ms = run([R.memscope_run(), "-o", out, "--ring-slots", "1024", *options, "--", *args],
              env=env, timeout=60)
-    what = f"robust_hammer {threads} {n} --ring-slots 1024 {' '.join(options)}".strip()
+    what = " ".join(["robust_hammer", *args[1:], "--ring-slots 1024", *options])
     same_as_native(native, ms, what)
     data = analyze_ok(out, what)
     procs = data.get("processes", [])
@@ -519,7 +519,9 @@ def case_ring_full_wait():
 
 
 def case_heap_summary_budget():
-    ms, p, main, workers, threads, n = hammer_case([], "budget", {"MEMSCOPE_HEAP_SUMMARY_MB": "1"})
+    # 4 x 20000 live blocks: a live map of several MiB, well past the budget.
+    ms, p, main, workers, threads, n = hammer_case([], "budget", {"MEMSCOPE_HEAP_SUMMARY_MB": "1"},
+                                                   hold=20000)
     what = "MEMSCOPE_HEAP_SUMMARY_MB=1"
     said = [line for line in ms.err.splitlines() if "outgrew MEMSCOPE_HEAP_SUMMARY_MB" in line]
     ok(len(said) == 1, f"{what}: the agent says once that the heap model outgrew its budget",
