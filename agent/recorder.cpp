@@ -1,7 +1,6 @@
 // See recorder.hpp.
 #include "agent/recorder.hpp"
 
-#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/sidecar_gate.hpp"
 #include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
 
@@ -20,12 +20,23 @@ uint32_t continuation_slots(uint32_t depth) {
   return (depth + kFramesPerContinuation - 1) / kFramesPerContinuation;
 }
 
-// Waits for the sidecar to free [pos, pos + n), counting the wait.
+// Waits, asleep, for the sidecar to free [pos, pos + n), counting the wait. Announcing the
+// waiter before the last look at the ring pairs with the sidecar's fence between freeing room
+// and looking for waiters (drain in sidecar.cpp): one of the two always sees the other.
 void wait_for_room(ThreadState* ts, uint64_t pos, uint32_t n) {
   if (ts->ring.has_room_for(pos, n)) return;
   uint64_t started = now_ns();
   ts->ring_waits.fetch_add(1, std::memory_order_relaxed);
-  while (!ts->ring.has_room_for(pos, n)) sched_yield();
+  while (!ts->ring.has_room_for(pos, n)) {
+    uint32_t seen = ts->room_epoch.load();
+    ts->room_waiters.fetch_add(1);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!ts->ring.has_room_for(pos, n)) {
+      wake_sidecar();
+      wait_for_ring_room(ts->room_epoch, seen);
+    }
+    ts->room_waiters.fetch_sub(1);
+  }
   ts->ring_wait_ns.fetch_add(now_ns() - started, std::memory_order_relaxed);
 }
 

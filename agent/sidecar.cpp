@@ -287,6 +287,9 @@ uint64_t Sidecar::drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_n
     ++records;
   }
   ts->ring.advance_to(pos);
+  // Pairs with the producer's fence in wait_for_room (recorder.cpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;

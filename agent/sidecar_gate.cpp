@@ -79,4 +79,13 @@ void reset_sidecar_gate_in_child() {
   g_parked.store(0);
 }
 
+void wait_for_ring_room(std::atomic<uint32_t>& room_epoch, uint32_t seen) {
+  futex_wait(room_epoch, seen, 1'000'000ull);
+}
+
+void signal_ring_room(std::atomic<uint32_t>& room_epoch) {
+  room_epoch.fetch_add(1);
+  futex_wake_all(room_epoch);
+}
+
 }  // namespace memscope::agent

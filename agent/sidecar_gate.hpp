@@ -2,8 +2,11 @@
 // only the forking thread: had the sidecar been inside the loader's lock (dl_iterate_phdr),
 // mimalloc or libc at that moment, the child would inherit a lock nobody can release. The
 // sidecar therefore parks between cycles, holding nothing, for the duration of every fork.
+// Also lets a producer whose ring is full sleep until the sidecar has made room: a producer
+// that spun would take the CPU the sidecar needs to make it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace memscope::agent {
@@ -16,5 +19,10 @@ void wake_sidecar();
 void hold_sidecar_for_fork();       // returns once the sidecar is parked (bounded wait)
 void release_sidecar_after_fork();  // in the parent
 void reset_sidecar_gate_in_child();
+
+// Ring full. Producer side: sleeps until `room_epoch` moves on from `seen` (at most 1 ms, so a
+// missed wake costs a millisecond, never a hang). Sidecar side: moves it on and wakes sleepers.
+void wait_for_ring_room(std::atomic<uint32_t>& room_epoch, uint32_t seen);
+void signal_ring_room(std::atomic<uint32_t>& room_epoch);
 
 }  // namespace memscope::agent

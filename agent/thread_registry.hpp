@@ -25,7 +25,9 @@ struct ThreadState {
   std::atomic<uint64_t> ring_waits;  // producer found the ring full and waited
   std::atomic<uint64_t> ring_wait_ns;
   std::atomic<uint64_t> dropped_events;
-  ThreadState* next;                         // registry list, never unlinked
+  std::atomic<uint32_t> room_epoch;    // bumped by the sidecar when it made room a producer awaits
+  std::atomic<uint32_t> room_waiters;  // producers (the thread, its signal handlers) awaiting room
+  ThreadState* next;                   // registry list, never unlinked
   uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
   uint32_t stack_cache_generation;           // the trace those hashes were sent to
 };
