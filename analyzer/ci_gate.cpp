@@ -117,7 +117,9 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
 
 GateResult check_number(const GateRule& rule, const json& report) {
   GateResult r{&rule, false, {}};
-  const json& v = report["summary"][rule.field];
+  // A const operator[] on a missing key is undefined behaviour in nlohmann-json: look it up.
+  const json summary = report.value("summary", json::object());
+  const json v = summary.value(rule.field, json());
   uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;
   r.broken = holds(static_cast<long double>(value), rule.op, rule.number);
   r.detail = rule.field + " is " +

@@ -39,6 +39,15 @@ constexpr const char* kUsage =
     "  --top N              sites listed (default 10)\n"
     "  --no-symbols         analyse traces without reading debug information\n";
 
+// Reports come from files (baselines kept by users, possibly older or hand-edited), so a key may
+// be missing: nlohmann's const operator[] on a missing key is undefined behaviour, this is null.
+const json& member(const json& j, const char* key) {
+  static const json kMissing;
+  if (!j.is_object()) return kMissing;
+  auto it = j.find(key);
+  return it == j.end() ? kMissing : *it;
+}
+
 uint64_t get_u64(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
@@ -60,12 +69,15 @@ std::string base_name(const std::string& path) {
 }
 
 std::string frame_key(const json& f) {
-  std::string name = f["function"].is_string() ? f["function"].get<std::string>() : "";
+  std::string name =
+      member(f, "function").is_string() ? member(f, "function").get<std::string>() : "";
   if (name.empty())
-    name = (f["module"].is_string() ? base_name(f["module"].get<std::string>()) : "?") + "+" +
-           (f["offset"].is_string() ? f["offset"].get<std::string>() : "?");
-  if (f["file"].is_string()) name += " " + f["file"].get<std::string>();
-  if (f["line"].is_number()) name += ":" + std::to_string(f["line"].get<uint64_t>());
+    name = (member(f, "module").is_string() ? base_name(member(f, "module").get<std::string>())
+                                            : "?") +
+           "+" + (member(f, "offset").is_string() ? member(f, "offset").get<std::string>() : "?");
+  if (member(f, "file").is_string()) name += " " + member(f, "file").get<std::string>();
+  if (member(f, "line").is_number())
+    name += ":" + std::to_string(member(f, "line").get<uint64_t>());
   return name;
 }
 
@@ -77,7 +89,7 @@ struct SiteFigures {
 // Sites of every process summed by key: pids differ between runs, stacks do not.
 std::map<std::string, SiteFigures> sites_by_key(const json& report) {
   std::map<std::string, SiteFigures> out;
-  for (const json& s : report["sites"]) {
+  for (const json& s : member(report, "sites")) {
     SiteFigures& f = out[site_key(s)];
     if (f.example == nullptr) f.example = &s;
     f.allocations += get_u64(s, "allocations");
@@ -91,9 +103,9 @@ std::map<std::string, SiteFigures> sites_by_key(const json& report) {
 json site_change(const std::string& key, const SiteFigures& b, const SiteFigures& c) {
   const json& ex = c.example ? *c.example : *b.example;
   return {{"key", key},
-          {"function", ex["function"]},
-          {"file", ex["file"]},
-          {"line", ex["line"]},
+          {"function", member(ex, "function")},
+          {"file", member(ex, "file")},
+          {"line", member(ex, "line")},
           {"status", b.example == nullptr   ? "new"
                      : c.example == nullptr ? "gone"
                                             : "both"},
@@ -104,7 +116,7 @@ json site_change(const std::string& key, const SiteFigures& b, const SiteFigures
 }
 
 uint64_t magnitude(const json& c) {
-  int64_t d = c["delta"].get<int64_t>();
+  int64_t d = member(c, "delta").get<int64_t>();
   return d < 0 ? static_cast<uint64_t>(-d) : static_cast<uint64_t>(d);
 }
 
@@ -116,11 +128,11 @@ json compare_sites(const json& baseline, const json& current, size_t top) {
   for (const auto& [key, figures] : b)
     if (!c.count(key)) changed.push_back(site_change(key, figures, SiteFigures{}));
   std::erase_if(changed, [](const json& s) {
-    return magnitude(s["allocated_bytes"]) == 0 && magnitude(s["allocations"]) == 0 &&
-           magnitude(s["leaked_bytes"]) == 0;
+    return magnitude(member(s, "allocated_bytes")) == 0 &&
+           magnitude(member(s, "allocations")) == 0 && magnitude(member(s, "leaked_bytes")) == 0;
   });
   std::stable_sort(changed.begin(), changed.end(), [](const json& x, const json& y) {
-    return magnitude(x["allocated_bytes"]) > magnitude(y["allocated_bytes"]);
+    return magnitude(member(x, "allocated_bytes")) > magnitude(member(y, "allocated_bytes"));
   });
   if (changed.size() > top) changed.resize(top);
   return changed;
@@ -132,8 +144,9 @@ struct ThreadFigures {
 
 std::map<std::string, ThreadFigures> threads_by_name(const json& report) {
   std::map<std::string, ThreadFigures> out;
-  for (const json& t : report["threads"]) {
-    ThreadFigures& f = out[t["name"].is_string() ? t["name"].get<std::string>() : ""];
+  for (const json& t : member(report, "threads")) {
+    ThreadFigures& f =
+        out[member(t, "name").is_string() ? member(t, "name").get<std::string>() : ""];
     ++f.threads;
     f.allocations += get_u64(t, "allocations");
     f.allocated_bytes += get_u64(t, "allocated_bytes");
@@ -163,11 +176,11 @@ json compare_threads(const json& baseline, const json& current) {
 }
 
 std::string signed_text(const json& c) {
-  int64_t d = c["delta"].get<int64_t>();
+  int64_t d = member(c, "delta").get<int64_t>();
   std::string text = (d > 0 ? "+" : "") + std::to_string(d);
-  if (c["percent"].is_number()) {
+  if (member(c, "percent").is_number()) {
     char buf[32];
-    std::snprintf(buf, sizeof(buf), " (%+.1f%%)", c["percent"].get<double>());
+    std::snprintf(buf, sizeof(buf), " (%+.1f%%)", member(c, "percent").get<double>());
     text += buf;
   } else if (d > 0) {
     text += " (new)";
@@ -178,7 +191,7 @@ std::string signed_text(const json& c) {
 void print_totals(const json& cmp, std::ostream& out) {
   out << "totals                       baseline        current  change\n";
   for (const char* field : kTotals) {
-    const json& c = cmp["totals"][field];
+    const json& c = member(member(cmp, "totals"), field);
     char buf[160];
     std::snprintf(buf, sizeof(buf), "  %-22s %14llu %14llu  ", field,
                   static_cast<unsigned long long>(get_u64(c, "baseline")),
@@ -189,27 +202,32 @@ void print_totals(const json& cmp, std::ostream& out) {
 
 void print_sites(const json& cmp, std::ostream& out) {
   out << "\nsites that changed most (allocated bytes; matched by symbolized stack):\n";
-  if (cmp["sites"].empty()) out << "  none changed\n";
-  for (const json& s : cmp["sites"]) {
-    std::string where = s["function"].is_string() ? s["function"].get<std::string>() : "(no stack)";
-    if (s["file"].is_string()) where += "  " + s["file"].get<std::string>();
-    if (s["line"].is_number()) where += ":" + std::to_string(s["line"].get<uint64_t>());
-    std::string status = s["status"] == "both" ? "" : "[" + s["status"].get<std::string>() + "] ";
-    out << "  " << status << where << "\n      bytes " << signed_text(s["allocated_bytes"])
-        << ", allocations " << signed_text(s["allocations"]) << ", leaked bytes "
-        << signed_text(s["leaked_bytes"]) << "\n";
+  if (member(cmp, "sites").empty()) out << "  none changed\n";
+  for (const json& s : member(cmp, "sites")) {
+    std::string where =
+        member(s, "function").is_string() ? member(s, "function").get<std::string>() : "(no stack)";
+    if (member(s, "file").is_string()) where += "  " + member(s, "file").get<std::string>();
+    if (member(s, "line").is_number())
+      where += ":" + std::to_string(member(s, "line").get<uint64_t>());
+    std::string status =
+        member(s, "status") == "both" ? "" : "[" + member(s, "status").get<std::string>() + "] ";
+    out << "  " << status << where << "\n      bytes " << signed_text(member(s, "allocated_bytes"))
+        << ", allocations " << signed_text(member(s, "allocations")) << ", leaked bytes "
+        << signed_text(member(s, "leaked_bytes")) << "\n";
   }
 }
 
 void print_threads(const json& cmp, std::ostream& out) {
   out << "\nthreads (matched by name):\n";
-  for (const json& t : cmp["threads"])
+  for (const json& t : member(cmp, "threads"))
     out << "  "
-        << (t["name"].get<std::string>().empty() ? "(unnamed)" : t["name"].get<std::string>())
-        << " x" << get_u64(t["threads"], "current") << ": allocations "
-        << signed_text(t["allocations"]) << ", bytes " << signed_text(t["allocated_bytes"])
-        << ", live bytes " << signed_text(t["live_bytes"]) << ", cpu ns "
-        << signed_text(t["cpu_time_ns"]) << "\n";
+        << (member(t, "name").get<std::string>().empty() ? "(unnamed)"
+                                                         : member(t, "name").get<std::string>())
+        << " x" << get_u64(member(t, "threads"), "current") << ": allocations "
+        << signed_text(member(t, "allocations")) << ", bytes "
+        << signed_text(member(t, "allocated_bytes")) << ", live bytes "
+        << signed_text(member(t, "live_bytes")) << ", cpu ns "
+        << signed_text(member(t, "cpu_time_ns")) << "\n";
 }
 
 bool looks_like_json(const std::string& path) {
@@ -291,16 +309,17 @@ bool write_text(const std::string& path, const std::string& text, std::ostream& 
 
 std::string site_key(const json& site) {
   if (site.value("inherited", false)) return "[inherited at fork]";
-  if (!site.contains("stack") || site["stack"].empty()) return "[no stack recorded]";
+  if (!site.contains("stack") || member(site, "stack").empty()) return "[no stack recorded]";
   std::string key;
-  for (const json& f : site["stack"]) key += (key.empty() ? "" : " <- ") + frame_key(f);
+  for (const json& f : member(site, "stack")) key += (key.empty() ? "" : " <- ") + frame_key(f);
   return key;
 }
 
 json compare_reports(const json& baseline, const json& current, size_t top) {
   json totals = json::object();
   for (const char* field : kTotals)
-    totals[field] = change(get_u64(baseline["summary"], field), get_u64(current["summary"], field));
+    totals[field] = change(get_u64(member(baseline, "summary"), field),
+                           get_u64(member(current, "summary"), field));
   return {{"schema", "memscope-compare/1"},
           {"totals", totals},
           {"sites", compare_sites(baseline, current, top)},
@@ -310,13 +329,13 @@ json compare_reports(const json& baseline, const json& current, size_t top) {
 std::vector<std::string> regressions(const json& comparison, double max_percent) {
   std::vector<std::string> out;
   for (const char* field : kGated) {
-    const json& c = comparison["totals"][field];
+    const json& c = member(member(comparison, "totals"), field);
     uint64_t before = get_u64(c, "baseline"), after = get_u64(c, "current");
-    bool grew = before == 0 ? after > 0 : c["percent"].get<double>() > max_percent;
+    bool grew = before == 0 ? after > 0 : member(c, "percent").get<double>() > max_percent;
     if (!grew) continue;
     char grew_by[32], allowed[32];
     std::snprintf(grew_by, sizeof(grew_by), "by %.1f%%",
-                  before == 0 ? 0.0 : c["percent"].get<double>());
+                  before == 0 ? 0.0 : member(c, "percent").get<double>());
     std::snprintf(allowed, sizeof(allowed), "%g%%", max_percent);
     out.push_back(std::string(field) + " grew " + (before == 0 ? "from 0" : grew_by) + " (" +
                   std::to_string(before) + " -> " + std::to_string(after) + "), more than the " +

@@ -17,8 +17,9 @@ while (($#)); do
 done
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  source "$here/../scripts/lib/apt.sh"
-  ensure_packages nodejs npm
+  echo "report/build.sh: node and npm are needed to build the HTML report; scripts/build" \
+    "installs them (Debian's nodejs and npm, listed in scripts/lib/packages.sh)" >&2
+  exit 1
 fi
 
 # Each build directory installs into its own folder, so that builds in several directories at

@@ -105,14 +105,10 @@ def test_gate(h):
           and cases[0].find("failure") is None, "without rules: one passing testcase")
 
 
-def ensure_go(source_root):
-    if shutil.which("go"):
-        return
-    r = subprocess.run(["bash", "-c", f"source {source_root}/scripts/lib/apt.sh && "
-                        "ensure_packages golang-go"], capture_output=True, text=True)
-    if r.returncode != 0 or not shutil.which("go"):
-        fail("go (Debian golang-go) is needed for `go tool pprof` and could not be installed: " +
-             (r.stderr.strip() or "go not on PATH after installing"))
+def ensure_go():
+    if not shutil.which("go"):
+        fail("go (Debian golang-go) is needed for `go tool pprof`; scripts/test installs it "
+             "before running the tests (a test never installs anything)")
 
 
 def pprof_top(h, profile, sample_index):
@@ -130,7 +126,7 @@ def pprof_top(h, profile, sample_index):
 
 
 def test_pprof(h):
-    ensure_go(h.args.source_root)
+    ensure_go()
     leaky = h.trace("leaky")
     profile = h.path("profile.pb.gz")
     check(h.analyze(leaky, "--quiet", "--pprof", profile).returncode == 0, "--pprof writes")
@@ -243,7 +239,6 @@ def main():
     p.add_argument("--analyze", required=True)
     p.add_argument("--program", required=True)
     p.add_argument("--work", required=True)
-    p.add_argument("--source-root", required=True)
     args = p.parse_args()
     h = Harness(args)
     {"gate": test_gate, "pprof": test_pprof, "folded": test_folded, "chrome": test_chrome,

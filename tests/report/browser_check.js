@@ -113,7 +113,8 @@ function finish(error) {
   console.log("report_browser: all checks passed; screenshot " + args.screenshot);
   process.exit(0);
 }
-setTimeout(() => finish("timed out after 60 s"), 60000);
+// Hang detection only: a fresh or loaded machine can be slow to start Chromium.
+setTimeout(() => finish("timed out after 400 s"), 400000);
 
 async function main() {
   const { targetId } = await send("Target.createTarget", { url: "about:blank" });
@@ -149,7 +150,7 @@ async function main() {
   await s("Network.enable");
   await s("Page.enable");
   await s("Emulation.setDeviceMetricsOverride", { width: 1440, height: 900, deviceScaleFactor: 1, mobile: false });
-  const loaded = waitFor((m) => m.method === "Page.loadEventFired" && m.sessionId === sessionId, 20000, "the page's load event");
+  const loaded = waitFor((m) => m.method === "Page.loadEventFired" && m.sessionId === sessionId, 300000, "the page's load event");
   await s("Page.navigate", { url: pageUrl });
   await loaded;
 

@@ -340,7 +340,7 @@ def case_thread_cross_free():
 
 def case_signal_handler_alloc():
     args = [prog("robust_sigalloc"), "300000"]
-    ms, out = traced(args, "trace", timeout=20)
+    ms, out = traced(args, "trace")
     what = "robust_sigalloc"
     ok(ms.rc == 0, f"{what}: exits 0 under memscope", ms.describe())
     handler, main_n = stdout_value(ms.out, "handler"), stdout_value(ms.out, "main")
@@ -426,7 +426,7 @@ def case_disk_full():
         args = [prog("robust_steady"), "2"]
         native = run(args)
         out = os.path.join(mnt, "trace")
-        ms = run([R.memscope_run(), "-o", out, "--", *args], timeout=30)
+        ms = run([R.memscope_run(), "-o", out, "--", *args], timeout=R.HANG_S)
         what = "robust_steady 2 with a full disk (64 KiB tmpfs)"
         ok(ms.status == native.status, f"{what}: exit status {ms.status} == native "
            f"{native.status}", ms.describe())
@@ -461,7 +461,7 @@ def case_output_dir_removed():
     time.sleep(0.3)
     shutil.rmtree(out)
     try:
-        rest, err = p.communicate(timeout=20)
+        rest, err = p.communicate(timeout=R.HANG_S)
     except subprocess.TimeoutExpired:
         os.killpg(p.pid, 9)
         rest, err = p.communicate()
@@ -485,10 +485,10 @@ def case_output_dir_removed():
 def hammer_case(options, name, env=None, hold=None):
     threads, n = 4, 150000
     args = [prog("robust_hammer"), str(threads), str(n)] + ([str(hold)] if hold else [])
-    native = run(args, timeout=30)
+    native = run(args)
     out = os.path.join(R.CTX.work, name)
     ms = run([R.memscope_run(), "-o", out, "--ring-slots", "1024", *options, "--", *args],
-             env=env, timeout=60)
+             env=env)
     what = " ".join(["robust_hammer", *args[1:], "--ring-slots 1024", *options])
     same_as_native(native, ms, what)
     data = analyze_ok(out, what)
@@ -588,7 +588,7 @@ def case_fuzz_regressions():
             path = os.path.join(R.new_dir(f"{name}.{len(variant)}"), "memscope.1.mst")
             with open(path, "wb") as f:
                 f.write(data)
-            r, _ = analyze(path, timeout=20, address_space=4 << 30)
+            r, _ = analyze(path, address_space=4 << 30)
             ok(r.rc in (0, 2), f"{name} ({variant}): memscope-analyze exits 0 or 2 within 20 s "
                "and 4 GiB (no crash, no hang)", r.describe())
 
