@@ -62,6 +62,9 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   fd_count_300_threads
       with 300 threads alive, the program's table holds at most 2 more descriptors than
       natively.
+  fd_shared_table
+      the same where unshare is refused (robust_seccomp_open no-unshare): memscope's
+      descriptors share the program's table above the floor; at most 128 more with 300 threads.
   seccomp_open_kill, seccomp_open_errno
       a TSYNC seccomp filter installed early in main kills (or fails with EACCES) open and
       openat: same exit status and output as natively, memscope says it opens no more
@@ -1389,6 +1392,34 @@ def case_fd_count_300_threads():
     trace_complete(out, "300 threads")
 
 
+def case_fd_shared_table():
+    """Where the system refuses the sidecar a descriptor table of its own (unshare fails with
+    EPERM, as under container seccomp profiles), every memscope descriptor sits above the
+    floor: the lowest-free cases still behave natively, and the program's table holds at most
+    fds::kReserved (128) more descriptors with 300 threads."""
+    wrap = [prog("robust_seccomp_open"), "no-unshare", memscope_run(), "-q"]
+    lowfd = prog("robust_lowfd")
+    for name, args, expected in (("loop", ["loop", "3000"], "not 0: 0\n"),
+                                 ("forks", ["forks", "30"], "children not 0: 0\n")):
+        r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args], timeout=60)
+        if r.status == 3:
+            raise Skip("this system refuses seccomp filters")
+        ok(r.status == 0 and r.out == expected, f"shared table: lowfd {name} as natively",
+           r.describe() + f" out {r.out!r}")
+    path = os.path.join(CTX.work, "closeall.txt")
+    r = run([*wrap, "-o", os.path.join(CTX.work, "closeall"), "--", lowfd, "closeall", path])
+    text = open(path).read().replace(path, "OUT") if os.path.exists(path) else ""
+    ok(r.status == 0 and text == "fd 0\n/dev/null\nfd 1\n/dev/null\nfd 2\n/dev/null\nfd 3\nOUT\n",
+       "shared table: close all, 0, 1, 2 reopened on /dev/null", text)
+    native = run([prog("robust_fdcount"), "300"])
+    ms = run([*wrap, "-o", os.path.join(CTX.work, "count"), "--", prog("robust_fdcount"), "300"])
+    counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None
+              for x in (native, ms)]
+    ok(None not in counts and 0 <= counts[1] - counts[0] <= 128,
+       f"shared table, 300 threads: traced {counts[1]} descriptors, native {counts[0]} "
+       "(at most 128 more)", f"{native.out!r} {ms.out!r}")
+
+
 def seccomp_case(mode):
     args = [prog("robust_seccomp_open"), mode]
     native = run(args)
@@ -1476,6 +1507,7 @@ CASES = {
     "fd_closeall_reopen": case_fd_closeall_reopen,
     "fd_unwinder_pipe": case_fd_unwinder_pipe,
     "fd_count_300_threads": case_fd_count_300_threads,
+    "fd_shared_table": case_fd_shared_table,
     "seccomp_open_kill": lambda: seccomp_case("kill"),
     "seccomp_open_errno": lambda: seccomp_case("errno"),
     "real_tar_repeated": case_real_tar_repeated,

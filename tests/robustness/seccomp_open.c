@@ -2,6 +2,8 @@
 // (SECCOMP_FILTER_FLAG_TSYNC) that makes open and openat kill the process (kill) or fail with
 // EACCES (errno). Then it works without opening anything: allocates, starts and joins 4 threads
 // that allocate, sleeps 300 ms (a sampler runs meanwhile), and prints "done". Exit 0.
+// robust_seccomp_open no-unshare PROGRAM ARGS...: makes unshare fail with EPERM, as container
+// sandboxes do, then execs PROGRAM (the filter stays through exec). Exit 3: no filter possible.
 #define _GNU_SOURCE
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -19,15 +21,15 @@
 
 #include "robust_io.h"
 
-static int install(int kill) {
-  unsigned int action = kill ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES;
+// Makes `first` and `second` (system call numbers) end with `action`.
+static int install(int first, int second, unsigned int action) {
   struct sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)first, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned int)second, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_RET | BPF_K, action),
   };
@@ -45,8 +47,15 @@ static void* work(void* arg) {
 }
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && strcmp(argv[1], "no-unshare") == 0) {
+    if (install(__NR_unshare, __NR_unshare, SECCOMP_RET_ERRNO | EPERM) != 0) return 3;
+    execv(argv[2], argv + 2);
+    return 127;
+  }
   if (argc != 2) return 2;
-  if (install(strcmp(argv[1], "kill") == 0) != 0) {
+  int kill = strcmp(argv[1], "kill") == 0;
+  if (install(__NR_open, __NR_openat,
+              kill ? SECCOMP_RET_KILL_PROCESS : SECCOMP_RET_ERRNO | EACCES) != 0) {
     robust_put(2, "cannot install the seccomp filter\n");
     return 3;
   }
