@@ -32,6 +32,8 @@ pid_t on_fork();
 void* on_dlopen(const char* file, int mode);
 int on_dlclose(void* handle);
 [[noreturn]] void on_underscore_exit(int status);
+// libunwind validates memory through a pipe it keeps: see stack_capture.cpp.
+int on_pipe2(int fds[2], int flags);
 
 int on_execve(const char* path, char* const argv[], char* const envp[]);
 int on_execv(const char* path, char* const argv[]);

@@ -4,10 +4,12 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/trace_writer.hpp"
+#include "collector/linux/own_descriptors.hpp"
 #include "format/metric_sample.hpp"
 #include "memscope/collector.hpp"
 
@@ -49,6 +52,9 @@ struct DrainHistory {
   std::string name;
 };
 
+// How the sidecar's start went; start_sidecar waits for it to leave kStarting.
+enum Startup : uint32_t { kStarting = 0, kReady = 1, kFailed = 2 };
+
 enum Pending : int { kNothing = 0, kFlushWithEnd = 1, kFinal = 2, kFlushOnly = 3 };
 
 struct Request {
@@ -61,13 +67,18 @@ struct Request {
 class Sidecar {
  public:
   explicit Sidecar(const ProcessOrigin& origin) : origin_(origin) {}
-  bool open(std::string& error);
-  void run();
+  void start();
   Request request;
+  std::atomic<uint32_t> startup{kStarting};
+  std::string startup_error;
   std::atomic<bool> stopped{false};
   const std::string& trace_path() const { return writer_.path(); }
 
  private:
+  bool open(std::string& error);
+  void run();
+  void announce(Startup state);
+  void note_opening_stopped();
   void write_process_info();
   uint64_t drain_all(uint64_t cycle_ns);
   uint64_t drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns);
@@ -106,12 +117,14 @@ class Sidecar {
   uint64_t last_metric_key_ns_ = 0;
   uint64_t samples_since_key_ = 0;
   bool failed_ = false;
+  bool announced_ = false;
+  bool opening_noted_ = false;
 };
 
 Sidecar* g_sidecar = nullptr;
 
 std::string read_small_file(const char* path) {
-  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fds::open_file(path, O_RDONLY);
   if (fd < 0) return {};
   std::string out;
   char buf[4096];
@@ -143,6 +156,38 @@ uint64_t loader_generation() {
       },
       &generation);
   return generation;
+}
+
+// A descriptor table of its own first: from then on no number the sidecar opens is one the
+// program could be given, and the program cannot close them. The program waits (start_sidecar)
+// until the trace is open, and in a process's first image, or where the system refused the
+// table, until the first cycle has opened everything the collector keeps: a fork child must
+// not return from fork() while the sidecar takes numbers it will use, and a program that
+// forbids open() with a seccomp filter early in main() must find them opened.
+void Sidecar::start() {
+  bool private_table = fds::use_private_table();
+  fds::watch_seccomp();
+  if (!open(startup_error)) return announce(kFailed);
+  if (private_table && origin_.parent_pid != 0) announce(kReady);
+  run();
+}
+
+void Sidecar::announce(Startup state) {
+  if (announced_) return;
+  announced_ = true;
+  startup.store(state);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&startup), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
+
+// Once the program has installed a seccomp filter, the sidecar opens nothing more (such a
+// filter may kill the process on open()): the user and the trace are told.
+void Sidecar::note_opening_stopped() {
+  if (opening_noted_ || !fds::opening_stopped()) return;
+  opening_noted_ = true;
+  tell_user(
+      {"the program installed a seccomp filter; memscope opens no more files (threads "
+       "started from now on have no per-thread metrics, renamed threads keep their name)"});
 }
 
 bool Sidecar::open(std::string& error) {
@@ -464,6 +509,8 @@ void Sidecar::run() {
     uint64_t records = drain_all(cycle);
     refresh_thread_names(cycle);
     if (!failed_) sample_metrics(cycle);
+    note_opening_stopped();
+    announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
     int pending = request.pending.load(std::memory_order_acquire);
     if (pending != kNothing && !failed_) {
       drain_all(now_ns());
@@ -489,10 +536,23 @@ void Sidecar::run() {
   stopped.store(true);
 }
 
+// Bounded like the flushes: a wedged start must not keep the program from running.
+Startup wait_for_startup(Sidecar& sidecar) {
+  constexpr int kSlices = 500;
+  for (int i = 0; i < kSlices; ++i) {
+    uint32_t state = sidecar.startup.load();
+    if (state != kStarting) return static_cast<Startup>(state);
+    timespec slice{0, 10'000'000L};
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&sidecar.startup), FUTEX_WAIT_PRIVATE, kStarting,
+            &slice, nullptr, 0);
+  }
+  return kStarting;
+}
+
 void* sidecar_main(void*) {
   t_mode = ThreadMode::kAgentThread;
   prctl(PR_SET_NAME, "memscope");
-  g_sidecar->run();
+  g_sidecar->start();
   return nullptr;
 }
 
@@ -500,13 +560,6 @@ void* sidecar_main(void*) {
 
 bool start_sidecar(const ProcessOrigin& origin) {
   auto* sidecar = new Sidecar(origin);
-  std::string error;
-  if (!sidecar->open(error)) {
-    tell_user({error, "; the program runs untraced"});
-    delete sidecar;
-    g_recording.store(false);
-    return false;
-  }
   g_sidecar = sidecar;
   g_trace_generation.fetch_add(1);
   // Process-directed signals must reach the program's threads, never ours.
@@ -522,6 +575,13 @@ bool start_sidecar(const ProcessOrigin& origin) {
     return false;
   }
   pthread_detach(thread);
+  if (wait_for_startup(*sidecar) == kFailed) {
+    tell_user({sidecar->startup_error, "; the program runs untraced"});
+    g_sidecar = nullptr;
+    delete sidecar;  // announcing was its thread's last use of it
+    g_recording.store(false);
+    return false;
+  }
   g_sidecar_running.store(true);
   return true;
 }
@@ -564,7 +624,7 @@ std::string sidecar_trace_path() {
 }
 
 void abandon_sidecar_after_fork() {
-  g_sidecar = nullptr;  // the parent's object: its descriptor still belongs to the parent
+  g_sidecar = nullptr;  // the parent's object: its descriptors are in the parent's sidecar table
   g_sidecar_running.store(false);
 }
 

@@ -3,12 +3,17 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 
 #include "agent/config.hpp"
+#include "agent/entry_points.hpp"
+#include "agent/real_functions.hpp"
 #include "agent/thread_mode.hpp"
+#include "collector/linux/own_descriptors.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -18,7 +23,23 @@ namespace {
 using Backtrace = int (*)(void**, int);
 Backtrace g_backtrace = nullptr;
 
+// libunwind 1.6 checks an address before reading it by writing the byte there into a pipe it
+// keeps in statics (after reading one byte back); when that read fails (the program closed the
+// pipe) it closes both numbers and makes a new pair with pipe2. Those numbers must never be the
+// program's: a file it opened there would get bytes of our memory and its offset moved, and a
+// blocking pipe of its own would block the unwinder for ever. While this thread is in the
+// unwinder, pipe2 (interposed: on_pipe2) puts the pair above the floor.
+thread_local bool t_in_unwinder __attribute__((tls_model("initial-exec"))) = false;
+
+struct InUnwinder {
+  InUnwinder() { t_in_unwinder = true; }
+  ~InUnwinder() { t_in_unwinder = false; }
+  InUnwinder(const InUnwinder&) = delete;
+  InUnwinder& operator=(const InUnwinder&) = delete;
+};
+
 void load_unwinder() {
+  InUnwinder in_unwinder;  // its first pipe is made while the caching policy is set
   void* lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) return;
   // The local-only unwinder's names (libunwind.h maps unw_* to these with UNW_LOCAL_ONLY).
@@ -60,6 +81,7 @@ int find_self(dl_phdr_info* info, size_t, void* data) {
 thread_local bool t_unwinder_ready __attribute__((tls_model("initial-exec"))) = false;
 
 int backtrace_here(void** frames, int max) {
+  InUnwinder in_unwinder;
   if (t_unwinder_ready) return g_backtrace(frames, max);
   ScopedMode passthrough(ThreadMode::kPassthrough);
   t_unwinder_ready = true;
@@ -71,6 +93,16 @@ bool inside_agent(uint64_t pc) {
 }
 
 }  // namespace
+
+int on_pipe2(int pair[2], int flags) {
+  // Before resolution (a constructor that runs before ours), straight to the kernel.
+  int rc = real_functions_ready() ? g_real.pipe2(pair, flags)
+                                  : static_cast<int>(syscall(SYS_pipe2, pair, flags));
+  if (rc != 0 || !t_in_unwinder) return rc;
+  pair[0] = fds::move_above_floor(pair[0]);
+  pair[1] = fds::move_above_floor(pair[1]);
+  return 0;  // libunwind ignores failure; a -1 end makes it retry on the next check
+}
 
 void init_stack_capture() {
   load_unwinder();

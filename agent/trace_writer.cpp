@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "collector/linux/own_descriptors.hpp"
+
 namespace memscope::agent {
 struct TraceWriter::ZstdContext {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
@@ -46,7 +48,7 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
               "; remove it or choose another output directory";
       return false;
     }
-    int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = fds::open_file(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (fd < 0 && errno == EEXIST) continue;
     if (fd < 0) {
       error = "cannot create " + candidate + ": " + strerror(errno);
@@ -131,10 +133,11 @@ bool TraceWriter::seal(Chunk& chunk, std::string& error) {
     error = "the trace file " + path_ + " was removed or replaced while tracing";
     return false;
   }
-  // A program that closes every descriptor (daemons do) may have reused ours for a file of its
-  // own: reopen ours by path instead of writing into theirs.
+  // Where the sidecar shares the program's descriptor table (own_descriptors.hpp), a program
+  // that closes every descriptor (daemons do) closes ours too, and may have reused the number:
+  // reopen ours by path instead of writing into theirs.
   if (!still_our_file()) {
-    int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    int fd = fds::open_file(path_.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
       if (fd >= 0) ::close(fd);

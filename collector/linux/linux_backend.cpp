@@ -5,6 +5,7 @@
 #include "collector/gpu/gpu_source.hpp"
 #include "collector/linux/cgroup_reader.hpp"
 #include "collector/linux/cpu_reader.hpp"
+#include "collector/linux/own_descriptors.hpp"
 #include "collector/linux/process_reader.hpp"
 #include "collector/linux/system_io_reader.hpp"
 #include "memscope/collector.hpp"
@@ -38,6 +39,11 @@ class LinuxBackend final : public CollectorBackend {
     process_.sample(out, out.timestamp_ns, interval_ns, out.errors);
     io_.sample(out.io, interval_ns, out.errors);
     cgroup_.sample(out.cgroup, out.timestamp_ns, out.errors);
+    if (fds::opening_stopped()) {
+      out.errors.emplace_back(
+          "a seccomp filter was installed: no file is opened any more (threads started since "
+          "have no per-thread readings, files that failed to open are not retried)");
+    }
     if (gpus_.empty()) return;
     std::vector<GpuResourceMetrics> gpus;
     for (auto& source : gpus_) source->sample(gpus, out.timestamp_ns, interval_ns);

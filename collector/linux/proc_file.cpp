@@ -1,6 +1,8 @@
 // Implementation of the allocation-free file reading and text parsing helpers.
 #include "collector/linux/proc_file.hpp"
 
+#include "collector/linux/own_descriptors.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -52,13 +54,19 @@ ProcFile& ProcFile::operator=(ProcFile&& other) noexcept {
 
 std::optional<std::string_view> ProcFile::read() {
   if (path_.empty()) return std::nullopt;
-  if (fd_ < 0) fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ >= 0) {
+    errno = 0;
+    auto text = buffer_.read_all(fd_);
+    if (text || errno != EBADF) return text;
+    fd_ = -1;  // the program closed it (so the number may be its own now): forget, never close
+  }
+  fd_ = fds::open_file(path_.c_str(), O_RDONLY);
   if (fd_ < 0) return std::nullopt;
   return buffer_.read_all(fd_);
 }
 
 std::optional<std::string_view> read_file_once(const char* path, ReadBuffer& buffer) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = fds::open_file(path, O_RDONLY);
   if (fd < 0) return std::nullopt;
   auto text = buffer.read_all(fd);
   close(fd);
@@ -80,7 +88,7 @@ std::string join_path(std::string_view root, std::string_view relative) {
 
 std::vector<std::string> list_directory(const std::string& path) {
   std::vector<std::string> names;
-  DIR* dir = opendir(path.c_str());
+  DIR* dir = fds::open_directory(path.c_str());
   if (!dir) return names;
   while (dirent* entry = readdir(dir)) {
     std::string_view name = entry->d_name;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "collector/linux/own_descriptors.hpp"
 #include "collector/linux/rates.hpp"
 
 namespace memscope::collector {
@@ -68,11 +69,15 @@ ProcessReader::ProcessReader(const std::string& root, pid_t pid, bool per_thread
   task_dir_ = proc + "/task";
   caps.process_io = io_.read().has_value();  // exists but may refuse reads without ptrace rights
   caps.schedstat = path_exists(proc + "/schedstat");
-  // Up to a quarter of the soft descriptor limit (at most 1024) for kept per-thread files: 64
-  // threads under the usual 1024. Threads beyond that are read with open + read + close.
+  // Kept per-thread files: in the sidecar's own descriptor table up to a quarter of the soft
+  // limit (at most 1024: 64 threads under the usual 1024); in a table shared with the program
+  // kShared, within the numbers reserved above the floor (own_descriptors.hpp). Threads beyond
+  // the budget are read with open + read + close.
+  constexpr size_t kShared = 64;
   rlimit limit{};
   rlim_t soft = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
-  fd_budget_ = static_cast<size_t>(std::min<rlim_t>(soft, 4096) / 4);
+  fd_budget_ =
+      fds::in_private_table() ? static_cast<size_t>(std::min<rlim_t>(soft, 4096) / 4) : kShared;
 }
 
 ProcessReader::~ProcessReader() {
@@ -194,7 +199,7 @@ std::optional<std::string_view> ProcessReader::read_task_file(int32_t tid, int i
   }
   set_task_path(tid, kNames[index]);
   if (open_fds_ >= fd_budget_) return read_file_once(path_.c_str(), scratch_);
-  fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  fd = fds::open_file(path_.c_str(), O_RDONLY);
   if (fd < 0) return std::nullopt;
   ++open_fds_;
   return scratch_.read_all(fd);
@@ -221,7 +226,7 @@ void ProcessReader::read_threads(PlatformMetrics& out, uint64_t interval_ns,
   if (list) {
     DIR* dir = static_cast<DIR*>(task_dir_handle_);
     if (dir == nullptr) {
-      dir = opendir(task_dir_.c_str());
+      dir = fds::open_directory(task_dir_.c_str());
       task_dir_handle_ = dir;
     } else {
       rewinddir(dir);

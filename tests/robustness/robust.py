@@ -51,6 +51,27 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   threads_joined_1000, threads_detached
       many short-lived threads, each with exactly 5 allocations: every thread appears with
       exactly its own counts.
+  fd_lowest_loop, fd_lowest_forks, fd_closeall_reopen
+      robust_lowfd: close(0) then open() must give 0, 3000 times in the process and 200 times
+      in each of 100 fork children; closing every descriptor and opening /dev/null three
+      times gives 0, 1, 2 on /dev/null. Same output as natively, complete traces.
+  fd_unwinder_pipe
+      robust_probepipe closes everything, puts its own files and blocking pipes at 0..15 and
+      allocates from deep stacks: libunwind's probe pipe never touches them (no bytes
+      written, no offset moved, no hang).
+  fd_count_300_threads
+      with 300 threads alive, the program's table holds at most 2 more descriptors than
+      natively.
+  fd_shared_table
+      the same where unshare is refused (robust_seccomp_open no-unshare): memscope's
+      descriptors share the program's table above the floor; at most 128 more with 300 threads.
+  seccomp_open_kill, seccomp_open_errno
+      a TSYNC seccomp filter installed early in main kills (or fails with EACCES) open and
+      openat: same exit status and output as natively, memscope says it opens no more
+      files, the trace is complete.
+  real_tar_repeated
+      60 traced runs of tar czf (which forks gzip and dups a pipe into its stdin): exit 0 and
+      the native archive, byte for byte, every time.
 
 Python 3 standard library only.
 """
@@ -1287,6 +1308,165 @@ def case_threads_detached():
 
 
 # ---------------------------------------------------------------------------------------------
+# Descriptors: the program owns the lowest free descriptor
+
+
+def trace_complete(out, what):
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    ok(procs and all(p.get("complete") is True for p in procs),
+       f"{what}: {len(procs)} traces, all complete",
+       f"{[(p.get('pid'), p.get('warning')) for p in procs]}")
+    return procs
+
+
+def case_fd_lowest_loop():
+    args = [prog("robust_lowfd"), "loop", "3000"]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, "close(0); open() x 3000")
+    ok(native.out == "not 0: 0\n", "natively open() always returned 0", native.out)
+    trace_complete(out, "close(0); open() x 3000")
+
+
+def case_fd_lowest_forks():
+    args = [prog("robust_lowfd"), "forks", "100"]
+    native = run(args, timeout=60)
+    ms, out = traced(args, "trace", timeout=60)
+    same_as_native(native, ms, "100 fork children looping close(0); open()")
+    ok(native.out == "children not 0: 0\n", "natively every child's open() returned 0",
+       native.out)
+    procs = trace_complete(out, "100 fork children")
+    ok(len(procs) == 101, "101 traces (the parent and each child)", f"{len(procs)}")
+
+
+def case_fd_closeall_reopen():
+    results = {}
+    for side in ("native", "traced"):
+        path = os.path.join(CTX.work, f"closeall-{side}.txt")
+        args = [prog("robust_lowfd"), "closeall", path]
+        results[side] = run(args) if side == "native" else traced(args, "trace")[0]
+        text = open(path).read() if os.path.exists(path) else ""
+        results[side + "-text"] = text.replace(path, "OUT")
+    same_as_native(results["native"], results["traced"], "close all, reopen 0, 1, 2")
+    expected = "fd 0\n/dev/null\nfd 1\n/dev/null\nfd 2\n/dev/null\nfd 3\nOUT\n"
+    ok(results["native-text"] == expected, "natively 0, 1, 2 are /dev/null and OUT is 3",
+       results["native-text"])
+    ok(results["traced-text"] == results["native-text"],
+       "traced: 0, 1, 2 are /dev/null and OUT is 3, as natively", results["traced-text"])
+    trace_complete(os.path.join(CTX.work, "trace"), "close all, reopen")
+
+
+def case_fd_unwinder_pipe():
+    content = "the program's own data, which nobody else writes\n"
+    outputs = {}
+    for side in ("native", "traced"):
+        data, out = (os.path.join(CTX.work, f"{name}-{side}.txt") for name in ("data", "out"))
+        with open(data, "w") as f:
+            f.write(content)
+        args = [prog("robust_probepipe"), data, out]
+        r = run(args, timeout=20) if side == "native" else traced(args, "trace", timeout=20)[0]
+        outputs[side] = r
+        outputs[side + "-out"] = open(out).read() if os.path.exists(out) else ""
+        outputs[side + "-data"] = open(data).read()
+    same_as_native(outputs["native"], outputs["traced"], "probe pipe")
+    expected = "".join(f"fd {n}\nok\n" for n in range(16))
+    ok(outputs["native-out"] == expected, "natively every file and pipe is untouched",
+       outputs["native-out"])
+    ok(outputs["traced-out"] == expected,
+       "traced: every file at offset 0 with its content, every pipe empty, no hang",
+       outputs["traced-out"])
+    ok(outputs["traced-data"] == content, "traced: the data file is unchanged on disk",
+       repr(outputs["traced-data"]))
+    trace_complete(os.path.join(CTX.work, "trace"), "probe pipe")
+
+
+def case_fd_count_300_threads():
+    """The bound: memscope holds 2 descriptors in the program's table whatever the thread
+    count (libunwind's probe pipe, above the floor); the sidecar's are in its own table."""
+    args = [prog("robust_fdcount"), "300"]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    ok(native.status == 0 and ms.status == 0, "300 threads: exit 0 both", ms.describe())
+    counts = [int(r.out.split(":")[1]) if r.out.startswith("descriptors:") else None
+              for r in (native, ms)]
+    ok(None not in counts and 0 <= counts[1] - counts[0] <= 2,
+       f"300 threads alive: traced {counts[1]} descriptors, native {counts[0]} (at most 2 more)",
+       f"{native.out!r} {ms.out!r}")
+    trace_complete(out, "300 threads")
+
+
+def case_fd_shared_table():
+    """Where the system refuses the sidecar a descriptor table of its own (unshare fails with
+    EPERM, as under container seccomp profiles), every memscope descriptor sits above the
+    floor: the lowest-free cases still behave natively, and the program's table holds at most
+    fds::kReserved (128) more descriptors with 300 threads."""
+    wrap = [prog("robust_seccomp_open"), "no-unshare", memscope_run(), "-q"]
+    lowfd = prog("robust_lowfd")
+    for name, args, expected in (("loop", ["loop", "3000"], "not 0: 0\n"),
+                                 ("forks", ["forks", "30"], "children not 0: 0\n")):
+        r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args], timeout=60)
+        if r.status == 3:
+            raise Skip("this system refuses seccomp filters")
+        ok(r.status == 0 and r.out == expected, f"shared table: lowfd {name} as natively",
+           r.describe() + f" out {r.out!r}")
+    path = os.path.join(CTX.work, "closeall.txt")
+    r = run([*wrap, "-o", os.path.join(CTX.work, "closeall"), "--", lowfd, "closeall", path])
+    text = open(path).read().replace(path, "OUT") if os.path.exists(path) else ""
+    ok(r.status == 0 and text == "fd 0\n/dev/null\nfd 1\n/dev/null\nfd 2\n/dev/null\nfd 3\nOUT\n",
+       "shared table: close all, 0, 1, 2 reopened on /dev/null", text)
+    native = run([prog("robust_fdcount"), "300"])
+    ms = run([*wrap, "-o", os.path.join(CTX.work, "count"), "--", prog("robust_fdcount"), "300"])
+    counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None
+              for x in (native, ms)]
+    ok(None not in counts and 0 <= counts[1] - counts[0] <= 128,
+       f"shared table, 300 threads: traced {counts[1]} descriptors, native {counts[0]} "
+       "(at most 128 more)", f"{native.out!r} {ms.out!r}")
+
+
+def seccomp_case(mode):
+    args = [prog("robust_seccomp_open"), mode]
+    native = run(args)
+    if native.status == 3:
+        raise Skip("this system refuses seccomp filters: " + native.err.strip())
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, f"seccomp filter ({mode} on open) installed in main")
+    ok("installed a seccomp filter; memscope opens no more files" in ms.err,
+       "memscope says it opens no more files", ms.err[-400:])
+    trace_complete(out, f"seccomp {mode}")
+
+
+def case_real_tar_repeated(runs=60):
+    """tar czf forks gzip: the child closes 0 and dups the pipe into it; memscope's sidecar in
+    the child must not take 0 meanwhile. Every run's archive equals the native one."""
+    tar = tool("tar")
+    tree = os.path.join(CTX.work, "tree")
+    os.makedirs(os.path.join(tree, "sub"))
+    rng = random.Random(5)
+    for i in range(30):
+        with open(os.path.join(tree, f"file{i}"), "wb") as f:
+            f.write(bytes(rng.randrange(256) for _ in range(500 * i)))
+    with open(os.path.join(tree, "sub", "lines"), "w") as f:
+        f.write("".join(f"{i}\n" for i in range(20000)))
+    for path in [tree, *(os.path.join(tree, p) for p in os.listdir(tree))]:
+        os.utime(path, (1700000000, 1700000000))
+    native_archive = os.path.join(CTX.work, "native.tgz")
+    native = run([tar, "czf", native_archive, "-C", tree, "."])
+    ok(native.status == 0, "tar czf natively exits 0", native.describe())
+    expected = open(native_archive, "rb").read()
+    differing = []
+    for i in range(runs):
+        archive = os.path.join(CTX.work, "traced.tgz")
+        ms, out = traced([tar, "czf", archive, "-C", tree, "."], f"trace{i}")
+        same = os.path.exists(archive) and open(archive, "rb").read() == expected
+        if ms.status != 0 or ms.err != native.err or not same:
+            differing.append((i, ms.status, ms.err[-200:], same))
+        shutil.rmtree(out, ignore_errors=True)
+    ok(not differing, f"{runs} traced runs of tar czf: exit 0 and the native archive each time",
+       f"{differing[:5]}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 CASES = {
     "endings_exit": lambda: case_simple_ending("exit", "exit"),
@@ -1326,6 +1506,15 @@ CASES = {
     "real_sqlite3": case_real_sqlite3,
     "threads_joined_1000": case_threads_joined_1000,
     "threads_detached": case_threads_detached,
+    "fd_lowest_loop": case_fd_lowest_loop,
+    "fd_lowest_forks": case_fd_lowest_forks,
+    "fd_closeall_reopen": case_fd_closeall_reopen,
+    "fd_unwinder_pipe": case_fd_unwinder_pipe,
+    "fd_count_300_threads": case_fd_count_300_threads,
+    "fd_shared_table": case_fd_shared_table,
+    "seccomp_open_kill": lambda: seccomp_case("kill"),
+    "seccomp_open_errno": lambda: seccomp_case("errno"),
+    "real_tar_repeated": case_real_tar_repeated,
 }
 
 

@@ -1,0 +1,146 @@
+// See own_descriptors.hpp.
+#include "collector/linux/own_descriptors.hpp"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace memscope::fds {
+namespace {
+
+constexpr rlim_t kHighestTop = 65536;
+
+thread_local bool t_private_table = false;
+
+// The seccomp state watch_seccomp() saw. The status descriptor belongs to status_pid: a fork
+// child inherits these variables but not the sidecar's private table, so there the number may
+// be one of the program's.
+struct SeccompWatch {
+  bool watching = false;
+  int mode = 0;
+  long filters = -1;  // -1: the kernel does not say (before 5.9)
+  int status_fd = -1;
+  pid_t status_pid = 0;
+};
+SeccompWatch g_watch;
+std::atomic<bool> g_stopped{false};
+
+// "Seccomp_filters:" of the status file open as fd; -1 when unreadable or absent.
+long read_filter_count(int fd) {
+  char text[8192];
+  ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char* line = strstr(text, "\nSeccomp_filters:");
+  return line == nullptr ? -1 : strtol(line + sizeof("\nSeccomp_filters:") - 1, nullptr, 10);
+}
+
+bool filter_added() {
+  int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  if (mode != g_watch.mode) return true;
+  if (mode != SECCOMP_MODE_FILTER || g_watch.filters < 0) return false;
+  if (g_watch.status_fd < 0 || g_watch.status_pid != getpid()) return false;
+  long filters = read_filter_count(g_watch.status_fd);
+  return filters >= 0 && filters != g_watch.filters;
+}
+
+bool may_open() {
+  if (g_stopped.load(std::memory_order_relaxed)) return false;
+  if (!g_watch.watching || !filter_added()) return true;
+  g_stopped.store(true);
+  return false;
+}
+
+}  // namespace
+
+int floor() {
+  rlimit limit{};
+  rlim_t top = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+  top = std::min(top, kHighestTop);
+  return static_cast<int>(top > 2 * kReserved ? top - kReserved : top / 2);
+}
+
+int move_above_floor(int fd) {
+  if (fd < 0 || t_private_table) return fd;
+  int lowest = floor();
+  if (fd >= lowest) return fd;
+  int moved = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return moved;
+}
+
+int open_file(const char* path, int flags, mode_t mode) {
+  if (!may_open()) {
+    errno = EPERM;
+    return -1;
+  }
+  return move_above_floor(::open(path, flags | O_CLOEXEC, mode));
+}
+
+DIR* open_directory(const char* path) {
+  int fd = open_file(path, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return nullptr;
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) close(fd);
+  return dir;
+}
+
+bool use_private_table() {
+  if (t_private_table) return true;
+  if (unshare(CLONE_FILES) != 0) return false;
+  if (syscall(SYS_close_range, 0u, ~0u, 0u) != 0) {
+    rlimit limit{};
+    rlim_t top = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+    for (rlim_t fd = 0; fd < std::min(top, kHighestTop); ++fd) close(static_cast<int>(fd));
+  }
+  t_private_table = true;
+  // 0, 1 and 2 hold /dev/null, so that a library writing to "stderr" from this thread writes
+  // nowhere rather than into the trace.
+  for (int fd = 0; fd <= STDERR_FILENO; ++fd) {
+    if (::open("/dev/null", O_RDWR) != fd) break;
+  }
+  return true;
+}
+
+bool in_private_table() {
+  return t_private_table;
+}
+
+void watch_seccomp() {
+  if (g_stopped.load()) return;
+  int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+  // A fork child inherits its parent's watch: a filter installed before the fork counts.
+  if (g_watch.watching && mode != g_watch.mode) {
+    g_stopped.store(true);
+    return;
+  }
+  int fd = move_above_floor(::open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC));
+  long filters = fd >= 0 ? read_filter_count(fd) : -1;
+  if (g_watch.watching && g_watch.filters >= 0 && filters >= 0 && filters != g_watch.filters) {
+    g_stopped.store(true);
+  } else if (!g_watch.watching) {
+    g_watch.mode = mode;
+    g_watch.filters = filters;
+  }
+  g_watch.status_fd = fd;
+  g_watch.status_pid = getpid();
+  g_watch.watching = true;
+}
+
+bool opening_stopped() {
+  return g_stopped.load();
+}
+
+}  // namespace memscope::fds
