@@ -1331,8 +1331,8 @@ def case_fd_lowest_loop():
 
 def case_fd_lowest_forks():
     args = [prog("robust_lowfd"), "forks", "100"]
-    native = run(args, timeout=60)
-    ms, out = traced(args, "trace", timeout=60)
+    native = run(args)
+    ms, out = traced(args, "trace")
     same_as_native(native, ms, "100 fork children looping close(0); open()")
     ok(native.out == "children not 0: 0\n", "natively every child's open() returned 0",
        native.out)
@@ -1365,7 +1365,7 @@ def case_fd_unwinder_pipe():
         with open(data, "w") as f:
             f.write(content)
         args = [prog("robust_probepipe"), data, out]
-        r = run(args, timeout=20) if side == "native" else traced(args, "trace", timeout=20)[0]
+        r = run(args) if side == "native" else traced(args, "trace")[0]
         outputs[side] = r
         outputs[side + "-out"] = open(out).read() if os.path.exists(out) else ""
         outputs[side + "-data"] = open(data).read()
@@ -1405,7 +1405,7 @@ def case_fd_shared_table():
     lowfd = prog("robust_lowfd")
     for name, args, expected in (("loop", ["loop", "3000"], "not 0: 0\n"),
                                  ("forks", ["forks", "30"], "children not 0: 0\n")):
-        r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args], timeout=60)
+        r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args])
         if r.status == 3:
             raise Skip("this system refuses seccomp filters")
         ok(r.status == 0 and r.out == expected, f"shared table: lowfd {name} as natively",
