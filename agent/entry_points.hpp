@@ -32,6 +32,8 @@ pid_t on_fork();
 void* on_dlopen(const char* file, int mode);
 int on_dlclose(void* handle);
 [[noreturn]] void on_underscore_exit(int status);
+// prctl's four optional arguments are in `rest` (glibc's own prctl reads four as well).
+int on_prctl(int option, va_list rest);
 
 int on_execve(const char* path, char* const argv[], char* const envp[]);
 int on_execv(const char* path, char* const argv[]);

@@ -26,6 +26,7 @@ struct RealFunctions {
   void* (*dlopen)(const char*, int);
   int (*dlclose)(void*);
   void (*underscore_exit)(int);
+  int (*prctl)(int, ...);
   int (*execve)(const char*, char* const[], char* const[]);
   int (*execvpe)(const char*, char* const[], char* const[]);
   int (*fexecve)(int, char* const[], char* const[]);
