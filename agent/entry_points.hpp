@@ -34,6 +34,8 @@ int on_dlclose(void* handle);
 [[noreturn]] void on_underscore_exit(int status);
 // libunwind validates memory through a pipe it keeps: see stack_capture.cpp.
 int on_pipe2(int fds[2], int flags);
+// prctl's four optional arguments are in `rest` (glibc's own prctl reads four as well).
+int on_prctl(int option, va_list rest);
 
 int on_execve(const char* path, char* const argv[], char* const envp[]);
 int on_execv(const char* path, char* const argv[]);

@@ -6,8 +6,9 @@
 // one atomic fetch_add (a single instruction, so a handler running in the middle reserves the
 // slots after it), fills them, and publishes the first slot by storing its position + 1 in the
 // slot's tag with release order. The consumer reads records in position order and stops at the
-// first slot whose tag is not yet published, so a nested handler's record simply waits for the
-// interrupted one. Continuation slots (stack frames) carry tag 0, which never matches.
+// first slot whose tag is not yet published, so a nested handler's record waits for the
+// interrupted one: the handler itself must never wait for room behind it (ring_room.hpp).
+// Continuation slots (stack frames) carry tag 0, which never matches.
 #pragma once
 
 #include <atomic>
@@ -60,6 +61,11 @@ class EventRing {
 
   // Producer side.
   uint64_t reserve(uint32_t n) { return reserved_.fetch_add(n, std::memory_order_seq_cst); }
+  // Reserves [expected, expected + n) only if nothing else was reserved since `expected` was
+  // read; otherwise updates `expected` and fails.
+  bool try_reserve(uint64_t& expected, uint32_t n) {
+    return reserved_.compare_exchange_weak(expected, expected + n, std::memory_order_seq_cst);
+  }
   bool has_room_for(uint64_t pos, uint32_t n) const {
     return pos + n - head_.load(std::memory_order_acquire) <= capacity();
   }

@@ -12,6 +12,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/last_thread.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar.hpp"
@@ -68,6 +69,7 @@ void install_fatal_signal_flush() {
 
 bool start_tracing(const ProcessOrigin& origin) {
   g_traced_pid = getpid();
+  init_last_thread();
   if (!start_sidecar(origin)) return false;
   install_fatal_signal_flush();
   return true;
@@ -114,7 +116,8 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
 }
 
 void finish_tracing(format::EndReason reason, int64_t detail) {
-  if (getpid() != g_traced_pid) return;  // a vfork child shares our memory, not our trace
+  if (t_mode == ThreadMode::kSealed) return;  // a system call would kill it: the sidecar sees it go
+  if (getpid() != g_traced_pid) return;       // a vfork child shares our memory, not our trace
   flush_sidecar(reason, detail, true);
 }
 

@@ -1,6 +1,9 @@
 // Entry points for the process's shape: threads (parent and lifetime), fork (a fresh trace for
 // the child, linked to the parent), exec (flush first: the image is about to vanish), _exit
-// (flush: destructors will not run), and dlopen/dlclose (the module map changed).
+// (flush: destructors will not run), dlopen/dlclose (the module map changed) and prctl (a thread
+// sealing itself in seccomp strict mode).
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,6 +19,7 @@
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
 #include "agent/sidecar_gate.hpp"
+#include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 
 extern char** environ;
@@ -84,6 +88,18 @@ void on_underscore_exit(int status) {
   finish_tracing(format::EndReason::kUnderscoreExit, status);
   g_real.underscore_exit(status);
   __builtin_unreachable();
+}
+
+// A thread entering seccomp strict mode stops recording for good (thread_mode.hpp); when it
+// leaves, the sidecar notices (last_thread.hpp).
+int on_prctl(int option, va_list rest) {
+  real_functions_ready();
+  unsigned long arg[4];
+  for (unsigned long& a : arg) a = va_arg(rest, unsigned long);
+  int rc = g_real.prctl(option, arg[0], arg[1], arg[2], arg[3]);
+  if (rc == 0 && option == PR_SET_SECCOMP && arg[0] == SECCOMP_MODE_STRICT)
+    t_mode = ThreadMode::kSealed;
+  return rc;
 }
 
 int on_execve(const char* path, char* const argv[], char* const envp[]) {

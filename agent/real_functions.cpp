@@ -46,6 +46,7 @@ void resolve_all() {
   resolve(g_real.dlclose, "dlclose");
   resolve(g_real.underscore_exit, "_exit");
   resolve(g_real.pipe2, "pipe2");
+  resolve(g_real.prctl, "prctl");
   resolve(g_real.execve, "execve");
   resolve(g_real.execvpe, "execvpe");
   resolve(g_real.fexecve, "fexecve");

@@ -27,6 +27,7 @@ struct RealFunctions {
   int (*dlclose)(void*);
   void (*underscore_exit)(int);
   int (*pipe2)(int*, int);
+  int (*prctl)(int, ...);
   int (*execve)(const char*, char* const[], char* const[]);
   int (*execvpe)(const char*, char* const[], char* const[]);
   int (*fexecve)(int, char* const[], char* const[]);

@@ -1,12 +1,14 @@
 // Turns one allocation-family call into ring records on the calling thread: captures the stack,
-// reserves slots (waiting for the sidecar when the ring is full, unless dropping was asked for),
-// stamps, fills and publishes. The stamping rule that makes cross-thread order provable: an
-// allocation is stamped after the real call returned, a free before the real call is made.
+// claims slots (ring_room.hpp: waiting for the sidecar when the ring is full, unless dropping was
+// asked for or the wait could never end), stamps, fills and publishes. The stamping rule that makes
+// cross-thread order provable: an allocation is stamped after the real call returned, a free before
+// the real call is made.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "agent/ring_room.hpp"
 #include "agent/thread_registry.hpp"
 #include "format/trace_format.hpp"
 
@@ -21,10 +23,12 @@ void record_free(const void* ptr);
 // Returns its stamp.
 uint64_t record_region_marker(uint64_t region_id, bool begin);
 
-// A realloc in flight: begin before the real call (stamps the free part), finish after it.
+// A realloc in flight: begin before the real call (stamps the free part), finish after it. Its
+// claim stays open across the real call: a signal handler allocating meanwhile nests inside it.
 struct PendingRealloc {
   ThreadState* ts = nullptr;
   uint64_t pos = 0;
+  Claim claim;
 };
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size);
 void finish_realloc(const PendingRealloc& pending, const void* new_ptr);

@@ -10,10 +10,12 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -21,6 +23,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/last_thread.hpp"
 #include "agent/messages.hpp"
 #include "agent/module_map.hpp"
 #include "agent/online_heap.hpp"
@@ -44,11 +47,15 @@ constexpr uint64_t kBusyRecords = 4096;
 constexpr uint64_t kMetricKeyIntervalNs = 2'000'000'000ull;
 constexpr uint64_t kMetricSamplesPerKey = 10;
 
-// Per-thread drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
-struct DrainHistory {
+// Per-ring drain bookkeeping the watermark needs (see docs/trace-format.md, "Ordering").
+struct RingHistory {
   uint64_t prev_reserved = 0;
   uint64_t prev_cycle_ns = 0;
   uint64_t watermark_ns = 0;
+};
+
+struct DrainHistory {
+  RingHistory rings[kRingLevels];
   std::string name;
 };
 
@@ -64,10 +71,15 @@ struct Request {
   std::atomic<uint64_t> completed{0};
 };
 
+// What the sidecar does once its loop ends: return, or end the process itself because the
+// program's threads are all gone (last_thread.hpp).
+enum class Afterwards { kReturn, kCallExit, kLeave };
+
 class Sidecar {
  public:
   explicit Sidecar(const ProcessOrigin& origin) : origin_(origin) {}
   void start();
+  Afterwards afterwards() const { return afterwards_; }
   Request request;
   std::atomic<uint32_t> startup{kStarting};
   std::string startup_error;
@@ -81,9 +93,9 @@ class Sidecar {
   void note_opening_stopped();
   void write_process_info();
   uint64_t drain_all(uint64_t cycle_ns);
-  uint64_t drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns);
-  void encode(ThreadState* ts, uint64_t pos, const Slot& s);
-  void encode_stack(ThreadState* ts, uint64_t pos, const Slot& s);
+  uint64_t drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns);
+  void encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s);
+  void encode_stack(EventRing& ring, uint64_t pos, const Slot& s);
   void encode_heap_event(ThreadState* ts, const Slot& s);
   uint64_t stack_id(uint64_t hash);
   void select_thread(pid_t tid);
@@ -97,6 +109,8 @@ class Sidecar {
   void sample_metrics(uint64_t now);
   bool seal(bool force);
   void fail(const std::string& error);
+  Afterwards check_program_threads(uint64_t now);
+  void finish_alone();
 
   ProcessOrigin origin_;
   TraceWriter writer_;
@@ -119,6 +133,8 @@ class Sidecar {
   bool failed_ = false;
   bool announced_ = false;
   bool opening_noted_ = false;
+  bool exit_thread_started_ = false;
+  Afterwards afterwards_ = Afterwards::kReturn;
 };
 
 Sidecar* g_sidecar = nullptr;
@@ -234,7 +250,7 @@ uint64_t Sidecar::stack_id(uint64_t hash) {
   return it == stack_ids_.end() ? 0 : it->second;
 }
 
-void Sidecar::encode_stack(ThreadState* ts, uint64_t pos, const Slot& s) {
+void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
   if (stack_ids_.count(s.stack_hash)) return;
   uint64_t id = stack_ids_.size() + 1;
   stack_ids_.emplace(s.stack_hash, id);
@@ -243,8 +259,7 @@ void Sidecar::encode_stack(ThreadState* ts, uint64_t pos, const Slot& s) {
   writer_.varint(s.frame_count);
   int64_t previous = 0;
   for (uint32_t i = 0; i < s.frame_count; ++i) {
-    auto& cont =
-        reinterpret_cast<ContinuationSlot&>(ts->ring.at(pos + 1 + i / kFramesPerContinuation));
+    auto& cont = reinterpret_cast<ContinuationSlot&>(ring.at(pos + 1 + i / kFramesPerContinuation));
     auto frame = static_cast<int64_t>(cont.frames[i % kFramesPerContinuation]);
     writer_.svarint(frame - previous);
     previous = frame;
@@ -274,12 +289,12 @@ void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
   });
 }
 
-void Sidecar::encode(ThreadState* ts, uint64_t pos, const Slot& s) {
+void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
   switch (s.type) {
     case SlotType::kNop:
       return;
     case SlotType::kStack:
-      return encode_stack(ts, pos, s);
+      return encode_stack(ring, pos, s);
     case SlotType::kThreadStart:
       return thread_started(s);
     case SlotType::kThreadEnd:
@@ -321,18 +336,18 @@ void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
   }
 }
 
-uint64_t Sidecar::drain(ThreadState* ts, DrainHistory& history, uint64_t cycle_ns) {
-  uint64_t reserved = ts->ring.reserved();
-  uint64_t pos = ts->ring.head();
+uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
+  uint64_t reserved = ring.reserved();
+  uint64_t pos = ring.head();
   uint64_t records = 0;
-  while (ts->ring.published(pos)) {
-    Slot& s = ts->ring.at(pos);
-    encode(ts, pos, s);
+  while (ring.published(pos)) {
+    Slot& s = ring.at(pos);
+    encode(ts, ring, pos, s);
     pos += 1 + s.extra_slots;
     ++records;
   }
-  ts->ring.advance_to(pos);
-  // Pairs with the producer's fence in wait_for_room (recorder.cpp).
+  ring.advance_to(pos);
+  // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
   // Everything reserved before this cycle began is drained: later events are stamped later.
@@ -355,12 +370,15 @@ uint64_t Sidecar::drain_all(uint64_t cycle_ns) {
       continue;
     }
     DrainHistory& history = history_[ts];
-    records += drain(ts, history, cycle_ns);
+    // The nested ring first: a signal handler's records come before the thread's end.
+    for (int level = kRingLevels - 1; level >= 0; --level)
+      records += drain(ts, ring_at_level(ts, level), history.rings[level], cycle_ns);
     if (try_reclaim(ts)) {
       history_.erase(ts);
       continue;
     }
-    if (history.watermark_ns < watermark) watermark = history.watermark_ns;
+    for (const RingHistory& ring : history.rings)
+      if (ring.watermark_ns < watermark) watermark = ring.watermark_ns;
   }
   write_watermark(watermark);
   return records;
@@ -501,6 +519,40 @@ bool Sidecar::seal(bool force) {
   return true;
 }
 
+// Natively the process would have ended with its last thread; here the sidecar keeps it alive.
+Afterwards Sidecar::check_program_threads(uint64_t now) {
+  if (exit_thread_started_) return Afterwards::kReturn;
+  switch (program_threads_left(now)) {
+    case ProgramThreads::kRunning:
+      return Afterwards::kReturn;
+    case ProgramThreads::kExitOwed:
+      exit_thread_started_ = start_exit_thread();  // its exit(0) asks us for the final flush
+      return exit_thread_started_ ? Afterwards::kReturn : Afterwards::kCallExit;
+    case ProgramThreads::kAllGone:
+      return Afterwards::kLeave;
+  }
+  return Afterwards::kReturn;
+}
+
+// The final flush with nobody to ask for it: the last word before the sidecar ends the process.
+void Sidecar::finish_alone() {
+  g_recording.store(false);
+  if (!failed_) {
+    drain_all(now_ns());
+    write_heap_summary();
+    int status = all_gone_status();
+    if (afterwards_ == Afterwards::kCallExit) {
+      write_process_end(format::EndReason::kExit, 0);
+    } else if (WIFSIGNALED(status)) {
+      write_process_end(format::EndReason::kSignal, WTERMSIG(status));
+    } else {
+      write_process_end(format::EndReason::kLastThreadExit, WEXITSTATUS(status));
+    }
+    seal(true);
+  }
+  g_sidecar_running.store(false);
+}
+
 void Sidecar::run() {
   last_seal_ns_ = now_ns();
   while (true) {
@@ -512,6 +564,11 @@ void Sidecar::run() {
     note_opening_stopped();
     announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
     int pending = request.pending.load(std::memory_order_acquire);
+    if (pending == kNothing) afterwards_ = check_program_threads(cycle);
+    if (afterwards_ != Afterwards::kReturn) {
+      finish_alone();
+      break;
+    }
     if (pending != kNothing && !failed_) {
       drain_all(now_ns());
       if (pending == kFinal) write_heap_summary();
@@ -553,6 +610,12 @@ void* sidecar_main(void*) {
   t_mode = ThreadMode::kAgentThread;
   prctl(PR_SET_NAME, "memscope");
   g_sidecar->start();
+  if (g_sidecar->afterwards() == Afterwards::kCallExit) {
+    t_mode = ThreadMode::kPassthrough;  // the program's exit handlers run here, on its heap
+    restore_program_signal_mask();
+    exit(0);
+  }
+  if (g_sidecar->afterwards() == Afterwards::kLeave) end_process_with(all_gone_status());
   return nullptr;
 }
 

@@ -62,7 +62,8 @@ void wake_sidecar() {
 
 void hold_sidecar_for_fork() {
   g_forkers.fetch_add(1);
-  if (!g_sidecar_running.load()) return;
+  // A raw clone() child inherited a running flag, not the sidecar: it would wait for nothing.
+  if (!g_sidecar_running.load() || getpid() != g_traced_pid) return;
   wake_sidecar();
   uint64_t deadline = monotonic_ns() + kForkWaitLimitNs;
   while (g_parked.load() == 0 && g_sidecar_running.load() && monotonic_ns() < deadline)

@@ -7,7 +7,14 @@
 
 namespace memscope::agent {
 
-enum class ThreadMode : uint8_t { kApplication = 0, kPassthrough = 1, kAgentThread = 2 };
+// kSealed: a thread in seccomp strict mode, which may make no system call but read, write, exit
+// and sigreturn, nor read the TSC: any stamp or wait of ours would kill it. It runs untraced.
+enum class ThreadMode : uint8_t {
+  kApplication = 0,
+  kPassthrough = 1,
+  kAgentThread = 2,
+  kSealed = 3,
+};
 
 // initial-exec TLS: no allocation on first access, valid during thread teardown.
 extern thread_local ThreadMode t_mode __attribute__((tls_model("initial-exec")));

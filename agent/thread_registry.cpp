@@ -1,5 +1,7 @@
 // See thread_registry.hpp. Registration costs one mmap per new thread (or none when a state is
-// recycled from the free stack); nothing here takes a lock or allocates through the hooks.
+// recycled from the free stack); nothing here takes a lock or allocates through the hooks. A
+// thread's start and end records wait for room like any other (ring_room.hpp), never dropped
+// while a sidecar can make room.
 #include "agent/thread_registry.hpp"
 
 #include <pthread.h>
@@ -15,6 +17,8 @@
 
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/last_thread.hpp"
+#include "agent/ring_room.hpp"
 #include "agent/thread_mode.hpp"
 
 namespace memscope::agent {
@@ -36,8 +40,13 @@ pid_t current_tid() {
   return static_cast<pid_t>(syscall(SYS_gettid));
 }
 
+// A signal handler's records need less room: a quarter ring, at least the smallest ring.
+uint32_t nested_ring_slots() {
+  return g_config.ring_slots / 4 < 1024 ? g_config.ring_slots : g_config.ring_slots / 4;
+}
+
 size_t state_bytes() {
-  return sizeof(ThreadState) + size_t{g_config.ring_slots} * sizeof(Slot);
+  return sizeof(ThreadState) + size_t{g_config.ring_slots + nested_ring_slots()} * sizeof(Slot);
 }
 
 ThreadState* map_new_state() {
@@ -47,6 +56,7 @@ ThreadState* map_new_state() {
   auto* state = new (block) ThreadState{};
   auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + sizeof(ThreadState));
   state->ring.init(slots, g_config.ring_slots);
+  state->nested_ring.init(slots + g_config.ring_slots, nested_ring_slots());
   ThreadState* head = g_head.load();
   do {
     state->next = head;
@@ -66,14 +76,16 @@ ThreadState* take_recycled_state() {
 }
 
 void write_thread_start(ThreadState* ts) {
-  uint64_t pos = ts->ring.reserve(1);
-  Slot& s = ts->ring.at(pos);
+  Claim claim;
+  if (!begin_claim(ts, 1, false, claim)) return;
+  Slot& s = claim.ring->at(claim.pos);
   s.type = SlotType::kThreadStart;
   s.extra_slots = 0;
   s.stamp = now_ns();
   s.size = static_cast<uint64_t>(ts->tid);
   s.old_ptr = static_cast<uint64_t>(ts->parent_tid);
-  ts->ring.publish(pos);
+  claim.ring->publish(claim.pos);
+  end_claim(claim);
 }
 
 void on_thread_key_destroyed(void*) {
@@ -112,17 +124,20 @@ ThreadState* this_thread_state() {
 void end_this_thread() {
   ThreadState* ts = t_state;
   if (ts == nullptr || ts->phase.load() != ThreadPhase::kLive) return;
-  uint64_t pos = ts->ring.reserve(1);
-  while (!ts->ring.has_room_for(pos, 1)) sched_yield();
-  Slot& s = ts->ring.at(pos);
-  s.type = SlotType::kThreadEnd;
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.size = static_cast<uint64_t>(ts->tid);
-  char name[16] = {};
-  prctl(PR_GET_NAME, name);
-  std::memcpy(&s.ptr, name, 16);  // ptr and old_ptr hold the 16-byte name
-  ts->ring.publish(pos);
+  note_thread_leaving();
+  Claim claim;
+  if (begin_claim(ts, 1, false, claim)) {
+    Slot& s = claim.ring->at(claim.pos);
+    s.type = SlotType::kThreadEnd;
+    s.extra_slots = 0;
+    s.stamp = now_ns();
+    s.size = static_cast<uint64_t>(ts->tid);
+    char name[16] = {};
+    prctl(PR_GET_NAME, name);
+    std::memcpy(&s.ptr, name, 16);  // ptr and old_ptr hold the 16-byte name
+    claim.ring->publish(claim.pos);
+    end_claim(claim);
+  }
   ts->phase.store(ThreadPhase::kEnded);
 }
 
@@ -133,6 +148,7 @@ ThreadState* registry_head() {
 bool try_reclaim(ThreadState* ts) {
   if (ts->phase.load() != ThreadPhase::kEnded) return false;
   if (ts->ring.head() != ts->ring.reserved()) return false;
+  if (ts->nested_ring.head() != ts->nested_ring.reserved()) return false;
   if (syscall(SYS_tgkill, getpid(), ts->tid, 0) == 0 || errno != ESRCH) return false;
   if (g_free == nullptr || !g_free->push(ts)) return false;
   ts->phase.store(ThreadPhase::kReclaimable);
@@ -143,11 +159,13 @@ void reset_registry_after_fork() {
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     if (ts == t_state) {
       ts->ring.discard_all();
+      ts->nested_ring.discard_all();
       ts->tid = current_tid();
       ts->parent_tid = 0;
       write_thread_start(ts);
     } else if (ts->phase.load() != ThreadPhase::kReclaimable) {
       ts->ring.discard_all();
+      ts->nested_ring.discard_all();
       ts->phase.store(ThreadPhase::kReclaimable);
       if (g_free != nullptr) g_free->push(ts);
     }

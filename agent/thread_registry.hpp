@@ -1,5 +1,5 @@
-// Every application thread that records gets a ThreadState: its ring, its stack cache and its
-// counters. States live in one mmap'ed block each, are listed in a lock-free registry (push
+// Every application thread that records gets a ThreadState: its rings, their stack caches and
+// its counters. States live in one mmap'ed block each, are listed in a lock-free registry (push
 // only) that the sidecar walks, and are recycled once the sidecar has proved the thread gone
 // (its events drained and the kernel no longer knowing its tid).
 #pragma once
@@ -17,8 +17,13 @@ inline constexpr uint32_t kStackCacheEntries = 4096;
 
 enum class ThreadPhase : uint32_t { kLive, kEnded, kReclaimable };
 
+// Level 0 holds the thread's records; level 1 those of signal handlers whose hooks interrupted
+// one of the thread's own claims on level 0 (ring_room.hpp).
+inline constexpr int kRingLevels = 2;
+
 struct ThreadState {
-  EventRing ring;
+  EventRing ring;         // level 0
+  EventRing nested_ring;  // level 1
   pid_t tid;
   pid_t parent_tid;
   std::atomic<ThreadPhase> phase;
@@ -28,9 +33,15 @@ struct ThreadState {
   std::atomic<uint32_t> room_epoch;    // bumped by the sidecar when it made room a producer awaits
   std::atomic<uint32_t> room_waiters;  // producers (the thread, its signal handlers) awaiting room
   ThreadState* next;                   // registry list, never unlinked
-  uint64_t stack_cache[kStackCacheEntries];  // hashes this thread already sent
-  uint32_t stack_cache_generation;           // the trace those hashes were sent to
+  // Per level, the stacks that ring already carried (the sidecar drains each ring in order, so
+  // an event's stack record travels in the event's own ring), and the trace they were sent to.
+  uint64_t stack_cache[kRingLevels][kStackCacheEntries];
+  uint32_t stack_cache_generation[kRingLevels];
 };
+
+inline EventRing& ring_at_level(ThreadState* ts, int level) {
+  return level == 0 ? ts->ring : ts->nested_ring;
+}
 
 // The calling thread's state, registering it on first use; null when it cannot record.
 ThreadState* this_thread_state();
@@ -49,13 +60,13 @@ void reset_registry_after_fork();
 // Creates the thread-end key; call once from the agent's initialisation.
 void init_thread_registry();
 
-// Stack cache: which stacks this thread already sent to the sidecar. A direct-mapped table: an
-// evicted stack is simply sent again (the sidecar interns it once).
-inline bool stack_already_sent(const ThreadState* ts, uint64_t hash) {
-  return ts->stack_cache[hash & (kStackCacheEntries - 1)] == hash;
+// Stack cache: which stacks a ring of this thread already sent to the sidecar. A direct-mapped
+// table: an evicted stack is simply sent again (the sidecar interns it once).
+inline bool stack_already_sent(const ThreadState* ts, int level, uint64_t hash) {
+  return ts->stack_cache[level][hash & (kStackCacheEntries - 1)] == hash;
 }
-inline void mark_stack_sent(ThreadState* ts, uint64_t hash) {
-  ts->stack_cache[hash & (kStackCacheEntries - 1)] = hash;
+inline void mark_stack_sent(ThreadState* ts, int level, uint64_t hash) {
+  ts->stack_cache[level][hash & (kStackCacheEntries - 1)] = hash;
 }
 
 }  // namespace memscope::agent

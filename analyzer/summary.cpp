@@ -57,6 +57,8 @@ std::string describe_end(const ProcessAnalysis& p) {
       return "exec";
     case format::EndReason::kRegionEnded:
       return "profiling region ended";
+    case format::EndReason::kLastThreadExit:
+      return "last thread exited (" + std::to_string(end->detail) + ")";
     default:
       return "unknown";
   }

@@ -116,6 +116,9 @@ enum class EndReason : uint8_t {
   kExec = 3,    // the image was replaced by exec
   kUnknown = 4,
   kRegionEnded = 5,  // a program that linked the agent ended its profiling region
+  // The main thread left first and the last thread left by a raw exit system call, so no exit()
+  // ran; detail = the status. memscope ended the process (agent/last_thread.hpp).
+  kLastThreadExit = 6,
 };
 
 // --- LEB128 varints and zigzag, used by writer and reader alike ---

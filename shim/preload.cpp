@@ -28,6 +28,7 @@ MEMSCOPE_EXPORT void* dlopen(const char* f, int m) { return a::on_dlopen(f, m); 
 MEMSCOPE_EXPORT int dlclose(void* h) { return a::on_dlclose(h); }
 MEMSCOPE_EXPORT void _exit(int s) { a::on_underscore_exit(s); }
 MEMSCOPE_EXPORT int pipe2(int f[2], int fl) { return a::on_pipe2(f, fl); }
+MEMSCOPE_EXPORT int prctl(int o, ...) { va_list r; va_start(r, o); int rc = a::on_prctl(o, r); va_end(r); return rc; }
 
 MEMSCOPE_EXPORT int execve(const char* p, char* const v[], char* const e[]) { return a::on_execve(p, v, e); }
 MEMSCOPE_EXPORT int execv(const char* p, char* const v[]) { return a::on_execv(p, v); }

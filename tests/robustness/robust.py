@@ -72,6 +72,22 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   real_tar_repeated
       60 traced runs of tar czf (which forks gzip and dups a pipe into its stdin): exit 0 and
       the native archive, byte for byte, every time.
+  threads_main_pthread_exit, threads_main_pthread_exit_sigterm, threads_main_seccomp,
+  threads_main_seccomp_kill
+      robust_mainexit: the main thread leaves first (pthread_exit; seccomp strict mode and a raw
+      SYS_exit(0) or SYS_exit(3); seccomp strict mode and a forbidden exit_group). Under a hard
+      timeout: the same exit status and stdout as natively (the atexit handler and stdio flush
+      run exactly when glibc runs them), a complete trace saying how it ended, every worker's
+      20000 pairs exact; with pthread_exit the atexit handler's free is recorded; SIGTERM sent
+      once the main thread is gone ends it with 143 as natively.
+  threads_raw_clone
+      robust_rawclone: a child made by a raw clone(SIGCHLD) makes 100000 pairs and forks: same
+      output and status as natively, within the timeout; one trace (the child runs untraced),
+      the main thread's 200 pairs exact.
+  sigalloc_storm
+      robust_sigstorm: a SIGALRM every 2 ms whose handler makes 500 malloc/free pairs while the
+      main thread loops on malloc/realloc/free, with the default ring and with 1024 slots: it
+      finishes, same output as natively, nothing dropped, the main thread's counts exact.
 
 Python 3 standard library only.
 """
@@ -1399,17 +1415,19 @@ def case_fd_count_300_threads():
 def case_fd_shared_table():
     """Where the system refuses the sidecar a descriptor table of its own (unshare fails with
     EPERM, as under container seccomp profiles), every memscope descriptor sits above the
-    floor: the lowest-free cases still behave natively, and the program's table holds at most
-    fds::kReserved (128) more descriptors with 300 threads."""
+    floor: the program's table holds at most fds::kReserved (128) more descriptors with 300
+    threads, and closing everything then opening gives 0, 1, 2. A close(0)/open() loop racing
+    the sidecar can still see a shifted number here (an open lands at the lowest free number
+    for the moment before it is moved: docs/collector.md, "Descriptors"), so the loops are
+    reported, not asserted."""
     wrap = [prog("robust_seccomp_open"), "no-unshare", memscope_run(), "-q"]
     lowfd = prog("robust_lowfd")
-    for name, args, expected in (("loop", ["loop", "3000"], "not 0: 0\n"),
-                                 ("forks", ["forks", "30"], "children not 0: 0\n")):
+    for name, args in (("loop", ["loop", "3000"]), ("forks", ["forks", "30"])):
         r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args])
         if r.status == 3:
             raise Skip("this system refuses seccomp filters")
-        ok(r.status == 0 and r.out == expected, f"shared table: lowfd {name} as natively",
-           r.describe() + f" out {r.out!r}")
+        ok(r.status == 0, f"shared table: lowfd {name} runs", r.describe())
+        print(f"info: shared table, lowfd {name}: {r.out.strip()!r}")
     path = os.path.join(CTX.work, "closeall.txt")
     r = run([*wrap, "-o", os.path.join(CTX.work, "closeall"), "--", lowfd, "closeall", path])
     text = open(path).read().replace(path, "OUT") if os.path.exists(path) else ""
@@ -1467,6 +1485,140 @@ def case_real_tar_repeated(runs=60):
 
 
 # ---------------------------------------------------------------------------------------------
+# The main thread leaves first, raw clone children, allocating signal handlers (issue 11 hangs)
+
+
+def mainexit_case(mode, ended, *extra, pairs=20000):
+    args = [prog("robust_mainexit"), mode, str(pairs), *extra]
+    native = run(args)
+    ms, out = traced(args, f"trace-{mode}-{'-'.join(extra)}")
+    what = f"robust_mainexit {mode} {' '.join(extra)}".strip()
+    same_as_native(native, ms, what)
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process", f"{len(procs)}"):
+        return None
+    p = procs[0]
+    ok(p.get("ended") == ended, f"{what}: ended == {ended!r}", f"got {p.get('ended')!r}")
+    ok(p.get("complete") is True and p.get("dropped_events") == 0,
+       f"{what}: trace complete, nothing dropped",
+       f"complete={p.get('complete')} dropped={p.get('dropped_events')}")
+    workers = [t for t in p.get("threads_detail", []) if t["allocations"] == pairs]
+    ok(len(workers) == 3 and all(t["frees"] >= pairs for t in workers),
+       f"{what}: three workers with exactly {pairs} allocations and their frees",
+       f"{[(t['tid'], t['allocations'], t['frees']) for t in p.get('threads_detail', [])]}")
+    return p
+
+
+def case_threads_main_pthread_exit():
+    p = mainexit_case("pthread_exit", "exit")
+    if p:
+        ok(p["total_allocated_bytes"] >= 77777 and p["leaked_bytes"] < 77777,
+           "robust_mainexit pthread_exit: the atexit handler's free of the 77777-byte block "
+           "is recorded", f"leaked_bytes {p['leaked_bytes']}")
+
+
+def sigterm_when_ready(cmd):
+    """Runs cmd, sends SIGTERM to it once it printed "ready"; returns (status, stdout)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         preexec_fn=_limits(), start_new_session=True)
+    try:
+        line = p.stdout.readline().decode()
+        if line == "ready\n":
+            p.send_signal(signal.SIGTERM)
+        out = line + p.stdout.read().decode()
+        rc = p.wait(timeout=HANG_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        return None, ""
+    return native_status(rc), out
+
+
+def case_threads_main_pthread_exit_sigterm():
+    args = [prog("robust_mainexit"), "pthread_exit_wait", "1000"]
+    native = sigterm_when_ready(args)
+    out = os.path.join(CTX.work, "trace")
+    ms = sigterm_when_ready([memscope_run(), "-q", "-o", out, "--", *args])
+    what = "robust_mainexit pthread_exit_wait + SIGTERM"
+    ok(native[0] == 143 and ms == native, f"{what}: status 143 and the same stdout as natively",
+       f"native {native}, traced {ms}")
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and procs[0].get("ended") == "signal 15 (SIGTERM)",
+       f"{what}: the trace says SIGTERM ended it", f"{[q.get('ended') for q in procs]}")
+
+
+def case_threads_main_seccomp():
+    mainexit_case("seccomp", "last thread exited (0)", "0")
+    # glibc threads leave with 0 and the kernel reports the last thread's status: 0, not 3.
+    mainexit_case("seccomp", "last thread exited (0)", "3")
+
+
+def case_threads_main_seccomp_kill():
+    args = [prog("robust_mainexit"), "seccomp_kill"]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    what = "robust_mainexit seccomp_kill"
+    same_as_native(native, ms, what)
+    ok(native.status == 137 and native.out == "atexit\n", f"{what}: natively SIGKILL after atexit",
+       native.describe())
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and procs[0].get("ended") == "signal 9 (SIGKILL)"
+       and procs[0].get("complete") is True,
+       f"{what}: the trace is complete and says SIGKILL ended it",
+       f"{[(q.get('ended'), q.get('complete')) for q in procs]}")
+
+
+def case_threads_raw_clone():
+    args = [prog("robust_rawclone"), "100000"]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    what = "robust_rawclone 100000"
+    same_as_native(native, ms, what)
+    files = traces_in(out)
+    ok(len(files) == 1, f"{what}: one trace (the raw clone child runs untraced)", f"{files}")
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process"):
+        return
+    t = main_thread(procs[0])
+    ok(procs[0].get("ended") == "exit" and procs[0].get("complete") is True,
+       f"{what}: complete, ended by exit")
+    ok(t is not None and (t["allocations"], t["frees"]) == (200, 200),
+       f"{what}: main thread exactly 200 allocations and frees",
+       f"got {t and (t['allocations'], t['frees'])}")
+
+
+def case_sigalloc_storm():
+    n, h = 300000, 500
+    args = [prog("robust_sigstorm"), str(n), str(h)]
+    native = run(args)
+    for options in ((), ("--ring-slots", "1024")):
+        ms, out = traced(args, f"trace{len(options)}", options=options)
+        what = f"robust_sigstorm {n} {h} {' '.join(options)}".strip()
+        same_as_native(native, ms, what)
+        calls = None
+        if ms.err.startswith("handler="):
+            calls = int(ms.err.split("=")[1])
+        if not ok(calls is not None and calls > 0, f"{what}: the handler ran", f"{ms.err!r}"):
+            continue
+        data = analyze_ok(out, what)
+        procs = data.get("processes", [])
+        if not ok(len(procs) == 1, f"{what}: one process"):
+            continue
+        p = procs[0]
+        ok(p.get("complete") is True and p.get("dropped_events") == 0,
+           f"{what}: complete, nothing dropped", f"dropped {p.get('dropped_events')}")
+        expect = 2 * n + h * calls + 2  # each realloc is an allocation and a free
+        t = main_thread(p)
+        ok(t is not None and (t["allocations"], t["frees"]) == (expect, expect),
+           f"{what}: main thread exactly {expect} allocations and frees ({calls} handler calls)",
+           f"got {t and (t['allocations'], t['frees'])}")
+
+
+# ---------------------------------------------------------------------------------------------
 
 CASES = {
     "endings_exit": lambda: case_simple_ending("exit", "exit"),
@@ -1515,6 +1667,12 @@ CASES = {
     "seccomp_open_kill": lambda: seccomp_case("kill"),
     "seccomp_open_errno": lambda: seccomp_case("errno"),
     "real_tar_repeated": case_real_tar_repeated,
+    "threads_main_pthread_exit": case_threads_main_pthread_exit,
+    "threads_main_pthread_exit_sigterm": case_threads_main_pthread_exit_sigterm,
+    "threads_main_seccomp": case_threads_main_seccomp,
+    "threads_main_seccomp_kill": case_threads_main_seccomp_kill,
+    "threads_raw_clone": case_threads_raw_clone,
+    "sigalloc_storm": case_sigalloc_storm,
 }
 
 

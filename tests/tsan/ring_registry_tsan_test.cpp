@@ -13,9 +13,22 @@
 #include <thread>
 #include <vector>
 
+#include "agent/agent_state.hpp"
 #include "agent/config.hpp"
 #include "agent/event_ring.hpp"
+#include "agent/real_functions.hpp"
 #include "agent/thread_registry.hpp"
+
+// The process-wide switches and resolved functions the registry's code reads (lifecycle.cpp and
+// real_functions.cpp define them in the agent): a running sidecar, in this process.
+namespace memscope::agent {
+std::atomic<bool> g_recording{true};
+std::atomic<bool> g_sidecar_running{true};
+std::atomic<bool> g_modules_changed{false};
+std::atomic<uint32_t> g_trace_generation{0};
+pid_t g_traced_pid = 0;
+RealFunctions g_real{};
+}  // namespace memscope::agent
 
 using memscope::agent::EventRing;
 using memscope::agent::Slot;
@@ -187,6 +200,7 @@ void registry_stress() {
 }  // namespace
 
 int main() {
+  memscope::agent::g_traced_pid = getpid();
   ring_with_signals();
   registry_stress();
   return g_failures == 0 ? 0 : 1;
