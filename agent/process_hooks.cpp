@@ -1,6 +1,7 @@
 // Entry points for the process's shape: threads (parent and lifetime), fork (a fresh trace for
-// the child, linked to the parent), exec (flush first: the image is about to vanish), _exit
-// (flush: destructors will not run), and dlopen/dlclose (the module map changed).
+// the child, linked to the parent), exec (flush first: the image is about to vanish), _exit,
+// _Exit and quick_exit (flush: destructors will not run), the exit_group, execve and execveat
+// system calls made through syscall(), and dlopen/dlclose (the module map changed).
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include "agent/agent_memory.hpp"
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
+#include "agent/endings.hpp"
 #include "agent/entry_points.hpp"
 #include "agent/lifecycle.hpp"
 #include "agent/real_functions.hpp"
@@ -86,6 +88,25 @@ void on_underscore_exit(int status) {
   __builtin_unreachable();
 }
 
+void on_quick_exit(int status) {
+  real_functions_ready();
+  note_quick_exit(status);
+  g_real.quick_exit(status);
+  __builtin_unreachable();
+}
+
+// Everything but the three calls that end the image is forwarded unchanged. Six arguments are
+// always read, as glibc's own syscall() reads six registers: the extra ones are unused.
+long on_syscall(long number, va_list rest) {
+  long args[6];
+  for (long& arg : args) arg = va_arg(rest, long);
+  if (!real_functions_ready()) return raw_syscall(number, args);
+  if (number == SYS_exit_group)
+    finish_tracing(format::EndReason::kUnderscoreExit, static_cast<int>(args[0]));
+  if (number == SYS_execve || number == SYS_execveat) flush_before_exec();
+  return g_real.syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+}
+
 int on_execve(const char* path, char* const argv[], char* const envp[]) {
   real_functions_ready();
   flush_before_exec();
@@ -110,6 +131,12 @@ int on_fexecve(int fd, char* const argv[], char* const envp[]) {
   real_functions_ready();
   flush_before_exec();
   return g_real.fexecve(fd, argv, envp);
+}
+
+int on_execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
+  real_functions_ready();
+  flush_before_exec();
+  return g_real.execveat(dirfd, path, argv, envp, flags);
 }
 
 int on_execl_family(char variant, const char* path, const char* arg, va_list rest) {

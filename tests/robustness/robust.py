@@ -9,15 +9,37 @@ printed reason). The work directory is kept (and printed) when a check fails, or
 
 Cases (the programs are this folder's robust_* programs, built next to memscope-run):
   endings_exit, endings__exit, endings_return_threads, endings_abort, endings_segv,
-  endings_sigterm, endings_cxx_exception
-      robust_endings/robust_throw make a known number of allocations, then end that way.
-      memscope-run's exit status and stdout equal the native run's; the trace says how it
-      ended ("exit", "_exit(3)", "signal 6 (SIGABRT)" ...), is complete, and its counts
-      (allocations, frees, bytes, leaks of the main thread) are exact.
+  endings_sigterm, endings_cxx_exception, endings__Exit, endings_quick_exit,
+  endings_exit_group, endings_sighup, endings_sigusr1, endings_sigrtmin, endings_redefault
+      robust_endings/robust_throw make a known number of allocations, then end that way
+      (_Exit, quick_exit after an allocating at_quick_exit handler, syscall(SYS_exit_group),
+      raise(SIGHUP/SIGUSR1/SIGRTMIN), a SIGTERM handler that restores SIG_DFL with signal()
+      and re-raises). memscope-run's exit status and stdout equal the native run's; the trace
+      says how it ended ("exit", "_exit(3)", "quick_exit(7)", "signal 6 (SIGABRT)" ...), is
+      complete, and its counts (allocations, frees, bytes, leaks of the main thread) are exact.
+  endings_sys_execve, endings_execveat
+      robust_endings execs itself through syscall(SYS_execve) / execveat(): two traces, the
+      first ended by "exec" with the exact counts, the second "_exit(3)"; same status, stdout.
+  endings_sigpipe
+      robust_endings writes lines forever; the reader of its stdout pipe takes three and closes
+      it (`PROGRAM | head -3`): killed by SIGPIPE (141) like the native run, same three
+      lines, the trace complete, "signal 13 (SIGPIPE)", exact counts.
+  endings_kill_sighup, endings_kill_sigterm
+      robust_steady is sent SIGHUP / SIGTERM from outside half a second after it printed
+      its one-second count: the native status (129, 143), the trace complete with that
+      signal as its end and at least that many allocations.
   endings_sigkill
       robust_steady allocates steadily, prints at one second how many allocations it made;
       it is killed with SIGKILL half a second later. Exit status 137 like the native run;
-      the trace is readable, says no end was recorded, and holds at least that many.
+      the trace is readable, holds at least that many, says no end was recorded and is
+      complete false with the reason; a --fail-on rule that no figure could break
+      (total_allocations<0) still fails (exit 3), saying the trace cannot vouch for it.
+  endings_dispositions
+      robust_endings prints what sigaction() and signal() report for every signal: the same
+      as natively (SIG_DFL where memscope's flush handler stands in for it).
+  endings__Exit_leak_gate
+      robust_endings leaks 100 blocks and ends with _Exit: the trace has the 100 leaks and
+      --fail-on 'leaked_bytes>0' fails (exit 3) naming leaked_bytes.
   glibc_provider, mimalloc_provider
       the traced program keeps its own allocator: glibc's accounting sees its blocks
       (robust_mallinfo), and a program linked with libmimalloc still gets mimalloc blocks;
@@ -271,6 +293,17 @@ def case_simple_ending(mode, ended):
            f"got {p['total_allocations']}")
 
 
+def case_endings_quick_exit():
+    n = 1000
+    p = ending_case("quick_exit", "quick_exit(7)", n)
+    if p:
+        # The program's at_quick_exit handler allocates once, before memscope's last handler.
+        exact_main_thread(p, "robust_endings quick_exit", n, extra_allocs=1)
+        ok(p["leaked_allocations"] == n - len(range(1, n, 2)) + 1,
+           "robust_endings quick_exit: the handler's block is among the leaks",
+           f"got {p['leaked_allocations']}")
+
+
 def case_endings_return_threads():
     n = 1000
     p = ending_case("threads", "exit", n)
@@ -315,9 +348,99 @@ def case_endings_cxx_exception():
        f"got {t and t['frees']}")
 
 
-def kill_after_marker(cmd, env=None):
+def case_exec_ending(mode):
+    n = 1000
+    args = [prog("robust_endings"), mode, str(n)]
+    what = f"robust_endings {mode}"
+    native = run(args)
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, what)
+    ok(native.out == f"allocated={n}\nallocated=0\n", f"{what}: both images ran natively",
+       native.describe())
+    data = analyze_ok(out, what)
+    procs = sorted(data.get("processes", []), key=lambda p: p.get("ended") != "exec")
+    if not ok(len(procs) == 2, f"{what}: two traces (the image that execs, the exec'd one)",
+              f"{[(p.get('ended'), p.get('trace')) for p in procs]}"):
+        return
+    first, second = procs
+    ok(first.get("ended") == "exec" and first.get("complete") is True,
+       f"{what}: the first image's trace is complete and ended by exec",
+       f"{first.get('ended')!r} complete={first.get('complete')}")
+    exact_main_thread(first, f"{what} (before the exec)", n)
+    ok(second.get("ended") == "_exit(3)" and second.get("complete") is True,
+       f"{what}: the exec'd image's trace is complete, ended by _exit(3)",
+       f"{second.get('ended')!r} complete={second.get('complete')}")
+    ok(second.get("how") == "exec", f"{what}: the second trace is linked as an exec",
+       f"how={second.get('how')!r}")
+
+
+def read_lines_then_close(cmd, lines=3):
+    """`cmd | head -LINES`: reads LINES lines of cmd's stdout, closes the pipe, waits."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, preexec_fn=_limits(), start_new_session=True)
+    got = b"".join(p.stdout.readline() for _ in range(lines))
+    p.stdout.close()
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        rc = None
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    return Result(cmd, rc, got.decode(errors="replace"), err, 0.0)
+
+
+def case_endings_sigpipe():
+    n = 1000
+    args = [prog("robust_endings"), "pipe", str(n)]
+    native = read_lines_then_close(args)
+    ok(native.status == 128 + signal.SIGPIPE, "robust_endings pipe dies of SIGPIPE natively",
+       native.describe())
+    out = os.path.join(CTX.work, "trace")
+    ms = read_lines_then_close([memscope_run(), "-q", "-o", out, "--", *args])
+    same_as_native(native, ms, "robust_endings pipe | head -3")
+    data = analyze_ok(out, "robust_endings pipe")
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, "robust_endings pipe: one process", f"{len(procs)}"):
+        return
+    p = procs[0]
+    ok(p.get("ended") == "signal 13 (SIGPIPE)" and p.get("complete") is True,
+       "robust_endings pipe: trace complete, ended by SIGPIPE",
+       f"{p.get('ended')!r} complete={p.get('complete')} warning={p.get('warning')!r}")
+    exact_main_thread(p, "robust_endings pipe", n)
+
+
+def case_endings_dispositions():
+    args = [prog("robust_endings"), "dispositions", "0"]
+    native = run(args)
+    ok(native.rc == 0 and "DD15\n" in native.out, "robust_endings dispositions runs natively",
+       native.describe())
+    ms, _ = traced(args, "trace")
+    same_as_native(native, ms, "robust_endings dispositions (what sigaction/signal report)")
+
+
+def case_endings_exit_leak_gate():
+    n = 200
+    args = [prog("robust_endings"), "_Exit", str(n)]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, "robust_endings _Exit 200")
+    data = analyze_ok(out, "robust_endings _Exit 200")
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and procs[0].get("complete") is True
+       and procs[0].get("leaked_allocations") == 100,
+       "robust_endings _Exit 200: a complete trace with its 100 leaks",
+       f"{[(p.get('complete'), p.get('leaked_allocations')) for p in procs]}")
+    gate = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--quiet",
+                "--fail-on", "leaked_bytes>0"])
+    ok(gate.rc == 3 and "fail-on leaked_bytes>0: leaked_bytes is" in gate.err,
+       "--fail-on 'leaked_bytes>0' fails (exit 3) on the leaks of a program ended by _Exit",
+       gate.describe())
+
+
+def kill_after_marker(cmd, env=None, sig=signal.SIGKILL):
     """Runs robust_steady (directly or under memscope-run): reads pid= and count= from its
-    stdout, SIGKILLs the program 0.5 s after count= (1.5 s after it started)."""
+    stdout, sends `sig` to the program 0.5 s after count= (1.5 s after it started)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          preexec_fn=_limits(), start_new_session=True)
     pid = count = None
@@ -334,7 +457,7 @@ def kill_after_marker(cmd, env=None):
             elif line.startswith("count="):
                 count = int(line[6:])
                 time.sleep(0.5)
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
                 break
         out, err = p.communicate(timeout=20)
     except subprocess.TimeoutExpired:
@@ -365,13 +488,43 @@ def case_endings_sigkill():
     p = procs[0]
     ok("no end recorded" in str(p.get("ended")), "ended says no end was recorded",
        f"got {p.get('ended')!r}")
-    ok(p.get("complete") is True or bool(p.get("warning")),
-       "an incomplete trace says why (warning)", f"warning {p.get('warning')!r}")
+    ok(p.get("complete") is False and "no end recorded" in str(p.get("warning")),
+       "the trace is complete false, and the warning says why",
+       f"complete {p.get('complete')!r} warning {p.get('warning')!r}")
+    ok(p.get("exe", "").endswith("robust_steady"), "the trace still says which program it was",
+       f"exe {p.get('exe')!r}")
     if count is not None:
         ok(p["total_allocations"] >= count,
            f"trace holds at least the {count} allocations made in the first second "
            "(at most 500 ms lost)", f"got {p['total_allocations']}")
     ok(p.get("dropped_events") == 0, "no dropped events")
+    gate = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--quiet",
+                "--fail-on", "total_allocations<0"])
+    ok(gate.rc == 3 and "cannot be vouched for" in gate.err and "no end recorded" in gate.err,
+       "a --fail-on rule on the SIGKILLed trace fails (exit 3): the trace cannot vouch for it",
+       gate.describe())
+
+
+def case_endings_kill(sig, ended):
+    steady = prog("robust_steady")
+    native_rc, native_count, _, _ = kill_after_marker([steady], sig=sig)
+    ok(native_rc == 128 + sig and native_count, f"native robust_steady: status {native_rc}")
+    out = os.path.join(CTX.work, "trace")
+    rc, count, stdout, err = kill_after_marker([memscope_run(), "-q", "-o", out, "--", steady],
+                                               sig=sig)
+    ok(rc == native_rc, f"memscope-run exit status {rc} == native {native_rc}",
+       f"stdout {stdout!r} stderr {err[-400:]!r}")
+    data = analyze_ok(out, f"robust_steady killed by {ended}")
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, "one process in the analysis"):
+        return
+    p = procs[0]
+    ok(p.get("ended") == ended and p.get("complete") is True,
+       f"the trace is complete and ended by {ended!r}",
+       f"{p.get('ended')!r} complete={p.get('complete')} warning={p.get('warning')!r}")
+    ok(count is not None and p["total_allocations"] >= count,
+       f"trace holds at least the {count} allocations made in the first second",
+       f"got {p['total_allocations']}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1293,6 +1446,20 @@ CASES = {
     "endings_sigterm": lambda: case_simple_ending("term", "signal 15 (SIGTERM)"),
     "endings_cxx_exception": case_endings_cxx_exception,
     "endings_sigkill": case_endings_sigkill,
+    "endings__Exit": lambda: case_simple_ending("_Exit", "_exit(6)"),
+    "endings_quick_exit": case_endings_quick_exit,
+    "endings_exit_group": lambda: case_simple_ending("exit_group", "_exit(8)"),
+    "endings_sys_execve": lambda: case_exec_ending("sys_execve"),
+    "endings_execveat": lambda: case_exec_ending("execveat"),
+    "endings_sigpipe": case_endings_sigpipe,
+    "endings_sighup": lambda: case_simple_ending("hup", "signal 1 (SIGHUP)"),
+    "endings_sigusr1": lambda: case_simple_ending("usr1", "signal 10 (SIGUSR1)"),
+    "endings_sigrtmin": lambda: case_simple_ending("rtmin", "signal 34 (SIGRTMIN)"),
+    "endings_redefault": lambda: case_simple_ending("redefault", "signal 15 (SIGTERM)"),
+    "endings_kill_sighup": lambda: case_endings_kill(signal.SIGHUP, "signal 1 (SIGHUP)"),
+    "endings_kill_sigterm": lambda: case_endings_kill(signal.SIGTERM, "signal 15 (SIGTERM)"),
+    "endings_dispositions": case_endings_dispositions,
+    "endings__Exit_leak_gate": case_endings_exit_leak_gate,
     "glibc_provider": case_glibc_provider,
     "mimalloc_provider": case_mimalloc_provider,
     "no_follow": case_no_follow,
