@@ -50,6 +50,23 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   bad_missing_program (127), bad_not_executable (126), bad_static (125, "statically
   linked"), bad_unwritable_output (125), bad_unknown_option (125, also bad option values)
       memscope-run refuses clearly, and the program does not run.
+  bad_agent_path (125, "contains a space" / "contains a colon")
+      memscope-run and its agent copied under a directory whose name has a space, then a
+      colon (both split LD_PRELOAD): refused with that reason, the program not run.
+  bad_32bit (125, "32-bit x86 program")
+      a 32-bit ELF program (with an interpreter, so not "static"): refused because the agent
+      is 64-bit, not with a message about LD_PRELOAD or static linking.
+  runner_rerun_summary
+      robust_tiny run twice into one output directory: the second summary has exactly one
+      process line (its own), and says one trace from an earlier run was left out.
+  runner_root_output_dir (as root only)
+      -o into a world-writable directory, one owned by another user, and one under a
+      directory owned by another user: refused (125) naming the reason and --force, the
+      program not run; with --force it runs with a warning; a root-owned directory under a
+      root-owned sticky world-writable one (like /tmp) is accepted without a warning.
+  runner_sigkill
+      memscope-run is SIGKILLed while robust_steady runs: the program dies too (it does not
+      run on unsupervised), and its trace says no end was recorded (complete false).
   agent_symlink
       the agent (LD_PRELOAD) finds a symlink planted at its trace path: it refuses with a
       message naming the symbolic link, the program still runs normally, the link's target
@@ -669,6 +686,140 @@ def case_bad_unwritable_output():
         os.chmod(ro, 0o555)
         refused([prog("robust_tiny")], 125, "read-only output directory", outdir=ro)
         os.chmod(ro, 0o755)
+
+
+def copy_runner(parent):
+    """memscope-run and its agent copied to PARENT/bin and PARENT/lib; returns the runner."""
+    for sub in ("bin", "lib"):
+        os.makedirs(os.path.join(parent, sub), exist_ok=True)
+    shutil.copy2(memscope_run(), os.path.join(parent, "bin"))
+    shutil.copy2(os.path.join(CTX.lib, "libmemscope_agent.so"), os.path.join(parent, "lib"))
+    return os.path.join(parent, "bin", "memscope-run")
+
+
+def case_bad_agent_path():
+    for name, word in (("with space", "space"), ("with:colon", "colon")):
+        runner = copy_runner(os.path.join(CTX.work, name))
+        r = run([runner, "-o", os.path.join(CTX.work, "out"), "--", prog("robust_tiny")])
+        what = f"agent under {name!r}"
+        ok(r.status == 125, f"{what}: exit status 125", r.describe())
+        ok(f"contains a {word}" in r.err and "LD_PRELOAD" in r.err,
+           f"{what}: the message says the {word} splits LD_PRELOAD", f"stderr {r.err!r}")
+        ok("tiny ok" not in r.out, f"{what}: the program did not run")
+
+
+def write_elf32_program(path):
+    """A 32-bit x86 ELF executable header with PT_INTERP and PT_LOAD (it is never run)."""
+    interp = b"/lib/ld-linux.so.2\0"
+    base, ehsize, phsize = 0x08048000, 52, 32
+    interp_off = ehsize + 2 * phsize
+    total = interp_off + len(interp)
+    ident = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9)  # ELFCLASS32, little-endian, version 1
+    eh = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + total, ehsize, 0, 0, ehsize,
+                             phsize, 2, 0, 0, 0)  # ET_EXEC, EM_386
+    ph_interp = struct.pack("<8I", 3, interp_off, base + interp_off, 0, len(interp),
+                            len(interp), 4, 1)
+    ph_load = struct.pack("<8I", 1, 0, base, base, total, total, 5, 0x1000)
+    with open(path, "wb") as f:
+        f.write(eh + ph_interp + ph_load + interp)
+    os.chmod(path, 0o755)
+
+
+def case_bad_32bit():
+    path = os.path.join(CTX.work, "prog32")
+    write_elf32_program(path)
+    r = refused([path], 125, "32-bit program",
+                message="is a 32-bit x86 program and the memscope agent is 64-bit x86-64")
+    ok("statically linked" not in r.err and "LD_PRELOAD" not in r.err,
+       "32-bit program: the message blames neither static linking nor LD_PRELOAD",
+       f"stderr {r.err!r}")
+    ok(traces_in(os.path.join(CTX.work, "refused")) == [], "no trace written")
+
+
+def summary_lines(err):
+    return [line for line in err.splitlines() if line.startswith("memscope-run: pid ")]
+
+
+def case_runner_rerun_summary():
+    out = os.path.join(CTX.work, "again")
+    first = run([memscope_run(), "-o", out, "--", prog("robust_tiny")])
+    second = run([memscope_run(), "-o", out, "--", prog("robust_tiny")])
+    ok(first.rc == 0 and second.rc == 0, "both runs succeed", second.describe())
+    ok(len(traces_in(out)) == 2, "two traces in the directory", f"{traces_in(out)}")
+    ok(len(summary_lines(first.err)) == 1, "the first run summarises one process", first.err)
+    ok(len(summary_lines(second.err)) == 1,
+       "the second run summarises its own process only, not the earlier trace", second.err)
+    ok("1 from earlier runs" in second.err, "the second run says one earlier trace was left out",
+       second.err)
+
+
+def case_runner_root_output_dir():
+    if os.geteuid() != 0:
+        raise Skip("not root: the output directory check applies to root only")
+    tiny = [prog("robust_tiny")]
+    world = new_dir("world")
+    os.chmod(world, 0o777)
+    r = refused(tiny, 125, "world-writable output directory", outdir=world,
+                message="is writable by every user")
+    ok("--force" in r.err and "tiny ok" not in r.out and traces_in(world) == [],
+       "world-writable: refusal names --force, the program did not run", r.describe())
+    forced = run([memscope_run(), "-o", world, "--force", "--", *tiny])
+    ok(forced.rc == 0 and forced.out == "tiny ok\n" and "warning" in forced.err
+       and len(traces_in(world)) == 1, "with --force it runs, traced, with a warning",
+       forced.describe())
+    theirs = new_dir("theirs")
+    os.chown(theirs, 65534, 65534)
+    refused(tiny, 125, "output directory owned by another user", outdir=theirs,
+            message="is owned by uid 65534")
+    below = os.path.join(theirs, "sub")
+    os.makedirs(below)
+    refused(tiny, 125, "output directory under one owned by another user", outdir=below,
+            message="lies under")
+    sticky = new_dir("sticky")
+    os.chmod(sticky, 0o1777)
+    mine = os.path.join(sticky, "mine")
+    r = run([memscope_run(), "-o", mine, "--", *tiny])
+    ok(r.rc == 0 and "warning" not in r.err and len(traces_in(mine)) == 1,
+       "a root-owned directory under a root-owned sticky one (like /tmp) is accepted",
+       r.describe())
+
+
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def case_runner_sigkill():
+    out = os.path.join(CTX.work, "trace")
+    p = subprocess.Popen([memscope_run(), "-q", "-o", out, "--", prog("robust_steady"), "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, preexec_fn=_limits(), start_new_session=True)
+    pid = None
+    try:
+        line = p.stdout.readline().decode()
+        if not ok(line.startswith("pid="), "robust_steady started under memscope-run", line):
+            return
+        pid = int(line[4:])
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while not process_gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ok(process_gone(pid), "the program died with memscope-run (not left running)")
+    finally:
+        if pid is not None and not process_gone(pid):
+            os.kill(pid, signal.SIGKILL)
+        p.stdout.close()
+        p.stderr.close()
+    r, data = analyze(out)
+    procs = (data or {}).get("processes", [])
+    ok(r.rc == 0 and len(procs) == 1 and procs[0].get("complete") is False
+       and "no end recorded" in str(procs[0].get("warning")),
+       "its trace is readable and says no end was recorded",
+       f"{r.describe()} {[(p.get('complete'), p.get('warning')) for p in procs]}")
 
 
 def case_bad_unknown_option():
@@ -1468,6 +1619,11 @@ CASES = {
     "bad_static": case_bad_static,
     "bad_unwritable_output": case_bad_unwritable_output,
     "bad_unknown_option": case_bad_unknown_option,
+    "bad_agent_path": case_bad_agent_path,
+    "bad_32bit": case_bad_32bit,
+    "runner_rerun_summary": case_runner_rerun_summary,
+    "runner_root_output_dir": case_runner_root_output_dir,
+    "runner_sigkill": case_runner_sigkill,
     "agent_symlink": case_agent_symlink,
     "trace_mode_0600": case_trace_mode_0600,
     "analyze_truncated": case_analyze_truncated,
