@@ -140,8 +140,13 @@ std::string prepare_output(const Options& o) {
   std::string dir = o.output;
   if (dir.empty())
     dir = "memscope-" + fs::path(o.command[0]).filename().string() + "." + std::to_string(getpid());
+  // Directories memscope-run creates are writable by their owner only, whatever the umask (the
+  // program keeps its own).
+  mode_t umask_before = umask(0);
+  umask(umask_before | 022);
   std::error_code ec;
   fs::create_directories(dir, ec);
+  umask(umask_before);
   if (ec) fail("cannot create output directory " + dir + ": " + ec.message());
   if (!fs::is_directory(dir) || access(dir.c_str(), W_OK | X_OK) != 0)
     fail("output directory " + dir + " is not writable; choose another with -o DIR");
