@@ -3,10 +3,12 @@
 //
 // Adding an interceptor: declare its entry point here, add one line to shim/preload.cpp that
 // forwards to it, resolve the next definition in agent/real_functions.cpp, and implement it in
-// agent/hooks.cpp (allocation family) or agent/process_hooks.cpp (threads, fork, exec, dl*).
+// agent/hooks.cpp (allocation family), agent/process_hooks.cpp (threads, fork, exec, exits,
+// dl*) or agent/endings.cpp (signal dispositions).
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdarg>
@@ -31,17 +33,24 @@ int on_pthread_create(pthread_t* thread, const pthread_attr_t* attr, void* (*sta
 pid_t on_fork();
 void* on_dlopen(const char* file, int mode);
 int on_dlclose(void* handle);
+// _exit and _Exit (one function in glibc).
 [[noreturn]] void on_underscore_exit(int status);
 // libunwind validates memory through a pipe it keeps: see stack_capture.cpp.
 int on_pipe2(int fds[2], int flags);
 // prctl's four optional arguments are in `rest` (glibc's own prctl reads four as well).
 int on_prctl(int option, va_list rest);
+[[noreturn]] void on_quick_exit(int status);
+// syscall(number, ...): six long arguments are read from `rest`, as glibc's syscall() does.
+long on_syscall(long number, va_list rest);
+int on_sigaction(int sig, const struct sigaction* act, struct sigaction* old);
+sighandler_t on_signal(int sig, sighandler_t handler);
 
 int on_execve(const char* path, char* const argv[], char* const envp[]);
 int on_execv(const char* path, char* const argv[]);
 int on_execvp(const char* file, char* const argv[]);
 int on_execvpe(const char* file, char* const argv[], char* const envp[]);
 int on_fexecve(int fd, char* const argv[], char* const envp[]);
+int on_execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags);
 // execl, execlp, execle: `variant` is 'l', 'p' or 'e'; the list after `arg` is in `rest`.
 int on_execl_family(char variant, const char* path, const char* arg, va_list rest);
 

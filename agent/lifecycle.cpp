@@ -1,9 +1,8 @@
 // The agent's life in a process: first contact (resolution, configuration, registry) on the
 // very first intercepted call, tracing started by the library constructor, the final flush
-// from the destructor or on a fatal signal, and the fork child's fresh start.
+// from the destructor (signals and quick_exit: endings.cpp), and the fork child's fresh start.
 #include "agent/lifecycle.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -13,6 +12,7 @@
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
 #include "agent/last_thread.hpp"
+#include "agent/endings.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar.hpp"
@@ -30,8 +30,6 @@ pid_t g_traced_pid = 0;
 
 namespace {
 
-constexpr int kFlushedSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
-
 // With --no-follow, children must not load the agent: blank our entry in LD_PRELOAD in place
 // (no allocation, and other preloaded libraries stay).
 void remove_self_from_preload() {
@@ -48,30 +46,11 @@ void remove_self_from_preload() {
   }
 }
 
-void on_fatal_signal(int sig) {
-  if (getpid() == g_traced_pid) flush_sidecar(format::EndReason::kSignal, sig, true);
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-// Only where the program left the default: a handler it installs later replaces ours.
-void install_fatal_signal_flush() {
-  for (int sig : kFlushedSignals) {
-    struct sigaction current;
-    if (sigaction(sig, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
-    struct sigaction flush = {};
-    flush.sa_handler = on_fatal_signal;
-    flush.sa_flags = SA_RESETHAND | SA_NODEFER;
-    sigemptyset(&flush.sa_mask);
-    sigaction(sig, &flush, nullptr);
-  }
-}
-
 bool start_tracing(const ProcessOrigin& origin) {
   g_traced_pid = getpid();
   init_last_thread();
   if (!start_sidecar(origin)) return false;
-  install_fatal_signal_flush();
+  install_ending_flushes();
   return true;
 }
 

@@ -1,7 +1,8 @@
 // Entry points for the process's shape: threads (parent and lifetime), fork (a fresh trace for
-// the child, linked to the parent), exec (flush first: the image is about to vanish), _exit
-// (flush: destructors will not run), dlopen/dlclose (the module map changed) and prctl (a thread
-// sealing itself in seccomp strict mode).
+// the child, linked to the parent), exec (flush first: the image is about to vanish), _exit,
+// _Exit and quick_exit (flush: destructors will not run), the exit_group, execve and execveat
+// system calls made through syscall(), dlopen/dlclose (the module map changed) and prctl (a
+// thread sealing itself in seccomp strict mode).
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -14,6 +15,7 @@
 #include "agent/agent_memory.hpp"
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
+#include "agent/endings.hpp"
 #include "agent/entry_points.hpp"
 #include "agent/lifecycle.hpp"
 #include "agent/real_functions.hpp"
@@ -102,6 +104,31 @@ int on_prctl(int option, va_list rest) {
   return rc;
 }
 
+void on_quick_exit(int status) {
+  real_functions_ready();
+  note_quick_exit(status);
+  g_real.quick_exit(status);
+  __builtin_unreachable();
+}
+
+// Everything but the three calls that end the image is forwarded unchanged. Six arguments are
+// always read, as glibc's own syscall() reads six registers: the extra ones are unused.
+long on_syscall(long number, va_list rest) {
+  long args[6];
+  for (long& arg : args) arg = va_arg(rest, long);
+  if (!real_functions_ready()) return raw_syscall(number, args);
+  if (number == SYS_exit_group)
+    finish_tracing(format::EndReason::kUnderscoreExit, static_cast<int>(args[0]));
+  if (number == SYS_execve || number == SYS_execveat) flush_before_exec();
+  long rc = g_real.syscall(number, args[0], args[1], args[2], args[3], args[4], args[5]);
+  // Strict seccomp entered this way seals the thread as through prctl (on_prctl).
+  bool strict =
+      (number == SYS_seccomp && args[0] == SECCOMP_SET_MODE_STRICT) ||
+      (number == SYS_prctl && args[0] == PR_SET_SECCOMP && args[1] == SECCOMP_MODE_STRICT);
+  if (rc == 0 && strict) t_mode = ThreadMode::kSealed;
+  return rc;
+}
+
 int on_execve(const char* path, char* const argv[], char* const envp[]) {
   real_functions_ready();
   flush_before_exec();
@@ -126,6 +153,12 @@ int on_fexecve(int fd, char* const argv[], char* const envp[]) {
   real_functions_ready();
   flush_before_exec();
   return g_real.fexecve(fd, argv, envp);
+}
+
+int on_execveat(int dirfd, const char* path, char* const argv[], char* const envp[], int flags) {
+  real_functions_ready();
+  flush_before_exec();
+  return g_real.execveat(dirfd, path, argv, envp, flags);
 }
 
 int on_execl_family(char variant, const char* path, const char* arg, va_list rest) {

@@ -4,6 +4,8 @@
 
 #include <dlfcn.h>
 
+#include <cerrno>
+
 #include <atomic>
 #include <cstdint>
 
@@ -47,9 +49,14 @@ void resolve_all() {
   resolve(g_real.underscore_exit, "_exit");
   resolve(g_real.pipe2, "pipe2");
   resolve(g_real.prctl, "prctl");
+  resolve(g_real.quick_exit, "quick_exit");
+  resolve(g_real.syscall, "syscall");
   resolve(g_real.execve, "execve");
   resolve(g_real.execvpe, "execvpe");
   resolve(g_real.fexecve, "fexecve");
+  resolve(g_real.execveat, "execveat");
+  resolve(g_real.sigaction, "sigaction");
+  resolve(g_real.signal, "signal");
 }
 
 }  // namespace
@@ -86,6 +93,39 @@ void* bootstrap_allocate(size_t size, size_t alignment) {
 
 size_t bootstrap_block_size(const void* p) {
   return static_cast<const size_t*>(p)[-1];
+}
+
+long raw_syscall(long number, const long args[6]) {
+#if defined(__x86_64__)
+  register long r10 asm("r10") = args[3];
+  register long r8 asm("r8") = args[4];
+  register long r9 asm("r9") = args[5];
+  long rc;
+  asm volatile("syscall"
+               : "=a"(rc)
+               : "a"(number), "D"(args[0]), "S"(args[1]), "d"(args[2]), "r"(r10), "r"(r8), "r"(r9)
+               : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+  register long x8 asm("x8") = number;
+  register long x0 asm("x0") = args[0];
+  register long x1 asm("x1") = args[1];
+  register long x2 asm("x2") = args[2];
+  register long x3 asm("x3") = args[3];
+  register long x4 asm("x4") = args[4];
+  register long x5 asm("x5") = args[5];
+  asm volatile("svc 0"
+               : "+r"(x0)
+               : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+               : "memory");
+  long rc = x0;
+#else
+#error "raw_syscall: add this architecture's system call instruction"
+#endif
+  if (rc < 0 && rc > -4096) {
+    errno = static_cast<int>(-rc);
+    return -1;
+  }
+  return rc;
 }
 
 }  // namespace memscope::agent

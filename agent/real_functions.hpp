@@ -5,6 +5,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -28,9 +29,14 @@ struct RealFunctions {
   void (*underscore_exit)(int);
   int (*pipe2)(int*, int);
   int (*prctl)(int, ...);
+  void (*quick_exit)(int);
+  long (*syscall)(long, ...);
   int (*execve)(const char*, char* const[], char* const[]);
   int (*execvpe)(const char*, char* const[], char* const[]);
   int (*fexecve)(int, char* const[], char* const[]);
+  int (*execveat)(int, const char*, char* const[], char* const[], int);
+  int (*sigaction)(int, const struct sigaction*, struct sigaction*);
+  sighandler_t (*signal)(int, sighandler_t);
 };
 
 extern RealFunctions g_real;
@@ -41,5 +47,9 @@ bool real_functions_ready();
 bool in_bootstrap_pool(const void* p);
 void* bootstrap_allocate(size_t size, size_t alignment);
 size_t bootstrap_block_size(const void* p);
+
+// The system call `number` with six arguments, as glibc's syscall() makes it (-1 and errno on
+// failure), without it: for a syscall() that arrives while the real one is not yet resolved.
+long raw_syscall(long number, const long args[6]);
 
 }  // namespace memscope::agent

@@ -214,6 +214,8 @@ bool Sidecar::open(std::string& error) {
   uint64_t start_ns = now_ns();
   if (!writer_.open(g_config.output_dir, getpid(), start_ns, real_ns, error)) return false;
   write_process_info();
+  // On disk at once: a process killed before the first periodic seal still says who it was.
+  if (!writer_.seal_chunk(error)) return false;
   if (origin_.parent_pid == 0)
     online_heap_ = std::make_unique<OnlineHeap>(start_ns, size_t{g_config.heap_summary_mb} << 20);
   return true;

@@ -95,6 +95,28 @@ std::string process_name(const json& p) {
   return exe + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
 }
 
+// Every figure a rule names is about the whole run, which an incomplete trace cannot vouch for:
+// a leak freed after the cut, a peak reached after it. Empty when every trace is complete.
+std::string incomplete_traces(const json& report) {
+  std::string out;
+  for (const json& p : report.value("processes", json::array())) {
+    if (p.value("complete", true)) continue;
+    const json& warning = p.value("warning", json());
+    out += (out.empty() ? "" : "; ") + process_name(p) + " has an incomplete trace (" +
+           (warning.is_string() ? warning.get<std::string>() : std::string("no reason given")) +
+           ")";
+  }
+  return out;
+}
+
+// An incomplete trace breaks the rule whatever the figure says, and the detail says why.
+void fail_unless_complete(GateResult& r, const json& report) {
+  std::string incomplete = incomplete_traces(report);
+  if (incomplete.empty()) return;
+  r.broken = true;
+  r.detail += ", which cannot be vouched for: " + incomplete;
+}
+
 GateResult check_bottleneck(const GateRule& rule, const json& report) {
   GateResult r{&rule, false, {}};
   std::string seen;
@@ -112,6 +134,7 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
     if (broken) r.broken = true;
   }
   r.detail = seen.empty() ? "no process has a verdict" : seen;
+  fail_unless_complete(r, report);
   return r;
 }
 
@@ -125,6 +148,7 @@ GateResult check_number(const GateRule& rule, const json& report) {
   r.detail = rule.field + " is " +
              (rule.field.find("bytes") != std::string::npos ? describe_bytes(value)
                                                             : std::to_string(value));
+  fail_unless_complete(r, report);
   return r;
 }
 

@@ -21,6 +21,18 @@ bool ProcessAnalysis::summary_usable() const {
 }
 
 void ProcessAnalysis::read() {
+  read_chunks();
+  if (!has_info_) info_.pid = result_.pid;
+  // The whole run's figures need its end; a region's window needs only what came before its end.
+  if (result_.opened && result_.complete && !has_end_ && window_end_ == UINT64_MAX) {
+    result_.complete = false;
+    result_.error =
+        "no end recorded (killed by SIGKILL, or still running): the figures cover only what "
+        "was written up to the last chunk";
+  }
+}
+
+void ProcessAnalysis::read_chunks() {
   if (!summary_usable()) {
     result_ = read_trace(path_, *this);
   } else {

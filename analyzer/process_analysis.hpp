@@ -89,6 +89,7 @@ class ProcessAnalysis : public TraceVisitor {
   void heap_summary(const std::string& body) override;
 
  private:
+  void read_chunks();
   bool summary_usable() const;
   void use_summary();
   void release_before(uint64_t stamp);

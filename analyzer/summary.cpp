@@ -2,6 +2,7 @@
 #include "analyzer/summary.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 
 #include "format/trace_format.hpp"
@@ -40,6 +41,19 @@ Summary summarize(const Session& session) {
   return total;
 }
 
+namespace {
+
+// " (SIGHUP)", " (SIGRTMIN+2)", or nothing for a number that names no signal.
+std::string signal_name(int64_t sig) {
+  if (sig <= 0 || sig > SIGRTMAX) return {};
+  if (const char* name = sigabbrev_np(static_cast<int>(sig)))
+    return std::string(" (SIG") + name + ")";
+  if (sig < SIGRTMIN) return {};
+  return sig == SIGRTMIN ? " (SIGRTMIN)" : " (SIGRTMIN+" + std::to_string(sig - SIGRTMIN) + ")";
+}
+
+}  // namespace
+
 std::string describe_end(const ProcessAnalysis& p) {
   const ProcessEnd* end = p.end();
   if (end == nullptr) return "no end recorded (killed, or still running)";
@@ -48,13 +62,12 @@ std::string describe_end(const ProcessAnalysis& p) {
       return "exit";
     case format::EndReason::kUnderscoreExit:
       return "_exit(" + std::to_string(end->detail) + ")";
-    case format::EndReason::kSignal: {
-      const char* name = sigabbrev_np(static_cast<int>(end->detail));
-      return "signal " + std::to_string(end->detail) +
-             (name ? std::string(" (SIG") + name + ")" : "");
-    }
+    case format::EndReason::kSignal:
+      return "signal " + std::to_string(end->detail) + signal_name(end->detail);
     case format::EndReason::kExec:
       return "exec";
+    case format::EndReason::kQuickExit:
+      return "quick_exit(" + std::to_string(end->detail) + ")";
     case format::EndReason::kRegionEnded:
       return "profiling region ended";
     case format::EndReason::kLastThreadExit:

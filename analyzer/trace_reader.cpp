@@ -577,6 +577,7 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, ChunkSelec
     return result;
   }
   result.opened = true;
+  result.pid = header.pid;
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
   visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);

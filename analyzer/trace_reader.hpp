@@ -89,6 +89,7 @@ struct ReadResult {
   bool opened = false;   // false: not a readable memscope trace at all (see `error`)
   bool complete = true;  // false: damage or truncation lost part of the trace
   std::string error;     // what went wrong, for the user
+  uint64_t pid = 0;      // from the file header, which a trace cut before its first chunk still has
   uint64_t start_monotonic_ns = 0;
   uint64_t start_realtime_ns = 0;
   uint64_t chunks = 0;  // chunks decoded (selected ones only)

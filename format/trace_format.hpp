@@ -110,15 +110,16 @@ enum class AllocFn : uint8_t {
 };
 
 enum class EndReason : uint8_t {
-  kExit = 0,  // exit() or return from main; detail = status where known
-  kUnderscoreExit = 1,
-  kSignal = 2,  // fatal signal; detail = signal number
-  kExec = 3,    // the image was replaced by exec
+  kExit = 0,            // exit() or return from main; detail = status where known
+  kUnderscoreExit = 1,  // _exit, _Exit or the exit_group system call; detail = status
+  kSignal = 2,          // fatal signal; detail = signal number
+  kExec = 3,            // the image was replaced by exec
   kUnknown = 4,
   kRegionEnded = 5,  // a program that linked the agent ended its profiling region
   // The main thread left first and the last thread left by a raw exit system call, so no exit()
   // ran; detail = the status. memscope ended the process (agent/last_thread.hpp).
   kLastThreadExit = 6,
+  kQuickExit = 7,    // quick_exit(), after the program's at_quick_exit handlers; detail = status
 };
 
 // --- LEB128 varints and zigzag, used by writer and reader alike ---

@@ -1,14 +1,17 @@
 // memscope-run: runs a program with the memscope agent preloaded, passes stdio and signals
-// through, exits with the program's status, and prints one summary line per traced process.
+// through (the program dies with it if it is SIGKILLed), exits with the program's status, and
+// prints one summary line per process traced in this run.
 //
 // Exit status: the program's own; 128+N when a signal N killed it; 127 program not found;
 // 126 program not executable; 125 memscope-run itself failed (bad option, untraceable program,
 // unwritable output directory).
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +22,7 @@
 
 #include "analyzer/session.hpp"
 #include "analyzer/summary.hpp"
+#include "runner/output_check.hpp"
 #include "runner/program_check.hpp"
 
 namespace {
@@ -35,6 +39,7 @@ constexpr const char* kUsage =
     "  --ring-slots N       per-thread event ring size in 64-byte slots (default 16384)\n"
     "  --drop-when-full     drop events rather than wait when a ring is full (reported)\n"
     "  -q, --quiet          no summary at the end\n"
+    "  --force              as root, write into an output directory other users can change\n"
     "exit status: PROGRAM's own, 128+N if signal N killed it, 127 not found, 126 not\n"
     "executable, 125 memscope-run failed\n";
 
@@ -46,6 +51,7 @@ struct Options {
   std::string ring_slots;
   bool drop_when_full = false;
   bool quiet = false;
+  bool force = false;
   std::vector<std::string> command;
 };
 
@@ -93,6 +99,8 @@ Options parse(int argc, char** argv) {
       o.drop_when_full = true;
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--force") {
+      o.force = true;
     } else if (!a.empty() && a[0] == '-') {
       fail("unknown option " + a + "\n" + kUsage);
     } else {
@@ -104,6 +112,16 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+// The loader splits LD_PRELOAD at spaces and colons, and nothing escapes them: an agent path
+// holding one would be read as two libraries that do not exist.
+std::string preloadable(const std::string& agent) {
+  size_t at = agent.find_first_of(" :");
+  if (at == std::string::npos) return agent;
+  fail("the agent's path " + agent + " contains a " + (agent[at] == ' ' ? "space" : "colon") +
+       ", and the loader splits LD_PRELOAD at spaces and colons with no way to escape them; "
+       "build or install memscope under a path without spaces or colons");
+}
+
 // The agent sits in the build tree's lib/ beside bin/, or where `cmake --install` put it
 // (MEMSCOPE_AGENT_DIR_FROM_BIN, relative to the installed bin directory).
 std::string agent_path() {
@@ -111,7 +129,7 @@ std::string agent_path() {
   fs::path bin = fs::read_symlink("/proc/self/exe", ec).parent_path();
   for (const char* relative : {"../lib", MEMSCOPE_AGENT_DIR_FROM_BIN}) {
     fs::path agent = bin / relative / "libmemscope_agent.so";
-    if (!ec && fs::exists(agent)) return fs::weakly_canonical(agent).string();
+    if (!ec && fs::exists(agent)) return preloadable(fs::weakly_canonical(agent).string());
   }
   fail("cannot find the agent library libmemscope_agent.so next to memscope-run (in " +
        (bin / "../lib").string() + " or " + (bin / MEMSCOPE_AGENT_DIR_FROM_BIN).string() +
@@ -122,11 +140,24 @@ std::string prepare_output(const Options& o) {
   std::string dir = o.output;
   if (dir.empty())
     dir = "memscope-" + fs::path(o.command[0]).filename().string() + "." + std::to_string(getpid());
+  // Directories memscope-run creates are writable by their owner only, whatever the umask (the
+  // program keeps its own).
+  mode_t umask_before = umask(0);
+  umask(umask_before | 022);
   std::error_code ec;
   fs::create_directories(dir, ec);
+  umask(umask_before);
   if (ec) fail("cannot create output directory " + dir + ": " + ec.message());
   if (!fs::is_directory(dir) || access(dir.c_str(), W_OK | X_OK) != 0)
     fail("output directory " + dir + " is not writable; choose another with -o DIR");
+  std::string unsafe = memscope::runner::output_dir_problem_for_root(dir);
+  if (!unsafe.empty() && !o.force)
+    fail("as root, refusing to write traces into " + dir + ": " + unsafe +
+         ". Choose an output directory only root can change, or pass --force to write there "
+         "anyway");
+  if (!unsafe.empty())
+    std::cerr << "memscope-run: warning: as root, writing traces into " << dir << " (--force), "
+              << "although " << unsafe << "\n";
   return fs::absolute(dir).string();
 }
 
@@ -168,9 +199,23 @@ int wait_for_child(pid_t child) {
   return kRunnerFailure;
 }
 
-void print_summary(const std::string& dir, int status) {
+// The trace files in `dir`, sorted.
+std::vector<std::string> traces_in(const std::string& dir) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".mst") found.push_back(entry.path().string());
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+// Only this run's traces: a directory reused from earlier runs keeps theirs.
+void print_summary(const std::string& dir, int status, const std::vector<std::string>& earlier) {
   using namespace memscope::analyzer;
-  Session session = analyze({dir});
+  std::vector<std::string> ours;
+  for (const std::string& t : traces_in(dir))
+    if (!std::binary_search(earlier.begin(), earlier.end(), t)) ours.push_back(t);
+  Session session = ours.empty() ? Session() : analyze(ours);
   if (!fs::is_directory(dir)) {
     std::cerr << "memscope-run: the output directory " << dir
               << " was removed during the run; its traces are lost\n";
@@ -193,8 +238,10 @@ void print_summary(const std::string& dir, int status) {
                                    : "")
               << (p->analysis->read_result().complete ? "" : " (trace incomplete)") << "\n";
   }
-  std::cerr << "memscope-run: exit status " << status << "; traces in " << dir
-            << "; analyze with: memscope-analyze " << dir << "\n";
+  std::cerr << "memscope-run: exit status " << status << "; traces in " << dir;
+  if (!earlier.empty())
+    std::cerr << " (with " << earlier.size() << " from earlier runs, not summarised here)";
+  std::cerr << "; analyze with: memscope-analyze " << dir << "\n";
 }
 
 }  // namespace
@@ -209,11 +256,17 @@ int main(int argc, char** argv) {
   if (!problem.empty()) fail(problem);
   std::string agent = agent_path();
   std::string dir = prepare_output(o);
+  std::vector<std::string> earlier = traces_in(dir);
 
   install_forwarding();
+  pid_t runner = getpid();
   g_child = fork();
   if (g_child < 0) fail(std::string("fork failed: ") + strerror(errno));
   if (g_child == 0) {
+    // The program shares its runner's fate: a SIGKILL, which memscope-run cannot pass on, ends
+    // the program too instead of leaving it running unsupervised.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != runner) _exit(kRunnerFailure);
     set_agent_environment(o, agent, dir);
     std::vector<char*> args;
     for (auto& a : o.command) args.push_back(a.data());
@@ -224,6 +277,6 @@ int main(int argc, char** argv) {
     _exit(126);
   }
   int status = wait_for_child(g_child);
-  if (!o.quiet) print_summary(dir, status);
+  if (!o.quiet) print_summary(dir, status, earlier);
   return status;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,53 @@ constexpr int kNotExecutable = 126;
 bool is_executable_file(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
+struct ElfIdentity {
+  unsigned char elf_class = 0;  // ELFCLASS32 or ELFCLASS64
+  uint16_t machine = 0;         // EM_*
+};
+
+// The class and machine of an ELF file (the same offsets in 32- and 64-bit headers); nullopt if
+// it is not ELF (a script, say).
+std::optional<ElfIdentity> elf_identity(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  Elf32_Ehdr eh;
+  if (!in.read(reinterpret_cast<char*>(&eh), sizeof(eh)) ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG))
+    return std::nullopt;
+  return ElfIdentity{eh.e_ident[EI_CLASS], eh.e_machine};
+}
+
+std::string describe(const ElfIdentity& id) {
+  std::string bits = id.elf_class == ELFCLASS32   ? "32-bit"
+                     : id.elf_class == ELFCLASS64 ? "64-bit"
+                                                  : "unknown-class";
+  switch (id.machine) {
+    case EM_386:
+      return bits + " x86";
+    case EM_X86_64:
+      return bits + " x86-64";
+    case EM_ARM:
+      return bits + " ARM";
+    case EM_AARCH64:
+      return bits + " AArch64";
+    default:
+      return bits + " (ELF machine " + std::to_string(id.machine) + ")";
+  }
+}
+
+// memscope-run and the agent are built together: the agent's class and machine are ours.
+std::string foreign_binary_problem(const std::string& path) {
+  std::optional<ElfIdentity> program = elf_identity(path);
+  std::optional<ElfIdentity> self = elf_identity("/proc/self/exe");
+  if (!program || !self ||
+      (program->elf_class == self->elf_class && program->machine == self->machine))
+    return {};
+  return path + " is a " + describe(*program) + " program and the memscope agent is " +
+         describe(*self) +
+         ": the loader cannot load the agent into it, so nothing could be traced. Profile a " +
+         describe(*self) + " build of the program";
 }
 
 // True when the ELF file has a PT_INTERP header (is dynamically linked); nullopt if not ELF.
@@ -79,6 +127,8 @@ std::string traceability_problem(const std::string& path) {
     return path + " is set" + std::string(setuid_other ? "uid" : "gid") +
            ": the loader ignores LD_PRELOAD for it, so nothing could be traced. Run memscope-run "
            "as the owning user, or profile a copy without the setuid/setgid bit";
+  std::string foreign = foreign_binary_problem(path);
+  if (!foreign.empty()) return foreign;
   std::optional<bool> dynamic = has_interpreter(path);
   if (dynamic.has_value() && !*dynamic)
     return path +

@@ -1,5 +1,6 @@
 // Checks, before running it, that a program can be traced at all: it exists and is executable,
-// it is dynamically linked (LD_PRELOAD cannot reach a static binary) and the loader will honour
+// it is built for the agent's ELF class and machine (no 32-bit program for a 64-bit agent), it is
+// dynamically linked (LD_PRELOAD cannot reach a static binary) and the loader will honour
 // LD_PRELOAD for it (not for setuid/setgid binaries run by another user).
 #pragma once
 

@@ -29,12 +29,18 @@ MEMSCOPE_EXPORT int dlclose(void* h) { return a::on_dlclose(h); }
 MEMSCOPE_EXPORT void _exit(int s) { a::on_underscore_exit(s); }
 MEMSCOPE_EXPORT int pipe2(int f[2], int fl) { return a::on_pipe2(f, fl); }
 MEMSCOPE_EXPORT int prctl(int o, ...) { va_list r; va_start(r, o); int rc = a::on_prctl(o, r); va_end(r); return rc; }
+MEMSCOPE_EXPORT void _Exit(int s) { a::on_underscore_exit(s); }
+MEMSCOPE_EXPORT void quick_exit(int s) { a::on_quick_exit(s); }
+MEMSCOPE_EXPORT long syscall(long n, ...) { va_list r; va_start(r, n); long rc = a::on_syscall(n, r); va_end(r); return rc; }
+MEMSCOPE_EXPORT int sigaction(int s, const struct sigaction* act, struct sigaction* old) { return a::on_sigaction(s, act, old); }
+MEMSCOPE_EXPORT sighandler_t signal(int s, sighandler_t h) { return a::on_signal(s, h); }
 
 MEMSCOPE_EXPORT int execve(const char* p, char* const v[], char* const e[]) { return a::on_execve(p, v, e); }
 MEMSCOPE_EXPORT int execv(const char* p, char* const v[]) { return a::on_execv(p, v); }
 MEMSCOPE_EXPORT int execvp(const char* f, char* const v[]) { return a::on_execvp(f, v); }
 MEMSCOPE_EXPORT int execvpe(const char* f, char* const v[], char* const e[]) { return a::on_execvpe(f, v, e); }
 MEMSCOPE_EXPORT int fexecve(int fd, char* const v[], char* const e[]) { return a::on_fexecve(fd, v, e); }
+MEMSCOPE_EXPORT int execveat(int d, const char* p, char* const v[], char* const e[], int f) { return a::on_execveat(d, p, v, e, f); }
 MEMSCOPE_EXPORT int execl(const char* p, const char* arg, ...) { va_list r; va_start(r, arg); int rc = a::on_execl_family('l', p, arg, r); va_end(r); return rc; }
 MEMSCOPE_EXPORT int execlp(const char* f, const char* arg, ...) { va_list r; va_start(r, arg); int rc = a::on_execl_family('p', f, arg, r); va_end(r); return rc; }
 MEMSCOPE_EXPORT int execle(const char* p, const char* arg, ...) { va_list r; va_start(r, arg); int rc = a::on_execl_family('e', p, arg, r); va_end(r); return rc; }

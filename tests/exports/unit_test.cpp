@@ -73,6 +73,22 @@ TEST_CASE("gate results: numeric on the summary, bottleneck per process") {
   CHECK(check_gate(rules, report(1, "Balanced"))[0].broken);
 }
 
+TEST_CASE("gate results: an incomplete trace breaks every rule, saying why") {
+  std::vector<GateRule> rules = {parse_ok("leaked_bytes>0"), parse_ok("total_allocations<0"),
+                                 parse_ok("primary_bottleneck==ContentionBound")};
+  nlohmann::json r = report(0, "Balanced");
+  CHECK_FALSE(check_gate(rules, r)[0].broken);
+  r["processes"][0]["complete"] = false;
+  r["processes"][0]["warning"] = "no end recorded: killed";
+  for (const GateResult& g : check_gate(rules, r)) {
+    CHECK(g.broken);
+    CHECK(g.detail.find("cannot be vouched for: app (pid 42) has an incomplete trace "
+                        "(no end recorded: killed)") != std::string::npos);
+  }
+  r["processes"][0]["complete"] = true;
+  CHECK_FALSE(check_gate(rules, r)[1].broken);
+}
+
 TEST_CASE("escaping") {
   CHECK(folded_frame_name("a;b\nc") == "a,b c");
   CHECK(xml_escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&apos;");

@@ -9,15 +9,37 @@ printed reason). The work directory is kept (and printed) when a check fails, or
 
 Cases (the programs are this folder's robust_* programs, built next to memscope-run):
   endings_exit, endings__exit, endings_return_threads, endings_abort, endings_segv,
-  endings_sigterm, endings_cxx_exception
-      robust_endings/robust_throw make a known number of allocations, then end that way.
-      memscope-run's exit status and stdout equal the native run's; the trace says how it
-      ended ("exit", "_exit(3)", "signal 6 (SIGABRT)" ...), is complete, and its counts
-      (allocations, frees, bytes, leaks of the main thread) are exact.
+  endings_sigterm, endings_cxx_exception, endings__Exit, endings_quick_exit,
+  endings_exit_group, endings_sighup, endings_sigusr1, endings_sigrtmin, endings_redefault
+      robust_endings/robust_throw make a known number of allocations, then end that way
+      (_Exit, quick_exit after an allocating at_quick_exit handler, syscall(SYS_exit_group),
+      raise(SIGHUP/SIGUSR1/SIGRTMIN), a SIGTERM handler that restores SIG_DFL with signal()
+      and re-raises). memscope-run's exit status and stdout equal the native run's; the trace
+      says how it ended ("exit", "_exit(3)", "quick_exit(7)", "signal 6 (SIGABRT)" ...), is
+      complete, and its counts (allocations, frees, bytes, leaks of the main thread) are exact.
+  endings_sys_execve, endings_execveat
+      robust_endings execs itself through syscall(SYS_execve) / execveat(): two traces, the
+      first ended by "exec" with the exact counts, the second "_exit(3)"; same status, stdout.
+  endings_sigpipe
+      robust_endings writes lines forever; the reader of its stdout pipe takes three and closes
+      it (`PROGRAM | head -3`): killed by SIGPIPE (141) like the native run, same three
+      lines, the trace complete, "signal 13 (SIGPIPE)", exact counts.
+  endings_kill_sighup, endings_kill_sigterm
+      robust_steady is sent SIGHUP / SIGTERM from outside half a second after it printed
+      its one-second count: the native status (129, 143), the trace complete with that
+      signal as its end and at least that many allocations.
   endings_sigkill
       robust_steady allocates steadily, prints at one second how many allocations it made;
       it is killed with SIGKILL half a second later. Exit status 137 like the native run;
-      the trace is readable, says no end was recorded, and holds at least that many.
+      the trace is readable, holds at least that many, says no end was recorded and is
+      complete false with the reason; a --fail-on rule that no figure could break
+      (total_allocations<0) still fails (exit 3), saying the trace cannot vouch for it.
+  endings_dispositions
+      robust_endings prints what sigaction() and signal() report for every signal: the same
+      as natively (SIG_DFL where memscope's flush handler stands in for it).
+  endings__Exit_leak_gate
+      robust_endings leaks 100 blocks and ends with _Exit: the trace has the 100 leaks and
+      --fail-on 'leaked_bytes>0' fails (exit 3) naming leaked_bytes.
   glibc_provider, mimalloc_provider
       the traced program keeps its own allocator: glibc's accounting sees its blocks
       (robust_mallinfo), and a program linked with libmimalloc still gets mimalloc blocks;
@@ -28,6 +50,23 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   bad_missing_program (127), bad_not_executable (126), bad_static (125, "statically
   linked"), bad_unwritable_output (125), bad_unknown_option (125, also bad option values)
       memscope-run refuses clearly, and the program does not run.
+  bad_agent_path (125, "contains a space" / "contains a colon")
+      memscope-run and its agent copied under a directory whose name has a space, then a
+      colon (both split LD_PRELOAD): refused with that reason, the program not run.
+  bad_32bit (125, "32-bit x86 program")
+      a 32-bit ELF program (with an interpreter, so not "static"): refused because the agent
+      is 64-bit, not with a message about LD_PRELOAD or static linking.
+  runner_rerun_summary
+      robust_tiny run twice into one output directory: the second summary has exactly one
+      process line (its own), and says one trace from an earlier run was left out.
+  runner_root_output_dir (as root only)
+      -o into a world-writable directory, one owned by another user, and one under a
+      directory owned by another user: refused (125) naming the reason and --force, the
+      program not run; with --force it runs with a warning; a root-owned directory under a
+      root-owned sticky world-writable one (like /tmp) is accepted without a warning.
+  runner_sigkill
+      memscope-run is SIGKILLed while robust_steady runs: the program dies too (it does not
+      run on unsupervised), and its trace says no end was recorded (complete false).
   agent_symlink
       the agent (LD_PRELOAD) finds a symlink planted at its trace path: it refuses with a
       message naming the symbolic link, the program still runs normally, the link's target
@@ -312,6 +351,17 @@ def case_simple_ending(mode, ended):
            f"got {p['total_allocations']}")
 
 
+def case_endings_quick_exit():
+    n = 1000
+    p = ending_case("quick_exit", "quick_exit(7)", n)
+    if p:
+        # The program's at_quick_exit handler allocates once, before memscope's last handler.
+        exact_main_thread(p, "robust_endings quick_exit", n, extra_allocs=1)
+        ok(p["leaked_allocations"] == n - len(range(1, n, 2)) + 1,
+           "robust_endings quick_exit: the handler's block is among the leaks",
+           f"got {p['leaked_allocations']}")
+
+
 def case_endings_return_threads():
     n = 1000
     p = ending_case("threads", "exit", n)
@@ -356,9 +406,99 @@ def case_endings_cxx_exception():
        f"got {t and t['frees']}")
 
 
-def kill_after_marker(cmd, env=None):
+def case_exec_ending(mode):
+    n = 1000
+    args = [prog("robust_endings"), mode, str(n)]
+    what = f"robust_endings {mode}"
+    native = run(args)
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, what)
+    ok(native.out == f"allocated={n}\nallocated=0\n", f"{what}: both images ran natively",
+       native.describe())
+    data = analyze_ok(out, what)
+    procs = sorted(data.get("processes", []), key=lambda p: p.get("ended") != "exec")
+    if not ok(len(procs) == 2, f"{what}: two traces (the image that execs, the exec'd one)",
+              f"{[(p.get('ended'), p.get('trace')) for p in procs]}"):
+        return
+    first, second = procs
+    ok(first.get("ended") == "exec" and first.get("complete") is True,
+       f"{what}: the first image's trace is complete and ended by exec",
+       f"{first.get('ended')!r} complete={first.get('complete')}")
+    exact_main_thread(first, f"{what} (before the exec)", n)
+    ok(second.get("ended") == "_exit(3)" and second.get("complete") is True,
+       f"{what}: the exec'd image's trace is complete, ended by _exit(3)",
+       f"{second.get('ended')!r} complete={second.get('complete')}")
+    ok(second.get("how") == "exec", f"{what}: the second trace is linked as an exec",
+       f"how={second.get('how')!r}")
+
+
+def read_lines_then_close(cmd, lines=3):
+    """`cmd | head -LINES`: reads LINES lines of cmd's stdout, closes the pipe, waits."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, preexec_fn=_limits(), start_new_session=True)
+    got = b"".join(p.stdout.readline() for _ in range(lines))
+    p.stdout.close()
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        rc = None
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    return Result(cmd, rc, got.decode(errors="replace"), err, 0.0)
+
+
+def case_endings_sigpipe():
+    n = 1000
+    args = [prog("robust_endings"), "pipe", str(n)]
+    native = read_lines_then_close(args)
+    ok(native.status == 128 + signal.SIGPIPE, "robust_endings pipe dies of SIGPIPE natively",
+       native.describe())
+    out = os.path.join(CTX.work, "trace")
+    ms = read_lines_then_close([memscope_run(), "-q", "-o", out, "--", *args])
+    same_as_native(native, ms, "robust_endings pipe | head -3")
+    data = analyze_ok(out, "robust_endings pipe")
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, "robust_endings pipe: one process", f"{len(procs)}"):
+        return
+    p = procs[0]
+    ok(p.get("ended") == "signal 13 (SIGPIPE)" and p.get("complete") is True,
+       "robust_endings pipe: trace complete, ended by SIGPIPE",
+       f"{p.get('ended')!r} complete={p.get('complete')} warning={p.get('warning')!r}")
+    exact_main_thread(p, "robust_endings pipe", n)
+
+
+def case_endings_dispositions():
+    args = [prog("robust_endings"), "dispositions", "0"]
+    native = run(args)
+    ok(native.rc == 0 and "DD15\n" in native.out, "robust_endings dispositions runs natively",
+       native.describe())
+    ms, _ = traced(args, "trace")
+    same_as_native(native, ms, "robust_endings dispositions (what sigaction/signal report)")
+
+
+def case_endings_exit_leak_gate():
+    n = 200
+    args = [prog("robust_endings"), "_Exit", str(n)]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    same_as_native(native, ms, "robust_endings _Exit 200")
+    data = analyze_ok(out, "robust_endings _Exit 200")
+    procs = data.get("processes", [])
+    ok(len(procs) == 1 and procs[0].get("complete") is True
+       and procs[0].get("leaked_allocations") == 100,
+       "robust_endings _Exit 200: a complete trace with its 100 leaks",
+       f"{[(p.get('complete'), p.get('leaked_allocations')) for p in procs]}")
+    gate = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--quiet",
+                "--fail-on", "leaked_bytes>0"])
+    ok(gate.rc == 3 and "fail-on leaked_bytes>0: leaked_bytes is" in gate.err,
+       "--fail-on 'leaked_bytes>0' fails (exit 3) on the leaks of a program ended by _Exit",
+       gate.describe())
+
+
+def kill_after_marker(cmd, env=None, sig=signal.SIGKILL):
     """Runs robust_steady (directly or under memscope-run): reads pid= and count= from its
-    stdout, SIGKILLs the program 0.5 s after count= (1.5 s after it started)."""
+    stdout, sends `sig` to the program 0.5 s after count= (1.5 s after it started)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          preexec_fn=_limits(), start_new_session=True)
     pid = count = None
@@ -375,7 +515,7 @@ def kill_after_marker(cmd, env=None):
             elif line.startswith("count="):
                 count = int(line[6:])
                 time.sleep(0.5)
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, sig)
                 break
         out, err = p.communicate(timeout=HANG_S)
     except subprocess.TimeoutExpired:
@@ -406,13 +546,43 @@ def case_endings_sigkill():
     p = procs[0]
     ok("no end recorded" in str(p.get("ended")), "ended says no end was recorded",
        f"got {p.get('ended')!r}")
-    ok(p.get("complete") is True or bool(p.get("warning")),
-       "an incomplete trace says why (warning)", f"warning {p.get('warning')!r}")
+    ok(p.get("complete") is False and "no end recorded" in str(p.get("warning")),
+       "the trace is complete false, and the warning says why",
+       f"complete {p.get('complete')!r} warning {p.get('warning')!r}")
+    ok(p.get("exe", "").endswith("robust_steady"), "the trace still says which program it was",
+       f"exe {p.get('exe')!r}")
     if count is not None:
         ok(p["total_allocations"] >= count,
            f"trace holds at least the {count} allocations made in the first second "
            "(at most 500 ms lost)", f"got {p['total_allocations']}")
     ok(p.get("dropped_events") == 0, "no dropped events")
+    gate = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--quiet",
+                "--fail-on", "total_allocations<0"])
+    ok(gate.rc == 3 and "cannot be vouched for" in gate.err and "no end recorded" in gate.err,
+       "a --fail-on rule on the SIGKILLed trace fails (exit 3): the trace cannot vouch for it",
+       gate.describe())
+
+
+def case_endings_kill(sig, ended):
+    steady = prog("robust_steady")
+    native_rc, native_count, _, _ = kill_after_marker([steady], sig=sig)
+    ok(native_rc == 128 + sig and native_count, f"native robust_steady: status {native_rc}")
+    out = os.path.join(CTX.work, "trace")
+    rc, count, stdout, err = kill_after_marker([memscope_run(), "-q", "-o", out, "--", steady],
+                                               sig=sig)
+    ok(rc == native_rc, f"memscope-run exit status {rc} == native {native_rc}",
+       f"stdout {stdout!r} stderr {err[-400:]!r}")
+    data = analyze_ok(out, f"robust_steady killed by {ended}")
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, "one process in the analysis"):
+        return
+    p = procs[0]
+    ok(p.get("ended") == ended and p.get("complete") is True,
+       f"the trace is complete and ended by {ended!r}",
+       f"{p.get('ended')!r} complete={p.get('complete')} warning={p.get('warning')!r}")
+    ok(count is not None and p["total_allocations"] >= count,
+       f"trace holds at least the {count} allocations made in the first second",
+       f"got {p['total_allocations']}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,6 +727,140 @@ def case_bad_unwritable_output():
         os.chmod(ro, 0o555)
         refused([prog("robust_tiny")], 125, "read-only output directory", outdir=ro)
         os.chmod(ro, 0o755)
+
+
+def copy_runner(parent):
+    """memscope-run and its agent copied to PARENT/bin and PARENT/lib; returns the runner."""
+    for sub in ("bin", "lib"):
+        os.makedirs(os.path.join(parent, sub), exist_ok=True)
+    shutil.copy2(memscope_run(), os.path.join(parent, "bin"))
+    shutil.copy2(os.path.join(CTX.lib, "libmemscope_agent.so"), os.path.join(parent, "lib"))
+    return os.path.join(parent, "bin", "memscope-run")
+
+
+def case_bad_agent_path():
+    for name, word in (("with space", "space"), ("with:colon", "colon")):
+        runner = copy_runner(os.path.join(CTX.work, name))
+        r = run([runner, "-o", os.path.join(CTX.work, "out"), "--", prog("robust_tiny")])
+        what = f"agent under {name!r}"
+        ok(r.status == 125, f"{what}: exit status 125", r.describe())
+        ok(f"contains a {word}" in r.err and "LD_PRELOAD" in r.err,
+           f"{what}: the message says the {word} splits LD_PRELOAD", f"stderr {r.err!r}")
+        ok("tiny ok" not in r.out, f"{what}: the program did not run")
+
+
+def write_elf32_program(path):
+    """A 32-bit x86 ELF executable header with PT_INTERP and PT_LOAD (it is never run)."""
+    interp = b"/lib/ld-linux.so.2\0"
+    base, ehsize, phsize = 0x08048000, 52, 32
+    interp_off = ehsize + 2 * phsize
+    total = interp_off + len(interp)
+    ident = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9)  # ELFCLASS32, little-endian, version 1
+    eh = ident + struct.pack("<HHIIIIIHHHHHH", 2, 3, 1, base + total, ehsize, 0, 0, ehsize,
+                             phsize, 2, 0, 0, 0)  # ET_EXEC, EM_386
+    ph_interp = struct.pack("<8I", 3, interp_off, base + interp_off, 0, len(interp),
+                            len(interp), 4, 1)
+    ph_load = struct.pack("<8I", 1, 0, base, base, total, total, 5, 0x1000)
+    with open(path, "wb") as f:
+        f.write(eh + ph_interp + ph_load + interp)
+    os.chmod(path, 0o755)
+
+
+def case_bad_32bit():
+    path = os.path.join(CTX.work, "prog32")
+    write_elf32_program(path)
+    r = refused([path], 125, "32-bit program",
+                message="is a 32-bit x86 program and the memscope agent is 64-bit x86-64")
+    ok("statically linked" not in r.err and "LD_PRELOAD" not in r.err,
+       "32-bit program: the message blames neither static linking nor LD_PRELOAD",
+       f"stderr {r.err!r}")
+    ok(traces_in(os.path.join(CTX.work, "refused")) == [], "no trace written")
+
+
+def summary_lines(err):
+    return [line for line in err.splitlines() if line.startswith("memscope-run: pid ")]
+
+
+def case_runner_rerun_summary():
+    out = os.path.join(CTX.work, "again")
+    first = run([memscope_run(), "-o", out, "--", prog("robust_tiny")])
+    second = run([memscope_run(), "-o", out, "--", prog("robust_tiny")])
+    ok(first.rc == 0 and second.rc == 0, "both runs succeed", second.describe())
+    ok(len(traces_in(out)) == 2, "two traces in the directory", f"{traces_in(out)}")
+    ok(len(summary_lines(first.err)) == 1, "the first run summarises one process", first.err)
+    ok(len(summary_lines(second.err)) == 1,
+       "the second run summarises its own process only, not the earlier trace", second.err)
+    ok("1 from earlier runs" in second.err, "the second run says one earlier trace was left out",
+       second.err)
+
+
+def case_runner_root_output_dir():
+    if os.geteuid() != 0:
+        raise Skip("not root: the output directory check applies to root only")
+    tiny = [prog("robust_tiny")]
+    world = new_dir("world")
+    os.chmod(world, 0o777)
+    r = refused(tiny, 125, "world-writable output directory", outdir=world,
+                message="is writable by every user")
+    ok("--force" in r.err and "tiny ok" not in r.out and traces_in(world) == [],
+       "world-writable: refusal names --force, the program did not run", r.describe())
+    forced = run([memscope_run(), "-o", world, "--force", "--", *tiny])
+    ok(forced.rc == 0 and forced.out == "tiny ok\n" and "warning" in forced.err
+       and len(traces_in(world)) == 1, "with --force it runs, traced, with a warning",
+       forced.describe())
+    theirs = new_dir("theirs")
+    os.chown(theirs, 65534, 65534)
+    refused(tiny, 125, "output directory owned by another user", outdir=theirs,
+            message="is owned by uid 65534")
+    below = os.path.join(theirs, "sub")
+    os.makedirs(below)
+    refused(tiny, 125, "output directory under one owned by another user", outdir=below,
+            message="lies under")
+    sticky = new_dir("sticky")
+    os.chmod(sticky, 0o1777)
+    mine = os.path.join(sticky, "mine")
+    r = run([memscope_run(), "-o", mine, "--", *tiny])
+    ok(r.rc == 0 and "warning" not in r.err and len(traces_in(mine)) == 1,
+       "a root-owned directory under a root-owned sticky one (like /tmp) is accepted",
+       r.describe())
+
+
+def process_gone(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+def case_runner_sigkill():
+    out = os.path.join(CTX.work, "trace")
+    p = subprocess.Popen([memscope_run(), "-q", "-o", out, "--", prog("robust_steady"), "30"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, preexec_fn=_limits(), start_new_session=True)
+    pid = None
+    try:
+        line = p.stdout.readline().decode()
+        if not ok(line.startswith("pid="), "robust_steady started under memscope-run", line):
+            return
+        pid = int(line[4:])
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while not process_gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ok(process_gone(pid), "the program died with memscope-run (not left running)")
+    finally:
+        if pid is not None and not process_gone(pid):
+            os.kill(pid, signal.SIGKILL)
+        p.stdout.close()
+        p.stderr.close()
+    r, data = analyze(out)
+    procs = (data or {}).get("processes", [])
+    ok(r.rc == 0 and len(procs) == 1 and procs[0].get("complete") is False
+       and "no end recorded" in str(procs[0].get("warning")),
+       "its trace is readable and says no end was recorded",
+       f"{r.describe()} {[(p.get('complete'), p.get('warning')) for p in procs]}")
 
 
 def case_bad_unknown_option():
@@ -1629,6 +1933,20 @@ CASES = {
     "endings_sigterm": lambda: case_simple_ending("term", "signal 15 (SIGTERM)"),
     "endings_cxx_exception": case_endings_cxx_exception,
     "endings_sigkill": case_endings_sigkill,
+    "endings__Exit": lambda: case_simple_ending("_Exit", "_exit(6)"),
+    "endings_quick_exit": case_endings_quick_exit,
+    "endings_exit_group": lambda: case_simple_ending("exit_group", "_exit(8)"),
+    "endings_sys_execve": lambda: case_exec_ending("sys_execve"),
+    "endings_execveat": lambda: case_exec_ending("execveat"),
+    "endings_sigpipe": case_endings_sigpipe,
+    "endings_sighup": lambda: case_simple_ending("hup", "signal 1 (SIGHUP)"),
+    "endings_sigusr1": lambda: case_simple_ending("usr1", "signal 10 (SIGUSR1)"),
+    "endings_sigrtmin": lambda: case_simple_ending("rtmin", "signal 34 (SIGRTMIN)"),
+    "endings_redefault": lambda: case_simple_ending("redefault", "signal 15 (SIGTERM)"),
+    "endings_kill_sighup": lambda: case_endings_kill(signal.SIGHUP, "signal 1 (SIGHUP)"),
+    "endings_kill_sigterm": lambda: case_endings_kill(signal.SIGTERM, "signal 15 (SIGTERM)"),
+    "endings_dispositions": case_endings_dispositions,
+    "endings__Exit_leak_gate": case_endings_exit_leak_gate,
     "glibc_provider": case_glibc_provider,
     "mimalloc_provider": case_mimalloc_provider,
     "no_follow": case_no_follow,
@@ -1637,6 +1955,11 @@ CASES = {
     "bad_static": case_bad_static,
     "bad_unwritable_output": case_bad_unwritable_output,
     "bad_unknown_option": case_bad_unknown_option,
+    "bad_agent_path": case_bad_agent_path,
+    "bad_32bit": case_bad_32bit,
+    "runner_rerun_summary": case_runner_rerun_summary,
+    "runner_root_output_dir": case_runner_root_output_dir,
+    "runner_sigkill": case_runner_sigkill,
     "agent_symlink": case_agent_symlink,
     "trace_mode_0600": case_trace_mode_0600,
     "analyze_truncated": case_analyze_truncated,
