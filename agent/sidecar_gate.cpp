@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "agent/agent_state.hpp"
+#include "agent/thread_registry.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -64,9 +65,10 @@ void hold_sidecar_for_fork() {
   g_forkers.fetch_add(1);
   if (!g_sidecar_running.load()) return;
   wake_sidecar();
-  uint64_t deadline = monotonic_ns() + kForkWaitLimitNs;
+  uint64_t started = monotonic_ns(), deadline = started + kForkWaitLimitNs;
   while (g_parked.load() == 0 && g_sidecar_running.load() && monotonic_ns() < deadline)
     futex_wait(g_parked, 0, 1'000'000ull);
+  add_gate_wait(monotonic_ns() - started);  // memscope's time, not the program's
 }
 
 void release_sidecar_after_fork() {

@@ -61,11 +61,13 @@ ThreadState* take_recycled_state() {
   // (a new trace bumps g_trace_generation, which empties caches as they are next used).
   state->ring_waits = 0;
   state->ring_wait_ns = 0;
+  state->gate_wait_ns = 0;
   state->dropped_events = 0;
   return state;
 }
 
 void write_thread_start(ThreadState* ts) {
+  read_thread_cpu(ts->cpu_at_start);
   uint64_t pos = ts->ring.reserve(1);
   Slot& s = ts->ring.at(pos);
   s.type = SlotType::kThreadStart;
@@ -112,6 +114,7 @@ ThreadState* this_thread_state() {
 void end_this_thread() {
   ThreadState* ts = t_state;
   if (ts == nullptr || ts->phase.load() != ThreadPhase::kLive) return;
+  read_thread_cpu(ts->cpu_at_end);
   uint64_t pos = ts->ring.reserve(1);
   while (!ts->ring.has_room_for(pos, 1)) sched_yield();
   Slot& s = ts->ring.at(pos);
@@ -124,6 +127,10 @@ void end_this_thread() {
   std::memcpy(&s.ptr, name, 16);  // ptr and old_ptr hold the 16-byte name
   ts->ring.publish(pos);
   ts->phase.store(ThreadPhase::kEnded);
+}
+
+void add_gate_wait(uint64_t ns) {
+  if (t_state != nullptr) t_state->gate_wait_ns.fetch_add(ns, std::memory_order_relaxed);
 }
 
 ThreadState* registry_head() {

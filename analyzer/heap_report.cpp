@@ -109,7 +109,9 @@ std::vector<ThreadView> threads(const ProcessAnalysis& p) {
     v.info = &info;
     auto it = p.heap().threads().find(static_cast<uint32_t>(tid));
     if (it != p.heap().threads().end()) v.heap = it->second;
-    v.cpu_time_ns = cpu_time(p, tid);
+    // The thread's own reading at its end is exact; else the last sample that listed it.
+    v.cpu_time_ns =
+        info.cpu_at_end ? std::optional<uint64_t>(info.cpu_at_end->cpu_ns) : cpu_time(p, tid);
     out.push_back(std::move(v));
   }
   return out;

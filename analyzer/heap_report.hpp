@@ -34,7 +34,7 @@ struct FunctionView {
 struct ThreadView {
   const ThreadInfo* info = nullptr;
   ThreadHeap heap;                      // zero when the thread made no heap calls
-  std::optional<uint64_t> cpu_time_ns;  // from the last metric sample that listed the thread
+  std::optional<uint64_t> cpu_time_ns;  // its own end reading, else the last sample listing it
 };
 
 struct ProcessHeapView {

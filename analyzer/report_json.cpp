@@ -186,7 +186,8 @@ json threads_detail_json(const ProcessAnalysis& p) {
                    {"frees", c.frees},
                    {"allocated_bytes", c.allocated_bytes},
                    {"ring_waits", t.ring_waits},
-                   {"ring_wait_ns", t.ring_wait_ns}});
+                   {"ring_wait_ns", t.ring_wait_ns},
+                   {"exact_cpu", t.cpu_at_start && t.cpu_at_end}});
   }
   return out;
 }

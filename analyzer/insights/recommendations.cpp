@@ -103,18 +103,18 @@ void leaks(const ProcessAnalysis& p, std::vector<Recommendation>& out) {
 }
 
 void contention(const ProcessFigures& f, std::vector<Recommendation>& out) {
-  if (!f.cpu_busy_share || !f.voluntary_switches_per_thread_sec || f.threads.size() < 2) return;
-  double blocked = 1.0 - *f.cpu_busy_share;
+  if (!f.active_busy_share || !f.active_voluntary_switches_per_sec || f.active_threads < 2) return;
+  double blocked = 1.0 - *f.active_busy_share;
   if (blocked < th::kBlockedShare ||
-      *f.voluntary_switches_per_thread_sec < th::kContentionSwitchesPerThreadSec)
+      *f.active_voluntary_switches_per_sec < th::kContentionSwitchesPerThreadSec)
     return;
   out.push_back({"lock_contention",
-                 fmt("threads were blocked %.0f%% of the time they were not queued for a CPU, "
-                     "with %.0f voluntary context switches/s each: shorten or split the "
-                     "contended lock, or do more work per acquisition",
-                     100 * blocked, *f.voluntary_switches_per_thread_sec),
+                 fmt("%.0f working threads were blocked %.0f%% of the time they were not queued "
+                     "for a CPU, with %.0f voluntary context switches/s each: shorten or split "
+                     "the contended lock, or do more work per acquisition",
+                     double(f.active_threads), 100 * blocked, *f.active_voluntary_switches_per_sec),
                  {{"blocked_share", blocked, th::kBlockedShare, true},
-                  {"voluntary_switches_per_thread_sec", *f.voluntary_switches_per_thread_sec,
+                  {"active_voluntary_switches_per_sec", *f.active_voluntary_switches_per_sec,
                    th::kContentionSwitchesPerThreadSec, true}},
                  std::nullopt});
 }
