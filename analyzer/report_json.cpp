@@ -215,7 +215,8 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["heap_over_time"] = heap_over_time_json(p.timeline());
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
-  insights::add_insights_json(p, j);  // metrics.series, correlations, performance_insights
+  // metrics.series, correlations, performance_insights
+  insights::add_insights_json(p, j, site_namer(v));
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},

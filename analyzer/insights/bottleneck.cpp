@@ -64,9 +64,18 @@ Rule contention_rule(const ProcessFigures& f) {
   return r;
 }
 
+// In the allocator: many heap operations per CPU second, and many per second at all.
+Rule allocator_rule(const ProcessFigures& f) {
+  Rule r{"MemoryBound", {}, {}};
+  if (!f.heap_ops_per_cpu_second) return r;
+  r.all.push_back(
+      check("heap_ops_per_cpu_second", *f.heap_ops_per_cpu_second, th::kHeapOpsPerCpuSecond));
+  r.all.push_back(check("heap_ops_per_sec", f.heap_ops_per_sec, th::kHeapOpsPerSec));
+  return r;
+}
+
 Rule memory_rule(const ProcessFigures& f) {
   Rule r{"MemoryBound", {}, {}};
-  maybe(r.any, "heap_ops_per_cpu_second", f.heap_ops_per_cpu_second, th::kHeapOpsPerCpuSecond);
   maybe(r.any, "major_faults_per_sec", f.major_faults_per_sec, th::kMajorFaultsPerSec);
   maybe(r.any, "psi_memory_some_percent", f.psi_memory_some_percent, th::kPsiMemoryPercent);
   return r;
@@ -112,8 +121,9 @@ void add_caveats(const ProcessFigures& f, Verdict& v) {
 }  // namespace
 
 Verdict decide_bottleneck(const ProcessFigures& f) {
-  std::vector<Rule> rules = {gpu_rule(f),    io_rule(f),         contention_rule(f),
-                             memory_rule(f), page_fault_rule(f), cpu_rule(f)};
+  std::vector<Rule> rules = {gpu_rule(f),       io_rule(f),     contention_rule(f),
+                             allocator_rule(f), memory_rule(f), page_fault_rule(f),
+                             cpu_rule(f)};
   Verdict v;
   for (const Rule& r : rules)
     if (r.fires()) {

@@ -39,6 +39,9 @@ inline constexpr double kBlockedShare = 0.5;  // 1 - active_busy_share, for IO a
 // and waiters wake only ~30 times a second; an idle worker pool wakes far less often.
 inline constexpr double kContentionSwitchesPerThreadSec = 10;
 inline constexpr double kHeapOpsPerCpuSecond = 2'000'000;
+// ... and at least this many per second: a program that hardly runs (a driver waiting for its
+// children) enters the allocator often per CPU second without the allocator limiting anything.
+inline constexpr double kHeapOpsPerSec = 100'000;
 // Page-fault bound: threads that keep touching fresh memory spend their CPU in the kernel's
 // fault path (zeroing and mapping pages). Calibrated in docs/analysis.md.
 inline constexpr double kMinorFaultsPerCpuSecond = 50'000;

@@ -24,7 +24,7 @@ struct Insights {
   std::vector<Recommendation> recommendations;
 };
 
-Insights compute(const ProcessAnalysis& p) {
+Insights compute(const ProcessAnalysis& p, const SiteNamer& name_site) {
   Insights in;
   in.series = extract_series(p);
   std::vector<AlignedSample> aligned = align(p);
@@ -32,7 +32,7 @@ Insights compute(const ProcessAnalysis& p) {
   in.figures = compute_figures(p, aligned);
   in.verdict = decide_bottleneck(in.figures);
   in.scores = efficiency_scores(in.figures);
-  in.recommendations = recommend(p, in.figures);
+  in.recommendations = recommend(p, in.figures, name_site);
   return in;
 }
 
@@ -252,8 +252,9 @@ void ranking_text(const ProcessFigures& f, std::ostream& out) {
 
 }  // namespace
 
-void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process) {
-  Insights in = compute(p);
+void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
+                       const SiteNamer& name_site) {
+  Insights in = compute(p, name_site);
   json series = json::array();
   for (const MetricSeries& s : in.series) series.push_back(series_json(s));
   process["metrics"]["series"] = series;
@@ -270,12 +271,12 @@ void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process) {
       {"recommendations", recommendations_json(in.recommendations)}};
 }
 
-void insights_text(const ProcessAnalysis& p, std::ostream& out) {
+void insights_text(const ProcessAnalysis& p, std::ostream& out, const SiteNamer& name_site) {
   if (p.metric_samples().empty()) {
     out << "  insights: no metric samples recorded\n";
     return;
   }
-  Insights in = compute(p);
+  Insights in = compute(p, name_site);
   series_text(in.series, out);
   correlations_text(in.correlations, out);
   verdict_text(in, out);

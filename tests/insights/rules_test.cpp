@@ -66,6 +66,9 @@ TEST_CASE("each rule fires on its own figures") {
 
   ProcessFigures mem = cpu;
   mem.heap_ops_per_cpu_second = 1e7;
+  mem.heap_ops_per_sec = 1e3;  // a program that hardly runs is not limited by its allocator
+  CHECK(decide_bottleneck(mem).bottleneck == "CpuBound");
+  mem.heap_ops_per_sec = 5e6;
   Verdict vm = decide_bottleneck(mem);
   CHECK(vm.bottleneck == "MemoryBound");  // checked before CPU: the allocator burns the CPU
   CHECK(has(vm, "heap_ops_per_cpu_second"));
