@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -99,7 +100,9 @@ class Sidecar {
   void encode_heap_event(ThreadState* ts, const Slot& s);
   uint64_t stack_id(uint64_t hash);
   void select_thread(pid_t tid);
-  void thread_started(const Slot& s);
+  void thread_started(ThreadState* ts, const Slot& s);
+  void write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8_t phase);
+  void fill_profiler_waits();
   void thread_ended(ThreadState* ts, const Slot& s);
   void refresh_thread_names(uint64_t now);
   void write_module_changes(uint64_t now);
@@ -128,6 +131,7 @@ class Sidecar {
   std::vector<uint8_t> sample_body_;
   PlatformMetrics sample_;
   format::MetricSampleEncoder sample_encoder_;
+  std::vector<std::pair<int32_t, uint64_t>> waits_by_tid_;  // reused by fill_profiler_waits
   uint64_t last_metric_key_ns_ = 0;
   uint64_t samples_since_key_ = 0;
   bool failed_ = false;
@@ -268,13 +272,33 @@ void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
   }
 }
 
-void Sidecar::thread_started(const Slot& s) {
+void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
   auto tid = static_cast<pid_t>(s.size);
   writer_.framed(RecordType::kThreadStart, [&] {
     writer_.varint(s.stamp);
     writer_.varint(s.size);
     writer_.varint(s.old_ptr);
     writer_.bytes(thread_name(tid));
+  });
+  write_thread_cpu(ts, ts->cpu_at_start, 0);
+}
+
+// The thread's own reading (thread_cpu.hpp) and memscope's waits so far: the analyzer takes the
+// end reading minus the start reading as the thread's exact figures.
+void Sidecar::write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8_t phase) {
+  if (!r.valid) return;
+  writer_.framed(RecordType::kThreadCpu, [&] {
+    writer_.varint(r.stamp);
+    writer_.varint(static_cast<uint64_t>(ts->tid));
+    writer_.u8(phase);
+    writer_.varint(r.cpu_ns);
+    writer_.varint(r.user_ns);
+    writer_.varint(r.system_ns);
+    writer_.varint(r.voluntary_switches);
+    writer_.varint(r.involuntary_switches);
+    writer_.varint(r.minor_faults);
+    writer_.varint(r.major_faults);
+    writer_.varint(ts->ring_wait_ns.load() + ts->gate_wait_ns.load());
   });
 }
 
@@ -289,6 +313,7 @@ void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
     writer_.varint(ts->ring_wait_ns.load());
     writer_.varint(ts->dropped_events.load());
   });
+  write_thread_cpu(ts, ts->cpu_at_end, 1);
 }
 
 void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
@@ -298,7 +323,7 @@ void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot&
     case SlotType::kStack:
       return encode_stack(ring, pos, s);
     case SlotType::kThreadStart:
-      return thread_started(s);
+      return thread_started(ts, s);
     case SlotType::kThreadEnd:
       return thread_ended(ts, s);
     case SlotType::kRegion:
@@ -475,6 +500,7 @@ void Sidecar::sample_metrics(uint64_t now) {
   // One PlatformMetrics reused (no allocation in the steady state); a delta against the
   // previous sample of this chunk, or a key sample first in each chunk (see seal()).
   collector_->collect_metrics(sample_);
+  fill_profiler_waits();
   sample_body_.clear();
   if (sample_encoder_.encode(sample_, sample_body_)) {
     last_metric_key_ns_ = now;
@@ -490,6 +516,22 @@ void Sidecar::sample_metrics(uint64_t now) {
           ? g_config.sample_interval_ms
           : static_cast<uint64_t>(collector_->get_optimal_collection_interval().count());
   next_sample_ns_ = now + interval_ms * 1000000ull;
+}
+
+// Each sampled thread's time waiting on memscope (ring full, fork gate, flushes), which the
+// analyzer takes out of the thread's blocked time. Sorted once per sample: no allocation once
+// the vector has grown to the thread count.
+void Sidecar::fill_profiler_waits() {
+  waits_by_tid_.clear();
+  for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next)
+    if (ts->phase.load() == ThreadPhase::kLive)
+      waits_by_tid_.emplace_back(ts->tid, ts->ring_wait_ns.load() + ts->gate_wait_ns.load());
+  std::sort(waits_by_tid_.begin(), waits_by_tid_.end());
+  for (ThreadResourceMetrics& t : sample_.threads) {
+    auto it = std::lower_bound(waits_by_tid_.begin(), waits_by_tid_.end(),
+                               std::pair<int32_t, uint64_t>(t.thread_id, 0));
+    if (it != waits_by_tid_.end() && it->first == t.thread_id) t.profiler_wait_ns = it->second;
+  }
 }
 
 void Sidecar::fail(const std::string& error) {
@@ -665,11 +707,13 @@ void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
   uint64_t before = sidecar->request.completed.load(std::memory_order_acquire);
   if (!sidecar->request.pending.compare_exchange_strong(expected, kind)) return;
   wake_sidecar();
+  uint64_t started = now_ns();
   // Bounded: a wedged sidecar must never hang the program's exit.
   for (int i = 0; i < 5000 && sidecar->request.completed.load() == before; ++i) {
     timespec pause{0, 1000000L};
     nanosleep(&pause, nullptr);
   }
+  add_gate_wait(now_ns() - started);  // memscope's time, not the program's
   if (kind == kFinal) g_sidecar_running.store(false);
 }
 

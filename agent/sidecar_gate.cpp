@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "agent/agent_state.hpp"
+#include "agent/thread_registry.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -65,9 +66,10 @@ void hold_sidecar_for_fork() {
   // A raw clone() child inherited a running flag, not the sidecar: it would wait for nothing.
   if (!g_sidecar_running.load() || getpid() != g_traced_pid) return;
   wake_sidecar();
-  uint64_t deadline = monotonic_ns() + kForkWaitLimitNs;
+  uint64_t started = monotonic_ns(), deadline = started + kForkWaitLimitNs;
   while (g_parked.load() == 0 && g_sidecar_running.load() && monotonic_ns() < deadline)
     futex_wait(g_parked, 0, 1'000'000ull);
+  add_gate_wait(monotonic_ns() - started);  // memscope's time, not the program's
 }
 
 void release_sidecar_after_fork() {

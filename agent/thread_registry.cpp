@@ -71,11 +71,13 @@ ThreadState* take_recycled_state() {
   // (a new trace bumps g_trace_generation, which empties caches as they are next used).
   state->ring_waits = 0;
   state->ring_wait_ns = 0;
+  state->gate_wait_ns = 0;
   state->dropped_events = 0;
   return state;
 }
 
 void write_thread_start(ThreadState* ts) {
+  read_thread_cpu(ts->cpu_at_start);
   Claim claim;
   if (!begin_claim(ts, 1, false, claim)) return;
   Slot& s = claim.ring->at(claim.pos);
@@ -125,6 +127,7 @@ void end_this_thread() {
   ThreadState* ts = t_state;
   if (ts == nullptr || ts->phase.load() != ThreadPhase::kLive) return;
   note_thread_leaving();
+  read_thread_cpu(ts->cpu_at_end);
   Claim claim;
   if (begin_claim(ts, 1, false, claim)) {
     Slot& s = claim.ring->at(claim.pos);
@@ -139,6 +142,10 @@ void end_this_thread() {
     end_claim(claim);
   }
   ts->phase.store(ThreadPhase::kEnded);
+}
+
+void add_gate_wait(uint64_t ns) {
+  if (t_state != nullptr) t_state->gate_wait_ns.fetch_add(ns, std::memory_order_relaxed);
 }
 
 ThreadState* registry_head() {

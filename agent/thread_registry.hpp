@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "agent/event_ring.hpp"
+#include "agent/thread_cpu.hpp"
 
 namespace memscope::agent {
 
@@ -29,10 +30,15 @@ struct ThreadState {
   std::atomic<ThreadPhase> phase;
   std::atomic<uint64_t> ring_waits;  // producer found the ring full and waited
   std::atomic<uint64_t> ring_wait_ns;
+  std::atomic<uint64_t> gate_wait_ns;  // waiting for the sidecar otherwise: fork gate, flushes
   std::atomic<uint64_t> dropped_events;
   std::atomic<uint32_t> room_epoch;    // bumped by the sidecar when it made room a producer awaits
   std::atomic<uint32_t> room_waiters;  // producers (the thread, its signal handlers) awaiting room
   ThreadState* next;                   // registry list, never unlinked
+  // Read by the thread just before it publishes its kThreadStart / kThreadEnd slot, so the
+  // sidecar, which encodes that slot, sees them complete.
+  ThreadCpuReading cpu_at_start;
+  ThreadCpuReading cpu_at_end;
   // Per level, the stacks that ring already carried (the sidecar drains each ring in order, so
   // an event's stack record travels in the event's own ring), and the trace they were sent to.
   uint64_t stack_cache[kRingLevels][kStackCacheEntries];
@@ -49,6 +55,8 @@ ThreadState* this_thread_state();
 ThreadState* register_this_thread(pid_t parent_tid);
 // Records the end of the calling thread (its thread-specific data destructor calls this).
 void end_this_thread();
+// Counts `ns` the calling thread spent waiting for the sidecar (fork gate, flush) against it.
+void add_gate_wait(uint64_t ns);
 
 ThreadState* registry_head();
 // Offers a drained, ended thread's state for reuse once the kernel confirms the thread is gone.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <string_view>
@@ -32,9 +33,27 @@ bool runtime_function(const std::string& name) {
          head.starts_with("__cxxabiv1::");
 }
 
+// A program's own allocation wrapper (zmalloc, xmalloc, g_malloc, PyMem_Malloc, xstrdup): it
+// names no site, its callers do. Matched by name, case-insensitively: malloc, calloc, realloc or
+// strdup in the function's own (unqualified) name.
+bool allocator_wrapper(const std::string& function) {
+  std::string name = function.substr(0, function.find('('));
+  if (size_t colon = name.rfind("::"); colon != std::string::npos) name = name.substr(colon + 2);
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const char* word : {"malloc", "calloc", "realloc", "strdup"})
+    if (name.find(word) != std::string::npos) return true;
+  return false;
+}
+
 std::optional<size_t> function_frame(const std::vector<Frame>& stack) {
-  for (size_t i = 0; i < stack.size(); ++i)
-    if (!runtime_module(stack[i].module) && !runtime_function(stack[i].function)) return i;
+  std::optional<size_t> own;
+  for (size_t i = 0; i < stack.size(); ++i) {
+    if (runtime_module(stack[i].module) || runtime_function(stack[i].function)) continue;
+    if (!allocator_wrapper(stack[i].function)) return i;
+    if (!own) own = i;  // a wrapper: its caller, if the stack has one of the program's own
+  }
+  if (own) return own;
   if (stack.empty()) return std::nullopt;
   return 0;
 }
@@ -109,7 +128,9 @@ std::vector<ThreadView> threads(const ProcessAnalysis& p) {
     v.info = &info;
     auto it = p.heap().threads().find(static_cast<uint32_t>(tid));
     if (it != p.heap().threads().end()) v.heap = it->second;
-    v.cpu_time_ns = cpu_time(p, tid);
+    // The thread's own reading at its end is exact; else the last sample that listed it.
+    v.cpu_time_ns =
+        info.cpu_at_end ? std::optional<uint64_t>(info.cpu_at_end->cpu_ns) : cpu_time(p, tid);
     out.push_back(std::move(v));
   }
   return out;
@@ -146,6 +167,26 @@ std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const
 
 std::string frame_name(const Frame& f) {
   return f.function.empty() ? frame_fallback_name(f) : f.function;
+}
+
+std::string site_location(const SiteView& site) {
+  const Frame* f = site.function();
+  if (f == nullptr) return {};
+  std::string out = frame_name(*f);
+  if (!f->function.empty() && !f->file.empty()) {
+    out += " (" + std::filesystem::path(f->file).filename().string();
+    if (f->line) out += ":" + std::to_string(f->line);
+    out += ")";
+  }
+  return out;
+}
+
+std::function<std::string(uint64_t)> site_namer(const ProcessHeapView& view) {
+  return [&view](uint64_t stack_id) {
+    for (const SiteView& s : view.sites)
+      if (s.stats->stack_id == stack_id) return site_location(s);
+    return std::string();
+  };
 }
 
 HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer) {

@@ -3,10 +3,13 @@
 // and JSON reports. A site's function is the innermost frame of the program's own code: the
 // first frame, inlined frames included, that is neither in a runtime library (libc, libstdc++,
 // libgcc_s, libm, the loader, memscope's agent) nor a standard-library function (std::,
-// __gnu_cxx::, operator new); when every frame is, the innermost frame (docs/json-schema.md).
+// __gnu_cxx::, operator new), nor the program's own allocation wrapper (a function named with
+// malloc, calloc, realloc or strdup: zmalloc, xmalloc) unless nothing follows it; when every frame
+// is, the innermost frame (docs/json-schema.md).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +37,7 @@ struct FunctionView {
 struct ThreadView {
   const ThreadInfo* info = nullptr;
   ThreadHeap heap;                      // zero when the thread made no heap calls
-  std::optional<uint64_t> cpu_time_ns;  // from the last metric sample that listed the thread
+  std::optional<uint64_t> cpu_time_ns;  // its own end reading, else the last sample listing it
 };
 
 struct ProcessHeapView {
@@ -74,5 +77,10 @@ std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const
 
 // The name a frame is shown by: its function, else module+0xoffset.
 std::string frame_name(const Frame& f);
+// How a site is named for people: its function frame as `function (file:line)`, `function`
+// without line information, `module+0xoffset` without symbols; empty without a stack.
+std::string site_location(const SiteView& site);
+// site_location of the process's site with that stack id ("" for none), for the insights.
+std::function<std::string(uint64_t)> site_namer(const ProcessHeapView& view);
 
 }  // namespace memscope::analyzer

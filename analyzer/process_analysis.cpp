@@ -141,6 +141,13 @@ void ProcessAnalysis::thread_name(uint64_t tid, uint64_t, const std::string& nam
   threads_[tid].name = name;
 }
 
+void ProcessAnalysis::thread_cpu(const ThreadCpu& t) {
+  if (t.stamp < window_begin_ || t.stamp > window_end_) return;  // outside the region
+  ThreadInfo& known = threads_[t.tid];
+  known.tid = t.tid;
+  (t.phase == 0 ? known.cpu_at_start : known.cpu_at_end) = t;
+}
+
 void ProcessAnalysis::process_end(const ProcessEnd& e) {
   end_ = e;
   has_end_ = true;

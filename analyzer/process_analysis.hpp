@@ -83,6 +83,7 @@ class ProcessAnalysis : public TraceVisitor {
   void thread_start(const ThreadInfo& t) override;
   void thread_end(const ThreadInfo& t) override;
   void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override;
+  void thread_cpu(const ThreadCpu& t) override;
   void process_end(const ProcessEnd& e) override;
   void metric_sample(uint64_t stamp, const std::string& body) override;
   void region(uint64_t stamp, uint64_t id, bool begin) override;

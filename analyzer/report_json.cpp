@@ -186,7 +186,8 @@ json threads_detail_json(const ProcessAnalysis& p) {
                    {"frees", c.frees},
                    {"allocated_bytes", c.allocated_bytes},
                    {"ring_waits", t.ring_waits},
-                   {"ring_wait_ns", t.ring_wait_ns}});
+                   {"ring_wait_ns", t.ring_wait_ns},
+                   {"exact_cpu", t.cpu_at_start && t.cpu_at_end}});
   }
   return out;
 }
@@ -214,7 +215,8 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["heap_over_time"] = heap_over_time_json(p.timeline());
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
-  insights::add_insights_json(p, j);  // metrics.series, correlations, performance_insights
+  // metrics.series, correlations, performance_insights
+  insights::add_insights_json(p, j, site_namer(v));
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},

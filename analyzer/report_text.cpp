@@ -136,7 +136,7 @@ void text_report(const Session& session, const HeapReport& heap, std::ostream& o
     function_list(v, top, out);
     site_list(v, "leaks", site_leaked_bytes, top, out);
     thread_table(v, out);
-    insights::insights_text(*session.processes[i]->analysis, out);
+    insights::insights_text(*session.processes[i]->analysis, out, site_namer(v));
   }
   Summary t = summarize(session);
   out << "total: " << session.processes.size() << " processes, " << t.total_allocations

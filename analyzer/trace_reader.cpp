@@ -58,6 +58,7 @@ class ChunkDecoder {
   bool thread_start(Cursor& c);
   bool thread_end(Cursor& c);
   bool thread_name(Cursor& c);
+  bool thread_cpu(Cursor& c);
   bool process_end(Cursor& c);
 
   TraceVisitor& visitor_;
@@ -170,6 +171,17 @@ bool ChunkDecoder::thread_end(Cursor& c) {
   return true;
 }
 
+bool ChunkDecoder::thread_cpu(Cursor& c) {
+  ThreadCpu t;
+  if (!c.varint(t.stamp) || !c.varint(t.tid) || !c.u8(t.phase) || !c.varint(t.cpu_ns) ||
+      !c.varint(t.user_ns) || !c.varint(t.system_ns) || !c.varint(t.voluntary_switches) ||
+      !c.varint(t.involuntary_switches) || !c.varint(t.minor_faults) || !c.varint(t.major_faults) ||
+      !c.varint(t.profiler_wait_ns))
+    return false;
+  visitor_.thread_cpu(t);
+  return true;
+}
+
 bool ChunkDecoder::thread_name(Cursor& c) {
   uint64_t stamp, tid;
   std::string name;
@@ -204,6 +216,8 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
       return thread_end(inner);
     case RecordType::kThreadName:
       return thread_name(inner);
+    case RecordType::kThreadCpu:
+      return thread_cpu(inner);
     case RecordType::kProcessEnd:
       return process_end(inner);
     case RecordType::kRegion: {
@@ -317,6 +331,9 @@ class ChunkBuffer : public TraceVisitor {
   }
   void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
     later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
+  }
+  void thread_cpu(const ThreadCpu& t) override {
+    later([t](TraceVisitor& v) { v.thread_cpu(t); });
   }
   void process_end(const ProcessEnd& e) override {
     later([e](TraceVisitor& v) { v.process_end(e); });

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,22 @@ struct ProcessInfo {
   bool drop_when_full = false;
 };
 
+// A thread's own reading of its CPU time, context switches and page faults (kThreadCpu), taken
+// when it started (phase 0) or ended (phase 1), with memscope's waits on it so far.
+struct ThreadCpu {
+  uint64_t stamp = 0;
+  uint64_t tid = 0;
+  uint8_t phase = 0;
+  uint64_t cpu_ns = 0;
+  uint64_t user_ns = 0;
+  uint64_t system_ns = 0;
+  uint64_t voluntary_switches = 0;
+  uint64_t involuntary_switches = 0;
+  uint64_t minor_faults = 0;
+  uint64_t major_faults = 0;
+  uint64_t profiler_wait_ns = 0;
+};
+
 struct ThreadInfo {
   uint64_t tid = 0;
   uint64_t parent_tid = 0;
@@ -36,6 +53,8 @@ struct ThreadInfo {
   uint64_t ring_waits = 0;
   uint64_t ring_wait_ns = 0;
   uint64_t dropped_events = 0;
+  std::optional<ThreadCpu> cpu_at_start;  // kThreadCpu readings, when the trace has them
+  std::optional<ThreadCpu> cpu_at_end;
 };
 
 struct ModuleInfo {
@@ -73,6 +92,7 @@ class TraceVisitor {
   virtual void thread_start(const ThreadInfo&) {}
   virtual void thread_end(const ThreadInfo&) {}
   virtual void thread_name(uint64_t /*tid*/, uint64_t /*stamp*/, const std::string&) {}
+  virtual void thread_cpu(const ThreadCpu&) {}
   virtual void process_end(const ProcessEnd&) {}
   virtual void metric_sample(uint64_t /*stamp*/, const std::string& /*body*/) {}
   // A region of the C++ API began (`begin`) or ended.

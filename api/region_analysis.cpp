@@ -51,7 +51,8 @@ std::vector<Evidence> evidence(const json& list) {
   if (!list.is_array()) return out;
   for (const json& e : list)
     out.push_back({text(e, "name"), number(e, "value").value_or(0),
-                   number(e, "threshold").value_or(0), e.value("met", false)});
+                   number(e, "threshold").value_or(0), e.value("met", false),
+                   e.value("caveat", false)});
   return out;
 }
 

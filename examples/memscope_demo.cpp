@@ -1,6 +1,8 @@
 // The program scripts/demo profiles: four named worker threads parse generated records with
 // short-lived allocations (the "temporary allocation" pattern memscope points at), a cache that
-// keeps growing and is never released (a leak), and a writer thread doing file IO.
+// keeps growing and is never released (a leak), and a writer thread doing file IO. Expected
+// analysis (README, "Set up and try it"): MemoryBound from the allocation churn in parse_row,
+// the leak named at worker, every thread ranked, and a caution about memscope's own waits.
 #include <pthread.h>
 
 #include <cstdio>

@@ -96,8 +96,8 @@ void print_analysis(const memscope::ProfileAnalysis& a) {
                                                 ? memscope::to_string(*in.primary_bottleneck)
                                                 : "undecided (too few metric samples)");
   for (const auto& e : in.evidence)
-    std::printf("    %s = %.3g (threshold %.3g%s)\n", e.name.c_str(), e.value, e.threshold,
-                e.met ? ", met" : "");
+    std::printf("    %s%s = %.3g (threshold %.3g%s)\n", e.caveat ? "caution, memscope's own: " : "",
+                e.name.c_str(), e.value, e.threshold, e.met ? ", met" : "");
   std::printf("  efficiency: cpu %s, memory %s, io %s\n", show(in.cpu_efficiency_score, "").c_str(),
               show(in.memory_efficiency_score, "").c_str(),
               show(in.io_efficiency_score, "").c_str());

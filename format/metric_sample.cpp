@@ -91,7 +91,8 @@ void visit(V& v, S& s) {
   v(s.thread_id), v(s.thread_name), v(s.cpu_time_user_ns), v(s.cpu_time_kernel_ns),
       v(s.cpu_time_total_ns), v(s.cpu_usage_percent), v(s.run_queue_wait_ns),
       v(s.voluntary_context_switches), v(s.involuntary_context_switches), v(s.io_read_bytes),
-      v(s.io_write_bytes), v(s.live_heap_bytes);
+      v(s.io_write_bytes), v(s.live_heap_bytes), v(s.minor_faults), v(s.major_faults),
+      v(s.profiler_wait_ns);
 }
 template <typename V, Is<PlatformMetrics> S>
 void visit(V& v, S& s) {

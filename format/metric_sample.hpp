@@ -18,8 +18,10 @@ namespace memscope::format {
 // base (every element of a key sample) as a change against the element before it, and changed
 // doubles as fixed-point differences; version 4 writes a thread's cpu_usage_percent in a delta
 // as a change against the usage its CPU time and the interval predict (usually no change at
-// all). Version 1, 2 and 3 bodies are still read.
-inline constexpr uint8_t kMetricSampleVersion = 4;
+// all); version 5 appended a thread's minor_faults, major_faults and profiler_wait_ns (optional
+// fields at the end of a struct: an older body reads as having none). Versions 1 to 4 are still
+// read.
+inline constexpr uint8_t kMetricSampleVersion = 5;
 inline constexpr uint8_t kMetricSampleOldestVersion = 1;
 // Doubles travel as zigzag varints of round(value * kMetricFixedScale): 0.001 resolution.
 inline constexpr double kMetricFixedScale = 1000.0;

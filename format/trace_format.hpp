@@ -88,6 +88,9 @@ enum class RecordType : uint8_t {
   kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
   kHeapSummary = 41,   // the heap replayed by the sidecar, written once at the process's end
                        // (heap/heap_summary.hpp defines the body)
+  kThreadCpu = 42,     // stamp, tid, phase(u8: 0 start, 1 end), cpu_ns, user_ns, system_ns,
+                       // voluntary_switches, involuntary_switches, minor_faults, major_faults,
+                       // profiler_wait_ns: the thread's own reading when it started / ended
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.

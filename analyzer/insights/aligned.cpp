@@ -17,9 +17,12 @@ std::optional<double> mean_gpu(const PlatformMetrics& m) {
   return n ? std::optional<double>(sum / n) : std::nullopt;
 }
 
-std::optional<double> io_rate(const IoResourceMetrics& io) {
-  if (!io.process_read_bytes_per_sec && !io.process_write_bytes_per_sec) return std::nullopt;
-  return io.process_read_bytes_per_sec.value_or(0) + io.process_write_bytes_per_sec.value_or(0);
+// The program's storage IO, memscope's trace writing left out (split_process_io).
+std::optional<double> io_rate(const ProcessAnalysis& p, const PlatformMetrics& m,
+                              const PlatformMetrics* prev) {
+  IoSplit io = split_process_io(p, m, prev);
+  if (!io.read && !io.write) return std::nullopt;
+  return io.read.value_or(0) + io.write.value_or(0);
 }
 
 std::optional<uint64_t> faults(const MemoryResourceMetrics& m) {
@@ -81,7 +84,7 @@ std::vector<AlignedSample> align(const ProcessAnalysis& p) {
     a.frees_per_sec = w.frees / seconds;
     a.process_cpu_percent = process_cpu_percent(p, m);
     a.gpu_percent = mean_gpu(m);
-    a.process_io_bytes_per_sec = io_rate(m.io);
+    a.process_io_bytes_per_sec = io_rate(p, m, prev);
     a.page_faults_per_sec = fault_rate(m, prev);
     if (m.cpu.psi_memory) a.psi_memory_some_percent = m.cpu.psi_memory->some_percent;
     out.push_back(a);

@@ -41,37 +41,60 @@ Rule gpu_rule(const ProcessFigures& f) {
 
 Rule io_rule(const ProcessFigures& f) {
   Rule r{"IoBound", {}, {}};
-  if (!f.process_io_bytes_per_sec || !f.cpu_busy_share) return r;
+  if (!f.process_io_bytes_per_sec || !f.active_busy_share) return r;
   r.all.push_back(
       check("process_io_bytes_per_sec", *f.process_io_bytes_per_sec, th::kIoBytesPerSec));
-  r.all.push_back(check("blocked_share", 1.0 - *f.cpu_busy_share, th::kBlockedShare));
+  r.all.push_back(check("blocked_share", 1.0 - *f.active_busy_share, th::kBlockedShare));
   maybe(r.any, "psi_io_some_percent", f.psi_io_some_percent, th::kIoStallPercent);
   maybe(r.any, "iowait_percent", f.iowait_percent, th::kIoStallPercent);
   if (r.any.empty()) r.all.clear();  // no stall figure at all: IO cannot be shown to limit
   return r;
 }
 
+// Threads that did work and keep blocking. Weighted by CPU time, so that a pool of idle threads
+// sleeping for work (off-CPU nearly all the time, hardly any CPU) neither makes a busy program
+// look blocked nor counts as threads contending.
 Rule contention_rule(const ProcessFigures& f) {
   Rule r{"ContentionBound", {}, {}};
-  if (!f.cpu_busy_share || !f.voluntary_switches_per_thread_sec) return r;
-  r.all.push_back(check("application_threads", static_cast<double>(f.threads.size()), 2));
-  r.all.push_back(check("blocked_share", 1.0 - *f.cpu_busy_share, th::kBlockedShare));
-  r.all.push_back(check("voluntary_switches_per_thread_sec", *f.voluntary_switches_per_thread_sec,
+  if (!f.active_busy_share || !f.active_voluntary_switches_per_sec) return r;
+  r.all.push_back(check("active_threads", static_cast<double>(f.active_threads), 2));
+  r.all.push_back(check("blocked_share", 1.0 - *f.active_busy_share, th::kBlockedShare));
+  r.all.push_back(check("active_voluntary_switches_per_sec", *f.active_voluntary_switches_per_sec,
                         th::kContentionSwitchesPerThreadSec));
+  return r;
+}
+
+// In the allocator: many heap operations per CPU second, and many per second at all.
+Rule allocator_rule(const ProcessFigures& f) {
+  Rule r{"MemoryBound", {}, {}};
+  if (!f.heap_ops_per_cpu_second) return r;
+  r.all.push_back(
+      check("heap_ops_per_cpu_second", *f.heap_ops_per_cpu_second, th::kHeapOpsPerCpuSecond));
+  r.all.push_back(check("heap_ops_per_sec", f.heap_ops_per_sec, th::kHeapOpsPerSec));
   return r;
 }
 
 Rule memory_rule(const ProcessFigures& f) {
   Rule r{"MemoryBound", {}, {}};
-  maybe(r.any, "heap_ops_per_cpu_second", f.heap_ops_per_cpu_second, th::kHeapOpsPerCpuSecond);
   maybe(r.any, "major_faults_per_sec", f.major_faults_per_sec, th::kMajorFaultsPerSec);
   maybe(r.any, "psi_memory_some_percent", f.psi_memory_some_percent, th::kPsiMemoryPercent);
   return r;
 }
 
+// Memory-bound in the kernel: many minor faults per CPU second and most of the CPU in system
+// time (the fault path zeroes and maps each fresh page).
+Rule page_fault_rule(const ProcessFigures& f) {
+  Rule r{"MemoryBound", {}, {}};
+  if (!f.minor_faults_per_cpu_second || !f.system_cpu_share) return r;
+  r.all.push_back(check("minor_faults_per_cpu_second", *f.minor_faults_per_cpu_second,
+                        th::kMinorFaultsPerCpuSecond));
+  r.all.push_back(check("system_cpu_share", *f.system_cpu_share, th::kSystemCpuShare));
+  return r;
+}
+
 Rule cpu_rule(const ProcessFigures& f) {
   Rule r{"CpuBound", {}, {}};
-  maybe(r.any, "cpu_busy_share", f.cpu_busy_share, th::kCpuBusyShare);
+  maybe(r.any, "active_busy_share", f.active_busy_share, th::kCpuBusyShare);
   maybe(r.any, "cpu_utilization_of_usable_cores", f.cpu_utilization, th::kCpuUtilization);
   maybe(r.any, "cgroup_throttled_percent", f.cgroup_throttled_percent, th::kThrottledPercent);
   return r;
@@ -84,21 +107,40 @@ std::vector<Evidence> fired_evidence(const Rule& r) {
   return e;
 }
 
+// memscope's waits are already out of every figure above; what remains is that the program
+// ran under memscope at all: its waits slowed it, and the sidecar's CPU competed with it.
+void add_caveats(const ProcessFigures& f, Verdict& v) {
+  auto caveat = [&](const char* name, const std::optional<double>& value, double limit) {
+    if (value && *value >= limit) v.evidence.push_back({name, *value, limit, true, true});
+  };
+  caveat("profiler_wait_share", f.profiler_wait_share, th::kProfilerWaitShare);
+  caveat("profiler_cpu_share_of_usable_cores", f.profiler_cpu_share_of_usable_cores,
+         th::kProfilerCpuShare);
+}
+
 }  // namespace
 
 Verdict decide_bottleneck(const ProcessFigures& f) {
-  std::vector<Rule> rules = {gpu_rule(f), io_rule(f), contention_rule(f), memory_rule(f),
+  std::vector<Rule> rules = {gpu_rule(f),       io_rule(f),     contention_rule(f),
+                             allocator_rule(f), memory_rule(f), page_fault_rule(f),
                              cpu_rule(f)};
+  Verdict v;
   for (const Rule& r : rules)
-    if (r.fires()) return {r.verdict, fired_evidence(r)};
-  // Balanced: no rule fired; the evidence is every figure that was checked, none decisive.
-  // With nothing checked at all there is no verdict: "Balanced" would be invented.
-  Verdict v{"Balanced", {}};
-  for (const Rule& r : rules) {
-    v.evidence.insert(v.evidence.end(), r.all.begin(), r.all.end());
-    v.evidence.insert(v.evidence.end(), r.any.begin(), r.any.end());
+    if (r.fires()) {
+      v = {r.verdict, fired_evidence(r)};
+      break;
+    }
+  if (v.bottleneck.empty()) {
+    // Balanced: no rule fired; the evidence is every figure that was checked, none decisive.
+    // With nothing checked at all there is no verdict: "Balanced" would be invented.
+    v.bottleneck = "Balanced";
+    for (const Rule& r : rules) {
+      v.evidence.insert(v.evidence.end(), r.all.begin(), r.all.end());
+      v.evidence.insert(v.evidence.end(), r.any.begin(), r.any.end());
+    }
+    if (v.evidence.empty()) return {};
   }
-  if (v.evidence.empty()) v.bottleneck.clear();
+  add_caveats(f, v);
   return v;
 }
 

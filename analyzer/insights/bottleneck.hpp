@@ -17,6 +17,9 @@ struct Evidence {
   double value = 0;
   double threshold = 0;
   bool met = false;
+  // A figure about memscope's own cost (not a condition of the rule): listed when it reached
+  // its threshold, because the verdict may then describe memscope rather than the program.
+  bool caveat = false;
 };
 
 struct Verdict {
@@ -31,16 +34,27 @@ namespace threshold {
 inline constexpr double kGpuPercent = 70;
 inline constexpr double kIoBytesPerSec = 1024.0 * 1024.0;
 inline constexpr double kIoStallPercent = 2;  // PSI io some, or machine iowait
-inline constexpr double kBlockedShare = 0.5;  // 1 - cpu_busy_share, for IO and contention
+inline constexpr double kBlockedShare = 0.5;  // 1 - active_busy_share, for IO and contention
 // Low on purpose: on a saturated machine a contended lock convoys (its holder is preempted)
 // and waiters wake only ~30 times a second; an idle worker pool wakes far less often.
 inline constexpr double kContentionSwitchesPerThreadSec = 10;
 inline constexpr double kHeapOpsPerCpuSecond = 2'000'000;
+// ... and at least this many per second: a program that hardly runs (a driver waiting for its
+// children) enters the allocator often per CPU second without the allocator limiting anything.
+inline constexpr double kHeapOpsPerSec = 100'000;
+// Page-fault bound: threads that keep touching fresh memory spend their CPU in the kernel's
+// fault path (zeroing and mapping pages). Calibrated in docs/analysis.md.
+inline constexpr double kMinorFaultsPerCpuSecond = 50'000;
+inline constexpr double kSystemCpuShare = 0.5;
 inline constexpr double kMajorFaultsPerSec = 50;
 inline constexpr double kPsiMemoryPercent = 10;
 inline constexpr double kCpuBusyShare = 0.7;
 inline constexpr double kCpuUtilization = 0.8;  // of usable cores
 inline constexpr double kThrottledPercent = 10;
+// memscope's own cost large enough to colour a verdict: its waits as a share of the threads'
+// time, or its sidecar's CPU as a share of the usable cores.
+inline constexpr double kProfilerWaitShare = 0.05;
+inline constexpr double kProfilerCpuShare = 0.1;
 }  // namespace threshold
 
 Verdict decide_bottleneck(const ProcessFigures& f);

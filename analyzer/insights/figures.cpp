@@ -1,5 +1,7 @@
 // See figures.hpp. Means are weighted by each sample's interval, so an irregular sampling
-// interval (the collector backs off under load) does not bias them.
+// interval (the collector backs off under load) does not bias them. Time a thread waited on
+// memscope is memscope's: it is taken out of the thread's off-CPU (blocked) time before any
+// share, rule or ranking sees it.
 #include "analyzer/insights/figures.hpp"
 
 #include <algorithm>
@@ -54,23 +56,90 @@ std::optional<uint64_t> cpu_ns(const ThreadResourceMetrics& t) {
   return std::nullopt;
 }
 
-ThreadFigures thread_figures(const ProcessAnalysis& p, const ThreadResourceMetrics& first,
+std::optional<double> seconds(std::optional<double> ns) {
+  return ns ? std::optional<double>(*ns / 1e9) : std::nullopt;
+}
+
+// memscope's waits in a sampled span of a trace without per-sample wait figures (written before
+// they existed): the thread's lifetime ring waits (kThreadEnd) spread evenly over its life.
+double prorated_ring_wait(const ThreadInfo* info, double span_s) {
+  if (!info || !info->ring_wait_ns || info->end_stamp <= info->start_stamp || !info->start_stamp)
+    return 0;
+  double life_s = static_cast<double>(info->end_stamp - info->start_stamp) / 1e9;
+  return static_cast<double>(info->ring_wait_ns) / 1e9 * std::min(1.0, span_s / life_s);
+}
+
+const ThreadInfo* thread_info(const ProcessAnalysis& p, int32_t tid) {
+  auto it = p.threads().find(static_cast<uint64_t>(tid));
+  return it == p.threads().end() ? nullptr : &it->second;
+}
+
+// A producer woken from a memscope wait may queue for a CPU before it runs: that part is the
+// scheduler's run-queue wait already, so memscope's share is capped at what is left.
+void finish_thread(const ProcessAnalysis& p, ThreadFigures& f) {
+  double not_running = std::max(0.0, f.span_s - f.cpu_s - f.run_queue_wait_s.value_or(0));
+  f.profiler_wait_s = std::min(f.profiler_wait_s, not_running);
+  f.off_cpu_s = not_running - f.profiler_wait_s;
+  auto it = p.heap().per_thread().find(static_cast<uint32_t>(f.tid));
+  if (it != p.heap().per_thread().end()) f.allocations = it->second.allocations;
+}
+
+ThreadFigures sampled_thread(const ProcessAnalysis& p, const ThreadResourceMetrics& first,
                              uint64_t first_t, const ThreadResourceMetrics& last, uint64_t last_t) {
   ThreadFigures f;
   f.tid = last.thread_id;
   f.name = last.thread_name;
   f.span_s = static_cast<double>(last_t - first_t) / 1e9;
   f.cpu_s = delta(cpu_ns(last), cpu_ns(first)).value_or(0) / 1e9;
-  if (auto w = delta(last.run_queue_wait_ns, first.run_queue_wait_ns))
-    f.run_queue_wait_s = *w / 1e9;
-  f.off_cpu_s = std::max(0.0, f.span_s - f.cpu_s - f.run_queue_wait_s.value_or(0));
+  f.user_s = seconds(delta(last.cpu_time_user_ns, first.cpu_time_user_ns));
+  f.system_s = seconds(delta(last.cpu_time_kernel_ns, first.cpu_time_kernel_ns));
+  f.run_queue_wait_s = seconds(delta(last.run_queue_wait_ns, first.run_queue_wait_ns));
+  if (auto w = delta(last.profiler_wait_ns, first.profiler_wait_ns))
+    f.profiler_wait_s = *w / 1e9;
+  else
+    f.profiler_wait_s = prorated_ring_wait(thread_info(p, f.tid), f.span_s);
   if (auto v = delta(last.voluntary_context_switches, first.voluntary_context_switches))
     f.voluntary_switches_per_sec = *v / f.span_s;
   if (auto v = delta(last.involuntary_context_switches, first.involuntary_context_switches))
     f.involuntary_switches_per_sec = *v / f.span_s;
-  auto it = p.heap().per_thread().find(static_cast<uint32_t>(f.tid));
-  if (it != p.heap().per_thread().end()) f.allocations = it->second.allocations;
+  f.minor_faults = delta(last.minor_faults, first.minor_faults);
+  f.major_faults = delta(last.major_faults, first.major_faults);
+  finish_thread(p, f);
   return f;
+}
+
+// A thread whose own readings at start and end are in the trace: its whole life, exactly. Only
+// the run-queue wait is not in them (the kernel gives it in schedstat alone): where the thread
+// was sampled, the share of its sampled span it spent queued is taken for its life; without
+// samples it is unknown, and off-CPU time then includes any time queued.
+ThreadFigures exact_thread(const ProcessAnalysis& p, const ThreadInfo& info,
+                           const std::optional<ThreadFigures>& sampled) {
+  const ThreadCpu& a = *info.cpu_at_start;
+  const ThreadCpu& b = *info.cpu_at_end;
+  auto d = [](uint64_t later, uint64_t earlier) {
+    return later >= earlier ? static_cast<double>(later - earlier) : 0.0;
+  };
+  ThreadFigures f;
+  f.tid = static_cast<int32_t>(info.tid);
+  f.name = info.name.empty() && sampled ? sampled->name : info.name;
+  f.exact = true;
+  f.span_s = d(b.stamp, a.stamp) / 1e9;
+  f.cpu_s = std::min(f.span_s, d(b.cpu_ns, a.cpu_ns) / 1e9);
+  f.user_s = d(b.user_ns, a.user_ns) / 1e9;
+  f.system_s = d(b.system_ns, a.system_ns) / 1e9;
+  if (sampled && sampled->run_queue_wait_s && sampled->span_s > 0)
+    f.run_queue_wait_s = *sampled->run_queue_wait_s / sampled->span_s * f.span_s;
+  f.profiler_wait_s = d(b.profiler_wait_ns, a.profiler_wait_ns) / 1e9;
+  f.voluntary_switches_per_sec = d(b.voluntary_switches, a.voluntary_switches) / f.span_s;
+  f.involuntary_switches_per_sec = d(b.involuntary_switches, a.involuntary_switches) / f.span_s;
+  f.minor_faults = d(b.minor_faults, a.minor_faults);
+  f.major_faults = d(b.major_faults, a.major_faults);
+  finish_thread(p, f);
+  return f;
+}
+
+bool has_exact_readings(const ThreadInfo& t) {
+  return t.cpu_at_start && t.cpu_at_end && t.cpu_at_end->stamp > t.cpu_at_start->stamp;
 }
 
 std::vector<ThreadFigures> all_threads(const ProcessAnalysis& p) {
@@ -89,16 +158,27 @@ std::vector<ThreadFigures> all_threads(const ProcessAnalysis& p) {
       s.last = &t, s.last_t = m.timestamp_ns;
     }
   }
-  std::vector<ThreadFigures> out;
+  std::map<int32_t, ThreadFigures> out;
   for (const auto& [tid, s] : seen)
     if (s.last_t > s.first_t)
-      out.push_back(thread_figures(p, *s.first, s.first_t, *s.last, s.last_t));
-  return out;
+      out.emplace(tid, sampled_thread(p, *s.first, s.first_t, *s.last, s.last_t));
+  for (const auto& [tid, info] : p.threads()) {
+    if (!has_exact_readings(info)) continue;
+    auto key = static_cast<int32_t>(tid);
+    auto it = out.find(key);
+    std::optional<ThreadFigures> sampled;
+    if (it != out.end()) sampled = it->second;
+    out[key] = exact_thread(p, info, sampled);
+  }
+  std::vector<ThreadFigures> list;
+  for (auto& [tid, f] : out)
+    if (f.span_s > 0) list.push_back(std::move(f));
+  return list;
 }
 
-// Storage bytes of memscope's own thread (the trace it writes) per second of the window.
-std::optional<double> profiler_io(const ProcessAnalysis& p) {
-  std::optional<double> bytes;
+// The sidecar thread's first and last samples (it is sampled with the process).
+template <typename F>
+void for_profiler_threads(const ProcessAnalysis& p, F&& each) {
   std::map<int32_t, std::pair<const ThreadResourceMetrics*, const ThreadResourceMetrics*>> seen;
   for (const PlatformMetrics& m : p.metric_samples())
     for (const ThreadResourceMetrics& t : m.threads)
@@ -107,32 +187,77 @@ std::optional<double> profiler_io(const ProcessAnalysis& p) {
         if (!first) first = &t;
         last = &t;
       }
-  for (const auto& [tid, fl] : seen) {
-    auto r = delta(fl.second->io_read_bytes, fl.first->io_read_bytes);
-    auto w = delta(fl.second->io_write_bytes, fl.first->io_write_bytes);
-    if (r || w) bytes = bytes.value_or(0) + r.value_or(0) + w.value_or(0);
-  }
+  for (const auto& [tid, fl] : seen) each(*fl.first, *fl.second);
+}
+
+std::optional<double> sampled_window_s(const ProcessAnalysis& p) {
   const auto& s = p.metric_samples();
-  if (!bytes || s.size() < 2 || s.back().timestamp_ns <= s.front().timestamp_ns)
-    return std::nullopt;
-  return *bytes * 1e9 / static_cast<double>(s.back().timestamp_ns - s.front().timestamp_ns);
+  if (s.size() < 2 || s.back().timestamp_ns <= s.front().timestamp_ns) return std::nullopt;
+  return static_cast<double>(s.back().timestamp_ns - s.front().timestamp_ns) / 1e9;
+}
+
+// Storage bytes of memscope's own thread (the trace it writes) per second of the window.
+std::optional<double> profiler_io(const ProcessAnalysis& p) {
+  std::optional<double> bytes;
+  for_profiler_threads(p,
+                       [&](const ThreadResourceMetrics& first, const ThreadResourceMetrics& last) {
+                         auto r = delta(last.io_read_bytes, first.io_read_bytes);
+                         auto w = delta(last.io_write_bytes, first.io_write_bytes);
+                         if (r || w) bytes = bytes.value_or(0) + r.value_or(0) + w.value_or(0);
+                       });
+  auto window = sampled_window_s(p);
+  if (!bytes || !window) return std::nullopt;
+  return *bytes / *window;
+}
+
+// The sidecar thread's CPU, in cores, over the window.
+std::optional<double> profiler_cpu(const ProcessAnalysis& p) {
+  std::optional<double> ns;
+  for_profiler_threads(p,
+                       [&](const ThreadResourceMetrics& first, const ThreadResourceMetrics& last) {
+                         if (auto d = delta(cpu_ns(last), cpu_ns(first))) ns = ns.value_or(0) + *d;
+                       });
+  auto window = sampled_window_s(p);
+  if (!ns || !window) return std::nullopt;
+  return *ns / 1e9 / *window;
 }
 
 void thread_shares(ProcessFigures& f) {
-  double span = 0, cpu = 0, wait = 0, off = 0, vol = 0;
-  bool have_wait = false, have_vol = false;
+  double span = 0, cpu = 0, wait = 0, off = 0, vol = 0, profiler = 0, max_cpu = 0;
+  double user = 0, system = 0, minor = 0, minor_cpu = 0;
+  double weighted_busy = 0, weighted_vol = 0, vol_cpu = 0;
+  bool have_wait = false, have_vol = false, have_split = true, have_minor = false;
   for (const ThreadFigures& t : f.threads) {
-    span += t.span_s, cpu += t.cpu_s, off += t.off_cpu_s;
+    span += t.span_s, cpu += t.cpu_s, off += t.off_cpu_s, profiler += t.profiler_wait_s;
+    max_cpu = std::max(max_cpu, t.cpu_s);
     if (t.run_queue_wait_s) wait += *t.run_queue_wait_s, have_wait = true;
-    if (t.voluntary_switches_per_sec)
+    if (t.voluntary_switches_per_sec) {
       vol += *t.voluntary_switches_per_sec * t.span_s, have_vol = true;
+      weighted_vol += t.cpu_s * *t.voluntary_switches_per_sec, vol_cpu += t.cpu_s;
+    }
+    if (t.cpu_s + t.off_cpu_s > 0) weighted_busy += t.cpu_s * t.cpu_s / (t.cpu_s + t.off_cpu_s);
+    if (t.user_s && t.system_s)
+      user += *t.user_s, system += *t.system_s;
+    else
+      have_split = false;
+    if (t.minor_faults) minor += *t.minor_faults, minor_cpu += t.cpu_s, have_minor = true;
   }
   if (span <= 0) return;
   f.on_cpu_share = cpu / span;
   if (cpu + off > 0) f.cpu_busy_share = cpu / (cpu + off);
   f.off_cpu_share = off / span;
+  f.profiler_wait_share = profiler / span;
   if (have_wait) f.run_queue_wait_share = wait / span;
   if (have_vol) f.voluntary_switches_per_thread_sec = vol / span;
+  if (cpu > 0) f.active_busy_share = weighted_busy / cpu;
+  if (vol_cpu > 0) f.active_voluntary_switches_per_sec = weighted_vol / vol_cpu;
+  for (const ThreadFigures& t : f.threads)
+    if (max_cpu > 0 && t.cpu_s >= kActiveCpuRatio * max_cpu) ++f.active_threads;
+  if (have_split && !f.threads.empty()) {
+    f.user_cpu_seconds = user, f.system_cpu_seconds = system;
+    if (user + system > 0) f.system_cpu_share = system / (user + system);
+  }
+  if (have_minor && minor_cpu > 0) f.minor_faults_per_cpu_second = minor / minor_cpu;
 }
 
 void cpu_capacity(ProcessFigures& f, const std::vector<PlatformMetrics>& s) {
@@ -193,10 +318,10 @@ ProcessFigures compute_figures(const ProcessAnalysis& p, const std::vector<Align
   }
   f.major_faults_per_sec = counter_rate(s, &MemoryResourceMetrics::process_major_faults);
   f.minor_faults_per_sec = counter_rate(s, &MemoryResourceMetrics::process_minor_faults);
-  f.profiler_io_bytes_per_sec = profiler_io(p);
-  if (f.process_io_bytes_per_sec && f.profiler_io_bytes_per_sec)
-    f.process_io_bytes_per_sec =
-        std::max(0.0, *f.process_io_bytes_per_sec - *f.profiler_io_bytes_per_sec);
+  f.profiler_io_bytes_per_sec = profiler_io(p);  // already left out of the aligned IO rates
+  f.profiler_cpu_cores = profiler_cpu(p);
+  if (f.profiler_cpu_cores && f.usable_cores && *f.usable_cores > 0)
+    f.profiler_cpu_share_of_usable_cores = *f.profiler_cpu_cores / *f.usable_cores;
   f.threads = all_threads(p);
   thread_shares(f);
   return f;

@@ -24,7 +24,7 @@ struct Insights {
   std::vector<Recommendation> recommendations;
 };
 
-Insights compute(const ProcessAnalysis& p) {
+Insights compute(const ProcessAnalysis& p, const SiteNamer& name_site) {
   Insights in;
   in.series = extract_series(p);
   std::vector<AlignedSample> aligned = align(p);
@@ -32,7 +32,7 @@ Insights compute(const ProcessAnalysis& p) {
   in.figures = compute_figures(p, aligned);
   in.verdict = decide_bottleneck(in.figures);
   in.scores = efficiency_scores(in.figures);
-  in.recommendations = recommend(p, in.figures);
+  in.recommendations = recommend(p, in.figures, name_site);
   return in;
 }
 
@@ -75,9 +75,11 @@ json correlations_json(const std::vector<Correlation>& cs) {
 
 json evidence_json(const std::vector<Evidence>& es) {
   json out = json::array();
-  for (const Evidence& e : es)
-    out.push_back(
-        {{"name", e.name}, {"value", e.value}, {"threshold", e.threshold}, {"met", e.met}});
+  for (const Evidence& e : es) {
+    json j = {{"name", e.name}, {"value", e.value}, {"threshold", e.threshold}, {"met", e.met}};
+    if (e.caveat) j["caveat"] = true;
+    out.push_back(j);
+  }
   return out;
 }
 
@@ -95,6 +97,16 @@ json figures_json(const ProcessFigures& f) {
           {"off_cpu_share", opt(f.off_cpu_share)},
           {"cpu_busy_share", opt(f.cpu_busy_share)},
           {"voluntary_switches_per_thread_sec", opt(f.voluntary_switches_per_thread_sec)},
+          {"active_threads", f.active_threads},
+          {"active_busy_share", opt(f.active_busy_share)},
+          {"active_voluntary_switches_per_sec", opt(f.active_voluntary_switches_per_sec)},
+          {"profiler_wait_share", opt(f.profiler_wait_share)},
+          {"profiler_cpu_cores", opt(f.profiler_cpu_cores)},
+          {"profiler_cpu_share_of_usable_cores", opt(f.profiler_cpu_share_of_usable_cores)},
+          {"user_cpu_seconds", opt(f.user_cpu_seconds)},
+          {"system_cpu_seconds", opt(f.system_cpu_seconds)},
+          {"system_cpu_share", opt(f.system_cpu_share)},
+          {"minor_faults_per_cpu_second", opt(f.minor_faults_per_cpu_second)},
           {"iowait_percent", opt(f.iowait_percent)},
           {"psi_cpu_some_percent", opt(f.psi_cpu_some_percent)},
           {"psi_memory_some_percent", opt(f.psi_memory_some_percent)},
@@ -115,16 +127,26 @@ json ranking_json(const ProcessFigures& f) {
   for (const RankedThread& r : rank_threads(f)) {
     const ThreadFigures& t = *r.figures;
     auto pct = [&](double s) { return 100.0 * s / t.span_s; };
+    auto opt_pct = [&](const std::optional<double>& s) {
+      return s ? json(pct(*s)) : json(nullptr);
+    };
+    json faults_per_cpu_s = nullptr;
+    if (t.minor_faults && t.cpu_s > 0) faults_per_cpu_s = *t.minor_faults / t.cpu_s;
     out.push_back({{"thread_id", t.tid},
                    {"thread_name", t.name},
                    {"efficiency_score", r.efficiency_score},
-                   {"sampled_seconds", t.span_s},
+                   {"exact", t.exact},
+                   {"seconds", t.span_s},
+                   {"cpu_seconds", t.cpu_s},
                    {"cpu_percent", pct(t.cpu_s)},
-                   {"run_queue_wait_percent",
-                    t.run_queue_wait_s ? json(pct(*t.run_queue_wait_s)) : json(nullptr)},
+                   {"user_cpu_percent", opt_pct(t.user_s)},
+                   {"system_cpu_percent", opt_pct(t.system_s)},
+                   {"run_queue_wait_percent", opt_pct(t.run_queue_wait_s)},
+                   {"profiler_wait_share", t.profiler_wait_s / t.span_s},
                    {"off_cpu_percent", pct(t.off_cpu_s)},
                    {"voluntary_switches_per_sec", opt(t.voluntary_switches_per_sec)},
                    {"involuntary_switches_per_sec", opt(t.involuntary_switches_per_sec)},
+                   {"minor_faults_per_cpu_second", faults_per_cpu_s},
                    {"allocations", t.allocations}});
   }
   return out;
@@ -188,8 +210,20 @@ void correlations_text(const std::vector<Correlation>& cs, std::ostream& out) {
 void verdict_text(const Insights& in, std::ostream& out) {
   out << "  primary bottleneck: " << in.verdict.bottleneck << "\n";
   for (const Evidence& e : in.verdict.evidence)
-    out << "    " << e.name << " = " << num(e.value) << (e.met ? " >= " : " < ") << num(e.threshold)
-        << "\n";
+    if (!e.caveat)
+      out << "    " << e.name << " = " << num(e.value) << (e.met ? " >= " : " < ")
+          << num(e.threshold) << "\n";
+  for (const Evidence& e : in.verdict.evidence) {
+    if (!e.caveat) continue;
+    if (e.name == "profiler_wait_share")
+      out << "    caution: the threads waited on memscope " << num(100 * e.value)
+          << "% of their time (>= " << num(100 * e.threshold)
+          << "%): left out of their blocked time, but the program ran slower than it would alone\n";
+    else
+      out << "    caution: memscope's sidecar used " << num(100 * e.value)
+          << "% of the usable cores (>= " << num(100 * e.threshold)
+          << "%): CPU the program could not have\n";
+  }
   auto score = [](const std::optional<double>& s) { return s ? num(*s) : std::string("n/a"); };
   out << "  efficiency scores: cpu " << score(in.scores.cpu) << ", memory "
       << score(in.scores.memory) << ", io " << score(in.scores.io) << "\n";
@@ -198,22 +232,29 @@ void verdict_text(const Insights& in, std::ostream& out) {
 void ranking_text(const ProcessFigures& f, std::ostream& out) {
   auto ranked = rank_threads(f);
   if (ranked.empty()) return;
-  out << "  threads by efficiency (on-CPU % of sampled life, run-queue wait %, voluntary "
-         "switches/s):\n";
+  out << "  threads by efficiency (on-CPU % of life, user / system %, run-queue wait %, "
+         "memscope wait %, voluntary switches/s; * = exact life, else sampled):\n";
   size_t shown = 0;
+  auto opt_pct = [](const std::optional<double>& s, double span) {
+    return s ? num(100 * *s / span) : std::string("n/a");
+  };
   for (const RankedThread& r : ranked) {
     if (shown++ == 8) break;
     const ThreadFigures& t = *r.figures;
-    out << "    " << t.tid << " " << t.name << ": " << num(r.efficiency_score) << ", "
-        << (t.run_queue_wait_s ? num(100 * *t.run_queue_wait_s / t.span_s) : "n/a") << ", "
+    out << "    " << t.tid << " " << t.name << (t.exact ? "*" : "") << ": "
+        << num(r.efficiency_score) << ", " << opt_pct(t.user_s, t.span_s) << " / "
+        << opt_pct(t.system_s, t.span_s) << ", " << opt_pct(t.run_queue_wait_s, t.span_s) << ", "
+        << num(100 * t.profiler_wait_s / t.span_s) << ", "
         << (t.voluntary_switches_per_sec ? num(*t.voluntary_switches_per_sec) : "n/a") << "\n";
   }
+  if (ranked.size() > 8) out << "    (" << ranked.size() - 8 << " more in the JSON report)\n";
 }
 
 }  // namespace
 
-void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process) {
-  Insights in = compute(p);
+void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
+                       const SiteNamer& name_site) {
+  Insights in = compute(p, name_site);
   json series = json::array();
   for (const MetricSeries& s : in.series) series.push_back(series_json(s));
   process["metrics"]["series"] = series;
@@ -230,12 +271,12 @@ void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process) {
       {"recommendations", recommendations_json(in.recommendations)}};
 }
 
-void insights_text(const ProcessAnalysis& p, std::ostream& out) {
+void insights_text(const ProcessAnalysis& p, std::ostream& out, const SiteNamer& name_site) {
   if (p.metric_samples().empty()) {
     out << "  insights: no metric samples recorded\n";
     return;
   }
-  Insights in = compute(p);
+  Insights in = compute(p, name_site);
   series_text(in.series, out);
   correlations_text(in.correlations, out);
   verdict_text(in, out);

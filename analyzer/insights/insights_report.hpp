@@ -6,15 +6,18 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "analyzer/insights/recommendations.hpp"
 #include "analyzer/process_analysis.hpp"
 
 namespace memscope::analyzer::insights {
 
 // Extends process["metrics"] (keeping samples/undecodable_samples) with `series`, and adds
 // process["correlations"] and process["performance_insights"].
-void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process);
+// `name_site` names allocation sites in recommendations as the heap report does.
+void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
+                       const SiteNamer& name_site);
 
 // Metric table, correlations, verdict with evidence, scores, thread ranking, recommendations.
-void insights_text(const ProcessAnalysis& p, std::ostream& out);
+void insights_text(const ProcessAnalysis& p, std::ostream& out, const SiteNamer& name_site);
 
 }  // namespace memscope::analyzer::insights

@@ -100,8 +100,15 @@ void add_io(SeriesBuilder& b, uint64_t t, const IoResourceMetrics& io) {
     b.add("net." + n.interface + ".rx_bytes_per_sec", "bytes/s", t, n.rx_bytes_per_sec);
     b.add("net." + n.interface + ".tx_bytes_per_sec", "bytes/s", t, n.tx_bytes_per_sec);
   }
-  b.add("io.process_read_bytes_per_sec", "bytes/s", t, io.process_read_bytes_per_sec);
-  b.add("io.process_write_bytes_per_sec", "bytes/s", t, io.process_write_bytes_per_sec);
+}
+
+void add_process_io(SeriesBuilder& b, const ProcessAnalysis& p, uint64_t t,
+                    const PlatformMetrics& m, const PlatformMetrics* prev) {
+  IoSplit io = split_process_io(p, m, prev);
+  b.add("io.process_read_bytes_per_sec", "bytes/s", t, io.read);
+  b.add("io.process_write_bytes_per_sec", "bytes/s", t, io.write);
+  b.add("io.profiler_read_bytes_per_sec", "bytes/s", t, io.profiler_read);
+  b.add("io.profiler_write_bytes_per_sec", "bytes/s", t, io.profiler_write);
 }
 
 void add_cgroup(SeriesBuilder& b, uint64_t t, const PlatformMetrics& m,
@@ -180,6 +187,30 @@ std::optional<double> process_cpu_percent(const ProcessAnalysis& p, const Platfo
   return sum;
 }
 
+IoSplit split_process_io(const ProcessAnalysis& p, const PlatformMetrics& m,
+                         const PlatformMetrics* prev) {
+  IoSplit out{m.io.process_read_bytes_per_sec, m.io.process_write_bytes_per_sec, {}, {}};
+  auto profiler = [&](const PlatformMetrics& s) -> const ThreadResourceMetrics* {
+    for (const ThreadResourceMetrics& t : s.threads)
+      if (is_profiler_thread(p, t)) return &t;
+    return nullptr;
+  };
+  const ThreadResourceMetrics* now = profiler(m);
+  if (!now) return out;  // memscope's thread not sampled (per-thread figures off): as recorded
+  const ThreadResourceMetrics* before = prev ? find_thread(*prev, now->thread_id) : nullptr;
+  uint64_t dt = prev ? m.timestamp_ns - prev->timestamp_ns : 0;
+  out.profiler_read = before ? rate(now->io_read_bytes, before->io_read_bytes, dt) : std::nullopt;
+  out.profiler_write =
+      before ? rate(now->io_write_bytes, before->io_write_bytes, dt) : std::nullopt;
+  auto net = [](std::optional<double> total, std::optional<double> own) -> std::optional<double> {
+    if (!total || !own) return std::nullopt;
+    return std::max(0.0, *total - *own);
+  };
+  out.read = net(out.read, out.profiler_read);
+  out.write = net(out.write, out.profiler_write);
+  return out;
+}
+
 std::vector<MetricSeries> extract_series(const ProcessAnalysis& p) {
   SeriesBuilder b;
   const PlatformMetrics* prev = nullptr;
@@ -188,6 +219,7 @@ std::vector<MetricSeries> extract_series(const ProcessAnalysis& p) {
     add_cpu(b, t, m.cpu);
     add_memory(b, t, m, prev);
     add_io(b, t, m.io);
+    add_process_io(b, p, t, m, prev);
     add_cgroup(b, t, m, prev);
     add_gpu(b, t, m);
     add_threads(b, p, t, m, prev);

@@ -36,6 +36,15 @@ bool is_profiler_thread(const ProcessAnalysis& p, const ThreadResourceMetrics& t
 // sample has no per-thread CPU figures.
 std::optional<double> process_cpu_percent(const ProcessAnalysis& p, const PlatformMetrics& m);
 
+// One sample's process storage IO (bytes/s) without memscope's own: the trace its sidecar thread
+// writes. `read`/`write` are the process's rates minus the sidecar thread's change since `prev`
+// (absent when the sidecar was sampled but `prev` does not have it); `profiler_*` that change.
+struct IoSplit {
+  std::optional<double> read, write, profiler_read, profiler_write;
+};
+IoSplit split_process_io(const ProcessAnalysis& p, const PlatformMetrics& m,
+                         const PlatformMetrics* prev);
+
 // Every series, in a stable order: machine CPU, memory, IO, cgroup, GPU, process, threads.
 std::vector<MetricSeries> extract_series(const ProcessAnalysis& p);
 

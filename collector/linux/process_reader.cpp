@@ -102,7 +102,36 @@ void ProcessReader::sample(PlatformMetrics& out, uint64_t now_ns, uint64_t inter
   now_ns_ = now_ns;
   read_memory(out, errors);  // first: its thread count (stat) is what read_threads checks
   read_io(out.io, interval_ns);
-  if (per_thread_) read_threads(out, interval_ns, errors);
+  if (per_thread_) {
+    read_threads(out, interval_ns, errors);
+    own_threads_io(out.io, interval_ns);
+  }
+}
+
+// /proc/<pid>/io also holds the IO of every child the process has reaped (the kernel adds it at
+// wait()), so a parent whose children write looks as if it wrote. When every thread's own io
+// file was read, the process's IO is the sum of its threads' instead: the changes of the
+// threads present in both samples (a thread born since counts from 0), accumulated from the
+// threads' sum at the baseline. A thread that ended takes its last interval's IO with it.
+void ProcessReader::own_threads_io(IoResourceMetrics& out, uint64_t interval_ns) {
+  if (!threads_io_.complete) {
+    threads_io_ = {};
+    own_io_valid_ = false;  // start again from the next complete sample
+    return;
+  }
+  if (!own_io_valid_) {
+    own_read_ = threads_io_.read_total, own_write_ = threads_io_.write_total;
+    own_io_valid_ = true;
+    out.process_read_bytes_per_sec.reset(), out.process_write_bytes_per_sec.reset();
+  } else {
+    own_read_ += threads_io_.read_delta, own_write_ += threads_io_.write_delta;
+    if (interval_ns > 0) {
+      out.process_read_bytes_per_sec = double(threads_io_.read_delta) * 1e9 / double(interval_ns);
+      out.process_write_bytes_per_sec = double(threads_io_.write_delta) * 1e9 / double(interval_ns);
+    }
+  }
+  out.process_read_bytes = own_read_, out.process_write_bytes = own_write_;
+  threads_io_ = {};
 }
 
 void ProcessReader::read_memory(PlatformMetrics& out, std::vector<std::string>& errors) {
@@ -260,12 +289,15 @@ bool ProcessReader::add_thread(int32_t tid, PlatformMetrics& out, uint64_t inter
   auto [it, inserted] = history_.try_emplace(tid);
   ThreadResourceMetrics& thread = out.threads.emplace_back();
   thread.thread_id = tid;
+  const std::optional<uint64_t> read_before = it->second.io_read,
+                                write_before = it->second.io_write;
   if (!read_thread(tid, it->second, thread, errors)) {  // the thread ended while we looked
     out.threads.pop_back();
     close_files(it->second);
     history_.erase(it);
     return false;
   }
+  add_thread_io(thread, inserted && baseline_done, read_before, write_before);
   uint64_t cpu_ns = thread.cpu_time_total_ns.value_or(thread.cpu_time_user_ns.value_or(0) +
                                                       thread.cpu_time_kernel_ns.value_or(0));
   // A thread born after the baseline had zero CPU time at birth.
@@ -277,6 +309,22 @@ bool ProcessReader::add_thread(int32_t tid, PlatformMetrics& out, uint64_t inter
   it->second.cpu_ns = cpu_ns;
   it->second.generation = generation_;
   return true;
+}
+
+// One thread's part of the process's own IO (own_threads_io): its change since the last sample,
+// from 0 for a thread born since.
+void ProcessReader::add_thread_io(const ThreadResourceMetrics& thread, bool born_since,
+                                  std::optional<uint64_t> read_before,
+                                  std::optional<uint64_t> write_before) {
+  if (!thread.io_read_bytes || !thread.io_write_bytes) {
+    threads_io_.complete = false;
+    return;
+  }
+  threads_io_.read_total += *thread.io_read_bytes;
+  threads_io_.write_total += *thread.io_write_bytes;
+  if (born_since) read_before = write_before = 0;
+  if (read_before) threads_io_.read_delta += counter_delta(*read_before, *thread.io_read_bytes);
+  if (write_before) threads_io_.write_delta += counter_delta(*write_before, *thread.io_write_bytes);
 }
 
 bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResourceMetrics& out,
@@ -294,6 +342,8 @@ bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResou
   out.thread_name.assign(stat.comm);
   out.cpu_time_user_ns = ticks_to_ns(stat.utime);
   out.cpu_time_kernel_ns = ticks_to_ns(stat.stime);
+  out.minor_faults = stat.minflt;
+  out.major_faults = stat.majflt;
   std::optional<uint64_t> scheduled;
   if (auto sched = read_task_file(tid, 1, history)) {
     // "run_ns wait_ns timeslices": nanosecond CPU time, unlike the 10 ms ticks of stat.

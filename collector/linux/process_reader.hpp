@@ -1,6 +1,7 @@
 // Readings of one process for the Linux backend: memory (/proc/<pid>/{stat,statm},
-// /proc/meminfo), storage IO (/proc/<pid>/io) and per-thread CPU, run-queue wait, context
-// switches and IO (/proc/<pid>/task/<tid>/{stat,schedstat,status,io}). Per-thread files stay
+// /proc/meminfo), storage IO (the sum of its threads' task io, else /proc/<pid>/io) and
+// per-thread CPU, page faults, run-queue wait, context switches and IO
+// (/proc/<pid>/task/<tid>/{stat,schedstat,status,io}). Per-thread files stay
 // open between samples (pread costs half of open + read + close) within a descriptor budget.
 // Per thread, stat and schedstat are read every sample; status (context switches: the costliest
 // file) at most once per slow period and io only when the process's storage IO moved, each only
@@ -61,6 +62,9 @@ class ProcessReader {
                   std::vector<std::string>& errors);
   bool read_thread(int32_t tid, ThreadHistory& history, ThreadResourceMetrics& out,
                    std::vector<std::string>& errors);
+  void add_thread_io(const ThreadResourceMetrics& thread, bool born_since,
+                     std::optional<uint64_t> read_before, std::optional<uint64_t> write_before);
+  void own_threads_io(IoResourceMetrics& out, uint64_t interval_ns);
   std::optional<std::string_view> read_task_file(int32_t tid, int index, ThreadHistory& history);
   void close_files(ThreadHistory& history);
   void set_task_path(int32_t tid, const char* name);  // into path_
@@ -88,6 +92,14 @@ class ProcessReader {
   // The process's read_bytes or write_bytes changed since the last sample (or are unknown):
   // only then can a thread's io have moved.
   bool process_io_moved_ = true;
+  // The threads' own IO in the current sample (add_thread_io) and its running total since the
+  // first sample in which every thread's io file read (own_threads_io).
+  struct ThreadsIo {
+    bool complete = true;  // every thread listed had its io read
+    uint64_t read_total = 0, write_total = 0, read_delta = 0, write_delta = 0;
+  } threads_io_;
+  bool own_io_valid_ = false;
+  uint64_t own_read_ = 0, own_write_ = 0;
 };
 
 // Fields of /proc/<pid>/stat (and task/<tid>/stat) this collector uses.

@@ -152,6 +152,11 @@ struct ThreadResourceMetrics {
   std::optional<uint64_t> io_read_bytes;  // cumulative storage bytes
   std::optional<uint64_t> io_write_bytes;
   std::optional<uint64_t> live_heap_bytes;  // filled by the agent, never by the collector
+  std::optional<uint64_t> minor_faults;     // cumulative, task stat (minflt)
+  std::optional<uint64_t> major_faults;     // cumulative, task stat (majflt)
+  // Time the thread spent waiting on memscope itself (its ring full, the fork gate, flush
+  // requests), cumulative. Filled by the agent, never by the collector.
+  std::optional<uint64_t> profiler_wait_ns;
 
   bool operator==(const ThreadResourceMetrics&) const = default;
 };

@@ -55,6 +55,7 @@ struct Evidence {
   double value = 0;
   double threshold = 0;
   bool met = false;
+  bool caveat = false;  // memscope's own cost, large enough to colour the verdict (analysis.md)
 };
 
 struct Recommendation {

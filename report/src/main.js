@@ -200,7 +200,7 @@ function renderTimeline(body, proc, series, peak) {
     } else if (all.length) notes.push(title + ": " + what + " zero throughout (" + all.length + " series).");
     else notes.push(title + ": no series were recorded.");
   };
-  ioPanel("Disk IO", "machine devices and this process (/proc/PID/io)", /^(disk\..+\.(read|write)_bytes_per_sec|io\.process_(read|write)_bytes_per_sec)$/, "every device read and wrote");
+  ioPanel("Disk IO", "machine devices, this process's own threads, and memscope's trace writing (io.profiler_*)", /^(disk\..+\.(read|write)_bytes_per_sec|io\.(process|profiler)_(read|write)_bytes_per_sec)$/, "every device read and wrote");
   ioPanel("Network IO", "bytes per second per interface", /^net\..+\.(rx|tx)_bytes_per_sec$/, "every interface's traffic was");
 
   // Pressure stalls.
@@ -256,8 +256,9 @@ function renderThreads(body, proc, series, threads) {
     { label: "start", num: true, value: (t) => t.start_ns, render: (t) => fmtSeconds(tl.sec(t.start_ns)) },
     { label: "end", num: true, value: (t) => t.end_ns, render: (t) => (isNum(t.end_ns) ? fmtSeconds(tl.sec(t.end_ns)) : "no end recorded") },
     { label: "CPU time", num: true, value: (t) => t.cpu_time_ns, render: (t) => (isNum(t.cpu_time_ns) ? fmtSeconds(t.cpu_time_ns / 1e9) : DASH) },
-    { label: "CPU %", num: true, title: "on-CPU share of its sampled life (insights ranking)", value: (t) => (ranking.get(t.tid) || {}).cpu_percent, render: (t) => fmtPct((ranking.get(t.tid) || {}).cpu_percent) },
+    { label: "CPU %", num: true, title: "on-CPU share of its life (exact from its own readings, else sampled; insights ranking)", value: (t) => (ranking.get(t.tid) || {}).cpu_percent, render: (t) => fmtPct((ranking.get(t.tid) || {}).cpu_percent) },
     { label: "run-queue wait", num: true, value: (t) => (ranking.get(t.tid) || {}).run_queue_wait_percent, render: (t) => fmtPct((ranking.get(t.tid) || {}).run_queue_wait_percent) },
+    { label: "memscope wait", num: true, title: "time it waited on memscope (ring full, fork gate, flushes), left out of its blocked time", value: (t) => (ranking.get(t.tid) || {}).profiler_wait_share, render: (t) => fmtPct(isNum((ranking.get(t.tid) || {}).profiler_wait_share) ? 100 * ranking.get(t.tid).profiler_wait_share : null) },
     { label: "allocations", num: true, value: (t) => t.allocations, render: (t) => fmtCount(t.allocations) },
     { label: "allocated", num: true, value: (t) => t.allocated_bytes, render: (t) => fmtBytes(t.allocated_bytes) },
     { label: "frees", num: true, value: (t) => t.frees, render: (t) => fmtCount(t.frees) },

@@ -146,6 +146,7 @@ TEST_CASE("server: whole disks only, interfaces without lo, process IO rates") {
   CHECK(m.io.process_write_bytes == 827392u);
   CHECK(m.io.process_read_bytes_per_sec == doctest::Approx(409600.0));
   CHECK(m.io.process_write_bytes_per_sec == doctest::Approx(819200.0));
+  // (The worker has no io file, so the threads' own IO is unknown: /proc/<pid>/io is used.)
 }
 
 TEST_CASE("server: process memory and the cgroup v2 limits, tightest ancestor first") {
@@ -442,4 +443,32 @@ TEST_CASE("stat lines: the name ends at the last ')', fields by number, bad line
                       "0 0 0",
                       st));  // overflows
   CHECK_FALSE(parse_proc_stat("1 x S 1", st));
+}
+
+TEST_CASE("the process's storage IO is its own threads', not that of the children it reaped") {
+  FixtureRoot root("server");
+  const std::string task = "proc/1234/task/";
+  auto io = [](uint64_t read_bytes, uint64_t write_bytes) {
+    return "read_bytes: " + std::to_string(read_bytes) +
+           "\nwrite_bytes: " + std::to_string(write_bytes) + "\n";
+  };
+  root.write(task + "1240/io", io(0, 8192));  // the main thread's file says 4096 read, 0 written
+  auto collector = ten_hz(root);              // baseline: the threads' sum is 4096 + 8192
+  // Both threads run and write 4096 bytes each; meanwhile a reaped child's 50 MB land in the
+  // process's file (as the kernel adds them at wait()), which the threads' files never see.
+  root.write(task + "1234/schedstat", "1400000000 5000000 101\n");
+  root.write(task + "1240/schedstat", "800000000 1000000 51\n");
+  root.write(task + "1234/io", io(4096, 4096));
+  root.write(task + "1240/io", io(0, 12288));
+  root.write("proc/1234/io", io(4096, 50'000'000));
+  PlatformMetrics m = collector->collect_metrics();  // 100 ms later
+  CHECK(m.io.process_read_bytes == 4096u);
+  CHECK(m.io.process_write_bytes == 16384u);
+  CHECK(m.io.process_read_bytes_per_sec == doctest::Approx(0.0));
+  CHECK(m.io.process_write_bytes_per_sec == doctest::Approx(81920.0));  // 8192 B in 0.1 s
+  // Per thread, the page faults of its stat line.
+  const auto* main_thread = thread(m, 1234);
+  REQUIRE(main_thread);
+  CHECK(main_thread->minor_faults == 4000u);
+  CHECK(main_thread->major_faults == 5u);
 }

@@ -25,6 +25,12 @@ ProcessFigures quiet() {
   f.off_cpu_share = 0.48;
   f.cpu_busy_share = 0.5 / 0.98;
   f.voluntary_switches_per_thread_sec = 5;
+  f.active_busy_share = 0.5 / 0.98;
+  f.active_voluntary_switches_per_sec = 5;
+  f.active_threads = 2;
+  f.system_cpu_share = 0.1;
+  f.minor_faults_per_cpu_second = 2000;
+  f.profiler_wait_share = 0.01;
   f.iowait_percent = 0.5;
   f.psi_io_some_percent = 0.5;
   f.psi_memory_some_percent = 0;
@@ -46,26 +52,30 @@ bool has(const Verdict& v, const std::string& name) {
 TEST_CASE("nothing over a threshold is Balanced, with the checked figures as evidence") {
   Verdict v = decide_bottleneck(quiet());
   CHECK(v.bottleneck == "Balanced");
-  CHECK(has(v, "cpu_busy_share"));
+  CHECK(has(v, "active_busy_share"));
   for (const Evidence& e : v.evidence)
-    if (e.name == "cpu_busy_share" || e.name == "voluntary_switches_per_thread_sec")
+    if (e.name == "active_busy_share" || e.name == "active_voluntary_switches_per_sec")
       CHECK_FALSE(e.met);
+  CHECK_FALSE(has(v, "profiler_wait_share"));  // memscope's cost below its caveat threshold
 }
 
 TEST_CASE("each rule fires on its own figures") {
   ProcessFigures cpu = quiet();
-  cpu.on_cpu_share = 0.9, cpu.cpu_busy_share = 0.95, cpu.voluntary_switches_per_thread_sec = 1;
+  cpu.on_cpu_share = 0.9, cpu.active_busy_share = 0.95, cpu.active_voluntary_switches_per_sec = 1;
   CHECK(decide_bottleneck(cpu).bottleneck == "CpuBound");
 
   ProcessFigures mem = cpu;
   mem.heap_ops_per_cpu_second = 1e7;
+  mem.heap_ops_per_sec = 1e3;  // a program that hardly runs is not limited by its allocator
+  CHECK(decide_bottleneck(mem).bottleneck == "CpuBound");
+  mem.heap_ops_per_sec = 5e6;
   Verdict vm = decide_bottleneck(mem);
   CHECK(vm.bottleneck == "MemoryBound");  // checked before CPU: the allocator burns the CPU
   CHECK(has(vm, "heap_ops_per_cpu_second"));
 
   ProcessFigures lock = quiet();
-  lock.threads.resize(16);
-  lock.cpu_busy_share = 0.2, lock.voluntary_switches_per_thread_sec = 3000;
+  lock.active_threads = 16;
+  lock.active_busy_share = 0.2, lock.active_voluntary_switches_per_sec = 3000;
   CHECK(decide_bottleneck(lock).bottleneck == "ContentionBound");
 
   ProcessFigures io = lock;  // IO-blocked threads also switch voluntarily: IO is tried first
@@ -79,8 +89,8 @@ TEST_CASE("each rule fires on its own figures") {
 
 TEST_CASE("a single thread cannot be contended, and IO needs a stall figure") {
   ProcessFigures f = quiet();
-  f.threads.resize(1);
-  f.cpu_busy_share = 0.1, f.voluntary_switches_per_thread_sec = 5000;
+  f.active_threads = 1;
+  f.active_busy_share = 0.1, f.active_voluntary_switches_per_sec = 5000;
   CHECK(decide_bottleneck(f).bottleneck == "Balanced");
   f.process_io_bytes_per_sec = 50e6;
   f.psi_io_some_percent.reset(), f.iowait_percent.reset();
@@ -109,12 +119,36 @@ TEST_CASE("scores follow the documented formulas") {
 
 TEST_CASE("threads are ranked by on-CPU share") {
   ProcessFigures f;
-  f.threads = {{1, "idle", 2.0, 0.2, 0.0, 1.8, 10, 0, 0}, {2, "busy", 2.0, 1.8, 0.1, 0.1, 1, 5, 9}};
+  ThreadFigures idle, busy;
+  idle.tid = 1, idle.name = "idle", idle.span_s = 2.0, idle.cpu_s = 0.2, idle.off_cpu_s = 1.8;
+  busy.tid = 2, busy.name = "busy", busy.span_s = 2.0, busy.cpu_s = 1.8, busy.off_cpu_s = 0.1;
+  f.threads = {idle, busy};
   auto r = rank_threads(f);
   REQUIRE(r.size() == 2);
   CHECK(r[0].figures->name == "busy");
   CHECK(r[0].efficiency_score == doctest::Approx(90));
   CHECK(r[1].efficiency_score == doctest::Approx(10));
+}
+
+TEST_CASE("page-fault-bound work is MemoryBound, and needs both figures") {
+  ProcessFigures f = quiet();
+  f.active_busy_share = 0.95;  // it is also busy: the fault path is checked before CPU
+  f.minor_faults_per_cpu_second = 600'000, f.system_cpu_share = 0.9;
+  Verdict v = decide_bottleneck(f);
+  CHECK(v.bottleneck == "MemoryBound");
+  CHECK(has(v, "minor_faults_per_cpu_second"));
+  f.system_cpu_share = 0.2;  // many faults, but the CPU goes to the program's own code
+  CHECK(decide_bottleneck(f).bottleneck == "CpuBound");
+}
+
+TEST_CASE("memscope's own cost is a caveat on the verdict, not a condition of it") {
+  ProcessFigures f = quiet();
+  f.profiler_wait_share = 0.3, f.profiler_cpu_share_of_usable_cores = 0.25;
+  Verdict v = decide_bottleneck(f);
+  CHECK(v.bottleneck == "Balanced");
+  int caveats = 0;
+  for (const Evidence& e : v.evidence) caveats += e.caveat && e.met;
+  CHECK(caveats == 2);
 }
 
 TEST_CASE("heap buckets are spread over sample intervals by overlap") {
