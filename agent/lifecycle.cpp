@@ -12,6 +12,8 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/freeres.hpp"
+#include "agent/leak_scan.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar.hpp"
@@ -115,6 +117,12 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
 
 void finish_tracing(format::EndReason reason, int64_t detail) {
   if (getpid() != g_traced_pid) return;  // a vfork child shares our memory, not our trace
+  // The leak scan reads this thread's stack from here up: the callee-saved registers, which
+  // may hold the program's last pointers, go onto it first.
+  __builtin_unwind_init();
+  uint64_t stack_pointer;
+  asm volatile("mov %%rsp, %0" : "=r"(stack_pointer));
+  note_exit_point(stack_pointer);
   flush_sidecar(reason, detail, true);
 }
 
@@ -136,8 +144,10 @@ __attribute__((constructor(101))) static void memscope_agent_start() {
   if (a::agent_is_dormant()) return;
   if (!a::g_config.follow_children) a::remove_self_from_preload();
   a::start_tracing({});
+  a::register_process_end();
 }
 
+// Only where exit() will not run the process-end handler (freeres.hpp) after us.
 __attribute__((destructor(101))) static void memscope_agent_stop() {
-  a::finish_tracing(memscope::format::EndReason::kExit, 0);
+  if (!a::process_end_registered()) a::finish_tracing(memscope::format::EndReason::kExit, 0);
 }

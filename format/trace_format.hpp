@@ -88,6 +88,8 @@ enum class RecordType : uint8_t {
   kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
   kHeapSummary = 41,   // the heap replayed by the sidecar, written once at the process's end
                        // (heap/heap_summary.hpp defines the body)
+  kLeakScan = 42,      // the leak scan at the process's normal end, written once, before
+                       // the heap summary (format/leak_scan.hpp defines the body)
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.
