@@ -13,10 +13,23 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<const char*, 9> kNumericFields = {
-    "total_allocations", "total_frees",        "total_allocated_bytes",
-    "peak_heap_bytes",   "leaked_allocations", "leaked_bytes",
-    "threads",           "dropped_events",     "unmatched_frees"};
+constexpr std::array<const char*, 17> kNumericFields = {"total_allocations",
+                                                        "total_frees",
+                                                        "total_allocated_bytes",
+                                                        "peak_heap_bytes",
+                                                        "leaked_allocations",
+                                                        "leaked_bytes",
+                                                        "threads",
+                                                        "dropped_events",
+                                                        "unmatched_frees",
+                                                        "definitely_lost_allocations",
+                                                        "definitely_lost_bytes",
+                                                        "indirectly_lost_allocations",
+                                                        "indirectly_lost_bytes",
+                                                        "possibly_lost_allocations",
+                                                        "possibly_lost_bytes",
+                                                        "reachable_at_exit_allocations",
+                                                        "reachable_at_exit_bytes"};
 
 constexpr std::array<const char*, 6> kBottlenecks = {"CpuBound", "MemoryBound",     "IoBound",
                                                      "GpuBound", "ContentionBound", "Balanced"};
@@ -118,6 +131,12 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
 GateResult check_number(const GateRule& rule, const json& report) {
   GateResult r{&rule, false, {}};
   const json& v = report["summary"][rule.field];
+  // A leak kind no scan measured (a killed process, a fork child) cannot be shown to hold.
+  if (v.is_null()) {
+    r.broken = true;
+    r.detail = rule.field + " is unknown (no complete leak scan; see processes[].leak_check)";
+    return r;
+  }
   uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;
   r.broken = holds(static_cast<long double>(value), rule.op, rule.number);
   r.detail = rule.field + " is " +

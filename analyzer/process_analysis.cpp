@@ -45,6 +45,10 @@ void ProcessAnalysis::heap_summary(const std::string& body) {
   if (decoded) summary_ = std::make_unique<heap::HeapSummary>(std::move(*decoded));
 }
 
+void ProcessAnalysis::leak_scan(const std::string& body) {
+  leak_scan_ = format::decode_leak_scan(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+}
+
 void ProcessAnalysis::use_summary() {
   heap_ = std::move(summary_->heap);
   timeline_ = std::move(summary_->timeline);
