@@ -35,6 +35,7 @@ constexpr size_t kRootBatchPages = 1024;  // IOV_MAX remote ranges per read
 // Past the thread pointer: glibc's thread descriptor (struct pthread, about 2.3 KiB), whose
 // DTV and thread-specific data pointers lead to blocks.
 constexpr uint64_t kThreadDescriptorBytes = 4096;
+constexpr int kRunningThreadTries = 20;  // 1 ms apart
 
 struct ExitPoint {
   uint64_t stack_pointer = 0;
@@ -181,8 +182,8 @@ bool stack_root(const std::vector<Mapping>& maps, uint64_t sp, std::vector<Root>
 
 // The stack pointer of a thread blocked in the kernel, from /proc/self/task/TID/syscall
 // ("nr args... sp pc", or "-1 sp pc"); 0 while it runs.
-uint64_t blocked_stack_pointer(const char* tid) {
-  std::string text = read_proc(std::string("/proc/self/task/") + tid + "/syscall");
+uint64_t blocked_stack_pointer_now(const std::string& path) {
+  std::string text = read_proc(path);
   std::vector<uint64_t> fields;
   const char* p = text.c_str();
   while (*p != '\0' && *p != '\n') {
@@ -194,6 +195,17 @@ uint64_t blocked_stack_pointer(const char* tid) {
     while (*p == ' ') ++p;
   }
   return fields.size() >= 3 ? fields[fields.size() - 2] : 0;
+}
+
+// A thread that runs may be about to block (a worker on its way into a wait): a few tries.
+uint64_t blocked_stack_pointer(const char* tid) {
+  std::string path = std::string("/proc/self/task/") + tid + "/syscall";
+  for (int attempt = 0; attempt < kRunningThreadTries; ++attempt) {
+    if (uint64_t sp = blocked_stack_pointer_now(path)) return sp;
+    timespec pause{0, 1'000'000};
+    nanosleep(&pause, nullptr);
+  }
+  return 0;
 }
 
 // The static TLS block and thread descriptor around the exiting thread's thread pointer (the

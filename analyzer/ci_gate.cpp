@@ -128,6 +128,33 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
   return r;
 }
 
+// For a broken leak rule: "; largest: FUNCTION (FILE:LINE), N bytes" from the report's leaks,
+// by the rule's kind (leaked_*: all live blocks).
+std::string largest_leak(const std::string& field, const json& report) {
+  size_t cut = field.rfind('_');
+  std::string kind = field.substr(0, cut);
+  if (field.rfind("leaked_", 0) != 0 && field.find("_lost_") == std::string::npos) return {};
+  const json* best = nullptr;
+  uint64_t best_bytes = 0;
+  static const json kNoLeaks = json::array();
+  const json& leaks = report.contains("leaks") ? report.at("leaks") : kNoLeaks;
+  for (const json& leak : leaks) {
+    const json& kinds = leak.value("kinds", json());
+    uint64_t bytes = kind == "leaked"    ? leak.value("bytes", uint64_t{0})
+                     : kinds.is_object() ? kinds[kind].value("bytes", uint64_t{0})
+                                         : 0;
+    if (bytes > best_bytes) best = &leak, best_bytes = bytes;
+  }
+  if (best == nullptr) return {};
+  std::string where = best->value("function", json()).is_string()
+                          ? (*best)["function"].get<std::string>()
+                          : std::string("an unknown function");
+  if ((*best)["file"].is_string() && (*best)["line"].is_number())
+    where += " (" + (*best)["file"].get<std::string>() + ":" +
+             std::to_string((*best)["line"].get<uint64_t>()) + ")";
+  return "; largest: " + where + ", " + describe_bytes(best_bytes);
+}
+
 GateResult check_number(const GateRule& rule, const json& report) {
   GateResult r{&rule, false, {}};
   const json& v = report["summary"][rule.field];
@@ -142,6 +169,7 @@ GateResult check_number(const GateRule& rule, const json& report) {
   r.detail = rule.field + " is " +
              (rule.field.find("bytes") != std::string::npos ? describe_bytes(value)
                                                             : std::to_string(value));
+  if (r.broken) r.detail += largest_leak(rule.field, report);
   return r;
 }
 
