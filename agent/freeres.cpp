@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "agent/agent_state.hpp"
 #include "agent/config.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/lifecycle.hpp"
@@ -34,6 +35,12 @@ namespace {
 using format::FreeresOutcome;
 
 std::atomic<bool> g_registered{false};
+
+}  // namespace
+
+std::atomic<bool> g_freeing_runtime{false};
+
+namespace {
 
 // Program threads other than the caller that the registry knows alive (the kernel confirms).
 bool other_threads_running() {
@@ -75,12 +82,15 @@ FreeresOutcome free_runtime_buffers() {
   if (cxx == nullptr && libc == nullptr) return FreeresOutcome::kNotFound;
   // The C++ runtime first, as valgrind does: its pool came from malloc, which libc's pass
   // leaves working.
+  g_freeing_runtime.store(true);
   if (cxx != nullptr) cxx();
   if (libc != nullptr) libc();
+  g_freeing_runtime.store(false);
   return FreeresOutcome::kRan;
 }
 
 void at_process_end(void*) {
+  note_exit_point_here();  // before freeres' frames leave stale copies below
   note_freeres(free_runtime_buffers());
   finish_tracing(format::EndReason::kExit, 0);
 }

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "agent/config.hpp"
@@ -38,6 +39,7 @@ constexpr uint64_t kThreadDescriptorBytes = 4096;
 constexpr int kRunningThreadTries = 20;  // 1 ms apart
 
 struct ExitPoint {
+  CalleeSaved registers{};
   uint64_t stack_pointer = 0;
   uint64_t thread_pointer = 0;
   pid_t tid = 0;
@@ -298,6 +300,7 @@ LeakScanStatus scan(const heap::HeapModel& model, LeakScanRecord& r) {
   LeakGraph graph(std::move(blocks));
   Roots roots = gather_roots();
   SelfMemory memory;
+  graph.scan_root(g_exit.registers.values, std::size(g_exit.registers.values), false);
   r.root_bytes = scan_roots(roots.roots, memory, graph);
   r.threads_scanned = roots.threads_scanned;
   r.threads_unscanned = roots.threads_unscanned;
@@ -312,7 +315,9 @@ LeakScanStatus scan(const heap::HeapModel& model, LeakScanRecord& r) {
 
 }  // namespace
 
-void note_exit_point(uint64_t stack_pointer) {
+void note_exit_point(uint64_t stack_pointer, const CalleeSaved& registers) {
+  if (g_exit_noted.load()) return;
+  g_exit.registers = registers;
   g_exit.stack_pointer = stack_pointer;
   g_exit.thread_pointer = reinterpret_cast<uint64_t>(__builtin_thread_pointer());
   g_exit.tid = static_cast<pid_t>(syscall(SYS_gettid));

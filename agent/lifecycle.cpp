@@ -117,12 +117,7 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
 
 void finish_tracing(format::EndReason reason, int64_t detail) {
   if (getpid() != g_traced_pid) return;  // a vfork child shares our memory, not our trace
-  // The leak scan reads this thread's stack from here up: the callee-saved registers, which
-  // may hold the program's last pointers, go onto it first.
-  __builtin_unwind_init();
-  uint64_t stack_pointer;
-  asm volatile("mov %%rsp, %0" : "=r"(stack_pointer));
-  note_exit_point(stack_pointer);
+  note_exit_point_here();                // unless the process-end handler did, further up
   flush_sidecar(reason, detail, true);
 }
 

@@ -1,6 +1,8 @@
 // See leak_kinds.hpp.
 #include "analyzer/leak_kinds.hpp"
 
+#include <algorithm>
+
 #include "format/trace_format.hpp"
 
 namespace memscope::analyzer {
@@ -32,9 +34,12 @@ std::optional<KindCounts> session_leak_kinds(const Session& s) {
 
 std::optional<KindCounts> site_leak_kinds(const ProcessAnalysis& p, uint64_t stack_id) {
   if (!process_leak_kinds(p)) return std::nullopt;
-  for (const format::LeakSiteKinds& s : p.leak_scan()->sites)
-    if (s.stack_id == stack_id) return s.kinds;
-  return std::nullopt;
+  const auto& sites = p.leak_scan()->sites;
+  auto it =
+      std::lower_bound(sites.begin(), sites.end(), stack_id,
+                       [](const format::LeakSiteKinds& s, uint64_t id) { return s.stack_id < id; });
+  if (it == sites.end() || it->stack_id != stack_id) return std::nullopt;
+  return it->kinds;
 }
 
 std::optional<format::LeakKind> leading_kind(const KindCounts& kinds) {

@@ -68,7 +68,7 @@ class ProcessAnalysis : public TraceVisitor {
   uint64_t undecodable_samples() const { return bad_samples_; }
   const std::vector<Region>& regions() const { return regions_; }
   const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
-  // The agent's leak scan; null when the trace has none (or a damaged one).
+  // The agent's leak scan, its sites by stack id; null when the trace has none (or a damaged one).
   const format::LeakScanRecord* leak_scan() const { return leak_scan_ ? &*leak_scan_ : nullptr; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
