@@ -17,6 +17,9 @@ extern std::atomic<bool> g_sidecar_running;
 extern std::atomic<bool> g_modules_changed;
 // Bumped for every trace the process starts: threads forget which stacks they already sent.
 extern std::atomic<uint32_t> g_trace_generation;
+// Set while the runtimes' freeres run at exit (freeres.cpp): frees of blocks the agent's own
+// code paths got are then left out of the trace (untracked_blocks.hpp).
+extern std::atomic<bool> g_freeing_runtime;
 // The pid this agent instance traces (a vfork child shares our memory but not our pid).
 extern pid_t g_traced_pid;
 

@@ -17,7 +17,7 @@ Config g_config;
 
 namespace {
 
-enum class Kind { kBool, kNumber, kPath };
+enum class Kind { kBool, kNumber, kPath, kChoice };
 
 struct Option {
   const char* name;
@@ -26,6 +26,7 @@ struct Option {
   uint64_t min;
   uint64_t max;
   const char* meaning;
+  std::initializer_list<const char*> choices = {};  // kChoice: the value is the word's index
 };
 
 // Keep docs/usage.md in step with this table.
@@ -49,6 +50,17 @@ constexpr Option kOptions[] = {
     {"MEMSCOPE_HEAP_SUMMARY_MB", Kind::kNumber, 256, 0, 1u << 20,
      "memory the agent may use to replay the heap while tracing, so memscope-analyze need not "
      "(0: off; past it the analysis replays the events itself)"},
+    {"MEMSCOPE_FREERES", Kind::kBool, 1, 0, 1,
+     "at exit, after the program's destructors, free the C and C++ runtimes' own buffers "
+     "(__libc_freeres, __gnu_cxx::__freeres) as valgrind does"},
+    {"MEMSCOPE_LEAK_CHECK",
+     Kind::kChoice,
+     2,
+     0,
+     2,
+     "classify the blocks live at a normal end as lost or reachable: none, summary (totals), "
+     "full (per site)",
+     {"none", "summary", "full"}},
 };
 
 bool parse_number(const char* text, uint64_t& out) {
@@ -68,15 +80,27 @@ bool parse_bool(const char* text, uint64_t& out) {
   return false;
 }
 
+bool parse_choice(const Option& o, const char* text, uint64_t& out) {
+  uint64_t index = 0;
+  for (const char* word : o.choices) {
+    if (strcasecmp(text, word) == 0) return out = index, true;
+    ++index;
+  }
+  return false;
+}
+
 uint64_t read_option(const Option& o) {
   const char* text = getenv(o.name);
   if (text == nullptr) return o.default_value;
   uint64_t v = 0;
-  bool ok = o.kind == Kind::kBool ? parse_bool(text, v) : parse_number(text, v);
+  bool ok = o.kind == Kind::kBool     ? parse_bool(text, v)
+            : o.kind == Kind::kChoice ? parse_choice(o, text, v)
+                                      : parse_number(text, v);
   if (ok && v >= o.min && v <= o.max) return v;
-  std::string_view why = o.kind == Kind::kBool ? ": expected 0 or 1, using the default"
-                         : ok                  ? ": out of range, using the default"
-                                               : ": not a number, using the default";
+  std::string_view why = o.kind == Kind::kBool     ? ": expected 0 or 1, using the default"
+                         : o.kind == Kind::kChoice ? ": not one of the choices, using the default"
+                         : ok                      ? ": out of range, using the default"
+                                                   : ": not a number, using the default";
   tell_user({"ignoring ", o.name, why});
   return o.default_value;
 }
@@ -107,6 +131,8 @@ void load_config(Config& out) {
   out.sample_interval_ms = static_cast<uint32_t>(read_option(kOptions[8]));
   out.sample_fixed = read_option(kOptions[9]) != 0;
   out.heap_summary_mb = static_cast<uint32_t>(read_option(kOptions[10]));
+  out.freeres = read_option(kOptions[11]) != 0;
+  out.leak_check = static_cast<uint8_t>(read_option(kOptions[12]));
 }
 
 }  // namespace memscope::agent

@@ -5,11 +5,13 @@
 #include <cstring>
 
 #include "agent/agent_memory.hpp"
+#include "agent/agent_state.hpp"
 #include "agent/entry_points.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
 #include "agent/thread_mode.hpp"
+#include "agent/untracked_blocks.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -23,7 +25,11 @@ bool agent_thread() {
 template <typename Call>
 void* traced_alloc(AllocFn fn, size_t size, Call&& call) {
   void* p = call();
-  if (p != nullptr && recording_here()) record_alloc(fn, p, size);
+  if (p != nullptr && recording_here()) {
+    record_alloc(fn, p, size);
+  } else if (p != nullptr && t_mode == ThreadMode::kPassthrough) {
+    remember_untracked(p);
+  }
   return p;
 }
 
@@ -37,8 +43,13 @@ void* realloc_bootstrap_block(void* old, size_t size) {
 
 template <typename Call>
 void* traced_realloc(AllocFn fn, void* old, size_t size, Call&& call) {
-  if (!recording_here()) return call();
   if (old == nullptr) return traced_alloc(fn, size, call);
+  if (!recording_here()) {
+    void* p = call();
+    if (p != nullptr && t_mode == ThreadMode::kPassthrough && forget_untracked(old))
+      remember_untracked(p);
+    return p;
+  }
   PendingRealloc pending = begin_realloc(fn, old, size);
   void* p = call();
   finish_realloc(pending, p);
@@ -57,7 +68,11 @@ void on_free(void* ptr) {
   if (ptr == nullptr || in_bootstrap_pool(ptr)) return;
   if (!real_functions_ready()) return;  // cannot be ours to free: nothing was handed out yet
   if (agent_thread()) return memory::release(ptr);
-  if (recording_here()) record_free(ptr);
+  if (t_mode == ThreadMode::kPassthrough) {
+    forget_untracked(ptr);
+  } else if (recording_here() && !(g_freeing_runtime.load() && forget_untracked(ptr))) {
+    record_free(ptr);
+  }
   g_real.free(ptr);
 }
 

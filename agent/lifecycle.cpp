@@ -13,6 +13,8 @@
 #include "agent/config.hpp"
 #include "agent/last_thread.hpp"
 #include "agent/endings.hpp"
+#include "agent/freeres.hpp"
+#include "agent/leak_scan.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sidecar.hpp"
@@ -97,6 +99,7 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
 void finish_tracing(format::EndReason reason, int64_t detail) {
   if (t_mode == ThreadMode::kSealed) return;  // a system call would kill it: the sidecar sees it go
   if (getpid() != g_traced_pid) return;       // a vfork child shares our memory, not our trace
+  note_exit_point_here();  // unless the process-end handler did, further up
   flush_sidecar(reason, detail, true);
 }
 
@@ -118,8 +121,10 @@ __attribute__((constructor(101))) static void memscope_agent_start() {
   if (a::agent_is_dormant()) return;
   if (!a::g_config.follow_children) a::remove_self_from_preload();
   a::start_tracing({});
+  a::register_process_end();
 }
 
+// Only where exit() will not run the process-end handler (freeres.hpp) after us.
 __attribute__((destructor(101))) static void memscope_agent_stop() {
-  a::finish_tracing(memscope::format::EndReason::kExit, 0);
+  if (!a::process_end_registered()) a::finish_tracing(memscope::format::EndReason::kExit, 0);
 }

@@ -59,6 +59,11 @@ void OnlineHeap::give_up() {
   timeline_ = heap::HeapTimeline();
 }
 
+const heap::HeapModel* OnlineHeap::settle() {
+  release_before(UINT64_MAX);
+  return active_ ? &heap_ : nullptr;
+}
+
 bool OnlineHeap::finish(std::vector<uint8_t>& body) {
   release_before(UINT64_MAX);
   if (!active_) return false;

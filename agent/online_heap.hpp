@@ -24,6 +24,9 @@ class OnlineHeap {
   void add(uint32_t tid, const Slot& s, uint64_t stack_id);
   // The sidecar wrote this watermark: replays what it releases.
   void release_before(uint64_t watermark);
+  // Replays everything still held; the model then holds the blocks live at the end (null when
+  // it gave up).
+  const heap::HeapModel* settle();
   // Replays everything still held and appends the summary body; false when it gave up.
   bool finish(std::vector<uint8_t>& body);
 

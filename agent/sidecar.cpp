@@ -25,6 +25,7 @@
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
 #include "agent/last_thread.hpp"
+#include "agent/leak_scan.hpp"
 #include "agent/messages.hpp"
 #include "agent/module_map.hpp"
 #include "agent/online_heap.hpp"
@@ -108,6 +109,7 @@ class Sidecar {
   void write_module_changes(uint64_t now);
   void write_watermark(uint64_t watermark);
   void write_process_end(format::EndReason reason, int64_t detail);
+  void write_leak_scan(format::EndReason reason);
   void write_heap_summary();
   void sample_metrics(uint64_t now);
   bool seal(bool force);
@@ -455,6 +457,14 @@ void Sidecar::write_module_changes(uint64_t now) {
   for (const Module& m : changes.unloaded) emit(m, false);
 }
 
+// At a normal end, before the summary (which drops the model): the kinds of the live blocks.
+void Sidecar::write_leak_scan(format::EndReason reason) {
+  if (!leak_scan_due(reason)) return;
+  std::vector<uint8_t> body;
+  run_leak_scan(online_heap_ ? online_heap_->settle() : nullptr, reason, body);
+  writer_.framed(RecordType::kLeakScan, [&] { writer_.raw(body.data(), body.size()); });
+}
+
 // Once, as the last word on the heap: a summary written earlier could be followed by events
 // (an exec that failed), so an exec's end gets none and its trace is replayed. A summary too
 // big for a chunk (millions of sites) is left out the same way.
@@ -615,6 +625,7 @@ void Sidecar::run() {
     }
     if (pending != kNothing && !failed_) {
       drain_all(now_ns());
+      if (pending == kFinal) write_leak_scan(request.reason);
       if (pending == kFinal) write_heap_summary();
       if (pending != kFlushOnly) write_process_end(request.reason, request.detail);
       seal(true);

@@ -5,9 +5,11 @@
 #include <link.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <signal.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "agent/config.hpp"
 #include "agent/entry_points.hpp"
@@ -125,6 +127,24 @@ void capture_stack(CapturedStack& out) {
   if (depth == 0) return;
   out.hash = XXH3_64bits(out.frames, depth * sizeof(uint64_t));
   if (out.hash == 0) out.hash = 1;  // 0 means "no stack"
+}
+
+}  // namespace memscope::agent
+
+namespace memscope::agent {
+
+// x86-64 glibc's __restore_rt, where a signal handler returns to: mov $15,%rax; syscall.
+bool inside_signal_handler() {
+  stack_t alternate;
+  if (sigaltstack(nullptr, &alternate) == 0 && (alternate.ss_flags & SS_ONSTACK)) return true;
+  if (g_backtrace == nullptr) return false;
+  static constexpr unsigned char kSigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                                 0x00, 0x00, 0x0f, 0x05};
+  void* raw[kMaxStackDepth];
+  int n = backtrace_here(raw, kMaxStackDepth);
+  for (int i = 0; i < n; ++i)
+    if (std::memcmp(raw[i], kSigreturn, sizeof(kSigreturn)) == 0) return true;
+  return false;
 }
 
 }  // namespace memscope::agent

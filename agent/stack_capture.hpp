@@ -19,5 +19,8 @@ struct CapturedStack {
 // allocations before that carry no stack.
 void init_stack_capture();
 void capture_stack(CapturedStack& out);
+// Whether the calling thread runs inside a signal handler: a frame of its stack returns into
+// the kernel's signal trampoline (or it is on its alternate signal stack).
+bool inside_signal_handler();
 
 }  // namespace memscope::agent

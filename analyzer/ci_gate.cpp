@@ -13,10 +13,23 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<const char*, 9> kNumericFields = {
-    "total_allocations", "total_frees",        "total_allocated_bytes",
-    "peak_heap_bytes",   "leaked_allocations", "leaked_bytes",
-    "threads",           "dropped_events",     "unmatched_frees"};
+constexpr std::array<const char*, 17> kNumericFields = {"total_allocations",
+                                                        "total_frees",
+                                                        "total_allocated_bytes",
+                                                        "peak_heap_bytes",
+                                                        "leaked_allocations",
+                                                        "leaked_bytes",
+                                                        "threads",
+                                                        "dropped_events",
+                                                        "unmatched_frees",
+                                                        "definitely_lost_allocations",
+                                                        "definitely_lost_bytes",
+                                                        "indirectly_lost_allocations",
+                                                        "indirectly_lost_bytes",
+                                                        "possibly_lost_allocations",
+                                                        "possibly_lost_bytes",
+                                                        "reachable_at_exit_allocations",
+                                                        "reachable_at_exit_bytes"};
 
 constexpr std::array<const char*, 6> kBottlenecks = {"CpuBound", "MemoryBound",     "IoBound",
                                                      "GpuBound", "ContentionBound", "Balanced"};
@@ -138,17 +151,55 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
   return r;
 }
 
+// For a broken leak rule: "; largest: FUNCTION (FILE:LINE), N bytes" from the report's leaks,
+// by the rule's kind (leaked_*: all live blocks).
+std::string largest_leak(const std::string& field, const json& report) {
+  size_t cut = field.rfind('_');
+  std::string kind = field.substr(0, cut);
+  if (field.rfind("leaked_", 0) != 0 && field.find("_lost_") == std::string::npos) return {};
+  const json* best = nullptr;
+  uint64_t best_bytes = 0;
+  static const json kNoLeaks = json::array();
+  const json& leaks = report.contains("leaks") ? report.at("leaks") : kNoLeaks;
+  for (const json& leak : leaks) {
+    const json& kinds = leak.value("kinds", json());
+    uint64_t bytes = kind == "leaked"    ? leak.value("bytes", uint64_t{0})
+                     : kinds.is_object() ? kinds[kind].value("bytes", uint64_t{0})
+                                         : 0;
+    if (bytes > best_bytes) best = &leak, best_bytes = bytes;
+  }
+  if (best == nullptr) return {};
+  std::string where = best->value("function", json()).is_string()
+                          ? (*best)["function"].get<std::string>()
+                          : std::string("an unknown function");
+  if ((*best)["file"].is_string() && (*best)["line"].is_number())
+    where += " (" + (*best)["file"].get<std::string>() + ":" +
+             std::to_string((*best)["line"].get<uint64_t>()) + ")";
+  return "; largest: " + where + ", " + describe_bytes(best_bytes);
+}
+
 GateResult check_number(const GateRule& rule, const json& report) {
   GateResult r{&rule, false, {}};
   // A const operator[] on a missing key is undefined behaviour in nlohmann-json: look it up.
   const json summary = report.value("summary", json::object());
   const json v = summary.value(rule.field, json());
+  // A leak kind no scan measured (a killed process, a fork child) cannot be shown to hold.
+  if (v.is_null()) {
+    r.broken = true;
+    bool leak_kind = rule.field.find("lost") != std::string::npos ||
+                     rule.field.find("reachable") != std::string::npos;
+    r.detail = rule.field + (leak_kind ? " is unknown (no complete leak scan; see "
+                                         "processes[].leak_check)"
+                                       : " is not in the report");
+    return r;
+  }
   uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;
   r.broken = holds(static_cast<long double>(value), rule.op, rule.number);
   r.detail = rule.field + " is " +
              (rule.field.find("bytes") != std::string::npos ? describe_bytes(value)
                                                             : std::to_string(value));
   fail_unless_complete(r, report);
+  if (r.broken) r.detail += largest_leak(rule.field, report);
   return r;
 }
 

@@ -57,6 +57,14 @@ void ProcessAnalysis::heap_summary(const std::string& body) {
   if (decoded) summary_ = std::make_unique<heap::HeapSummary>(std::move(*decoded));
 }
 
+void ProcessAnalysis::leak_scan(const std::string& body) {
+  leak_scan_ = format::decode_leak_scan(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  // By stack id, for site_leak_kinds' binary search.
+  if (leak_scan_)
+    std::sort(leak_scan_->sites.begin(), leak_scan_->sites.end(),
+              [](const auto& a, const auto& b) { return a.stack_id < b.stack_id; });
+}
+
 void ProcessAnalysis::use_summary() {
   heap_ = std::move(summary_->heap);
   timeline_ = std::move(summary_->timeline);

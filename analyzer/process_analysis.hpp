@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "analyzer/heap_names.hpp"
 #include "analyzer/trace_reader.hpp"
+#include "format/leak_scan.hpp"
 #include "heap/heap_summary.hpp"
 #include "heap/stamp_order.hpp"
 #include "memscope/collector.hpp"
@@ -66,6 +68,8 @@ class ProcessAnalysis : public TraceVisitor {
   uint64_t undecodable_samples() const { return bad_samples_; }
   const std::vector<Region>& regions() const { return regions_; }
   const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
+  // The agent's leak scan, its sites by stack id; null when the trace has none (or a damaged one).
+  const format::LeakScanRecord* leak_scan() const { return leak_scan_ ? &*leak_scan_ : nullptr; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
   uint64_t dropped_events() const;
@@ -88,6 +92,7 @@ class ProcessAnalysis : public TraceVisitor {
   void metric_sample(uint64_t stamp, const std::string& body) override;
   void region(uint64_t stamp, uint64_t id, bool begin) override;
   void heap_summary(const std::string& body) override;
+  void leak_scan(const std::string& body) override;
 
  private:
   void read_chunks();
@@ -116,6 +121,7 @@ class ProcessAnalysis : public TraceVisitor {
   uint64_t bad_samples_ = 0;
   ProcessEnd end_;
   bool has_end_ = false;
+  std::optional<format::LeakScanRecord> leak_scan_;
   std::map<uint64_t, ForkSnapshot*> snapshots_;
   std::vector<std::unique_ptr<ForkSnapshot>> snapshot_storage_;
   const ForkSnapshot* inherited_ = nullptr;

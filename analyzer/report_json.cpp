@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "analyzer/insights/insights_report.hpp"
+#include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
 
 namespace memscope::analyzer {
@@ -13,16 +14,27 @@ namespace {
 
 using nlohmann::json;
 
+// <kind>_allocations and <kind>_bytes for each kind: null when unknown.
+void add_kinds(const std::optional<format::KindCounts>& kinds, json& j) {
+  for (size_t k = 0; k < format::kLeakKinds; ++k) {
+    std::string name = kLeakKindNames[k];
+    j[name + "_allocations"] = kinds ? json((*kinds)[k].blocks) : json(nullptr);
+    j[name + "_bytes"] = kinds ? json((*kinds)[k].bytes) : json(nullptr);
+  }
+}
+
 json summary_json(const Summary& s) {
-  return {{"total_allocations", s.total_allocations},
-          {"total_frees", s.total_frees},
-          {"total_allocated_bytes", s.total_allocated_bytes},
-          {"peak_heap_bytes", s.peak_heap_bytes},
-          {"leaked_allocations", s.leaked_allocations},
-          {"leaked_bytes", s.leaked_bytes},
-          {"threads", s.threads},
-          {"dropped_events", s.dropped_events},
-          {"unmatched_frees", s.unmatched_frees}};
+  json j = {{"total_allocations", s.total_allocations},
+            {"total_frees", s.total_frees},
+            {"total_allocated_bytes", s.total_allocated_bytes},
+            {"peak_heap_bytes", s.peak_heap_bytes},
+            {"leaked_allocations", s.leaked_allocations},
+            {"leaked_bytes", s.leaked_bytes},
+            {"threads", s.threads},
+            {"dropped_events", s.dropped_events},
+            {"unmatched_frees", s.unmatched_frees}};
+  add_kinds(s.leak_kinds, j);
+  return j;
 }
 
 json or_null(const std::string& s) {
@@ -96,10 +108,22 @@ json site_json(uint64_t pid, const SiteView& site) {
   return j;
 }
 
-json leak_json(uint64_t pid, const SiteView& site) {
-  json j = site_identity(pid, site);
+// A leaking site: its live blocks, their leading kind and the breakdown (null when unknown).
+json leak_json(const ProcessAnalysis& p, const SiteView& site) {
+  json j = site_identity(p.info().pid, site);
   j["bytes"] = site.stats->live_bytes;
   j["allocations"] = site.stats->live_allocations;
+  std::optional<format::KindCounts> kinds = site_leak_kinds(p, site.stats->stack_id);
+  std::optional<format::LeakKind> kind = kinds ? leading_kind(*kinds) : std::nullopt;
+  j["kind"] = kind ? json(kLeakKindNames[static_cast<size_t>(*kind)]) : json(nullptr);
+  json by_kind = nullptr;
+  if (kinds) {
+    by_kind = json::object();
+    for (size_t k = 0; k < format::kLeakKinds; ++k)
+      by_kind[kLeakKindNames[k]] = {{"allocations", (*kinds)[k].blocks},
+                                    {"bytes", (*kinds)[k].bytes}};
+  }
+  j["kinds"] = by_kind;
   j["stack"] = stack_json(site);
   return j;
 }
@@ -192,6 +216,20 @@ json threads_detail_json(const ProcessAnalysis& p) {
   return out;
 }
 
+json leak_check_json(const ProcessAnalysis& p) {
+  const format::LeakScanRecord* scan = p.leak_scan();
+  json j = {{"status", leak_check_status(p)}, {"complete", process_leak_kinds(p).has_value()}};
+  if (scan == nullptr) return j;
+  j["freeres"] = freeres_outcome(scan->freeres);
+  j["per_site"] = scan->level == format::LeakCheckLevel::kFull;
+  j["duration_ns"] = scan->duration_ns;
+  j["root_bytes"] = scan->root_bytes;
+  j["block_bytes"] = scan->block_bytes;
+  j["threads_scanned"] = scan->threads_scanned;
+  j["threads_unscanned"] = scan->threads_unscanned;
+  return j;
+}
+
 json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   const ProcessAnalysis& p = *tp.analysis;
   const ProcessInfo& info = p.info();
@@ -209,6 +247,7 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["heap_source"] = p.heap_replayed() ? "replay" : "summary";
   j["warning"] = p.read_result().error.empty() ? json(nullptr) : json(p.read_result().error);
   j["temporary_allocations"] = p.heap().totals().temporary;
+  j["leak_check"] = leak_check_json(p);
   j["threads_detail"] = threads_detail_json(p);
   j["peak"] = peak_json(p, v);
   j["functions"] = functions_json(v);
@@ -246,7 +285,8 @@ json json_report(const Session& session, const HeapReport& heap) {
     processes.push_back(process_json(*session.processes[i], v));
     for (const ThreadView& t : v.threads) threads.push_back(thread_json(pid, t));
     for (const SiteView& s : v.sites) sites.push_back(site_json(pid, s));
-    for (size_t s : v.leak_sites) leaks.push_back(leak_json(pid, v.sites[s]));
+    for (size_t s : v.leak_sites)
+      leaks.push_back(leak_json(*session.processes[i]->analysis, v.sites[s]));
   }
   return {{"schema", kJsonSchema},
           {"summary", summary_json(summarize(session))},

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "analyzer/insights/insights_report.hpp"
+#include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
 
 namespace memscope::analyzer {
@@ -25,6 +26,28 @@ std::string seconds(uint64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.3f s", static_cast<double>(ns) / 1e9);
   return buf;
+}
+
+// "definitely lost 100 B in 1 block, ..." for the kinds that have blocks ("none" if none).
+std::string kinds_text(const format::KindCounts& kinds) {
+  static constexpr const char* kWords[format::kLeakKinds] = {"definitely lost", "indirectly lost",
+                                                             "possibly lost", "still reachable"};
+  std::string out;
+  for (size_t k = 0; k < format::kLeakKinds; ++k) {
+    if (kinds[k].blocks == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(kWords[k]) + " " + bytes(kinds[k].bytes) + " in " +
+           std::to_string(kinds[k].blocks) + (kinds[k].blocks == 1 ? " block" : " blocks");
+  }
+  return out.empty() ? "nothing live" : out;
+}
+
+void leak_check_line(const ProcessAnalysis& p, std::ostream& out) {
+  std::optional<format::KindCounts> kinds = process_leak_kinds(p);
+  out << "  leak check: " << (kinds ? kinds_text(*kinds) : leak_check_status(p));
+  if (const format::LeakScanRecord* scan = p.leak_scan())
+    out << "; runtime buffers freed at exit: " << freeres_outcome(scan->freeres);
+  out << "\n";
 }
 
 std::string located(const Frame& f) {
@@ -48,6 +71,7 @@ void process_line(const TracedProcess& tp, std::ostream& out) {
       << s.threads << " threads, ended: " << describe_end(p) << "\n";
   if (s.dropped_events) out << "  WARNING: " << s.dropped_events << " events were dropped\n";
   if (!p.read_result().complete) out << "  PARTIAL: " << p.read_result().error << "\n";
+  leak_check_line(p, out);
   const HeapTotals& t = p.heap().totals();
   out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
       << "\n";
@@ -93,6 +117,20 @@ void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(cons
   }
 }
 
+void leak_list(const ProcessHeapView& v, size_t top, std::ostream& out) {
+  std::vector<size_t> sites = top_sites(v, site_leaked_bytes, top);
+  if (sites.empty()) return;
+  const ProcessAnalysis& p = *v.process->analysis;
+  out << "  leaks:\n";
+  for (size_t i : sites) {
+    const SiteStats& s = *v.sites[i].stats;
+    std::optional<format::KindCounts> kinds = site_leak_kinds(p, s.stack_id);
+    out << "    " << bytes(s.live_bytes) << " leaked in " << s.live_allocations << " blocks"
+        << (kinds ? ": " + kinds_text(*kinds) : std::string()) << "\n";
+    stack_lines(v.sites[i], out);
+  }
+}
+
 void function_list(const ProcessHeapView& v, size_t top, std::ostream& out) {
   if (v.functions.empty() || top == 0) return;
   out << "  top functions by bytes:\n";
@@ -134,7 +172,7 @@ void text_report(const Session& session, const HeapReport& heap, std::ostream& o
     site_list(v, "top allocation sites by count", site_allocations, top, out);
     site_list(v, "sites holding the peak", site_bytes_at_peak, top, out);
     function_list(v, top, out);
-    site_list(v, "leaks", site_leaked_bytes, top, out);
+    leak_list(v, top, out);
     thread_table(v, out);
     insights::insights_text(*session.processes[i]->analysis, out, site_namer(v));
   }
@@ -144,6 +182,7 @@ void text_report(const Session& session, const HeapReport& heap, std::ostream& o
       << " allocated, largest peak " << bytes(t.peak_heap_bytes) << ", leaked "
       << bytes(t.leaked_bytes) << " in " << t.leaked_allocations << " blocks, " << t.threads
       << " threads, " << t.dropped_events << " dropped events\n";
+  if (t.leak_kinds) out << "total leak check: " << kinds_text(*t.leak_kinds) << "\n";
 }
 
 }  // namespace memscope::analyzer

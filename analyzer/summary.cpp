@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 
+#include "analyzer/leak_kinds.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::analyzer {
@@ -21,6 +22,7 @@ Summary summarize(const ProcessAnalysis& p) {
   s.threads = p.threads().size();
   s.dropped_events = p.dropped_events();
   s.unmatched_frees = t.unmatched_frees;
+  s.leak_kinds = process_leak_kinds(p);
   return s;
 }
 
@@ -38,6 +40,7 @@ Summary summarize(const Session& session) {
     total.dropped_events += s.dropped_events;
     total.unmatched_frees += s.unmatched_frees;
   }
+  total.leak_kinds = session_leak_kinds(session);
   return total;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "analyzer/session.hpp"
+#include "format/leak_scan.hpp"
 
 namespace memscope::analyzer {
 
@@ -20,6 +21,8 @@ struct Summary {
   uint64_t threads = 0;
   uint64_t dropped_events = 0;
   uint64_t unmatched_frees = 0;
+  // The leaked blocks by kind (leak_kinds.hpp); unknown without a complete leak scan.
+  std::optional<format::KindCounts> leak_kinds;
 };
 
 Summary summarize(const ProcessAnalysis& p);

@@ -230,6 +230,9 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
     case RecordType::kHeapSummary:
       visitor_.heap_summary(body);
       return true;
+    case RecordType::kLeakScan:
+      visitor_.leak_scan(body);
+      return true;
     case RecordType::kMetricSample: {
       uint64_t stamp;
       if (!inner.varint(stamp)) return false;
@@ -346,6 +349,9 @@ class ChunkBuffer : public TraceVisitor {
   }
   void heap_summary(const std::string& body) override {
     later([body](TraceVisitor& v) { v.heap_summary(body); });
+  }
+  void leak_scan(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.leak_scan(body); });
   }
 
   void reserve_events(size_t n) { events_.reserve(n); }

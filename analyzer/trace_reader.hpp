@@ -99,6 +99,8 @@ class TraceVisitor {
   virtual void region(uint64_t /*stamp*/, uint64_t /*id*/, bool /*begin*/) {}
   // The sidecar's heap summary (heap/heap_summary.hpp), undecoded.
   virtual void heap_summary(const std::string& /*body*/) {}
+  // The agent's leak scan at the process's end (format/leak_scan.hpp), undecoded.
+  virtual void leak_scan(const std::string& /*body*/) {}
 };
 
 // Which chunks read_trace decodes (format::ChunkContent): all, or the ones without heap events

@@ -91,6 +91,8 @@ enum class RecordType : uint8_t {
   kThreadCpu = 42,     // stamp, tid, phase(u8: 0 start, 1 end), cpu_ns, user_ns, system_ns,
                        // voluntary_switches, involuntary_switches, minor_faults, major_faults,
                        // profiler_wait_ns: the thread's own reading when it started / ended
+  kLeakScan = 43,      // the leak scan at the process's normal end, written once, before
+                       // the heap summary (format/leak_scan.hpp defines the body)
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.

@@ -38,6 +38,9 @@ constexpr const char* kUsage =
     "  --stack-depth N      deepest call stack recorded, 1-256 (default 64)\n"
     "  --ring-slots N       per-thread event ring size in 64-byte slots (default 16384)\n"
     "  --drop-when-full     drop events rather than wait when a ring is full (reported)\n"
+    "  --no-freeres         leave the C and C++ runtimes' buffers allocated at exit\n"
+    "  --leak-check=WHAT    none, summary or full (default): classify the blocks live at\n"
+    "                       exit as definitely, indirectly, possibly lost or reachable\n"
     "  -q, --quiet          no summary at the end\n"
     "  --force              as root, write into an output directory other users can change\n"
     "exit status: PROGRAM's own, 128+N if signal N killed it, 127 not found, 126 not\n"
@@ -50,6 +53,8 @@ struct Options {
   std::string stack_depth;
   std::string ring_slots;
   bool drop_when_full = false;
+  bool freeres = true;
+  std::string leak_check;
   bool quiet = false;
   bool force = false;
   std::vector<std::string> command;
@@ -97,6 +102,12 @@ Options parse(int argc, char** argv) {
       if (!is_number_in(o.ring_slots, 1024, 1u << 22)) fail("--ring-slots expects 1024 to 4194304");
     } else if (a == "--drop-when-full") {
       o.drop_when_full = true;
+    } else if (a == "--no-freeres") {
+      o.freeres = false;
+    } else if (a.rfind("--leak-check", 0) == 0) {
+      o.leak_check = a.size() > 12 && a[12] == '=' ? a.substr(13) : value(a);
+      if (o.leak_check != "none" && o.leak_check != "summary" && o.leak_check != "full")
+        fail("--leak-check expects none, summary or full");
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (a == "--force") {
@@ -169,6 +180,8 @@ void set_agent_environment(const Options& o, const std::string& agent, const std
   setenv("MEMSCOPE_FOLLOW", o.follow ? "1" : "0", 1);
   setenv("MEMSCOPE_STACKS", o.stacks ? "1" : "0", 1);
   setenv("MEMSCOPE_DROP_WHEN_FULL", o.drop_when_full ? "1" : "0", 1);
+  setenv("MEMSCOPE_FREERES", o.freeres ? "1" : "0", 1);
+  if (!o.leak_check.empty()) setenv("MEMSCOPE_LEAK_CHECK", o.leak_check.c_str(), 1);
   if (!o.stack_depth.empty()) setenv("MEMSCOPE_STACK_DEPTH", o.stack_depth.c_str(), 1);
   if (!o.ring_slots.empty()) setenv("MEMSCOPE_RING_SLOTS", o.ring_slots.c_str(), 1);
 }

@@ -2,14 +2,18 @@
 """Exactness acceptance test: memscope's counts must equal valgrind DHAT's, process by process.
 
 Usage:
-  dhat_compare.py --memscope-run PATH --memscope-analyze PATH [--peak] [--valgrind PATH]
-                  [--keep] [--workdir DIR] [--timeout S] -- PROGRAM [ARGS...]
+  dhat_compare.py --memscope-run PATH --memscope-analyze PATH [--peak] [--no-freeres]
+                  [--valgrind PATH] [--keep] [--workdir DIR] [--timeout S] -- PROGRAM [ARGS...]
 
 1. Runs PROGRAM under DHAT:
-     valgrind --tool=dhat --trace-children=yes --run-libc-freeres=no --run-cxx-freeres=no
-              --dhat-out-file=TMP/dhat/dhat.%p PROGRAM ARGS
+     valgrind --tool=dhat --trace-children=yes --dhat-out-file=TMP/dhat/dhat.%p PROGRAM ARGS
    and reads, for every process, the "Total:", "At t-gmax:" and "At t-end:" lines that DHAT
    writes to stderr (prefixed with ==PID==, numbers with thousands separators).
+   Both DHAT and memscope free the C and C++ runtimes' own buffers at exit (valgrind's
+   --run-libc-freeres and --run-cxx-freeres, memscope's freeres), so a program that prints
+   leaks nothing for its stdio buffers on either side. With --no-freeres neither does: valgrind
+   frees them at _exit too (flushing stdio there), memscope does not, so a program whose
+   processes _exit with stdio buffers compares with both off.
 2. Runs `memscope-run -o TMP/ms -- PROGRAM ARGS`, then `memscope-analyze TMP/ms --json TMP/a.json`,
    and again with --replay: the agent's heap summaries and a replay of every event must give
    the same JSON (but for heap_source), and a program of one process must be read from its
@@ -101,9 +105,9 @@ def run(cmd, timeout, what):
 def run_dhat(args, workdir):
     out_dir = os.path.join(workdir, "dhat")
     os.makedirs(out_dir, exist_ok=True)
-    cmd = [args.valgrind, "--tool=dhat", "--trace-children=yes", "--run-libc-freeres=no",
-           "--run-cxx-freeres=no", f"--dhat-out-file={out_dir}/dhat.%p", args.program,
-           *args.args]
+    freeres = ["--run-libc-freeres=no", "--run-cxx-freeres=no"] if args.no_freeres else []
+    cmd = [args.valgrind, "--tool=dhat", "--trace-children=yes", *freeres,
+           f"--dhat-out-file={out_dir}/dhat.%p", args.program, *args.args]
     root_pid, status, out, err, seconds = run(cmd, args.timeout, "DHAT")
     with open(os.path.join(workdir, "dhat.stderr"), "w") as f:
         f.write(err)
@@ -187,7 +191,8 @@ def summary_matches_replay(args, ms_dir, workdir, analysis):
 def run_memscope(args, workdir):
     ms_dir = os.path.join(workdir, "ms")
     json_path = os.path.join(workdir, "a.json")
-    cmd = [args.memscope_run, "-o", ms_dir, "--", args.program, *args.args]
+    freeres = ["--no-freeres"] if args.no_freeres else []
+    cmd = [args.memscope_run, "-o", ms_dir, *freeres, "--", args.program, *args.args]
     _, status, out, err, seconds = run(cmd, args.timeout, "memscope-run")
     with open(os.path.join(workdir, "memscope-run.stderr"), "w") as f:
         f.write(err)
@@ -399,6 +404,8 @@ def main():
     ap.add_argument("--memscope-analyze", required=True)
     ap.add_argument("--peak", action="store_true",
                     help="also compare the peak (single-threaded programs only)")
+    ap.add_argument("--no-freeres", action="store_true",
+                    help="neither DHAT nor memscope frees the runtimes' buffers at exit")
     ap.add_argument("--valgrind", default="valgrind")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--workdir", help="work directory (default: a new temporary one)")

@@ -1,0 +1,108 @@
+/* Programs with known leak kinds, one per case (argv[1]), for the oracle tests that compare
+ * memscope's leak scan with valgrind memcheck and LeakSanitizer (leak_oracle.py). Every block
+ * is kept in a global or a live thread's stack frame, never only in a register or a dead
+ * frame, so the answer does not depend on the compiler:
+ *   overwritten   the only pointer to a 100-byte block is overwritten by one to a 50-byte block
+ *                 (100 definitely lost, 50 reachable)
+ *   list          a 5-node list whose head pointer is dropped (1 definitely, 4 indirectly lost)
+ *   global        a 64-byte block reachable from a global (reachable)
+ *   interior      a 100-byte block known only by a pointer 40 bytes in (possibly lost)
+ *   thread        a thread that exits after losing a 64-byte block (definitely lost) and keeping
+ *                 a 32-byte one in a global (reachable)
+ *   live_stack    a 77-byte block referenced only from the stack of a thread still blocked at
+ *                 exit (reachable); another thread's 33-byte block lost (definitely lost)
+ */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct node {
+  struct node* next;
+  char payload[24];
+};
+
+static void* volatile g_kept;
+static void* volatile g_other;
+static struct node* volatile g_head;
+static sem_t g_ready;
+
+static void* must(void* p) {
+  if (p == NULL) {
+    fputs("allocation failed\n", stderr);
+    exit(2);
+  }
+  return p;
+}
+
+__attribute__((noinline)) static void overwritten(void) {
+  g_kept = must(malloc(100));
+  g_kept = must(malloc(50));
+}
+
+__attribute__((noinline)) static void list(void) {
+  for (int i = 0; i < 5; ++i) {
+    struct node* n = must(malloc(sizeof *n));
+    n->next = g_head;
+    g_head = n;
+  }
+  g_head = NULL;
+}
+
+__attribute__((noinline)) static void global(void) {
+  g_kept = must(malloc(64));
+}
+
+__attribute__((noinline)) static void interior(void) {
+  g_kept = (char*)must(malloc(100)) + 40;
+}
+
+static void* lose_and_keep(void* arg) {
+  (void)arg;
+  g_other = must(malloc(64));
+  g_other = NULL;
+  g_kept = must(malloc(32));
+  return NULL;
+}
+
+__attribute__((noinline)) static void thread(void) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, lose_and_keep, NULL) != 0) exit(2);
+  pthread_join(t, NULL);
+}
+
+static void* hold_on_stack(void* arg) {
+  (void)arg;
+  void* volatile held = must(malloc(77));
+  memset(held, 1, 77);
+  sem_post(&g_ready);
+  for (;;) pause();
+  return NULL;
+}
+
+__attribute__((noinline)) static void live_stack(void) {
+  sem_init(&g_ready, 0, 0);
+  pthread_t t;
+  if (pthread_create(&t, NULL, hold_on_stack, NULL) != 0) exit(2);
+  while (sem_wait(&g_ready) != 0) {
+  }
+  g_other = must(malloc(33));
+  g_other = NULL;
+}
+
+int main(int argc, char** argv) {
+  static const struct {
+    const char* name;
+    void (*run)(void);
+  } cases[] = {{"overwritten", overwritten}, {"list", list},     {"global", global},
+               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack}};
+  for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; ++i) {
+    if (strcmp(argv[1], cases[i].name) != 0) continue;
+    cases[i].run();
+    return 0;
+  }
+  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack\n", stderr);
+  return 2;
+}
