@@ -11,21 +11,26 @@
 #include "agent/freeres.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "agent/agent_state.hpp"
 #include "agent/config.hpp"
+#include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/lifecycle.hpp"
 #include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
+#include "collector/linux/own_descriptors.hpp"
 
 extern "C" int __cxa_atexit(void (*fn)(void*), void* arg, void* dso_handle);
 
@@ -43,13 +48,43 @@ std::atomic<bool> g_freeing_runtime{false};
 namespace {
 
 // Program threads other than the caller that the registry knows alive (the kernel confirms).
-bool other_threads_running() {
+bool registered_threads_running() {
   auto self = static_cast<pid_t>(syscall(SYS_gettid));
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     if (ts->phase.load() != ThreadPhase::kLive || ts->tid == self) continue;
     if (syscall(SYS_tgkill, getpid(), ts->tid, 0) == 0) return true;
   }
   return false;
+}
+
+// The kernel's count of the process's threads ("Threads:" of /proc/self/status); -1 unknown.
+long kernel_thread_count() {
+  int fd = fds::open_file("/proc/self/status", O_RDONLY);
+  if (fd < 0) return -1;
+  char text[4096];
+  ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  const char* line = strstr(text, "\nThreads:");
+  return line == nullptr ? -1 : strtol(line + 10, nullptr, 10);
+}
+
+// Threads the registry no longer lists can still be leaving (a detached thread past its
+// destructors, freeing its stack in glibc's lists, which __libc_freeres frees too): only the
+// kernel's count says none is left but the caller and memscope's own. Leaving threads get a
+// few milliseconds to be gone.
+bool other_threads_running() {
+  if (registered_threads_running()) return true;
+  long alone = 1 + static_cast<long>(memscope_thread_count());
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    long threads = kernel_thread_count();
+    if (threads < 0) return true;  // cannot tell: do not risk it
+    if (threads <= alone) return false;
+    timespec pause{0, 4'000'000L};
+    nanosleep(&pause, nullptr);
+  }
+  return true;
 }
 
 // Whether a module whose file name starts with `prefix` is loaded: a dlsym that fails would

@@ -146,7 +146,7 @@ void note_thread_leaving() {
 
 ProgramThreads program_threads_left(uint64_t now_ns) {
   // glibc counts the sidecar and the parked exit thread, if there is one, but they owe exit(0).
-  unsigned ours = g_exit_thread.load(std::memory_order_acquire) == kExitThreadParked ? 2 : 1;
+  unsigned ours = memscope_thread_count();
   if (g_glibc_threads != nullptr && __atomic_load_n(g_glibc_threads, __ATOMIC_ACQUIRE) == ours)
     return ProgramThreads::kExitOwed;
   if (!main_thread_gone() || !time_to_look(now_ns)) return ProgramThreads::kRunning;
@@ -183,6 +183,10 @@ void end_process_with(int wait_status) {
   }
   g_real.underscore_exit(WEXITSTATUS(wait_status));
   __builtin_unreachable();
+}
+
+unsigned memscope_thread_count() {
+  return g_exit_thread.load(std::memory_order_acquire) == kExitThreadParked ? 2 : 1;
 }
 
 void restore_program_signal_mask() {

@@ -39,6 +39,8 @@ bool start_exit_thread();
 int all_gone_status();
 // kAllGone, after the final flush: ends the process with that status.
 [[noreturn]] void end_process_with(int wait_status);
+// memscope's own threads now: the sidecar, and the parked exit thread where there is one.
+unsigned memscope_thread_count();
 // Before the sidecar itself calls exit(0) (when no exit thread could be started).
 void restore_program_signal_mask();
 

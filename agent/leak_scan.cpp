@@ -23,6 +23,7 @@
 #include "agent/config.hpp"
 #include "agent/leak_graph.hpp"
 #include "agent/real_functions.hpp"
+#include "collector/linux/own_descriptors.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -142,7 +143,7 @@ std::vector<Root> module_roots() {
 
 std::string read_proc(const std::string& path) {
   std::string out;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = fds::open_file(path.c_str(), O_RDONLY);
   if (fd < 0) return out;
   char buf[8192];
   ssize_t n;
@@ -234,7 +235,7 @@ Roots gather_roots() {
   if (stack_root(maps, g_exit.stack_pointer, r.roots)) ++r.threads_scanned;
   tls_root(r.roots);
   auto self = static_cast<pid_t>(syscall(SYS_gettid));
-  DIR* dir = opendir("/proc/self/task");
+  DIR* dir = fds::open_directory("/proc/self/task");
   if (dir == nullptr) return r;
   while (dirent* d = readdir(dir)) {
     pid_t tid = atoi(d->d_name);

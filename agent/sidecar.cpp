@@ -80,7 +80,8 @@ enum class Afterwards { kReturn, kCallExit, kLeave };
 class Sidecar {
  public:
   explicit Sidecar(const ProcessOrigin& origin) : origin_(origin) {}
-  void start();
+  // False when the trace could not be opened: the caller then frees this object at once.
+  bool start();
   Afterwards afterwards() const { return afterwards_; }
   Request request;
   std::atomic<uint32_t> startup{kStarting};
@@ -186,12 +187,16 @@ uint64_t loader_generation() {
 // table, until the first cycle has opened everything the collector keeps: a fork child must
 // not return from fork() while the sidecar takes numbers it will use, and a program that
 // forbids open() with a seccomp filter early in main() must find them opened.
-void Sidecar::start() {
+bool Sidecar::start() {
   bool private_table = fds::use_private_table();
   fds::watch_seccomp();
-  if (!open(startup_error)) return announce(kFailed);
+  if (!open(startup_error)) {
+    announce(kFailed);  // the last use of this object: start_sidecar() deletes it
+    return false;
+  }
   if (private_table && origin_.parent_pid != 0) announce(kReady);
   run();
+  return true;
 }
 
 void Sidecar::announce(Startup state) {
@@ -664,13 +669,14 @@ Startup wait_for_startup(Sidecar& sidecar) {
 void* sidecar_main(void*) {
   t_mode = ThreadMode::kAgentThread;
   prctl(PR_SET_NAME, "memscope");
-  g_sidecar->start();
-  if (g_sidecar->afterwards() == Afterwards::kCallExit) {
+  Sidecar* sidecar = g_sidecar;
+  if (!sidecar->start()) return nullptr;
+  if (sidecar->afterwards() == Afterwards::kCallExit) {
     t_mode = ThreadMode::kPassthrough;  // the program's exit handlers run here, on its heap
     restore_program_signal_mask();
     exit(0);
   }
-  if (g_sidecar->afterwards() == Afterwards::kLeave) end_process_with(all_gone_status());
+  if (sidecar->afterwards() == Afterwards::kLeave) end_process_with(all_gone_status());
   return nullptr;
 }
 

@@ -191,6 +191,7 @@ GateResult check_number(const GateRule& rule, const json& report) {
     r.detail = rule.field + (leak_kind ? " is unknown (no complete leak scan; see "
                                          "processes[].leak_check)"
                                        : " is not in the report");
+    fail_unless_complete(r, report);
     return r;
   }
   uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;

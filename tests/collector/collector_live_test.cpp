@@ -2,6 +2,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,33 +16,45 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void spin_for(std::chrono::milliseconds duration) {
-  auto end = std::chrono::steady_clock::now() + duration;
-  volatile uint64_t sink = 0;
-  while (std::chrono::steady_clock::now() < end) sink = sink + 1;
+uint64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
+
+// Spins until this thread has run for `cpu_ns` of CPU time, however busy the machine is.
+void spin_cpu(uint64_t cpu_ns) {
+  volatile uint64_t sink = 0;
+  while (thread_cpu_ns() < cpu_ns) sink = sink + 1;
+}
+
+constexpr uint64_t kSpinCpuNs = 200'000'000;
 
 }  // namespace
 
 TEST_CASE("live: this process's RSS, threads by name, CPU deltas in the first sample") {
   memscope::PlatformResourceCollector collector;  // the baseline is read here
-  std::atomic<bool> stop{false};
+  std::atomic<bool> stop{false}, spun{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) {
-    threads.emplace_back([&stop, i] {
+    threads.emplace_back([&stop, &spun, i] {
       if (i == 0) pthread_setname_np(pthread_self(), "ms-live-probe");
-      if (i == 1) spin_for(300ms);
+      if (i == 1) {
+        spin_cpu(kSpinCpuNs);
+        spun = true;
+      }
       while (!stop) std::this_thread::sleep_for(1ms);
     });
   }
-  std::this_thread::sleep_for(350ms);
+  std::this_thread::sleep_for(100ms);
+  while (!spun) std::this_thread::sleep_for(1ms);
   memscope::PlatformMetrics m = collector.collect_metrics();
   stop = true;
   for (auto& t : threads) t.join();
 
   CHECK(m.errors.empty());
   REQUIRE(m.interval_ns);
-  CHECK(*m.interval_ns >= 300'000'000u);
+  CHECK(*m.interval_ns >= 100'000'000u);
   REQUIRE(m.memory.process_rss_bytes);
   CHECK(*m.memory.process_rss_bytes > 0);
   CHECK(m.memory.machine_total_bytes > m.memory.machine_available_bytes);
@@ -56,10 +69,16 @@ TEST_CASE("live: this process's RSS, threads by name, CPU deltas in the first sa
   CHECK(*m.cpu.overall_usage_percent <= 100.0);
   CHECK(m.cpu.online_cores >= 1u);
   CHECK(m.cpu.load_average.has_value());
-  // Some thread spun for 300 ms of the ~350 ms interval; on a busy machine it gets less.
-  double busiest = 0;
-  for (const auto& t : m.threads) busiest = std::max(busiest, t.cpu_usage_percent.value_or(0));
-  CHECK(busiest > 10.0);
+  // One thread ran for 200 ms of CPU time since the baseline (on a busy machine the interval is
+  // longer, so its share of the interval can be anything; its CPU time cannot).
+  uint64_t busiest_ns = 0;
+  double busiest_percent = 0;
+  for (const auto& t : m.threads) {
+    busiest_ns = std::max(busiest_ns, t.cpu_time_total_ns.value_or(0));
+    busiest_percent = std::max(busiest_percent, t.cpu_usage_percent.value_or(0));
+  }
+  CHECK(busiest_ns >= kSpinCpuNs);
+  CHECK(busiest_percent > 0.0);
   CHECK(collector.get_optimal_collection_interval() >= 100ms);
 }
 
