@@ -1,6 +1,6 @@
 // See agent_memory.hpp. The __wrap_* functions are the targets of the linker's --wrap options
 // (agent/CMakeLists.txt): every malloc/free reference inside the agent library, including the
-// statically linked libstdc++, libunwind and zstd, lands here instead of the program's malloc.
+// statically linked libstdc++, zstd and xxHash, lands here instead of the program's malloc.
 #include "agent/agent_memory.hpp"
 
 #include <dlfcn.h>

@@ -127,6 +127,12 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       robust_sigstorm: a SIGALRM every 2 ms whose handler makes 500 malloc/free pairs while the
       main thread loops on malloc/realloc/free, with the default ring and with 1024 slots: it
       finishes, same output as natively, nothing dropped, the main thread's counts exact.
+  loader_link_map
+      robust_linkmap prints its link map (dl_iterate_phdr) and, for liblzma, libm, libunwind,
+      libmimalloc and libz, whether each was loaded before its own dlopen: traced, the link map
+      is the native one plus the agent plus exactly libunwind, liblzma and libmimalloc (what the
+      agent still loads, AGENT_STILL_LOADS), so libm and libz are loaded by the program's own
+      dlopen as natively, and those three answer "already loaded"; the trace is complete.
 
 Python 3 standard library only.
 """
@@ -1640,6 +1646,51 @@ def trace_complete(out, what):
     return procs
 
 
+# What the agent still puts in the program's link map (docs/reliability.md, README
+# Limitations): libunwind.so.8 and its liblzma.so.5 (Debian's libunwind.a is not
+# position-independent, so it cannot be linked into the agent) and libmimalloc.so.2 (Debian
+# ships no static mimalloc). libm, which the agent needed until it linked its few functions in,
+# must not come back, and nothing else may appear.
+AGENT_STILL_LOADS = {"libunwind.so.8", "liblzma.so.5", "libmimalloc.so.2"}
+
+
+def link_map_answers(out):
+    """robust_linkmap's output as (loaded set, {library: 'already loaded' | 'not loaded'})."""
+    loaded, before = set(), {}
+    for line in out.splitlines():
+        if line.startswith("loaded: "):
+            loaded.add(line[len("loaded: "):])
+        elif line.endswith((": already loaded", ": not loaded")):
+            name, answer = line.split(": ", 1)
+            before[name] = answer
+    return loaded, before
+
+
+def case_loader_link_map():
+    args = [prog("robust_linkmap")]
+    native = run(args)
+    ms, out = traced(args, "trace")
+    ok(native.rc == 0 and ms.rc == 0, "robust_linkmap exits 0 natively and traced",
+       f"native: {native.describe()}\n      traced: {ms.describe()}")
+    native_loaded, native_before = link_map_answers(native.out)
+    traced_loaded, traced_before = link_map_answers(ms.out)
+    extra = traced_loaded - native_loaded - {"libmemscope_agent.so"}
+    ok(extra == AGENT_STILL_LOADS,
+       "traced link map = native + the agent + exactly the known libunwind, liblzma, mimalloc",
+       f"native {sorted(native_loaded)}\n      traced {sorted(traced_loaded)}")
+    ok(native_loaded <= traced_loaded, "everything the program loads natively is loaded traced",
+       f"missing {sorted(native_loaded - traced_loaded)}")
+    ok(set(native_before.values()) == {"not loaded"} and len(native_before) == 5,
+       "natively none of the five libraries is loaded before the program's dlopen",
+       f"{native_before}")
+    expected = {name: "already loaded" if name in AGENT_STILL_LOADS else "not loaded"
+                for name in native_before}
+    ok(traced_before == expected,
+       "traced: libm and libz are loaded by the program's own dlopen, as natively",
+       f"{traced_before}")
+    trace_complete(out, "robust_linkmap")
+
+
 def case_fd_lowest_loop():
     args = [prog("robust_lowfd"), "loop", "3000"]
     native = run(args)
@@ -1996,6 +2047,7 @@ CASES = {
     "threads_main_seccomp_kill": case_threads_main_seccomp_kill,
     "threads_raw_clone": case_threads_raw_clone,
     "sigalloc_storm": case_sigalloc_storm,
+    "loader_link_map": case_loader_link_map,
 }
 
 
