@@ -49,6 +49,8 @@ constexpr Option kOptions[] = {
     {"MEMSCOPE_HEAP_SUMMARY_MB", Kind::kNumber, 256, 0, 1u << 20,
      "memory the agent may use to replay the heap while tracing, so memscope-analyze need not "
      "(0: off; past it the analysis replays the events itself)"},
+    {"MEMSCOPE_MAX_TRACE_BYTES", Kind::kNumber, 0, 0, 1ull << 60,
+     "largest trace file in bytes (0: no limit); past it the trace says so and ends"},
 };
 
 bool parse_number(const char* text, uint64_t& out) {
@@ -107,6 +109,7 @@ void load_config(Config& out) {
   out.sample_interval_ms = static_cast<uint32_t>(read_option(kOptions[8]));
   out.sample_fixed = read_option(kOptions[9]) != 0;
   out.heap_summary_mb = static_cast<uint32_t>(read_option(kOptions[10]));
+  out.max_trace_bytes = read_option(kOptions[11]);
 }
 
 }  // namespace memscope::agent

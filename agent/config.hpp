@@ -15,8 +15,9 @@ struct Config {
   bool follow_children;
   uint32_t flush_interval_ms;   // longest time recorded events wait before reaching the file
   uint32_t sample_interval_ms;  // machine/process metrics; 0: not sampled
-  bool sample_fixed;             // no adaptive back-off of the sampling interval
+  bool sample_fixed;            // no adaptive back-off of the sampling interval
   uint32_t heap_summary_mb;     // budget of the online heap model (online_heap.hpp); 0: off
+  uint64_t max_trace_bytes;     // size limit of the trace file; 0: none
 };
 
 // Parses the environment; a nonsense value gets a one-line message on stderr and the default.

@@ -132,6 +132,7 @@ class Sidecar {
   void write_watermark(uint64_t watermark);
   void write_process_end(format::EndReason reason, int64_t detail);
   void write_heap_summary();
+  bool mark_truncated(std::string& error);
   void sample_metrics(uint64_t now);
   bool seal(bool force);
   void fail(const std::string& error);
@@ -250,10 +251,12 @@ bool Sidecar::open(std::string& error) {
   uint64_t real_ns =
       static_cast<uint64_t>(real.tv_sec) * 1000000000ull + static_cast<uint64_t>(real.tv_nsec);
   uint64_t start_ns = now_ns();
+  writer_.limit_size(g_config.max_trace_bytes);
   if (!writer_.open(g_config.output_dir, getpid(), start_ns, real_ns, error)) return false;
   write_process_info();
   // On disk at once: a process killed before the first periodic seal still says who it was.
   if (!writer_.seal_chunk(error)) return false;
+  if (writer_.truncated()) return mark_truncated(error);
   if (origin_.parent_pid == 0)
     online_heap_ = std::make_unique<OnlineHeap>(start_ns, size_t{g_config.heap_summary_mb} << 20);
   return true;
@@ -330,6 +333,7 @@ void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
 }
 
 void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
+  if (writer_.truncated()) return;  // drained, never written: spare the encoding
   switch (s.type) {
     case SlotType::kNop:
       return;
@@ -481,7 +485,23 @@ void Sidecar::write_heap_summary() {
   writer_.framed(RecordType::kHeapSummary, [&] { writer_.raw(body.data(), body.size()); });
 }
 
+// The size limit was reached: the marker, on disk at once, and from then on no replay of the
+// heap (it could not be checked against the trace) and nothing written but the end.
+bool Sidecar::mark_truncated(std::string& error) {
+  online_heap_.reset();
+  uint64_t limit = writer_.size_limit();
+  writer_.framed(RecordType::kTraceTruncated, [&] {
+    writer_.varint(now_ns());
+    writer_.varint(limit);
+  });
+  tell_user({"the trace reached its size limit of ", std::to_string(limit),
+             " bytes; it says so, and memscope writes nothing more to it but the process's end "
+             "(the program continues)"});
+  return writer_.seal_past_limit(error);
+}
+
 void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
+  if (writer_.truncated()) writer_.discard_pending();
   uint64_t waits = 0, dropped = 0;
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     waits += ts->ring_waits.load();
@@ -494,6 +514,9 @@ void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
     writer_.varint(dropped);
     writer_.varint(waits);
   });
+  // Past the size limit only this record is written, in a chunk of its own.
+  std::string error;
+  if (writer_.truncated() && !writer_.seal_past_limit(error)) fail(error);
 }
 
 // Machine and process metrics, sampled on the collector's own (adaptive) interval and written
@@ -549,7 +572,9 @@ bool Sidecar::seal(bool force) {
   last_seal_ns_ = now;
   current_tid_ = -1;  // each chunk decodes on its own
   std::string error;
-  if (!writer_.seal_chunk(error)) {
+  bool was_truncated = writer_.truncated();
+  if (!writer_.seal_chunk(error) ||
+      (!was_truncated && writer_.truncated() && !mark_truncated(error))) {
     fail(error);
     return false;
   }
@@ -603,7 +628,7 @@ void Sidecar::run() {
     write_module_changes(cycle);
     uint64_t records = drain_all(cycle);
     refresh_thread_names(cycle);
-    if (!failed_) sample_metrics(cycle);
+    if (!failed_ && !writer_.truncated()) sample_metrics(cycle);
     note_opening_stopped();
     announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
     uint32_t pending = request.pending.load(std::memory_order_acquire);

@@ -83,11 +83,14 @@ enum class RecordType : uint8_t {
   kThreadStart = 34,         // stamp, tid, parent_tid, name
   kThreadEnd = 35,           // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
   kThreadName = 36,          // stamp, tid, name
-  kProcessEnd = 37,    // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
-  kRegion = 38,        // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
-  kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
-  kHeapSummary = 41,   // the heap replayed by the sidecar, written once at the process's end
-                       // (heap/heap_summary.hpp defines the body)
+  kProcessEnd = 37,      // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
+  kRegion = 38,          // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
+  kMetricSample = 40,    // reserved for the collector: stamp, then a collector-defined body
+  kHeapSummary = 41,     // the heap replayed by the sidecar, written once at the process's end
+                         // (heap/heap_summary.hpp defines the body)
+  kTraceTruncated = 42,  // stamp, limit_bytes: the trace reached its size limit
+                         // (MEMSCOPE_MAX_TRACE_BYTES); nothing recorded after it was written
+                         // but, in a chunk of its own, the kProcessEnd record
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.
@@ -119,7 +122,7 @@ enum class EndReason : uint8_t {
   // The main thread left first and the last thread left by a raw exit system call, so no exit()
   // ran; detail = the status. memscope ended the process (agent/last_thread.hpp).
   kLastThreadExit = 6,
-  kQuickExit = 7,    // quick_exit(), after the program's at_quick_exit handlers; detail = status
+  kQuickExit = 7,  // quick_exit(), after the program's at_quick_exit handlers; detail = status
 };
 
 // --- LEB128 varints and zigzag, used by writer and reader alike ---

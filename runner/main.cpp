@@ -38,6 +38,8 @@ constexpr const char* kUsage =
     "  --stack-depth N      deepest call stack recorded, 1-256 (default 64)\n"
     "  --ring-slots N       per-thread event ring size in 64-byte slots (default 16384)\n"
     "  --drop-when-full     drop events rather than wait when a ring is full (reported)\n"
+    "  --max-trace-size SIZE  largest trace file per process (like 1GiB, 500MB, 4096); past\n"
+    "                       it the trace says so and ends (analysis: complete false)\n"
     "  -q, --quiet          no summary at the end\n"
     "  --force              as root, write into an output directory other users can change\n"
     "exit status: PROGRAM's own, 128+N if signal N killed it, 127 not found, 126 not\n"
@@ -50,6 +52,7 @@ struct Options {
   std::string stack_depth;
   std::string ring_slots;
   bool drop_when_full = false;
+  std::string max_trace_bytes;
   bool quiet = false;
   bool force = false;
   std::vector<std::string> command;
@@ -65,6 +68,28 @@ bool is_number_in(const std::string& s, unsigned long lo, unsigned long hi) {
     return false;
   unsigned long v = std::stoul(s);
   return v >= lo && v <= hi;
+}
+
+// SIZE: a whole number of bytes, or with a unit (KiB MiB GiB TiB, KB MB GB TB, B); "" if
+// malformed or zero. Returned as the byte count MEMSCOPE_MAX_TRACE_BYTES takes.
+std::string size_in_bytes(const std::string& text) {
+  constexpr std::pair<const char*, unsigned long long> kUnits[] = {
+      {"KiB", 1ull << 10},   {"MiB", 1ull << 20},      {"GiB", 1ull << 30},
+      {"TiB", 1ull << 40},   {"KB", 1000ull},          {"MB", 1000000ull},
+      {"GB", 1000000000ull}, {"TB", 1000000000000ull}, {"B", 1ull}};
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || digits > 12 || (digits == std::string::npos && text.size() > 12)) return {};
+  unsigned long long value = std::stoull(text.substr(0, digits));
+  unsigned long long factor = 1;
+  if (digits != std::string::npos) {
+    std::string unit = text.substr(digits);
+    auto it = std::find_if(std::begin(kUnits), std::end(kUnits),
+                           [&](const auto& u) { return unit == u.first; });
+    if (it == std::end(kUnits)) return {};
+    factor = it->second;
+  }
+  if (value == 0 || value > (1ull << 60) / factor) return {};
+  return std::to_string(value * factor);
 }
 
 Options parse(int argc, char** argv) {
@@ -97,6 +122,10 @@ Options parse(int argc, char** argv) {
       if (!is_number_in(o.ring_slots, 1024, 1u << 22)) fail("--ring-slots expects 1024 to 4194304");
     } else if (a == "--drop-when-full") {
       o.drop_when_full = true;
+    } else if (a == "--max-trace-size") {
+      o.max_trace_bytes = size_in_bytes(value(a));
+      if (o.max_trace_bytes.empty())
+        fail("--max-trace-size expects a size above 0, like 1GiB, 500MB or 4096 (bytes)");
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (a == "--force") {
@@ -171,6 +200,7 @@ void set_agent_environment(const Options& o, const std::string& agent, const std
   setenv("MEMSCOPE_DROP_WHEN_FULL", o.drop_when_full ? "1" : "0", 1);
   if (!o.stack_depth.empty()) setenv("MEMSCOPE_STACK_DEPTH", o.stack_depth.c_str(), 1);
   if (!o.ring_slots.empty()) setenv("MEMSCOPE_RING_SLOTS", o.ring_slots.c_str(), 1);
+  if (!o.max_trace_bytes.empty()) setenv("MEMSCOPE_MAX_TRACE_BYTES", o.max_trace_bytes.c_str(), 1);
 }
 
 pid_t g_child = 0;
