@@ -61,6 +61,8 @@ constexpr Option kOptions[] = {
      "classify the blocks live at a normal end as lost or reachable: none, summary (totals), "
      "full (per site)",
      {"none", "summary", "full"}},
+    {"MEMSCOPE_MAX_TRACE_BYTES", Kind::kNumber, 0, 0, 1ull << 60,
+     "largest trace file in bytes (0: no limit); past it the trace says so and ends"},
 };
 
 bool parse_number(const char* text, uint64_t& out) {
@@ -133,6 +135,7 @@ void load_config(Config& out) {
   out.heap_summary_mb = static_cast<uint32_t>(read_option(kOptions[10]));
   out.freeres = read_option(kOptions[11]) != 0;
   out.leak_check = static_cast<uint8_t>(read_option(kOptions[12]));
+  out.max_trace_bytes = read_option(kOptions[13]);
 }
 
 }  // namespace memscope::agent

@@ -19,6 +19,7 @@ struct Config {
   uint32_t heap_summary_mb;     // budget of the online heap model (online_heap.hpp); 0: off
   bool freeres;                 // free the C and C++ runtimes' buffers at exit (freeres.cpp)
   uint8_t leak_check;           // format::LeakCheckLevel: none, summary, full (leak_scan.hpp)
+  uint64_t max_trace_bytes;     // size limit of the trace file; 0: none
 };
 
 // Parses the environment; a nonsense value gets a one-line message on stderr and the default.

@@ -46,6 +46,7 @@ using format::RecordType;
 constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
 constexpr uint64_t kBusyRecords = 4096;
+constexpr uint64_t kForkCheckRecords = 256;
 constexpr uint64_t kMetricKeyIntervalNs = 2'000'000'000ull;
 constexpr uint64_t kMetricSamplesPerKey = 10;
 
@@ -64,14 +65,38 @@ struct DrainHistory {
 // How the sidecar's start went; start_sidecar waits for it to leave kStarting.
 enum Startup : uint32_t { kStarting = 0, kReady = 1, kFailed = 2 };
 
-enum Pending : int { kNothing = 0, kFlushWithEnd = 1, kFinal = 2, kFlushOnly = 3 };
+// kClaimed: a caller owns the request and is filling in reason and detail; the sidecar reads
+// them only once pending holds the kind (release/acquire), so a second caller can never
+// overwrite what the first one asked for.
+enum Pending : uint32_t {
+  kNothing = 0,
+  kFlushWithEnd = 1,
+  kFinal = 2,
+  kFlushOnly = 3,
+  kClaimed = 4
+};
 
 struct Request {
-  std::atomic<int> pending{kNothing};
+  std::atomic<uint32_t> pending{kNothing};
   format::EndReason reason = format::EndReason::kUnknown;
   int64_t detail = 0;
-  std::atomic<uint64_t> completed{0};
+  std::atomic<uint32_t> completed{0};  // bumped (and woken) as each request is done
 };
+
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+
+// Sleeps while `word` holds `value`, at most `timeout_ns`; returns at once when it moved on.
+void wait_while(std::atomic<uint32_t>& word, uint32_t value, uint64_t timeout_ns) {
+  timespec slice{static_cast<time_t>(timeout_ns / 1'000'000'000ull),
+                 static_cast<long>(timeout_ns % 1'000'000'000ull)};
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, value, &slice, nullptr,
+          0);
+}
+
+void wake_waiters(std::atomic<uint32_t>& word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
+          nullptr, 0);
+}
 
 // What the sidecar does once its loop ends: return, or end the process itself because the
 // program's threads are all gone (last_thread.hpp).
@@ -79,8 +104,10 @@ enum class Afterwards { kReturn, kCallExit, kLeave };
 
 class Sidecar {
  public:
-  explicit Sidecar(const ProcessOrigin& origin) : origin_(origin) {}
-  // False when the trace could not be opened: the caller then frees this object at once.
+  Sidecar(const ProcessOrigin& origin, bool program_waits)
+      : origin_(origin), program_waits_(program_waits) {}
+  // False when the trace could not be opened and the program waits for the sidecar: the
+  // caller then frees this object at once.
   bool start();
   Afterwards afterwards() const { return afterwards_; }
   Request request;
@@ -112,6 +139,7 @@ class Sidecar {
   void write_process_end(format::EndReason reason, int64_t detail);
   void write_leak_scan(format::EndReason reason);
   void write_heap_summary();
+  bool mark_truncated(std::string& error);
   void sample_metrics(uint64_t now);
   bool seal(bool force);
   void fail(const std::string& error);
@@ -119,6 +147,7 @@ class Sidecar {
   void finish_alone();
 
   ProcessOrigin origin_;
+  bool program_waits_;  // false: nobody waits for the start (start_sidecar), failing is ours
   TraceWriter writer_;
   ModuleMap modules_;
   std::unordered_map<uint64_t, uint64_t> stack_ids_;
@@ -182,19 +211,28 @@ uint64_t loader_generation() {
 }
 
 // A descriptor table of its own first: from then on no number the sidecar opens is one the
-// program could be given, and the program cannot close them. The program waits (start_sidecar)
-// until the trace is open, and in a process's first image, or where the system refused the
-// table, until the first cycle has opened everything the collector keeps: a fork child must
-// not return from fork() while the sidecar takes numbers it will use, and a program that
-// forbids open() with a seccomp filter early in main() must find them opened.
+// program could be given, and the program cannot close them. In a process's first image, or
+// where the table may be refused, the program waits (start_sidecar) until the first cycle has
+// opened everything the collector keeps: a fork child must not return from fork() while the
+// sidecar takes numbers it will use, and a program that forbids open() with a seccomp filter
+// early in main() must find them opened. A fork child whose sidecar gets a table of its own
+// does not wait at all (its events wait in its ring until the trace is open, and its requests
+// are served once it is); a trace that cannot be opened then stops tracing as a failed write
+// would, with the message, while the sidecar still answers requests.
 bool Sidecar::start() {
   bool private_table = fds::use_private_table();
   fds::watch_seccomp();
   if (!open(startup_error)) {
-    announce(kFailed);  // the last use of this object: start_sidecar() deletes it
-    return false;
+    announce(kFailed);
+    if (program_waits_) return false;  // the last use of this object: start_sidecar() deletes it
+    fail(startup_error);
   }
   if (private_table && origin_.parent_pid != 0) announce(kReady);
+  // Nobody waits for the collector's descriptors here, and its baseline reading is worth
+  // nothing to a child that ends before its first sample: a fork child (forked workers, a shell
+  // running commands) takes it one interval in, so a short-lived child is spared its cost.
+  if (!program_waits_)
+    next_sample_ns_ = now_ns() + uint64_t{g_config.sample_interval_ms} * 1000000ull;
   run();
   return true;
 }
@@ -203,8 +241,7 @@ void Sidecar::announce(Startup state) {
   if (announced_) return;
   announced_ = true;
   startup.store(state);
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&startup), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
-          nullptr, 0);
+  wake_waiters(startup);
 }
 
 // Once the program has installed a seccomp filter, the sidecar opens nothing more (such a
@@ -223,10 +260,12 @@ bool Sidecar::open(std::string& error) {
   uint64_t real_ns =
       static_cast<uint64_t>(real.tv_sec) * 1000000000ull + static_cast<uint64_t>(real.tv_nsec);
   uint64_t start_ns = now_ns();
+  writer_.limit_size(g_config.max_trace_bytes);
   if (!writer_.open(g_config.output_dir, getpid(), start_ns, real_ns, error)) return false;
   write_process_info();
   // On disk at once: a process killed before the first periodic seal still says who it was.
   if (!writer_.seal_chunk(error)) return false;
+  if (writer_.truncated()) return mark_truncated(error);
   if (origin_.parent_pid == 0)
     online_heap_ = std::make_unique<OnlineHeap>(start_ns, size_t{g_config.heap_summary_mb} << 20);
   return true;
@@ -324,6 +363,7 @@ void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
 }
 
 void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
+  if (writer_.truncated()) return;  // drained, never written: spare the encoding
   switch (s.type) {
     case SlotType::kNop:
       return;
@@ -378,7 +418,9 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
     Slot& s = ring.at(pos);
     encode(ts, ring, pos, s);
     pos += 1 + s.extra_slots;
-    ++records;
+    // Between records the sidecar holds nothing a fork could copy in use: a forking thread
+    // need not wait for the rest of a busy cycle.
+    if (++records % kForkCheckRecords == 0) sidecar_park_if_forking();
   }
   ring.advance_to(pos);
   // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
@@ -481,7 +523,23 @@ void Sidecar::write_heap_summary() {
   writer_.framed(RecordType::kHeapSummary, [&] { writer_.raw(body.data(), body.size()); });
 }
 
+// The size limit was reached: the marker, on disk at once, and from then on no replay of the
+// heap (it could not be checked against the trace) and nothing written but the end.
+bool Sidecar::mark_truncated(std::string& error) {
+  online_heap_.reset();
+  uint64_t limit = writer_.size_limit();
+  writer_.framed(RecordType::kTraceTruncated, [&] {
+    writer_.varint(now_ns());
+    writer_.varint(limit);
+  });
+  tell_user({"the trace reached its size limit of ", std::to_string(limit),
+             " bytes; it says so, and memscope writes nothing more to it but the process's end "
+             "(the program continues)"});
+  return writer_.seal_past_limit(error);
+}
+
 void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
+  if (writer_.truncated()) writer_.discard_pending();
   uint64_t waits = 0, dropped = 0;
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     waits += ts->ring_waits.load();
@@ -494,6 +552,9 @@ void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
     writer_.varint(dropped);
     writer_.varint(waits);
   });
+  // Past the size limit only this record is written, in a chunk of its own.
+  std::string error;
+  if (writer_.truncated() && !writer_.seal_past_limit(error)) fail(error);
 }
 
 // Machine and process metrics, sampled on the collector's own (adaptive) interval and written
@@ -562,10 +623,13 @@ bool Sidecar::seal(bool force) {
   bool due = writer_.pending_bytes() >= kSealBytes ||
              now - last_seal_ns_ >= uint64_t{g_config.flush_interval_ms} * 1000000ull / 2;
   if (!force && !due) return true;
+  sidecar_park_if_forking();  // a fork need not wait for a megabyte's compression
   last_seal_ns_ = now;
   current_tid_ = -1;  // each chunk decodes on its own
   std::string error;
-  if (!writer_.seal_chunk(error)) {
+  bool was_truncated = writer_.truncated();
+  if (!writer_.seal_chunk(error) ||
+      (!was_truncated && writer_.truncated() && !mark_truncated(error))) {
     fail(error);
     return false;
   }
@@ -619,10 +683,11 @@ void Sidecar::run() {
     write_module_changes(cycle);
     uint64_t records = drain_all(cycle);
     refresh_thread_names(cycle);
-    if (!failed_) sample_metrics(cycle);
+    if (!failed_ && !writer_.truncated()) sample_metrics(cycle);
     note_opening_stopped();
     announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
-    int pending = request.pending.load(std::memory_order_acquire);
+    uint32_t pending = request.pending.load(std::memory_order_acquire);
+    if (pending == kClaimed) pending = kNothing;  // its caller is still filling it in
     if (pending == kNothing) afterwards_ = check_program_threads(cycle);
     if (afterwards_ != Afterwards::kReturn) {
       finish_alone();
@@ -638,8 +703,15 @@ void Sidecar::run() {
       seal(false);
     }
     if (pending != kNothing) {
-      request.pending.store(kNothing);
+      // The final request stays pending, so no later caller can claim a request nobody serves;
+      // they see the sidecar stopped instead.
+      if (pending == kFinal) {
+        g_sidecar_running.store(false);
+      } else {
+        request.pending.store(kNothing);
+      }
       request.completed.fetch_add(1, std::memory_order_release);
+      wake_waiters(request.completed);
       if (pending == kFinal) break;
     }
     // Busy: come straight back (producers may be waiting for room); idle: sleep until woken.
@@ -659,9 +731,7 @@ Startup wait_for_startup(Sidecar& sidecar) {
   for (int i = 0; i < kSlices; ++i) {
     uint32_t state = sidecar.startup.load();
     if (state != kStarting) return static_cast<Startup>(state);
-    timespec slice{0, 10'000'000L};
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&sidecar.startup), FUTEX_WAIT_PRIVATE, kStarting,
-            &slice, nullptr, 0);
+    wait_while(sidecar.startup, kStarting, 10'000'000ull);
   }
   return kStarting;
 }
@@ -683,9 +753,12 @@ void* sidecar_main(void*) {
 }  // namespace
 
 bool start_sidecar(const ProcessOrigin& origin) {
-  auto* sidecar = new Sidecar(origin);
+  bool program_waits = origin.parent_pid == 0 || !fds::private_table_expected();
+  auto* sidecar = new Sidecar(origin, program_waits);
   g_sidecar = sidecar;
   g_trace_generation.fetch_add(1);
+  // Requests made before the trace is open are served once it is.
+  if (!program_waits) g_sidecar_running.store(true);
   // Process-directed signals must reach the program's threads, never ours.
   sigset_t all, saved;
   sigfillset(&all);
@@ -695,10 +768,12 @@ bool start_sidecar(const ProcessOrigin& origin) {
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   if (rc != 0) {
     tell_user({"cannot start the sidecar thread; the program runs untraced"});
+    g_sidecar_running.store(false);
     g_recording.store(false);
     return false;
   }
   pthread_detach(thread);
+  if (!program_waits) return true;
   if (wait_for_startup(*sidecar) == kFailed) {
     tell_user({sidecar->startup_error, "; the program runs untraced"});
     g_sidecar = nullptr;
@@ -712,23 +787,47 @@ bool start_sidecar(const ProcessOrigin& origin) {
 
 namespace {
 
-// Asks the sidecar for `kind` and waits for it to be done.
+constexpr uint64_t kRequestWaitNs = 5'000'000'000ull;  // a wedged sidecar must not hang an exit
+
+uint64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Waits until `completed` moves on from `seen` or the deadline passes; false on the deadline.
+bool wait_for_completion(Request& request, uint32_t seen, uint64_t deadline) {
+  while (request.completed.load(std::memory_order_acquire) == seen) {
+    uint64_t now = monotonic_ns();
+    if (now >= deadline) return false;
+    wait_while(request.completed, seen, deadline - now);
+  }
+  return true;
+}
+
+// Asks the sidecar for `kind` and waits for it to be done (woken by the sidecar, not polled).
+// A request already in flight from another thread is waited for first, then ours is made.
 void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
   Sidecar* sidecar = g_sidecar;
   if (sidecar == nullptr || !g_sidecar_running.load()) return;
   // The last records must not race with new ones: recording ends before the final drain.
   if (kind == kFinal) g_recording.store(false);
-  int expected = kNothing;
-  sidecar->request.reason = reason;
-  sidecar->request.detail = detail;
-  uint64_t before = sidecar->request.completed.load(std::memory_order_acquire);
-  if (!sidecar->request.pending.compare_exchange_strong(expected, kind)) return;
-  wake_sidecar();
+  Request& request = sidecar->request;
+  uint64_t deadline = monotonic_ns() + kRequestWaitNs;
   uint64_t started = now_ns();
-  // Bounded: a wedged sidecar must never hang the program's exit.
-  for (int i = 0; i < 5000 && sidecar->request.completed.load() == before; ++i) {
-    timespec pause{0, 1000000L};
-    nanosleep(&pause, nullptr);
+  for (;;) {
+    uint32_t before = request.completed.load(std::memory_order_acquire);
+    uint32_t expected = kNothing;
+    if (request.pending.compare_exchange_strong(expected, kClaimed)) {
+      request.reason = reason;
+      request.detail = detail;
+      request.pending.store(kind, std::memory_order_release);
+      wake_sidecar();
+      wait_for_completion(request, before, deadline);
+      break;
+    }
+    // Another thread's request: once it is done, ours follows (unless it stopped the sidecar).
+    if (!g_sidecar_running.load() || !wait_for_completion(request, before, deadline)) return;
   }
   add_gate_wait(now_ns() - started);  // memscope's time, not the program's
   if (kind == kFinal) g_sidecar_running.store(false);
@@ -746,7 +845,10 @@ void flush_sidecar_records() {
 
 std::string sidecar_trace_path() {
   Sidecar* sidecar = g_sidecar;
-  return sidecar != nullptr && g_sidecar_running.load() ? sidecar->trace_path() : std::string();
+  // A fork child's sidecar may still be opening its trace (start_sidecar).
+  if (sidecar == nullptr || !g_sidecar_running.load() || wait_for_startup(*sidecar) != kReady)
+    return {};
+  return sidecar->trace_path();
 }
 
 void abandon_sidecar_after_fork() {

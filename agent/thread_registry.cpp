@@ -45,16 +45,27 @@ uint32_t nested_ring_slots() {
   return g_config.ring_slots / 4 < 1024 ? g_config.ring_slots : g_config.ring_slots / 4;
 }
 
-size_t state_bytes() {
-  return sizeof(ThreadState) + size_t{g_config.ring_slots + nested_ring_slots()} * sizeof(Slot);
+// The state on pages of its own, the slots on the pages after it.
+size_t header_bytes() {
+  size_t page = static_cast<size_t>(getpagesize());
+  return (sizeof(ThreadState) + page - 1) / page * page;
+}
+
+size_t slot_bytes() {
+  return size_t{g_config.ring_slots + nested_ring_slots()} * sizeof(Slot);
 }
 
 ThreadState* map_new_state() {
-  void* block =
-      mmap(nullptr, state_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* block = mmap(nullptr, header_bytes() + slot_bytes(), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (block == MAP_FAILED) return nullptr;
   auto* state = new (block) ThreadState{};
-  auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + sizeof(ThreadState));
+  auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + header_bytes());
+  // A fork child discards every ring (reset_registry_after_fork), so it gets them zeroed (no
+  // slot published) instead of copied: fork need not copy their page tables, and the parent's
+  // threads do not take a copy-on-write fault on every ring page after every fork. Where the
+  // kernel lacks it (before 4.14) they are copied as before.
+  madvise(slots, slot_bytes(), MADV_WIPEONFORK);
   state->ring.init(slots, g_config.ring_slots);
   state->nested_ring.init(slots + g_config.ring_slots, nested_ring_slots());
   ThreadState* head = g_head.load();

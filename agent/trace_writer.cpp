@@ -112,18 +112,37 @@ bool TraceWriter::write_all(const void* data, size_t n, std::string& error) {
     }
     p += w;
     n -= static_cast<size_t>(w);
+    written_ += static_cast<uint64_t>(w);
   }
   return true;
 }
 
 bool TraceWriter::seal_chunk(std::string& error) {
-  if (!seal(records_, error) || !seal(events_, error)) return false;
+  if (truncated_) {
+    discard_pending();
+    return true;
+  }
+  if (!seal(records_, true, error) || !seal(events_, true, error)) return false;
   chunk_has_base_ = false;
   last_address_ = 0;
   return true;
 }
 
-bool TraceWriter::seal(Chunk& chunk, std::string& error) {
+bool TraceWriter::seal_past_limit(std::string& error) {
+  events_.used = 0;
+  if (!seal(records_, false, error)) return false;
+  discard_pending();
+  return true;
+}
+
+void TraceWriter::discard_pending() {
+  records_.used = 0;
+  events_.used = 0;
+  chunk_has_base_ = false;
+  last_address_ = 0;
+}
+
+bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
   const size_t used = chunk.used;
   if (used == 0 || fd_ < 0) return true;
   // Someone may have removed the file (or its directory): writing on into an unlinked inode
@@ -170,6 +189,11 @@ bool TraceWriter::seal(Chunk& chunk, std::string& error) {
   out_.resize(sizeof(header) + stored);
   std::memcpy(out_.data(), &header, sizeof(header));
   std::memcpy(out_.data() + sizeof(header), payload, stored);
+  if (within_limit && max_bytes_ != 0 && written_ + out_.size() > max_bytes_) {
+    truncated_ = true;
+    discard_pending();
+    return true;
+  }
   if (!write_all(out_.data(), out_.size(), error)) return false;
   ++sequence_;
   chunk.used = 0;

@@ -1,7 +1,8 @@
 // Writes one trace file: creates it safely (0600, O_EXCL, never through a symlink), encodes
 // records into the current chunks (format/trace_format.hpp), and seals chunks (zstd + XXH64)
 // onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so a
-// reader can step over the events. Used only by the sidecar thread, so it needs no locking.
+// reader can step over the events. Keeps the file within a size limit, if given (see
+// docs/trace-format.md, "Size limit"). Used only by the sidecar thread, so it needs no locking.
 #pragma once
 
 #include <sys/types.h>
@@ -27,6 +28,11 @@ class TraceWriter {
   bool open(const char* dir, pid_t pid, uint64_t start_monotonic_ns, uint64_t start_realtime_ns,
             std::string& error);
   bool is_open() const { return fd_ >= 0; }
+  // 0: no limit. Otherwise a chunk that would take the file past `max_bytes` is dropped instead
+  // of written, with everything pending, and the writer is truncated() from then on.
+  void limit_size(uint64_t max_bytes) { max_bytes_ = max_bytes; }
+  uint64_t size_limit() const { return max_bytes_; }
+  bool truncated() const { return truncated_; }
   const std::string& path() const { return path_; }
 
   // Record encoding: begin() picks the chunk the record belongs in, the rest append to it.
@@ -69,9 +75,14 @@ class TraceWriter {
   void event(format::RecordType type, uint64_t stamp_ns);
 
   size_t pending_bytes() const { return records_.used + events_.used; }
-  // Compresses and writes the current chunks, records first. False when the disk refused (the
-  // message is in `error`); tracing should stop then.
+  // Compresses and writes the current chunks, records first (once truncated: drops them). False
+  // when the disk refused (the message is in `error`); tracing should stop then.
   bool seal_chunk(std::string& error);
+  // Once truncated: writes the pending records as a chunk past the limit (the truncation
+  // marker, the process's end), drops pending events. Callers keep such chunks tiny.
+  bool seal_past_limit(std::string& error);
+  // Forgets everything encoded since the last seal.
+  void discard_pending();
 
  private:
   struct Chunk {
@@ -79,7 +90,7 @@ class TraceWriter {
     std::vector<uint8_t> buffer;  // grows, never shrinks: [0, used) is the chunk so far
     size_t used = 0;
   };
-  bool seal(Chunk& chunk, std::string& error);
+  bool seal(Chunk& chunk, bool within_limit, std::string& error);
   bool write_all(const void* data, size_t n, std::string& error);
   bool still_our_file();
 
@@ -88,6 +99,9 @@ class TraceWriter {
   dev_t dev_ = 0;
   ino_t ino_ = 0;
   uint64_t sequence_ = 0;
+  uint64_t written_ = 0;    // bytes in the file
+  uint64_t max_bytes_ = 0;  // 0: no limit
+  bool truncated_ = false;
   uint64_t last_stamp_ = 0;
   uint64_t last_address_ = 0;
   bool chunk_has_base_ = false;

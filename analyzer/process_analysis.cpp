@@ -23,6 +23,12 @@ bool ProcessAnalysis::summary_usable() const {
 void ProcessAnalysis::read() {
   read_chunks();
   if (!has_info_) info_.pid = result_.pid;
+  if (result_.opened && truncated_at_limit_ != 0) {
+    result_.complete = false;
+    result_.error = "trace size limit " + std::to_string(truncated_at_limit_) +
+                    " bytes reached (--max-trace-size): nothing recorded after it was written, "
+                    "the figures cover only what came before";
+  }
   // The whole run's figures need its end; a region's window needs only what came before its end.
   if (result_.opened && result_.complete && !has_end_ && window_end_ == UINT64_MAX) {
     result_.complete = false;

@@ -89,6 +89,9 @@ class ProcessAnalysis : public TraceVisitor {
   void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override;
   void thread_cpu(const ThreadCpu& t) override;
   void process_end(const ProcessEnd& e) override;
+  void trace_truncated(uint64_t /*stamp*/, uint64_t limit_bytes) override {
+    truncated_at_limit_ = limit_bytes;
+  }
   void metric_sample(uint64_t stamp, const std::string& body) override;
   void region(uint64_t stamp, uint64_t id, bool begin) override;
   void heap_summary(const std::string& body) override;
@@ -122,6 +125,7 @@ class ProcessAnalysis : public TraceVisitor {
   ProcessEnd end_;
   bool has_end_ = false;
   std::optional<format::LeakScanRecord> leak_scan_;
+  uint64_t truncated_at_limit_ = 0;  // the size limit the trace reached; 0: not truncated
   std::map<uint64_t, ForkSnapshot*> snapshots_;
   std::vector<std::unique_ptr<ForkSnapshot>> snapshot_storage_;
   const ForkSnapshot* inherited_ = nullptr;

@@ -233,6 +233,12 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
     case RecordType::kLeakScan:
       visitor_.leak_scan(body);
       return true;
+    case RecordType::kTraceTruncated: {
+      uint64_t stamp, limit;
+      if (!inner.varint(stamp) || !inner.varint(limit)) return false;
+      visitor_.trace_truncated(stamp, limit);
+      return true;
+    }
     case RecordType::kMetricSample: {
       uint64_t stamp;
       if (!inner.varint(stamp)) return false;
@@ -340,6 +346,9 @@ class ChunkBuffer : public TraceVisitor {
   }
   void process_end(const ProcessEnd& e) override {
     later([e](TraceVisitor& v) { v.process_end(e); });
+  }
+  void trace_truncated(uint64_t stamp, uint64_t limit) override {
+    later([stamp, limit](TraceVisitor& v) { v.trace_truncated(stamp, limit); });
   }
   void metric_sample(uint64_t stamp, const std::string& body) override {
     later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });

@@ -94,6 +94,8 @@ class TraceVisitor {
   virtual void thread_name(uint64_t /*tid*/, uint64_t /*stamp*/, const std::string&) {}
   virtual void thread_cpu(const ThreadCpu&) {}
   virtual void process_end(const ProcessEnd&) {}
+  // The trace reached its size limit at `stamp`: nothing recorded later was written.
+  virtual void trace_truncated(uint64_t /*stamp*/, uint64_t /*limit_bytes*/) {}
   virtual void metric_sample(uint64_t /*stamp*/, const std::string& /*body*/) {}
   // A region of the C++ API began (`begin`) or ended.
   virtual void region(uint64_t /*stamp*/, uint64_t /*id*/, bool /*begin*/) {}

@@ -93,6 +93,9 @@ enum class RecordType : uint8_t {
                        // profiler_wait_ns: the thread's own reading when it started / ended
   kLeakScan = 43,      // the leak scan at the process's normal end, written once, before
                        // the heap summary (format/leak_scan.hpp defines the body)
+  kTraceTruncated = 44,  // stamp, limit_bytes: the trace reached its size limit
+                         // (MEMSCOPE_MAX_TRACE_BYTES); nothing recorded after it was written
+                         // but, in a chunk of its own, the kProcessEnd record
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.
@@ -124,7 +127,7 @@ enum class EndReason : uint8_t {
   // The main thread left first and the last thread left by a raw exit system call, so no exit()
   // ran; detail = the status. memscope ended the process (agent/last_thread.hpp).
   kLastThreadExit = 6,
-  kQuickExit = 7,    // quick_exit(), after the program's at_quick_exit handlers; detail = status
+  kQuickExit = 7,  // quick_exit(), after the program's at_quick_exit handlers; detail = status
 };
 
 // --- LEB128 varints and zigzag, used by writer and reader alike ---

@@ -41,6 +41,8 @@ constexpr const char* kUsage =
     "  --no-freeres         leave the C and C++ runtimes' buffers allocated at exit\n"
     "  --leak-check=WHAT    none, summary or full (default): classify the blocks live at\n"
     "                       exit as definitely, indirectly, possibly lost or reachable\n"
+    "  --max-trace-size SIZE  largest trace file per process (like 1GiB, 500MB, 4096); past\n"
+    "                       it the trace says so and ends (analysis: complete false)\n"
     "  -q, --quiet          no summary at the end\n"
     "  --force              as root, write into an output directory other users can change\n"
     "exit status: PROGRAM's own, 128+N if signal N killed it, 127 not found, 126 not\n"
@@ -55,6 +57,7 @@ struct Options {
   bool drop_when_full = false;
   bool freeres = true;
   std::string leak_check;
+  std::string max_trace_bytes;
   bool quiet = false;
   bool force = false;
   std::vector<std::string> command;
@@ -70,6 +73,28 @@ bool is_number_in(const std::string& s, unsigned long lo, unsigned long hi) {
     return false;
   unsigned long v = std::stoul(s);
   return v >= lo && v <= hi;
+}
+
+// SIZE: a whole number of bytes, or with a unit (KiB MiB GiB TiB, KB MB GB TB, B); "" if
+// malformed or zero. Returned as the byte count MEMSCOPE_MAX_TRACE_BYTES takes.
+std::string size_in_bytes(const std::string& text) {
+  constexpr std::pair<const char*, unsigned long long> kUnits[] = {
+      {"KiB", 1ull << 10},   {"MiB", 1ull << 20},      {"GiB", 1ull << 30},
+      {"TiB", 1ull << 40},   {"KB", 1000ull},          {"MB", 1000000ull},
+      {"GB", 1000000000ull}, {"TB", 1000000000000ull}, {"B", 1ull}};
+  size_t digits = text.find_first_not_of("0123456789");
+  if (digits == 0 || digits > 12 || (digits == std::string::npos && text.size() > 12)) return {};
+  unsigned long long value = std::stoull(text.substr(0, digits));
+  unsigned long long factor = 1;
+  if (digits != std::string::npos) {
+    std::string unit = text.substr(digits);
+    auto it = std::find_if(std::begin(kUnits), std::end(kUnits),
+                           [&](const auto& u) { return unit == u.first; });
+    if (it == std::end(kUnits)) return {};
+    factor = it->second;
+  }
+  if (value == 0 || value > (1ull << 60) / factor) return {};
+  return std::to_string(value * factor);
 }
 
 Options parse(int argc, char** argv) {
@@ -108,6 +133,10 @@ Options parse(int argc, char** argv) {
       o.leak_check = a.size() > 12 && a[12] == '=' ? a.substr(13) : value(a);
       if (o.leak_check != "none" && o.leak_check != "summary" && o.leak_check != "full")
         fail("--leak-check expects none, summary or full");
+    } else if (a == "--max-trace-size") {
+      o.max_trace_bytes = size_in_bytes(value(a));
+      if (o.max_trace_bytes.empty())
+        fail("--max-trace-size expects a size above 0, like 1GiB, 500MB or 4096 (bytes)");
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (a == "--force") {
@@ -184,6 +213,7 @@ void set_agent_environment(const Options& o, const std::string& agent, const std
   if (!o.leak_check.empty()) setenv("MEMSCOPE_LEAK_CHECK", o.leak_check.c_str(), 1);
   if (!o.stack_depth.empty()) setenv("MEMSCOPE_STACK_DEPTH", o.stack_depth.c_str(), 1);
   if (!o.ring_slots.empty()) setenv("MEMSCOPE_RING_SLOTS", o.ring_slots.c_str(), 1);
+  if (!o.max_trace_bytes.empty()) setenv("MEMSCOPE_MAX_TRACE_BYTES", o.max_trace_bytes.c_str(), 1);
 }
 
 pid_t g_child = 0;

@@ -2,6 +2,7 @@
 #include "collector/linux/own_descriptors.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@ namespace {
 constexpr rlim_t kHighestTop = 65536;
 
 thread_local bool t_private_table = false;
+std::atomic<bool> g_table_granted{false};  // inherited by fork children, as its meaning is
 
 // The seccomp state watch_seccomp() saw. The status descriptor belongs to status_pid: a fork
 // child inherits these variables but not the sidecar's private table, so there the number may
@@ -61,6 +63,18 @@ bool may_open() {
   return false;
 }
 
+// The calling thread's table is its own and empty.
+bool table_granted() {
+  t_private_table = true;
+  g_table_granted.store(true);
+  // 0, 1 and 2 hold /dev/null, so that a library writing to "stderr" from this thread writes
+  // nowhere rather than into the trace.
+  for (int fd = 0; fd <= STDERR_FILENO; ++fd) {
+    if (::open("/dev/null", O_RDWR) != fd) break;
+  }
+  return true;
+}
+
 }  // namespace
 
 int floor() {
@@ -97,25 +111,28 @@ DIR* open_directory(const char* path) {
   return dir;
 }
 
+// An empty table at once where the kernel can (5.9+: close_range's CLOSE_RANGE_UNSHARE over
+// every number copies none): copying the program's table only to close every entry costs
+// time in proportion to its highest number, which our own descriptors above the floor make
+// large. Otherwise unshare(), then close what was copied.
 bool use_private_table() {
   if (t_private_table) return true;
+  if (syscall(SYS_close_range, 0u, ~0u, CLOSE_RANGE_UNSHARE) == 0) return table_granted();
   if (unshare(CLONE_FILES) != 0) return false;
   if (syscall(SYS_close_range, 0u, ~0u, 0u) != 0) {
     rlimit limit{};
     rlim_t top = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
     for (rlim_t fd = 0; fd < std::min(top, kHighestTop); ++fd) close(static_cast<int>(fd));
   }
-  t_private_table = true;
-  // 0, 1 and 2 hold /dev/null, so that a library writing to "stderr" from this thread writes
-  // nowhere rather than into the trace.
-  for (int fd = 0; fd <= STDERR_FILENO; ++fd) {
-    if (::open("/dev/null", O_RDWR) != fd) break;
-  }
-  return true;
+  return table_granted();
 }
 
 bool in_private_table() {
   return t_private_table;
+}
+
+bool private_table_expected() {
+  return g_table_granted.load() && prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0;
 }
 
 void watch_seccomp() {

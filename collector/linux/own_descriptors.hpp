@@ -35,6 +35,10 @@ DIR* open_directory(const char* path);
 // program's table then, and the floor applies.
 bool use_private_table();
 bool in_private_table();
+// Whether use_private_table() can be expected to succeed on a thread the caller starts now: it
+// did in this process or in the one it was forked from, and the calling thread has no seccomp
+// filter that could refuse unshare() since.
+bool private_table_expected();
 
 // Remembers the calling thread's seccomp state (filter count); from then on every open first
 // checks it and stops opening, once and for all, when a filter was added.

@@ -34,6 +34,11 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       the trace is readable, holds at least that many, says no end was recorded and is
       complete false with the reason; a --fail-on rule that no figure could break
       (total_allocations<0) still fails (exit 3), saying the trace cannot vouch for it.
+  trace_size_limit
+      robust_hammer 4 300000 1000 under --max-trace-size 1MiB: the native exit status and
+      stdout; one trace of at most 1 MiB plus the tiny marker and end chunks; the analysis says
+      complete false with "trace size limit 1048576 bytes reached", holds some but not all of
+      the allocations and the process's end; a --fail-on rule no figure breaks still fails.
   endings_dispositions
       robust_endings prints what sigaction() and signal() report for every signal: the same
       as natively (SIG_DFL where memscope's flush handler stands in for it).
@@ -298,6 +303,43 @@ def same_as_native(native, ms, what, compare_stderr=False):
     if compare_stderr:
         ok(ms.err == native.err, f"{what}: stderr identical to the native run",
            f"native {native.err[-300:]!r}\n      traced {ms.err[-300:]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Trace size limit
+
+
+def case_trace_size_limit():
+    limit = 1 << 20
+    threads, n = 4, 300000
+    args = [prog("robust_hammer"), str(threads), str(n), "1000"]
+    what = f"robust_hammer {threads} {n} 1000 --max-trace-size 1MiB"
+    native = run(args)
+    ms, out = traced(args, "trace", options=("--max-trace-size", "1MiB"))
+    same_as_native(native, ms, what)
+    ok("size limit of 1048576 bytes" in ms.err, f"{what}: the user is told the limit was reached",
+       ms.describe())
+    files = traces_in(out)
+    sizes = [os.path.getsize(f) for f in files]
+    # The marker and the end are chunks of a few dozen bytes each, far below one chunk.
+    ok(len(files) == 1 and sizes[0] <= limit + 4096,
+       f"{what}: one trace of at most the limit plus the marker and end chunks", f"{sizes}")
+    r, data = analyze(out)
+    procs = (data or {}).get("processes", [])
+    p = procs[0] if len(procs) == 1 else {}
+    ok(r.rc == 0 and p.get("complete") is False
+       and "trace size limit 1048576 bytes reached" in (p.get("warning") or ""),
+       f"{what}: the analysis says complete false, because the size limit was reached",
+       f"{r.describe()} {p.get('complete')} {p.get('warning')}")
+    allocations = p.get("total_allocations") or 0
+    ok(0 < allocations < threads * n and str(p.get("ended", "")).startswith("exit"),
+       f"{what}: the figures cover the events before the limit ({allocations} of "
+       f"{threads * n} allocations), and the process's end is recorded", f"{p.get('ended')}")
+    gate = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--quiet",
+                "--fail-on", "total_allocations<0"])
+    ok(gate.rc == 3 and "cannot be vouched for" in gate.err and "size limit" in gate.err,
+       f"{what}: a --fail-on rule no figure breaks still fails (exit 3), naming the limit",
+       gate.describe())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -876,6 +918,8 @@ def case_bad_unknown_option():
                        (["--stack-depth", "abc"], "--stack-depth abc"),
                        (["--stack-depth", "0"], "--stack-depth 0 (range 1-256)"),
                        (["--ring-slots", "-5"], "--ring-slots -5"),
+                       (["--max-trace-size", "0"], "--max-trace-size 0"),
+                       (["--max-trace-size", "1XB"], "--max-trace-size 1XB (unknown unit)"),
                        (["--stack-depth"], "--stack-depth without a value")):
         r = run([memscope_run(), "-o", out, *opts, "--", tiny])
         ok(r.status == 125, f"{what}: exit status 125", r.describe())
@@ -1998,6 +2042,7 @@ CASES = {
     "endings_kill_sigterm": lambda: case_endings_kill(signal.SIGTERM, "signal 15 (SIGTERM)"),
     "endings_dispositions": case_endings_dispositions,
     "endings__Exit_leak_gate": case_endings_exit_leak_gate,
+    "trace_size_limit": case_trace_size_limit,
     "glibc_provider": case_glibc_provider,
     "mimalloc_provider": case_mimalloc_provider,
     "no_follow": case_no_follow,

@@ -162,6 +162,51 @@ TEST_CASE("damage in a chunk that was not selected is still reported") {
   CHECK(records.stacks.size() == 3);
 }
 
+TEST_CASE("past the size limit the writer drops chunks, then writes only what it is told to") {
+  TempDir tmp;
+  TraceWriter w;
+  std::string error;
+  constexpr uint64_t kLimit = 4096;
+  w.limit_size(kLimit);
+  REQUIRE(w.open(tmp.path.c_str(), 4243, 1000, 2000, error));
+  uint64_t stamp = 100;
+  while (!w.truncated()) {
+    w.begin(RecordType::kThreadSwitch);
+    w.varint(7);
+    for (int i = 0; i < 200; ++i) {
+      w.event(RecordType::kAlloc, stamp += 977);  // irregular: little to compress
+      w.u8(0);
+      w.address(stamp * 2654435761u);
+      w.varint(stamp % 1000);
+      w.varint(0);
+    }
+    REQUIRE(w.seal_chunk(error));
+  }
+  uint64_t at_limit = fs::file_size(w.path());
+  CHECK(at_limit <= kLimit);
+  w.event(RecordType::kFree, stamp + 1);  // dropped: the writer is truncated
+  w.address(0x5000);
+  REQUIRE(w.seal_chunk(error));
+  CHECK(fs::file_size(w.path()) == at_limit);
+  w.framed(RecordType::kTraceTruncated, [&] {
+    w.varint(stamp + 2);
+    w.varint(kLimit);
+  });
+  REQUIRE(w.seal_past_limit(error));
+  CHECK(fs::file_size(w.path()) > at_limit);
+  CHECK(fs::file_size(w.path()) <= kLimit + 64);
+
+  struct Marker : Collect {
+    uint64_t limit = 0;
+    void trace_truncated(uint64_t, uint64_t bytes) override { limit = bytes; }
+  } c;
+  ReadResult r = read_trace(w.path(), c);
+  CHECK(r.complete);  // the reader reads it whole; the analysis (ProcessAnalysis) marks it
+  CHECK(c.limit == kLimit);
+  CHECK_FALSE(c.events.empty());
+  CHECK(c.events.back().stamp <= stamp);
+}
+
 TEST_CASE("a second trace for the same pid (an exec'd image) gets the next name") {
   TempDir tmp;
   write_sample_trace(tmp.path);
