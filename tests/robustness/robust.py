@@ -129,9 +129,10 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       output and status as natively, within the timeout; one trace (the child runs untraced),
       the main thread's 200 pairs exact.
   sigalloc_storm
-      robust_sigstorm: a SIGALRM every 2 ms whose handler makes 500 malloc/free pairs while the
-      main thread loops on malloc/realloc/free, with the default ring and with 1024 slots: it
-      finishes, same output as natively, nothing dropped, the main thread's counts exact.
+      robust_sigstorm: a SIGALRM every 2 ms whose handler makes 500 malloc/free pairs (for its
+      first 150 calls) while the main thread loops on malloc/realloc/free, with the default ring
+      and with 1024 slots: it finishes, same output as natively, nothing dropped, the main
+      thread's counts exact.
   loader_link_map
       robust_linkmap prints its link map (dl_iterate_phdr) and, for liblzma, libm, libunwind,
       libmimalloc and libz, whether each was loaded before its own dlopen: traced, the link map
