@@ -3,7 +3,6 @@
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -15,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/futex.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/thread_mode.hpp"
 #include "collector/linux/own_descriptors.hpp"
@@ -93,8 +93,7 @@ void* run_owed_exit(void* parked) {
   pthread_sigmask(SIG_SETMASK, &g_program_mask, nullptr);
   prctl(PR_SET_NAME, g_exit_thread_name);
   while (parked != nullptr && g_exit_released.load(std::memory_order_acquire) == 0)
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_exit_released), FUTEX_WAIT_PRIVATE, 0,
-            nullptr, nullptr, 0);
+    futex_wait_forever(g_exit_released, 0);
   exit(0);
 }
 
@@ -160,8 +159,7 @@ ProgramThreads program_threads_left(uint64_t now_ns) {
 bool start_exit_thread() {
   if (g_exit_thread.load(std::memory_order_acquire) == kExitThreadParked) {
     g_exit_released.store(1, std::memory_order_release);
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&g_exit_released), FUTEX_WAKE_PRIVATE, 1,
-            nullptr, nullptr, 0);
+    futex_wake_all(g_exit_released);
     return true;
   }
   return start_owed_exit_thread(false);  // shares the sidecar's descriptor table: see above

@@ -4,7 +4,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/futex.hpp"
 #include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/messages.hpp"
@@ -82,21 +82,6 @@ struct Request {
   int64_t detail = 0;
   std::atomic<uint32_t> completed{0};  // bumped (and woken) as each request is done
 };
-
-static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
-
-// Sleeps while `word` holds `value`, at most `timeout_ns`; returns at once when it moved on.
-void wait_while(std::atomic<uint32_t>& word, uint32_t value, uint64_t timeout_ns) {
-  timespec slice{static_cast<time_t>(timeout_ns / 1'000'000'000ull),
-                 static_cast<long>(timeout_ns % 1'000'000'000ull)};
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, value, &slice, nullptr,
-          0);
-}
-
-void wake_waiters(std::atomic<uint32_t>& word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
-          nullptr, 0);
-}
 
 // What the sidecar does once its loop ends: return, or end the process itself because the
 // program's threads are all gone (last_thread.hpp).
@@ -241,7 +226,7 @@ void Sidecar::announce(Startup state) {
   if (announced_) return;
   announced_ = true;
   startup.store(state);
-  wake_waiters(startup);
+  futex_wake_all(startup);
 }
 
 // Once the program has installed a seccomp filter, the sidecar opens nothing more (such a
@@ -711,7 +696,7 @@ void Sidecar::run() {
         request.pending.store(kNothing);
       }
       request.completed.fetch_add(1, std::memory_order_release);
-      wake_waiters(request.completed);
+      futex_wake_all(request.completed);
       if (pending == kFinal) break;
     }
     // Busy: come straight back (producers may be waiting for room); idle: sleep until woken.
@@ -731,7 +716,7 @@ Startup wait_for_startup(Sidecar& sidecar) {
   for (int i = 0; i < kSlices; ++i) {
     uint32_t state = sidecar.startup.load();
     if (state != kStarting) return static_cast<Startup>(state);
-    wait_while(sidecar.startup, kStarting, 10'000'000ull);
+    futex_wait(sidecar.startup, kStarting, 10'000'000ull);
   }
   return kStarting;
 }
@@ -800,7 +785,7 @@ bool wait_for_completion(Request& request, uint32_t seen, uint64_t deadline) {
   while (request.completed.load(std::memory_order_acquire) == seen) {
     uint64_t now = monotonic_ns();
     if (now >= deadline) return false;
-    wait_while(request.completed, seen, deadline - now);
+    futex_wait(request.completed, seen, deadline - now);
   }
   return true;
 }

@@ -1,38 +1,22 @@
 // See sidecar_gate.hpp. Futexes: no allocation, no lock a fork could inherit.
 #include "agent/sidecar_gate.hpp"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
 
 #include "agent/agent_state.hpp"
+#include "agent/futex.hpp"
 #include "agent/thread_registry.hpp"
 
 namespace memscope::agent {
 namespace {
-
-static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
 
 std::atomic<uint32_t> g_wakeups{0};  // bumped to wake the sidecar early
 std::atomic<uint32_t> g_forkers{0};  // threads inside fork()
 std::atomic<uint32_t> g_parked{0};   // 1 while the sidecar is parked
 
 constexpr uint64_t kForkWaitLimitNs = 2'000'000'000ull;  // a wedged sidecar must not stop forks
-
-void futex_wait(std::atomic<uint32_t>& word, uint32_t expected, uint64_t timeout_ns) {
-  timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000ull),
-              static_cast<long>(timeout_ns % 1'000'000'000ull)};
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, &ts, nullptr,
-          0);
-}
-
-void futex_wake_all(std::atomic<uint32_t>& word) {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr,
-          nullptr, 0);
-}
 
 uint64_t monotonic_ns() {
   timespec ts;
