@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "agent/agent_state.hpp"
 #include "agent/futex.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/thread_mode.hpp"
@@ -108,7 +109,10 @@ bool start_owed_exit_thread(bool parked) {
 }
 
 // On a program thread leaving once the main thread leaves or has left: it may be the last.
+// Only while a sidecar runs: nobody else would release the parked thread, and glibc would
+// count it for ever.
 void park_exit_thread() {
+  if (!g_sidecar_running.load(std::memory_order_acquire)) return;
   int none = kNoExitThread;
   if (!g_exit_thread.compare_exchange_strong(none, kExitThreadStarting)) return;
   if (syscall(SYS_gettid) == getpid()) prctl(PR_GET_NAME, g_exit_thread_name);  // its name now
