@@ -64,6 +64,20 @@ Rule contention_rule(const ProcessFigures& f) {
   return r;
 }
 
+// A lock convoy: more threads than the lock lets run, handing it over thousands of times a second
+// per thread. Each handoff wakes a waiter that then queues for a CPU behind the others, so the
+// threads spend their time runnable rather than blocked and blocked_share misses it; a CPU-bound
+// pool is preempted (involuntary switches), not switching voluntarily.
+Rule convoy_rule(const ProcessFigures& f) {
+  Rule r{"ContentionBound", {}, {}};
+  if (!f.on_cpu_share || !f.active_voluntary_switches_per_sec) return r;
+  r.all.push_back(check("active_threads", static_cast<double>(f.active_threads), 2));
+  r.all.push_back(check("active_voluntary_switches_per_sec", *f.active_voluntary_switches_per_sec,
+                        th::kConvoySwitchesPerThreadSec));
+  r.all.push_back(check("waiting_share", 1.0 - *f.on_cpu_share, th::kConvoyWaitingShare));
+  return r;
+}
+
 // In the allocator: many heap operations per CPU second, and many per second at all.
 Rule allocator_rule(const ProcessFigures& f) {
   Rule r{"MemoryBound", {}, {}};
@@ -121,9 +135,8 @@ void add_caveats(const ProcessFigures& f, Verdict& v) {
 }  // namespace
 
 Verdict decide_bottleneck(const ProcessFigures& f) {
-  std::vector<Rule> rules = {gpu_rule(f),       io_rule(f),     contention_rule(f),
-                             allocator_rule(f), memory_rule(f), page_fault_rule(f),
-                             cpu_rule(f)};
+  std::vector<Rule> rules = {gpu_rule(f),       io_rule(f),     contention_rule(f), convoy_rule(f),
+                             allocator_rule(f), memory_rule(f), page_fault_rule(f), cpu_rule(f)};
   Verdict v;
   for (const Rule& r : rules)
     if (r.fires()) {

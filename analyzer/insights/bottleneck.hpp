@@ -38,6 +38,12 @@ inline constexpr double kBlockedShare = 0.5;  // 1 - active_busy_share, for IO a
 // Low on purpose: on a saturated machine a contended lock convoys (its holder is preempted)
 // and waiters wake only ~30 times a second; an idle worker pool wakes far less often.
 inline constexpr double kContentionSwitchesPerThreadSec = 10;
+// A lock convoy on a machine with spare CPU: 16 threads on one mutex switch 2,000-3,000 times a
+// second per thread-second and are off-CPU or queued 89 % of the time; the labelled programs
+// that do not contend switch at most ~420 times (alloc_bound, one active thread) and the one
+// with two busy threads, page_fault_bound, ~330 times while on a CPU 96 % of the time.
+inline constexpr double kConvoySwitchesPerThreadSec = 1000;
+inline constexpr double kConvoyWaitingShare = 0.5;  // 1 - on_cpu_share
 inline constexpr double kHeapOpsPerCpuSecond = 2'000'000;
 // ... and at least this many per second: a program that hardly runs (a driver waiting for its
 // children) enters the allocator often per CPU second without the allocator limiting anything.

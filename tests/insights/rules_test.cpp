@@ -97,6 +97,20 @@ TEST_CASE("a single thread cannot be contended, and IO needs a stall figure") {
   CHECK(decide_bottleneck(f).bottleneck == "Balanced");
 }
 
+TEST_CASE("a lock convoy is contention though its threads queue rather than block") {
+  // lock_contended on a quiet 2-core machine: 16 threads, mostly runnable, thousands of
+  // voluntary switches a second each, blocked only a third of the time they are not queued.
+  ProcessFigures f = quiet();
+  f.active_threads = 16, f.on_cpu_share = 0.11, f.run_queue_wait_share = 0.78;
+  f.active_busy_share = 0.68, f.cpu_utilization = 0.96;
+  f.active_voluntary_switches_per_sec = 2400;
+  CHECK(decide_bottleneck(f).bottleneck == "ContentionBound");
+  f.active_voluntary_switches_per_sec = 330;  // a busy pool that is preempted, not handing off
+  CHECK(decide_bottleneck(f).bottleneck == "CpuBound");
+  f.active_voluntary_switches_per_sec = 2400, f.on_cpu_share = 0.96;  // on a CPU nearly always
+  CHECK(decide_bottleneck(f).bottleneck == "CpuBound");
+}
+
 TEST_CASE("no figures at all decide no verdict") {
   CHECK(decide_bottleneck(ProcessFigures{}).bottleneck.empty());
   Scores s = efficiency_scores(ProcessFigures{});
