@@ -71,13 +71,15 @@ long kernel_thread_count() {
 }
 
 // Threads the registry no longer lists can still be leaving (a detached thread past its
-// destructors, freeing its stack in glibc's lists, which __libc_freeres frees too): only the
-// kernel's count says none is left but the caller and memscope's own. Leaving threads get a
-// few milliseconds to be gone.
+// destructors, freeing its stack in glibc's lists, which __libc_freeres frees too; even a joined
+// thread counts until the kernel has released it, a moment after pthread_join returns): only
+// the kernel's count says none is left but the caller and memscope's own. Leaving threads get
+// up to 200 ms to be gone, which a loaded machine needs; a thread still running that the
+// registry does not know (started before the agent) costs that wait once, at exit.
 bool other_threads_running() {
   if (registered_threads_running()) return true;
   long alone = 1 + static_cast<long>(memscope_thread_count());
-  for (int attempt = 0; attempt < 5; ++attempt) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
     long threads = kernel_thread_count();
     if (threads < 0) return true;  // cannot tell: do not risk it
     if (threads <= alone) return false;
