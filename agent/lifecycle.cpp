@@ -11,9 +11,9 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
-#include "agent/last_thread.hpp"
 #include "agent/endings.hpp"
 #include "agent/freeres.hpp"
+#include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
@@ -99,7 +99,7 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
 void finish_tracing(format::EndReason reason, int64_t detail) {
   if (t_mode == ThreadMode::kSealed) return;  // a system call would kill it: the sidecar sees it go
   if (getpid() != g_traced_pid) return;       // a vfork child shares our memory, not our trace
-  note_exit_point_here();  // unless the process-end handler did, further up
+  note_exit_point_here();                     // unless the process-end handler did, further up
   flush_sidecar(reason, detail, true);
 }
 

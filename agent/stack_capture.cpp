@@ -3,9 +3,9 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <signal.h>
 #include <xxhash.h>
 
 #include <algorithm>

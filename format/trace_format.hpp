@@ -83,16 +83,16 @@ enum class RecordType : uint8_t {
   kThreadStart = 34,         // stamp, tid, parent_tid, name
   kThreadEnd = 35,           // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
   kThreadName = 36,          // stamp, tid, name
-  kProcessEnd = 37,    // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
-  kRegion = 38,        // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
-  kMetricSample = 40,  // reserved for the collector: stamp, then a collector-defined body
-  kHeapSummary = 41,   // the heap replayed by the sidecar, written once at the process's end
-                       // (heap/heap_summary.hpp defines the body)
-  kThreadCpu = 42,     // stamp, tid, phase(u8: 0 start, 1 end), cpu_ns, user_ns, system_ns,
-                       // voluntary_switches, involuntary_switches, minor_faults, major_faults,
-                       // profiler_wait_ns: the thread's own reading when it started / ended
-  kLeakScan = 43,      // the leak scan at the process's normal end, written once, before
-                       // the heap summary (format/leak_scan.hpp defines the body)
+  kProcessEnd = 37,      // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
+  kRegion = 38,          // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
+  kMetricSample = 40,    // reserved for the collector: stamp, then a collector-defined body
+  kHeapSummary = 41,     // the heap replayed by the sidecar, written once at the process's end
+                         // (heap/heap_summary.hpp defines the body)
+  kThreadCpu = 42,       // stamp, tid, phase(u8: 0 start, 1 end), cpu_ns, user_ns, system_ns,
+                         // voluntary_switches, involuntary_switches, minor_faults, major_faults,
+                         // profiler_wait_ns: the thread's own reading when it started / ended
+  kLeakScan = 43,        // the leak scan at the process's normal end, written once, before
+                         // the heap summary (format/leak_scan.hpp defines the body)
   kTraceTruncated = 44,  // stamp, limit_bytes: the trace reached its size limit
                          // (MEMSCOPE_MAX_TRACE_BYTES); nothing recorded after it was written
                          // but, in a chunk of its own, the kProcessEnd record
