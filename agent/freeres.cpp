@@ -11,14 +11,12 @@
 #include "agent/freeres.hpp"
 
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <link.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -30,7 +28,6 @@
 #include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
-#include "collector/linux/own_descriptors.hpp"
 
 extern "C" int __cxa_atexit(void (*fn)(void*), void* arg, void* dso_handle);
 
@@ -55,19 +52,6 @@ bool registered_threads_running() {
     if (syscall(SYS_tgkill, getpid(), ts->tid, 0) == 0) return true;
   }
   return false;
-}
-
-// The kernel's count of the process's threads ("Threads:" of /proc/self/status); -1 unknown.
-long kernel_thread_count() {
-  int fd = fds::open_file("/proc/self/status", O_RDONLY);
-  if (fd < 0) return -1;
-  char text[4096];
-  ssize_t n = read(fd, text, sizeof(text) - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  text[n] = '\0';
-  const char* line = strstr(text, "\nThreads:");
-  return line == nullptr ? -1 : strtol(line + 10, nullptr, 10);
 }
 
 // Threads the registry no longer lists can still be leaving (a detached thread past its

@@ -191,6 +191,11 @@ unsigned memscope_thread_count() {
   return g_exit_thread.load(std::memory_order_acquire) == kExitThreadParked ? 2 : 1;
 }
 
+long kernel_thread_count() {
+  long threads, exit_code;
+  return read_process_stat(threads, exit_code) ? threads : -1;
+}
+
 void restore_program_signal_mask() {
   pthread_sigmask(SIG_SETMASK, &g_program_mask, nullptr);
 }

@@ -39,6 +39,8 @@ bool start_exit_thread();
 int all_gone_status();
 // kAllGone, after the final flush: ends the process with that status.
 [[noreturn]] void end_process_with(int wait_status);
+// The kernel's count of the process's threads (num_threads of /proc/self/stat); -1 unknown.
+long kernel_thread_count();
 // memscope's own threads now: the sidecar, and the parked exit thread where there is one.
 unsigned memscope_thread_count();
 // Before the sidecar itself calls exit(0) (when no exit thread could be started).

@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
-#include <fcntl.h>
 #include <link.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -24,6 +23,7 @@
 #include "agent/leak_graph.hpp"
 #include "agent/real_functions.hpp"
 #include "collector/linux/own_descriptors.hpp"
+#include "collector/linux/proc_file.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -142,14 +142,9 @@ std::vector<Root> module_roots() {
 }
 
 std::string read_proc(const std::string& path) {
-  std::string out;
-  int fd = fds::open_file(path.c_str(), O_RDONLY);
-  if (fd < 0) return out;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
+  collector::ReadBuffer buffer;
+  auto text = collector::read_file_once(path.c_str(), buffer);
+  return text ? std::string(*text) : std::string();
 }
 
 struct Mapping {
