@@ -32,12 +32,17 @@ void sidecar_pause(uint64_t timeout_ns) {
   futex_wait(g_wakeups, seen, timeout_ns);
 }
 
+// Leaving, the sidecar clears g_parked and then looks at g_forkers again; a forker raises
+// g_forkers and then looks at g_parked (both sequentially consistent). A forker that still saw
+// the sidecar parked is therefore seen in turn, and the sidecar parks again without having left
+// this function: a fork never copies a sidecar between its safe points.
 void sidecar_park_if_forking() {
-  if (g_forkers.load() == 0) return;
-  g_parked.store(1);
-  futex_wake_all(g_parked);
-  while (g_forkers.load() != 0) futex_wait(g_wakeups, g_wakeups.load(), 10'000'000ull);
-  g_parked.store(0);
+  while (g_forkers.load() != 0) {
+    g_parked.store(1);
+    futex_wake_all(g_parked);
+    while (g_forkers.load() != 0) futex_wait(g_wakeups, g_wakeups.load(), 10'000'000ull);
+    g_parked.store(0);
+  }
 }
 
 void wake_sidecar() {
