@@ -23,11 +23,11 @@ std::optional<std::string_view> ReadBuffer::read_all(int fd) {
     }
     if (n == 0) break;
     used += static_cast<size_t>(n);
-    // A short read is the end: procfs (seq_file) and sysfs fill the buffer unless the file ends,
-    // as regular files do, so the usual read costs one pread, not a second one returning 0.
-    if (used < data_.size()) break;
-    // Grow only when the file filled the buffer: later reads of the same file then fit.
-    data_.resize(data_.size() * 2);
+    // Only a read of 0 is the end: procfs's seq_file hands out whole records, so a read stops
+    // short whenever the next line does not fit (/proc/PID/maps came back cut at 4 KiB, and the
+    // leak scan lost the main thread's stack, which is listed last).
+    // Grow when the file filled the buffer: later reads of the same file then fit.
+    if (used == data_.size()) data_.resize(data_.size() * 2);
   }
   return std::string_view(data_.data(), used);
 }

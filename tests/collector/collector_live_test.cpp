@@ -2,14 +2,19 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "collector/linux/proc_file.hpp"
 #include "memscope/collector.hpp"
 
 using namespace std::chrono_literals;
@@ -101,4 +106,25 @@ TEST_CASE("live: process IO counts this process's writes") {
   REQUIRE(after.io.process_write_bytes);
   // tmpfs writes never reach a block device; on a disk they count 4 MiB.
   CHECK(*after.io.process_write_bytes >= *before.io.process_write_bytes);
+}
+
+// procfs hands out whole records per read, so a multi-page seq_file (maps) comes back in reads
+// shorter than the buffer: the reader must go on to the end of the file, not stop at the first.
+TEST_CASE("live: read_file_once reads a multi-page /proc file whole") {
+  std::vector<void*> regions;
+  for (int i = 0; i < 200; ++i) {  // alternating protections: neighbours never merge
+    int prot = i % 2 == 0 ? PROT_READ : PROT_READ | PROT_WRITE;
+    void* p = mmap(nullptr, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(p != MAP_FAILED);
+    regions.push_back(p);
+  }
+  std::ifstream in("/proc/self/maps");
+  std::string expected((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  memscope::collector::ReadBuffer buffer;
+  auto text = memscope::collector::read_file_once("/proc/self/maps", buffer);
+  REQUIRE(text.has_value());
+  CHECK(expected.size() > 3 * 4096);
+  CHECK(std::string(*text) == expected);
+  CHECK(text->find("[stack]") != std::string_view::npos);
+  for (void* p : regions) munmap(p, 4096);
 }

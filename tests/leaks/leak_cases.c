@@ -11,6 +11,8 @@
  *                 a 32-byte one in a global (reachable)
  *   live_stack    a 77-byte block referenced only from the stack of a thread still blocked at
  *                 exit (reachable); another thread's 33-byte block lost (definitely lost)
+ *   main_stack    a 48-byte block referenced only from the frame that calls exit() (reachable;
+ *                 procfs's maps, which lists that stack last, must be read to its end)
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -92,17 +94,25 @@ __attribute__((noinline)) static void live_stack(void) {
   g_other = NULL;
 }
 
+__attribute__((noinline)) static void main_stack(void) {
+  void* volatile held = must(malloc(48));
+  memset(held, 1, 48);
+  exit(0);
+}
+
 int main(int argc, char** argv) {
   static const struct {
     const char* name;
     void (*run)(void);
   } cases[] = {{"overwritten", overwritten}, {"list", list},     {"global", global},
-               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack}};
+               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack},
+               {"main_stack", main_stack}};
   for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; ++i) {
     if (strcmp(argv[1], cases[i].name) != 0) continue;
     cases[i].run();
     return 0;
   }
-  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack\n", stderr);
+  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack|main_stack\n",
+        stderr);
   return 2;
 }
