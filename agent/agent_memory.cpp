@@ -7,12 +7,19 @@
 
 #include "agent/private_heap.hpp"
 #include "agent/real_functions.hpp"
+#include "agent/thread_mode.hpp"
 
 namespace memscope::agent::memory {
 namespace {
 
 // Constant-initialized: libstdc++'s own static constructors allocate before ours run.
 constinit PrivateHeap g_heap;
+// The sidecar's (the one agent thread: it blocks every signal, so nothing interrupts its use).
+constinit PrivateHeap::LocalCache g_sidecar_cache;
+
+bool on_sidecar() {
+  return t_mode == ThreadMode::kAgentThread;
+}
 
 // Only when no region could be reserved (a tight RLIMIT_AS): the program's allocator, untraced.
 void* fallback_allocate(size_t n) {
@@ -23,7 +30,8 @@ void* fallback_allocate(size_t n) {
 }  // namespace
 
 void* allocate(size_t size) {
-  if (g_heap.usable()) return g_heap.allocate(size);
+  if (g_heap.usable())
+    return on_sidecar() ? g_heap.allocate(size, g_sidecar_cache) : g_heap.allocate(size);
   return fallback_allocate(size);
 }
 
@@ -60,10 +68,14 @@ void* reallocate(void* ptr, size_t size) {
 void release(void* ptr) {
   if (ptr == nullptr || in_bootstrap_pool(ptr)) return;
   if (g_heap.owns(ptr)) {
-    g_heap.release(ptr);
+    on_sidecar() ? g_heap.release(ptr, g_sidecar_cache) : g_heap.release(ptr);
   } else if (real_functions_ready()) {
     g_real.free(ptr);
   }
+}
+
+void forget_sidecar_cache() {
+  g_sidecar_cache = {};
 }
 
 }  // namespace memscope::agent::memory

@@ -16,5 +16,8 @@ void* allocate_zeroed(size_t count, size_t size);
 void* reallocate(void* ptr, size_t size);
 void* allocate_aligned(size_t alignment, size_t size);
 void release(void* ptr);
+// In a fork child, first thing: the parent's sidecar may have been inside its cache (its blocks
+// are left to the child's copy of the parent's memory).
+void forget_sidecar_cache();
 
 }  // namespace memscope::agent::memory

@@ -268,6 +268,28 @@ void* PrivateHeap::reallocate(void* p, size_t size) {
   return fresh;
 }
 
+void* PrivateHeap::allocate(size_t size, LocalCache& cache) {
+  unsigned cls = class_for(size);
+  if (cls >= kClasses || cache.head[cls] == 0) return allocate(size);
+  Region r = region();
+  auto* block = reinterpret_cast<char*>(r.base + (uint64_t{cache.head[cls]} << 4));
+  cache.head[cls] = *reinterpret_cast<uint32_t*>(block);
+  --cache.count[cls];
+  return block;
+}
+
+// Purged classes stay out of the cache: their blocks go back to the kernel at once.
+void PrivateHeap::release(void* p, LocalCache& cache) {
+  Region r = region();
+  int cls = class_of(r, p);
+  if (cls < 0) return;
+  auto c = static_cast<unsigned>(cls);
+  if (purged_class(c) || cache.count[c] >= kPurgeFrom / class_size(c)) return release(p);
+  *static_cast<uint32_t*>(p) = cache.head[c];
+  cache.head[c] = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(p) - r.base) >> 4);
+  ++cache.count[c];
+}
+
 void PrivateHeap::release(void* p) {
   Region r = region();
   int cls = class_of(r, p);

@@ -11,6 +11,9 @@
 // signal handler may allocate, and a fork child (one thread, whatever the others were doing)
 // finds every list consistent: a thread caught between its compare-and-swaps loses at most the
 // slab it was carving. Freed runs of 256 KiB and more go back to the kernel (MADV_DONTNEED).
+// A thread that no signal handler can interrupt (the sidecar blocks every signal) may keep a
+// LocalCache as well: plain stacks without compare-and-swap, up to 256 KiB per class, the rest
+// going to the shared lists; a fork child forgets the cache its parent's thread left.
 #pragma once
 
 #include <atomic>
@@ -20,7 +23,15 @@
 namespace memscope::agent {
 
 class PrivateHeap {
+  static constexpr unsigned kClasses = 61;  // 40 slab classes, then 64 KiB ... 64 GiB
+
  public:
+  // One thread's free blocks, never touched by another thread or a signal handler.
+  struct LocalCache {
+    uint32_t head[kClasses] = {};  // block offsets, as in the shared lists
+    uint32_t count[kClasses] = {};
+  };
+
   // 64 GiB of address space: block offsets in 16-byte units then fit the lists' 32 bits.
   static constexpr size_t kMaxRegionBytes = size_t{64} << 30;
 
@@ -41,6 +52,9 @@ class PrivateHeap {
   // Only for blocks this heap owns.
   void* reallocate(void* p, size_t size);
   void release(void* p);
+  // The same for the one thread that owns `cache`; either release may take either's blocks.
+  void* allocate(size_t size, LocalCache& cache);
+  void release(void* p, LocalCache& cache);
   size_t usable_size(const void* p) const;
 
  private:
@@ -57,8 +71,6 @@ class PrivateHeap {
   void* carve(unsigned cls, const Region& r);
   bool commit_up_to(const Region& r, uint64_t end);
   int class_of(const Region& r, const void* p) const;
-
-  static constexpr unsigned kClasses = 61;  // 40 slab classes, then 64 KiB ... 64 GiB
 
   size_t wanted_bytes_;
   // base | log2(bytes): the region is 64 KiB aligned, so its size fits the low bits; 1 when

@@ -1,8 +1,8 @@
 // The agent's private heap (agent/private_heap.hpp): every size gets a block of its own that
 // holds it, aligned requests are aligned, freed blocks are reused (a small region survives far
-// more than its size in allocations), calloc's blocks are zero even when reused, threads that
-// free each other's blocks never get one twice, a fork child allocates whatever the parent's
-// threads were doing, and only the heap's own blocks are its own.
+// more than its size in allocations), also through a thread's cache, calloc's blocks are zero
+// even when reused, threads that free each other's blocks never get one twice, a fork child
+// allocates whatever the parent's threads were doing, and only the heap's own blocks are its own.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +90,26 @@ TEST_CASE("freed blocks are reused: a 64 MiB region serves 4 GiB of allocations"
     }
     for (void* p : held) heap.release(p);
   }
+}
+
+TEST_CASE("a thread's cache reuses its blocks and passes on what exceeds 256 KiB a class") {
+  PrivateHeap heap(kRegion);
+  static PrivateHeap::LocalCache cache;
+  void* p = heap.allocate(48, cache);
+  heap.release(p, cache);
+  CHECK(heap.allocate(48, cache) == p);
+  heap.release(p);  // the shared lists take a cached thread's block, and the other way round
+  void* shared = heap.allocate(48);
+  CHECK(shared == p);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 6000; ++i) blocks.push_back(heap.allocate(48));
+  for (void* b : blocks) heap.release(b, cache);  // 5,461 blocks of 48 bytes fill the cache
+  CHECK(heap.allocate(48) == blocks.back());      // the rest went to the shared list
+  for (int i = 0; i < 5461; ++i) CHECK(heap.allocate(48, cache) == blocks[5460 - i]);
+  void* big = heap.allocate(size_t{1} << 20, cache);
+  heap.release(big, cache);  // never cached: it goes back to the kernel
+  CHECK(heap.allocate(size_t{1} << 20) == big);
+  CHECK(all_bytes(big, size_t{1} << 20, 0));
 }
 
 TEST_CASE("reallocate keeps the contents, in place while the block still fits") {
