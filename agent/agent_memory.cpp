@@ -3,39 +3,25 @@
 // statically linked libstdc++, zstd and xxHash, lands here instead of the program's malloc.
 #include "agent/agent_memory.hpp"
 
-#include <dlfcn.h>
-
-#include <atomic>
 #include <cstring>
 
+#include "agent/private_heap.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/thread_mode.hpp"
 
 namespace memscope::agent::memory {
 namespace {
 
-struct Mimalloc {
-  void* (*malloc)(size_t);
-  void* (*calloc)(size_t, size_t);
-  void* (*realloc)(void*, size_t);
-  void* (*malloc_aligned)(size_t, size_t);
-  void (*free)(void*);
-  bool (*is_in_heap_region)(const void*);
-};
+// Constant-initialized: libstdc++'s own static constructors allocate before ours run.
+constinit PrivateHeap g_heap;
+// The sidecar's (the one agent thread: it blocks every signal, so nothing interrupts its use).
+constinit PrivateHeap::LocalCache g_sidecar_cache;
 
-Mimalloc g_mi;
-std::atomic<bool> g_loaded{false};
-
-template <typename F>
-bool bind(void* lib, F& slot, const char* name) {
-  slot = reinterpret_cast<F>(dlsym(lib, name));
-  return slot != nullptr;
+bool on_sidecar() {
+  return t_mode == ThreadMode::kAgentThread;
 }
 
-bool owned_by_mimalloc(const void* p) {
-  return g_loaded.load(std::memory_order_acquire) && g_mi.is_in_heap_region(p);
-}
-
+// Only when no region could be reserved (a tight RLIMIT_AS): the program's allocator, untraced.
 void* fallback_allocate(size_t n) {
   if (!real_functions_ready()) return bootstrap_allocate(n, 16);
   return g_real.malloc(n);
@@ -43,30 +29,14 @@ void* fallback_allocate(size_t n) {
 
 }  // namespace
 
-void load_private_allocator() {
-  if (g_loaded.load()) return;
-  ScopedMode passthrough(ThreadMode::kPassthrough);
-  void* lib = dlopen("libmimalloc.so.2", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) return;  // the program's allocator keeps serving us, untraced
-  bool ok = bind(lib, g_mi.malloc, "mi_malloc") && bind(lib, g_mi.calloc, "mi_calloc") &&
-            bind(lib, g_mi.realloc, "mi_realloc") &&
-            bind(lib, g_mi.malloc_aligned, "mi_malloc_aligned") &&
-            bind(lib, g_mi.free, "mi_free") &&
-            bind(lib, g_mi.is_in_heap_region, "mi_is_in_heap_region");
-  if (ok) g_loaded.store(true, std::memory_order_release);
-}
-
-bool private_allocator_loaded() {
-  return g_loaded.load(std::memory_order_acquire);
-}
-
 void* allocate(size_t size) {
-  if (g_loaded.load(std::memory_order_acquire)) return g_mi.malloc(size);
+  if (g_heap.usable())
+    return on_sidecar() ? g_heap.allocate(size, g_sidecar_cache) : g_heap.allocate(size);
   return fallback_allocate(size);
 }
 
 void* allocate_zeroed(size_t count, size_t size) {
-  if (g_loaded.load(std::memory_order_acquire)) return g_mi.calloc(count, size);
+  if (g_heap.usable()) return g_heap.allocate_zeroed(count, size);
   if (!real_functions_ready()) {
     size_t total;
     if (__builtin_mul_overflow(count, size, &total)) return nullptr;
@@ -76,14 +46,16 @@ void* allocate_zeroed(size_t count, size_t size) {
 }
 
 void* allocate_aligned(size_t alignment, size_t size) {
-  if (g_loaded.load(std::memory_order_acquire)) return g_mi.malloc_aligned(size, alignment);
+  if (g_heap.usable()) return g_heap.allocate_aligned(alignment, size);
   if (!real_functions_ready()) return bootstrap_allocate(size, alignment);
   return g_real.memalign(alignment, size);
 }
 
+// A block that is not ours came from the program's allocator (handed to an agent thread by
+// libc, or served while no region could be reserved): it goes back there.
 void* reallocate(void* ptr, size_t size) {
   if (ptr == nullptr) return allocate(size);
-  if (owned_by_mimalloc(ptr)) return g_mi.realloc(ptr, size);
+  if (g_heap.owns(ptr)) return g_heap.reallocate(ptr, size);
   if (in_bootstrap_pool(ptr) || !real_functions_ready()) {
     void* fresh = allocate(size);
     size_t old = in_bootstrap_pool(ptr) ? bootstrap_block_size(ptr) : 0;
@@ -95,11 +67,15 @@ void* reallocate(void* ptr, size_t size) {
 
 void release(void* ptr) {
   if (ptr == nullptr || in_bootstrap_pool(ptr)) return;
-  if (owned_by_mimalloc(ptr)) {
-    g_mi.free(ptr);
+  if (g_heap.owns(ptr)) {
+    on_sidecar() ? g_heap.release(ptr, g_sidecar_cache) : g_heap.release(ptr);
   } else if (real_functions_ready()) {
     g_real.free(ptr);
   }
+}
+
+void forget_sidecar_cache() {
+  g_sidecar_cache = {};
 }
 
 }  // namespace memscope::agent::memory

@@ -7,7 +7,6 @@
 
 #include <cstring>
 
-#include "agent/agent_memory.hpp"
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
@@ -115,7 +114,6 @@ namespace a = memscope::agent;
 __attribute__((constructor(101))) static void memscope_agent_start() {
   a::real_functions_ready();
   a::ScopedMode passthrough(a::ThreadMode::kPassthrough);
-  a::memory::load_private_allocator();
   a::init_stack_capture();
   a::count_memscope_tls_modules();
   if (a::agent_is_dormant()) return;

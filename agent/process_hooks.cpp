@@ -63,6 +63,7 @@ pid_t on_fork() {
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
   if (pid == 0) {
+    memory::forget_sidecar_cache();
     reset_sidecar_gate_in_child();
     if (parent == g_traced_pid) after_fork_in_child(parent, stamp);
   } else {

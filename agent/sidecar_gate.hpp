@@ -1,7 +1,8 @@
 // Wakes the sidecar early and holds it at a safe point while the program forks. A fork copies
-// only the forking thread: had the sidecar been inside the loader's lock (dl_iterate_phdr),
-// mimalloc or libc at that moment, the child would inherit a lock nobody can release. The
-// sidecar therefore parks between cycles, holding nothing, for the duration of every fork.
+// only the forking thread: had the sidecar been inside the loader's lock (dl_iterate_phdr) or
+// libc's at that moment, the child would inherit a lock nobody can release (the agent's own
+// allocator takes none). The sidecar therefore parks between cycles, holding nothing, for the
+// duration of every fork.
 // Also lets a producer whose ring is full sleep until the sidecar has made room: a producer
 // that spun would take the CPU the sidecar needs to make it.
 #pragma once

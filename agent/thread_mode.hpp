@@ -1,6 +1,7 @@
 // What an allocation on the current thread means to the agent. Application threads record;
 // the agent's own code paths pass through untraced; the agent's own threads (the sidecar) take
-// their memory from the agent's allocator (mimalloc) so they never touch the program's heap.
+// their memory from the agent's allocator (private_heap.hpp) so they never touch the program's
+// heap.
 #pragma once
 
 #include <cstdint>

@@ -37,5 +37,10 @@ for f in bin/memscope-run bin/memscope-analyze libmemscope_agent.so include/mems
   cmake/memscope/memscopeConfig.cmake pkgconfig/memscope.pc; do
   grep -q "$f" <<<"$contents" || { echo "missing from $deb: $f"; exit 1; }
 done
-dpkg-deb -f "$deb" Depends | grep -q libmimalloc
+depends=$(dpkg-deb -f "$deb" Depends)
+grep -q libunwind8 <<<"$depends" || { echo "$deb does not depend on libunwind8: $depends"; exit 1; }
+if grep -q libmimalloc <<<"$depends"; then
+  echo "$deb still depends on libmimalloc, which the agent no longer loads: $depends"
+  exit 1
+fi
 echo "install test passed: $(basename "$deb")"

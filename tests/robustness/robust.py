@@ -136,9 +136,9 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   loader_link_map
       robust_linkmap prints its link map (dl_iterate_phdr) and, for liblzma, libm, libunwind,
       libmimalloc and libz, whether each was loaded before its own dlopen: traced, the link map
-      is the native one plus the agent plus exactly libunwind, liblzma and libmimalloc (what the
-      agent still loads, AGENT_STILL_LOADS), so libm and libz are loaded by the program's own
-      dlopen as natively, and those three answer "already loaded"; the trace is complete.
+      is the native one plus the agent plus exactly libunwind and liblzma (what the agent still
+      loads, AGENT_STILL_LOADS), so libm, libmimalloc and libz are loaded by the program's own
+      dlopen as natively, and those two answer "already loaded"; the trace is complete.
 
 Python 3 standard library only.
 """
@@ -1693,10 +1693,11 @@ def trace_complete(out, what):
 
 # What the agent still puts in the program's link map (docs/reliability.md, README
 # Limitations): libunwind.so.8 and its liblzma.so.5 (Debian's libunwind.a is not
-# position-independent, so it cannot be linked into the agent) and libmimalloc.so.2 (Debian
-# ships no static mimalloc). libm, which the agent needed until it linked its few functions in,
-# must not come back, and nothing else may appear.
-AGENT_STILL_LOADS = {"libunwind.so.8", "liblzma.so.5", "libmimalloc.so.2"}
+# position-independent, so it cannot be linked into the agent). libm, which the agent needed
+# until it linked its few functions in, must not come back, nor libmimalloc.so.2, which it
+# loaded until it had its own allocator (agent/private_heap.hpp); nothing else may appear.
+AGENT_STILL_LOADS = {"libunwind.so.8", "liblzma.so.5"}
+NO_LONGER_LOADED = "libmimalloc.so.2"
 
 
 def link_map_answers(out):
@@ -1721,8 +1722,11 @@ def case_loader_link_map():
     traced_loaded, traced_before = link_map_answers(ms.out)
     extra = traced_loaded - native_loaded - {"libmemscope_agent.so"}
     ok(extra == AGENT_STILL_LOADS,
-       "traced link map = native + the agent + exactly the known libunwind, liblzma, mimalloc",
+       "traced link map = native + the agent + exactly the known libunwind, liblzma",
        f"native {sorted(native_loaded)}\n      traced {sorted(traced_loaded)}")
+    ok(NO_LONGER_LOADED not in traced_loaded and traced_before.get(NO_LONGER_LOADED) == "not loaded",
+       "libmimalloc is not in the traced link map: the program's dlopen loads it",
+       f"loaded: {NO_LONGER_LOADED in traced_loaded}, answer: {traced_before.get(NO_LONGER_LOADED)}")
     ok(native_loaded <= traced_loaded, "everything the program loads natively is loaded traced",
        f"missing {sorted(native_loaded - traced_loaded)}")
     ok(set(native_before.values()) == {"not loaded"} and len(native_before) == 5,
@@ -1731,7 +1735,7 @@ def case_loader_link_map():
     expected = {name: "already loaded" if name in AGENT_STILL_LOADS else "not loaded"
                 for name in native_before}
     ok(traced_before == expected,
-       "traced: libm and libz are loaded by the program's own dlopen, as natively",
+       "traced: libm, libmimalloc and libz are loaded by the program's own dlopen, as natively",
        f"{traced_before}")
     trace_complete(out, "robust_linkmap")
 
