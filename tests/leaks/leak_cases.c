@@ -11,6 +11,9 @@
  *                 a 32-byte one in a global (reachable)
  *   live_stack    a 77-byte block referenced only from the stack of a thread still blocked at
  *                 exit (reachable); another thread's 33-byte block lost (definitely lost)
+ *   two_sites     two sites each lose a block, cache_leak 200 bytes and real_leak 300 bytes
+ *                 (definitely lost), and keep_block keeps 64 bytes in a global (reachable): the
+ *                 suppression test (leak_suppress.py) suppresses one site or both
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -92,17 +95,38 @@ __attribute__((noinline)) static void live_stack(void) {
   g_other = NULL;
 }
 
+__attribute__((noinline)) static void cache_leak(void) {
+  g_other = must(malloc(200));
+  g_other = NULL;
+}
+
+__attribute__((noinline)) static void real_leak(void) {
+  g_other = must(malloc(300));
+  g_other = NULL;
+}
+
+__attribute__((noinline)) static void keep_block(void) {
+  g_kept = must(malloc(64));
+}
+
+__attribute__((noinline)) static void two_sites(void) {
+  cache_leak();
+  real_leak();
+  keep_block();
+}
+
 int main(int argc, char** argv) {
   static const struct {
     const char* name;
     void (*run)(void);
   } cases[] = {{"overwritten", overwritten}, {"list", list},     {"global", global},
-               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack}};
+               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack},
+               {"two_sites", two_sites}};
   for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; ++i) {
     if (strcmp(argv[1], cases[i].name) != 0) continue;
     cases[i].run();
     return 0;
   }
-  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack\n", stderr);
+  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack|two_sites\n", stderr);
   return 2;
 }
