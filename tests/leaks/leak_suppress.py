@@ -10,8 +10,11 @@ recorded once and re-judged by memscope-analyze with different suppressions file
   - both sites: the gate on definitely_lost_bytes passes, suppressed_bytes is 500, leaked_bytes
     is the 64 reachable bytes; `suppressed_bytes>0` is a gate field too;
   - a malformed file: exit 2, the message naming file:line and what is accepted.
+And the built-in suppression, on leak_cases' dlopened (libz dlopen'ed, never closed): without it
+the loader's bookkeeping reads as lost, with it nothing is lost and suppressed_bytes equals the
+bytes memcheck calls still reachable (they need ld.so's symbols: Debian's libc6-dbg).
 
-Usage: leak_suppress.py MEMSCOPE_RUN MEMSCOPE_ANALYZE LEAK_CASES LIBLSAN
+Usage: leak_suppress.py MEMSCOPE_RUN MEMSCOPE_ANALYZE LEAK_CASES LIBLSAN VALGRIND
 """
 
 import json
@@ -63,8 +66,40 @@ def leak_at(report, function):
     return next((l for l in report["leaks"] if l["function"] == function), None)
 
 
+MEMCHECK_REACHABLE = re.compile(r"still reachable: ([\d,]+) bytes in ([\d,]+) blocks")
+MEMCHECK_LOST = re.compile(r"definitely lost: ([\d,]+) bytes")
+
+
+def builtin(run, analyze_bin, program, valgrind, workdir):
+    traces = os.path.join(workdir, "dlopened")
+    subprocess.run([run, "-q", "-o", traces, "--", program, "dlopened"], capture_output=True)
+    _, raw = analyze(analyze_bin, traces, workdir, "raw", "--quiet", "--no-default-suppressions")
+    p, r = analyze(analyze_bin, traces, workdir, "builtin", "--quiet", "--fail-on",
+                   "definitely_lost_bytes>0")
+    mc = subprocess.run([valgrind, "--leak-check=full", "--leak-check-heuristics=none", program,
+                         "dlopened"], capture_output=True, text=True).stderr
+    reach, lost = MEMCHECK_REACHABLE.search(mc), MEMCHECK_LOST.search(mc)
+    mc_reach = (int(reach.group(1).replace(",", "")), int(reach.group(2).replace(",", ""))) \
+        if reach else None
+    named = any(f["function"] == "dl_open_worker_begin" for l in raw["leaks"] for f in l["stack"])
+    check(named, "the loader's frames are named (else install Debian's libc6-dbg: the built-in "
+          "rule matches ld.so's function names)")
+    s, rs = r["summary"], raw["summary"]
+    check(rs["definitely_lost_bytes"] > 0 and rs["suppressed_bytes"] == 0,
+          f"without the built-ins dlopen's bookkeeping reads as lost "
+          f"({rs['definitely_lost_bytes']} bytes)")
+    check(p.returncode == 0 and s["definitely_lost_bytes"] == 0 and s["leaked_bytes"] == 0,
+          f"with them nothing is lost and the gate passes (exit {p.returncode}: {p.stderr.strip()})")
+    check(lost is not None and lost.group(1) == "0"
+          and (s["suppressed_bytes"], s["suppressed_blocks"]) == mc_reach,
+          f"suppressed bytes and blocks are what memcheck calls still reachable "
+          f"(memscope {s['suppressed_bytes']}, {s['suppressed_blocks']}; memcheck {mc_reach})")
+    origins = {l["suppression"]["origin"] for l in r["leaks"] if l["suppressed"]}
+    check(origins == {"built-in:1"}, f"the rule is named as built-in ({origins})")
+
+
 def main():
-    run, analyze_bin, program, liblsan = sys.argv[1:5]
+    run, analyze_bin, program, liblsan, valgrind = sys.argv[1:6]
     native = subprocess.run([program, "two_sites"], capture_output=True)
     with tempfile.TemporaryDirectory(prefix="memscope-suppress-") as workdir:
         traces = os.path.join(workdir, "traces")
@@ -144,6 +179,7 @@ def main():
         p, _ = analyze(analyze_bin, traces, workdir, "bad", "--quiet", "--suppressions", bad)
         check(p.returncode == 2 and f"{bad}:3:" in p.stderr and "leak:PATTERN" in p.stderr,
               f"a malformed file exits 2 naming file:line ({p.returncode}: {p.stderr.strip()})")
+        builtin(run, analyze_bin, program, valgrind, workdir)
     return 1 if failures else 0
 
 
