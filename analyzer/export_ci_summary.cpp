@@ -186,6 +186,7 @@ void leaks_md(const json& report, std::ostream& out) {
   if (suppressed.empty()) return;
   out << "\n" << suppressed.size() << " suppressed leaking sites, not counted above";
   std::vector<const json*> shown = top_of(suppressed, "bytes");
+  if (shown.size() < suppressed.size()) out << " (the largest " << shown.size() << ")";
   out << ":\n\n| function | rule | kind | blocks | bytes |\n|---|---|---|---:|---:|\n";
   for (const json* s : shown) {
     const json& rule = s->value("suppression", json());
