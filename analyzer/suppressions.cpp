@@ -44,8 +44,7 @@ SuppressionList make_builtin() {
       // dlopen's bookkeeping of each object it maps (link map, names, version tables): linked
       // from the loader's list, whose head lives in its early mmap'ed memory; freed by dlclose.
       // Only what dlopen maps and links runs in this function, never a library's constructor.
-      "leak:^dl_open_worker_begin$\n",
-      "built-in");
+      "leak:^dl_open_worker_begin$\n", "built-in");
   return list;
 }
 
