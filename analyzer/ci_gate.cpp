@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<const char*, 17> kNumericFields = {"total_allocations",
+constexpr std::array<const char*, 19> kNumericFields = {"total_allocations",
                                                         "total_frees",
                                                         "total_allocated_bytes",
                                                         "peak_heap_bytes",
@@ -29,7 +29,9 @@ constexpr std::array<const char*, 17> kNumericFields = {"total_allocations",
                                                         "possibly_lost_allocations",
                                                         "possibly_lost_bytes",
                                                         "reachable_at_exit_allocations",
-                                                        "reachable_at_exit_bytes"};
+                                                        "reachable_at_exit_bytes",
+                                                        "suppressed_blocks",
+                                                        "suppressed_bytes"};
 
 constexpr std::array<const char*, 6> kBottlenecks = {"CpuBound", "MemoryBound",     "IoBound",
                                                      "GpuBound", "ContentionBound", "Balanced"};
@@ -152,20 +154,23 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
 }
 
 // For a broken leak rule: "; largest: FUNCTION (FILE:LINE), N bytes" from the report's leaks,
-// by the rule's kind (leaked_*: all live blocks).
+// by the rule's kind (leaked_*: all live blocks; suppressed_*: the suppressed leaks only).
 std::string largest_leak(const std::string& field, const json& report) {
   size_t cut = field.rfind('_');
   std::string kind = field.substr(0, cut);
-  if (field.rfind("leaked_", 0) != 0 && field.find("_lost_") == std::string::npos) return {};
+  bool suppressed = kind == "suppressed";
+  if (field.rfind("leaked_", 0) != 0 && field.find("_lost_") == std::string::npos && !suppressed)
+    return {};
   const json* best = nullptr;
   uint64_t best_bytes = 0;
   static const json kNoLeaks = json::array();
   const json& leaks = report.contains("leaks") ? report.at("leaks") : kNoLeaks;
   for (const json& leak : leaks) {
+    if (leak.value("suppressed", false) != suppressed) continue;
     const json& kinds = leak.value("kinds", json());
-    uint64_t bytes = kind == "leaked"    ? leak.value("bytes", uint64_t{0})
-                     : kinds.is_object() ? kinds[kind].value("bytes", uint64_t{0})
-                                         : 0;
+    uint64_t bytes = kind == "leaked" || suppressed ? leak.value("bytes", uint64_t{0})
+                     : kinds.is_object()            ? kinds[kind].value("bytes", uint64_t{0})
+                                                    : 0;
     if (bytes > best_bytes) best = &leak, best_bytes = bytes;
   }
   if (best == nullptr) return {};
@@ -188,7 +193,8 @@ GateResult check_number(const GateRule& rule, const json& report) {
     r.broken = true;
     bool leak_kind = rule.field.find("lost") != std::string::npos ||
                      rule.field.find("reachable") != std::string::npos;
-    r.detail = rule.field + (leak_kind ? " is unknown (no complete leak scan; see "
+    r.detail = rule.field + (leak_kind ? " is unknown (no complete leak scan, or a suppressed "
+                                         "site without kinds of its own; see "
                                          "processes[].leak_check)"
                                        : " is not in the report");
     fail_unless_complete(r, report);

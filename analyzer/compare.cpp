@@ -31,13 +31,17 @@ constexpr std::array<const char*, 4> kGated = {"total_allocated_bytes", "peak_he
 
 constexpr const char* kUsage =
     "usage: memscope-analyze compare BASELINE CURRENT [--max-regression PCT] [--json FILE]\n"
-    "                                [--top N] [--no-symbols]\n"
+    "                                [--top N] [--no-symbols] [--suppressions FILE]\n"
+    "                                [--no-default-suppressions]\n"
     "  BASELINE, CURRENT    traces, directories of traces, or analysis JSON files (--json)\n"
     "  --max-regression PCT exit 3 when total_allocated_bytes, peak_heap_bytes, leaked_bytes or\n"
     "                       total_allocations grew by more than PCT percent\n"
     "  --json FILE          also write the comparison as JSON (memscope-compare/1); - for stdout\n"
     "  --top N              sites listed (default 10)\n"
-    "  --no-symbols         analyse traces without reading debug information\n";
+    "  --no-symbols         analyse traces without reading debug information\n"
+    "  --suppressions FILE  leak:PATTERN rules for the leaks of traces (repeatable; a JSON side\n"
+    "                       keeps the suppressions it was written with)\n"
+    "  --no-default-suppressions  without memscope's built-in leak suppressions\n";
 
 // Reports come from files (baselines kept by users, possibly older or hand-edited), so a key may
 // be missing: nlohmann's const operator[] on a missing key is undefined behaviour, this is null.
@@ -240,7 +244,8 @@ bool looks_like_json(const std::string& path) {
 }
 
 // One side as an analysis report; nothing (and a message in `error`) when it holds no trace.
-std::optional<json> load_side(const std::string& path, bool symbols, std::string& error) {
+std::optional<json> load_side(const std::string& path, bool symbols,
+                              const SuppressionList& suppressions, std::string& error) {
   if (looks_like_json(path)) {
     std::ifstream in(path);
     json j = json::parse(in, nullptr, false);
@@ -257,11 +262,13 @@ std::optional<json> load_side(const std::string& path, bool symbols, std::string
     return std::nullopt;
   }
   Symbolizer symbolizer(symbols);
-  return json_report(session, build_heap_report(session, symbolizer));
+  return json_report(session, build_heap_report(session, symbolizer, suppressions));
 }
 
 struct CompareOptions {
   std::vector<std::string> sides;
+  std::vector<std::string> suppression_files;
+  bool default_suppressions = true;
   std::optional<double> max_regression;
   std::string json_path;
   size_t top = 10;
@@ -274,12 +281,16 @@ std::string parse_options(const std::vector<std::string>& args, CompareOptions& 
     const std::string& a = args[i];
     if (a == "--no-symbols") {
       o.symbols = false;
-    } else if (a == "--max-regression" || a == "--json" || a == "--top") {
+    } else if (a == "--no-default-suppressions") {
+      o.default_suppressions = false;
+    } else if (a == "--max-regression" || a == "--json" || a == "--top" || a == "--suppressions") {
       if (i + 1 >= args.size()) return a + " needs a value";
       const std::string& v = args[++i];
       char* end = nullptr;
       if (a == "--json") {
         o.json_path = v;
+      } else if (a == "--suppressions") {
+        o.suppression_files.push_back(v);
       } else if (a == "--top") {
         long n = std::strtol(v.c_str(), &end, 10);
         if (v.empty() || *end != '\0' || n < 0) return "--top expects a number, got " + v;
@@ -352,9 +363,15 @@ int run_compare(const std::vector<std::string>& args, std::ostream& out, std::os
     err << "memscope-analyze compare: " << e << "\n" << kUsage;
     return 1;
   }
+  SuppressionList suppressions;
+  if (auto e = load_suppressions(o.suppression_files, o.default_suppressions, suppressions)) {
+    err << "memscope-analyze compare: " << *e << "\n";
+    return 2;
+  }
   std::string error;
-  std::optional<json> before = load_side(o.sides[0], o.symbols, error);
-  std::optional<json> after = before ? load_side(o.sides[1], o.symbols, error) : std::nullopt;
+  std::optional<json> before = load_side(o.sides[0], o.symbols, suppressions, error);
+  std::optional<json> after =
+      before ? load_side(o.sides[1], o.symbols, suppressions, error) : std::nullopt;
   if (!after) {
     err << "memscope-analyze compare: " << error << "\n";
     return 2;

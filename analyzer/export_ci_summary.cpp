@@ -82,6 +82,31 @@ std::string location(const json& site) {
   return file + (line ? ":" + std::to_string(line) : "");
 }
 
+// The JSON names of the four kinds and how people read them; a null figure reads "unknown".
+constexpr std::pair<const char*, const char*> kKinds[] = {{"definitely_lost", "definitely lost"},
+                                                          {"indirectly_lost", "indirectly lost"},
+                                                          {"possibly_lost", "possibly lost"},
+                                                          {"reachable_at_exit", "still reachable"}};
+
+// "1.0 KiB (1024 bytes) in 2 blocks", or "unknown" when no scan measured the kind.
+std::string kind_total(const json& summary, const std::string& kind) {
+  auto bytes = summary.find(kind + "_bytes");
+  auto blocks = summary.find(kind + "_allocations");
+  if (bytes == summary.end() || !bytes->is_number_unsigned() || blocks == summary.end() ||
+      !blocks->is_number_unsigned())
+    return "unknown";
+  return describe_bytes(bytes->get<uint64_t>()) + " in " + with_commas(blocks->get<uint64_t>()) +
+         " blocks";
+}
+
+// A leak's leading kind in words, "unknown" when the scan did not record it.
+std::string leak_kind(const json& leak) {
+  std::string kind = text_of(leak, "kind");
+  for (const auto& [name, words] : kKinds)
+    if (kind == name) return words;
+  return "unknown";
+}
+
 void totals_md(const json& report, std::ostream& out) {
   const json& s = report["summary"];
   out << "| figure | value |\n|---|---:|\n"
@@ -90,7 +115,11 @@ void totals_md(const json& report, std::ostream& out) {
       << "| allocated | " << describe_bytes(get_u64(s, "total_allocated_bytes")) << " |\n"
       << "| peak heap | " << describe_bytes(get_u64(s, "peak_heap_bytes")) << " |\n"
       << "| leaked | " << describe_bytes(get_u64(s, "leaked_bytes")) << " in "
-      << with_commas(get_u64(s, "leaked_allocations")) << " blocks |\n"
+      << with_commas(get_u64(s, "leaked_allocations")) << " blocks |\n";
+  for (const auto& [name, words] : kKinds)
+    out << "| " << words << " | " << kind_total(s, name) << " |\n";
+  out << "| suppressed | " << describe_bytes(get_u64(s, "suppressed_bytes")) << " in "
+      << with_commas(get_u64(s, "suppressed_blocks")) << " blocks |\n"
       << "| threads | " << get_u64(s, "threads") << " |\n";
   for (const json& p : report["processes"]) {
     std::string verdict = "no figures measured";
@@ -128,21 +157,76 @@ void sites_md(const json& report, std::ostream& out) {
         << describe_bytes(get_u64(*s, "leaked_bytes")) << " |\n";
 }
 
+// The leaks a suppression matched, or those it did not.
+json leaks_where(const json& report, bool suppressed) {
+  json out = json::array();
+  for (const json& leak : report["leaks"])
+    if (leak.value("suppressed", false) == suppressed) out.push_back(leak);
+  return out;
+}
+
 void leaks_md(const json& report, std::ostream& out) {
   out << "\n### Leaks\n\n";
-  std::vector<const json*> top = top_of(report["leaks"], "bytes");
+  json leaks = leaks_where(report, false);
+  std::vector<const json*> top = top_of(leaks, "bytes");
   if (top.empty()) {
-    out << "No leaks: every block was freed.\n";
-    return;
+    out << "No leaks: every block was freed"
+        << (get_u64(report["summary"], "suppressed_blocks") ? " or suppressed" : "") << ".\n";
+  } else {
+    out << "| function | where | pid | kind | blocks | bytes |\n|---|---|---:|---|---:|---:|\n";
+    for (const json* s : top)
+      out << "| " << md(text_of(*s, "function", "(no stack)")) << " | " << md(location(*s)) << " | "
+          << get_u64(*s, "pid") << " | " << leak_kind(*s) << " | "
+          << with_commas(get_u64(*s, "allocations")) << " | "
+          << describe_bytes(get_u64(*s, "bytes")) << " |\n";
+    if (leaks.size() > top.size())
+      out << "\n" << leaks.size() - top.size() << " more leaking sites in the full report.\n";
   }
-  out << "| function | where | pid | blocks | bytes |\n|---|---|---:|---:|---:|\n";
-  for (const json* s : top)
-    out << "| " << md(text_of(*s, "function", "(no stack)")) << " | " << md(location(*s)) << " | "
-        << get_u64(*s, "pid") << " | " << with_commas(get_u64(*s, "allocations")) << " | "
+  json suppressed = leaks_where(report, true);
+  if (suppressed.empty()) return;
+  out << "\n" << suppressed.size() << " suppressed leaking sites, not counted above";
+  std::vector<const json*> shown = top_of(suppressed, "bytes");
+  if (shown.size() < suppressed.size()) out << " (the largest " << shown.size() << ")";
+  out << ":\n\n| function | rule | kind | blocks | bytes |\n|---|---|---|---:|---:|\n";
+  for (const json* s : shown) {
+    const json& rule = s->value("suppression", json());
+    out << "| " << md(text_of(*s, "function", "(no stack)")) << " | "
+        << md(rule.is_object() ? text_of(rule, "rule") : std::string()) << " | " << leak_kind(*s)
+        << " | " << with_commas(get_u64(*s, "allocations")) << " | "
         << describe_bytes(get_u64(*s, "bytes")) << " |\n";
-  if (report["leaks"].size() > top.size())
-    out << "\n"
-        << report["leaks"].size() - top.size() << " more leaking sites in the full report.\n";
+  }
+}
+
+// The kinds' totals as JUnit properties, "unknown" where no scan measured them.
+void properties_xml(const json& summary, std::ostream& out) {
+  out << "    <properties>\n";
+  for (const auto& [name, words] : kKinds)
+    for (const char* unit : {"_bytes", "_allocations"}) {
+      std::string key = std::string(name) + unit;
+      auto it = summary.find(key);
+      std::string value = it != summary.end() && it->is_number_unsigned()
+                              ? std::to_string(it->get<uint64_t>())
+                              : "unknown";
+      out << "      <property name=\"" << key << "\" value=\"" << value << "\"/>\n";
+    }
+  for (const char* key : {"suppressed_bytes", "suppressed_blocks"})
+    out << "      <property name=\"" << key << "\" value=\"" << get_u64(summary, key) << "\"/>\n";
+  out << "    </properties>\n";
+}
+
+// One line per leaking site: kind, bytes, blocks, where, and the rule when suppressed.
+std::string leak_lines(const json& report) {
+  std::string out;
+  for (const json& leak : report["leaks"]) {
+    out += "leak: " + leak_kind(leak) + ", " + describe_bytes(get_u64(leak, "bytes")) + " in " +
+           with_commas(get_u64(leak, "allocations")) + " blocks, " +
+           text_of(leak, "function", "(no stack)");
+    if (std::string where = location(leak); !where.empty()) out += " (" + where + ")";
+    const json& rule = leak.value("suppression", json());
+    if (rule.is_object()) out += ", suppressed by " + text_of(rule, "rule");
+    out += "\n";
+  }
+  return out;
 }
 
 void gate_md(const std::vector<GateResult>& gate, std::ostream& out) {
@@ -189,10 +273,11 @@ std::string junit_report(const json& report, const std::vector<GateResult>& gate
       << "\">\n"
       << "  <testsuite name=\"memscope\" tests=\"" << tests << "\" failures=\"" << failures
       << "\" errors=\"0\" skipped=\"0\">\n";
+  const json& s = report["summary"];
+  properties_xml(s, out);
   if (gate.empty()) testcase_xml("memscope analysis", nullptr, out);
   for (const GateResult& r : gate) testcase_xml(r.rule->text, &r, out);
-  const json& s = report["summary"];
-  out << "    <system-out>" << xml_escape(s.dump()) << "</system-out>\n"
+  out << "    <system-out>" << xml_escape(s.dump() + "\n" + leak_lines(report)) << "</system-out>\n"
       << "  </testsuite>\n</testsuites>\n";
   return out.str();
 }

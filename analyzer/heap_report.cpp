@@ -8,6 +8,8 @@
 #include <map>
 #include <string_view>
 
+#include "analyzer/leak_kinds.hpp"
+
 namespace memscope::analyzer {
 namespace {
 
@@ -136,11 +138,40 @@ std::vector<ThreadView> threads(const ProcessAnalysis& p) {
   return out;
 }
 
-ProcessHeapView process_view(const TracedProcess& tp, Symbolizer& symbolizer) {
+// Suppresses the leaking sites a rule matches, and takes their blocks out of the kinds.
+LeakVerdict apply_suppressions(const ProcessAnalysis& p, std::vector<SiteView>& sites,
+                               const SuppressionList& suppressions) {
+  LeakVerdict verdict;
+  verdict.kinds = process_leak_kinds(p);
+  for (SiteView& site : sites) {
+    if (site.stats->live_allocations == 0) continue;
+    const SuppressionRule* rule = suppressions.match(site.stack);
+    if (rule == nullptr) continue;
+    site.suppressed_by = *rule;
+    verdict.suppressed.blocks += site.stats->live_allocations;
+    verdict.suppressed.bytes += site.stats->live_bytes;
+    if (!verdict.kinds) continue;
+    std::optional<format::KindCounts> own = site_leak_kinds(p, site.stats->stack_id);
+    if (!own) {
+      verdict.kinds.reset();  // which kinds its blocks had is not known
+      continue;
+    }
+    for (size_t k = 0; k < format::kLeakKinds; ++k) {
+      format::KindCount& total = (*verdict.kinds)[k];
+      total.blocks -= std::min(total.blocks, (*own)[k].blocks);
+      total.bytes -= std::min(total.bytes, (*own)[k].bytes);
+    }
+  }
+  return verdict;
+}
+
+ProcessHeapView process_view(const TracedProcess& tp, Symbolizer& symbolizer,
+                             const SuppressionList& suppressions) {
   const ProcessAnalysis& p = *tp.analysis;
   ProcessHeapView v;
   v.process = &tp;
   for (const SiteStats& s : p.heap().sites()) v.sites.push_back(site_view(p, s, symbolizer));
+  v.leaks = apply_suppressions(p, v.sites, suppressions);
   std::stable_sort(v.sites.begin(), v.sites.end(), [](const SiteView& a, const SiteView& b) {
     return site_bytes(*a.stats) > site_bytes(*b.stats);
   });
@@ -189,11 +220,20 @@ std::function<std::string(uint64_t)> site_namer(const ProcessHeapView& view) {
   };
 }
 
-HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer) {
+std::vector<size_t> leaks_of(const ProcessHeapView& view, bool suppressed) {
+  std::vector<size_t> out;
+  for (size_t i : view.leak_sites)
+    if (view.sites[i].suppressed_by.has_value() == suppressed) out.push_back(i);
+  return out;
+}
+
+HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer,
+                             const SuppressionList& suppressions) {
   HeapReport report;
   for (const auto& tp : session.processes)
-    report.processes.push_back(process_view(*tp, symbolizer));
+    report.processes.push_back(process_view(*tp, symbolizer, suppressions));
   report.distinct_addresses = symbolizer.distinct_addresses();
+  report.suppressions = suppressions.rules();
   return report;
 }
 

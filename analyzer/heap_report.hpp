@@ -5,7 +5,8 @@
 // libgcc_s, libm, the loader, memscope's agent) nor a standard-library function (std::,
 // __gnu_cxx::, operator new), nor the program's own allocation wrapper (a function named with
 // malloc, calloc, realloc or strdup: zmalloc, xmalloc) unless nothing follows it; when every frame
-// is, the innermost frame (docs/json-schema.md).
+// is, the innermost frame (docs/json-schema.md). Leak suppressions are applied here, once: every
+// output reads the sites' `suppressed_by` and the processes' LeakVerdict.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,9 @@
 
 #include "analyzer/heap_names.hpp"
 #include "analyzer/session.hpp"
+#include "analyzer/suppressions.hpp"
 #include "analyzer/symbolizer.hpp"
+#include "format/leak_scan.hpp"
 
 namespace memscope::analyzer {
 
@@ -24,7 +27,16 @@ struct SiteView {
   const SiteStats* stats = nullptr;
   std::vector<Frame> stack;              // innermost first; empty when no stack was recorded
   std::optional<size_t> function_frame;  // index into `stack` of the site's function
+  std::optional<SuppressionRule> suppressed_by;  // the rule its live blocks matched, if any
   const Frame* function() const { return function_frame ? &stack[*function_frame] : nullptr; }
+};
+
+// A process's blocks live at the end, once suppressions are applied.
+struct LeakVerdict {
+  format::KindCount suppressed;  // the live blocks and bytes of suppressed sites
+  // The kinds of the blocks that are not suppressed; unknown without a complete scan, or when a
+  // suppressed site's own kinds were not recorded (a --leak-check=summary scan).
+  std::optional<format::KindCounts> kinds;
 };
 
 struct FunctionView {
@@ -48,14 +60,17 @@ struct ProcessHeapView {
   // Indices into `sites`: the largest at the peak, and those leaking (largest first).
   std::vector<size_t> peak_sites;
   std::vector<size_t> leak_sites;
+  LeakVerdict leaks;
 };
 
 struct HeapReport {
-  std::vector<ProcessHeapView> processes;  // in the session's order
-  uint64_t distinct_addresses = 0;         // addresses the symbolizer resolved
+  std::vector<ProcessHeapView> processes;     // in the session's order
+  uint64_t distinct_addresses = 0;            // addresses the symbolizer resolved
+  std::vector<SuppressionRule> suppressions;  // the rules applied
 };
 
-HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer);
+HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer,
+                             const SuppressionList& suppressions = SuppressionList::builtin());
 
 // The keys sites are ranked by, for top_sites.
 inline uint64_t site_bytes(const SiteStats& s) {
@@ -70,6 +85,8 @@ inline uint64_t site_bytes_at_peak(const SiteStats& s) {
 inline uint64_t site_leaked_bytes(const SiteStats& s) {
   return s.live_bytes;
 }
+// The entries of `view.leak_sites` that are suppressed (or are not), in the same order.
+std::vector<size_t> leaks_of(const ProcessHeapView& view, bool suppressed);
 
 // Site indices of `view` sorted by `key` (largest first), at most `top`, zero keys left out.
 std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const SiteStats&),

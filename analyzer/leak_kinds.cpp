@@ -17,21 +17,6 @@ std::optional<KindCounts> process_leak_kinds(const ProcessAnalysis& p) {
   return scan->totals;
 }
 
-std::optional<KindCounts> session_leak_kinds(const Session& s) {
-  KindCounts total;
-  for (const auto& tp : s.processes) {
-    const ProcessAnalysis& p = *tp->analysis;
-    if (p.end() && p.end()->reason == static_cast<uint8_t>(EndReason::kExec)) continue;
-    std::optional<KindCounts> kinds = process_leak_kinds(p);
-    if (!kinds) return std::nullopt;
-    for (size_t k = 0; k < format::kLeakKinds; ++k) {
-      total[k].blocks += (*kinds)[k].blocks;
-      total[k].bytes += (*kinds)[k].bytes;
-    }
-  }
-  return total;
-}
-
 std::optional<KindCounts> site_leak_kinds(const ProcessAnalysis& p, uint64_t stack_id) {
   if (!process_leak_kinds(p)) return std::nullopt;
   const auto& sites = p.leak_scan()->sites;

@@ -1,7 +1,8 @@
 // The kinds of the blocks still live at a process's end (definitely, indirectly, possibly lost,
-// still reachable), as the agent's leak scan recorded them (format/leak_scan.hpp), per process,
-// per site and over a session. Unknown (nullopt, null in the JSON), never 0, wherever no scan
-// covered the blocks: a process killed by a signal, a fork child, a trace without the record.
+// still reachable), as the agent's leak scan recorded them (format/leak_scan.hpp), per process
+// and per site (summary.cpp sums them over a session, suppressions applied). Unknown (nullopt, null
+// in the JSON), never 0, wherever no scan covered the blocks: a process killed by a signal, a fork
+// child, a trace without the record.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,6 @@
 #include <string>
 
 #include "analyzer/process_analysis.hpp"
-#include "analyzer/session.hpp"
 #include "format/leak_scan.hpp"
 
 namespace memscope::analyzer {
@@ -20,9 +20,6 @@ inline constexpr const char* kLeakKindNames[format::kLeakKinds] = {
 
 // A process's totals by kind, when a complete scan covered its live blocks.
 std::optional<format::KindCounts> process_leak_kinds(const ProcessAnalysis& p);
-// Summed over the session's processes; unknown when any process (but an image replaced by
-// exec, whose memory went with it) has no complete scan.
-std::optional<format::KindCounts> session_leak_kinds(const Session& s);
 // The kinds of one site's live blocks (by stack id), when the scan recorded sites.
 std::optional<format::KindCounts> site_leak_kinds(const ProcessAnalysis& p, uint64_t stack_id);
 // The first kind, in memcheck's order, that any of `kinds`' blocks has.

@@ -1,6 +1,7 @@
 // memscope-analyze: reads traces (files or directories) and reports.
-// Exit status: 0 success, 1 bad usage, 2 no readable trace among the inputs, 3 a --fail-on
-// rule broken; `memscope-analyze compare` exits 3 on a regression (docs/exports.md).
+// Exit status: 0 success, 1 bad usage, 2 no readable trace among the inputs (or a suppressions
+// file unreadable or malformed), 3 a --fail-on rule broken; `memscope-analyze compare` exits 3 on a
+// regression (docs/exports.md).
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -31,6 +32,12 @@ constexpr const char* kUsage =
     "  --quiet       no text report\n"
     "  --replay      replay every heap event instead of reading the summary the agent wrote at\n"
     "                the end of the run (slower; the same figures)\n"
+    "leak suppressions (docs/analysis.md):\n"
+    "  --suppressions FILE        leak:PATTERN lines (LeakSanitizer's syntax; repeatable): a leak\n"
+    "                             whose stack has a function, file or module matching PATTERN\n"
+    "                             is listed as suppressed and left out of the leak figures\n"
+    "  --no-default-suppressions  without memscope's built-in suppressions (the runtime's\n"
+    "                             one-time allocations)\n"
     "exports and CI (docs/exports.md):\n"
     "  --pprof FILE          gzipped pprof profile (alloc/inuse objects and space)\n"
     "  --folded FILE         folded stacks for flamegraph.pl, inferno, speedscope\n"
@@ -41,8 +48,9 @@ constexpr const char* kUsage =
     "  --fail-on EXPR        exit 3 when EXPR holds (repeatable), e.g. leaked_bytes>0,\n"
     "                        peak_heap_bytes>256MiB, primary_bottleneck==ContentionBound\n"
     "   or: memscope-analyze compare BASELINE CURRENT [--max-regression PCT] [--json FILE]\n"
-    "exit status: 0 success, 1 bad usage or unwritable output, 2 no readable trace,\n"
-    "             3 a --fail-on rule broken (compare: a regression above the limit)\n";
+    "exit status: 0 success, 1 bad usage or unwritable output, 2 no readable trace or a bad\n"
+    "             suppressions file, 3 a --fail-on rule broken (compare: a regression above the\n"
+    "             limit)\n";
 
 int usage_error(const std::string& message) {
   std::cerr << "memscope-analyze: " << message << "\n" << kUsage;
@@ -140,6 +148,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   bool symbols = true;
   bool replay = false;
+  std::vector<std::string> suppression_files;
+  bool default_suppressions = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h" || arg == "--help") {
@@ -148,6 +158,11 @@ int main(int argc, char** argv) {
     } else if (arg == "--html") {
       if (i + 1 >= argc) return usage_error(arg + " needs a value");
       html_path = argv[++i];
+    } else if (arg == "--suppressions") {
+      if (i + 1 >= argc) return usage_error(arg + " needs a value");
+      suppression_files.push_back(argv[++i]);
+    } else if (arg == "--no-default-suppressions") {
+      default_suppressions = false;
     } else if (arg == "--json" || arg == "--top") {
       if (i + 1 >= argc) return usage_error(arg + " needs a value");
       std::string value = argv[++i];
@@ -175,6 +190,12 @@ int main(int argc, char** argv) {
     }
   }
   if (inputs.empty()) return usage_error("no trace given");
+  memscope::analyzer::SuppressionList suppressions;
+  if (auto error = memscope::analyzer::load_suppressions(suppression_files, default_suppressions,
+                                                         suppressions)) {
+    std::cerr << "memscope-analyze: " << *error << "\n";
+    return 2;
+  }
 
   memscope::analyzer::Session session = memscope::analyzer::analyze(inputs, replay);
   for (const std::string& e : session.errors) std::cerr << "memscope-analyze: " << e << "\n";
@@ -188,7 +209,8 @@ int main(int argc, char** argv) {
       std::cerr << "memscope-analyze: " << p->analysis->path() << ": "
                 << p->analysis->read_result().error << "\n";
   memscope::analyzer::Symbolizer symbolizer(symbols);
-  memscope::analyzer::HeapReport heap = memscope::analyzer::build_heap_report(session, symbolizer);
+  memscope::analyzer::HeapReport heap =
+      memscope::analyzer::build_heap_report(session, symbolizer, suppressions);
   if (!quiet) memscope::analyzer::text_report(session, heap, std::cout, top);
   if (!json_path.empty()) {
     std::string text = memscope::analyzer::json_report(session, heap)

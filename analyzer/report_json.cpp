@@ -34,6 +34,8 @@ json summary_json(const Summary& s) {
             {"dropped_events", s.dropped_events},
             {"unmatched_frees", s.unmatched_frees}};
   add_kinds(s.leak_kinds, j);
+  j["suppressed_blocks"] = s.suppressed.blocks;
+  j["suppressed_bytes"] = s.suppressed.bytes;
   return j;
 }
 
@@ -108,6 +110,10 @@ json site_json(uint64_t pid, const SiteView& site) {
   return j;
 }
 
+json suppression_json(const SuppressionRule& rule) {
+  return {{"rule", "leak:" + rule.pattern}, {"origin", rule.origin}};
+}
+
 // A leaking site: its live blocks, their leading kind and the breakdown (null when unknown).
 json leak_json(const ProcessAnalysis& p, const SiteView& site) {
   json j = site_identity(p.info().pid, site);
@@ -124,6 +130,8 @@ json leak_json(const ProcessAnalysis& p, const SiteView& site) {
                                     {"bytes", (*kinds)[k].bytes}};
   }
   j["kinds"] = by_kind;
+  j["suppressed"] = site.suppressed_by.has_value();
+  j["suppression"] = site.suppressed_by ? suppression_json(*site.suppressed_by) : json(nullptr);
   j["stack"] = stack_json(site);
   return j;
 }
@@ -233,7 +241,7 @@ json leak_check_json(const ProcessAnalysis& p) {
 json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   const ProcessAnalysis& p = *tp.analysis;
   const ProcessInfo& info = p.info();
-  json j = summary_json(summarize(p));
+  json j = summary_json(summarize(v));
   j["pid"] = info.pid;
   j["ppid"] = info.ppid;
   j["parent_pid"] = tp.parent ? json(tp.parent->analysis->info().pid) : json(nullptr);
@@ -278,7 +286,7 @@ json largest_peak(const json& processes) {
 
 json json_report(const Session& session, const HeapReport& heap) {
   json processes = json::array(), threads = json::array(), sites = json::array(),
-       leaks = json::array();
+       leaks = json::array(), suppressions = json::array();
   for (size_t i = 0; i < session.processes.size(); ++i) {
     const ProcessHeapView& v = heap.processes[i];
     uint64_t pid = session.processes[i]->analysis->info().pid;
@@ -288,12 +296,15 @@ json json_report(const Session& session, const HeapReport& heap) {
     for (size_t s : v.leak_sites)
       leaks.push_back(leak_json(*session.processes[i]->analysis, v.sites[s]));
   }
+  for (const SuppressionRule& rule : heap.suppressions)
+    suppressions.push_back(suppression_json(rule));
   return {{"schema", kJsonSchema},
-          {"summary", summary_json(summarize(session))},
+          {"summary", summary_json(summarize(session, heap))},
           {"processes", processes},
           {"threads", threads},
           {"sites", sites},
           {"leaks", leaks},
+          {"suppressions", suppressions},
           {"peak", largest_peak(processes)},
           {"errors", session.errors}};
 }

@@ -42,9 +42,13 @@ std::string kinds_text(const format::KindCounts& kinds) {
   return out.empty() ? "nothing live" : out;
 }
 
-void leak_check_line(const ProcessAnalysis& p, std::ostream& out) {
-  std::optional<format::KindCounts> kinds = process_leak_kinds(p);
-  out << "  leak check: " << (kinds ? kinds_text(*kinds) : leak_check_status(p));
+// The kinds of the unsuppressed blocks, or why they are unknown.
+void leak_check_line(const ProcessAnalysis& p, const std::optional<format::KindCounts>& kinds,
+                     std::ostream& out) {
+  out << "  leak check: "
+      << (kinds                   ? kinds_text(*kinds)
+          : process_leak_kinds(p) ? "kinds unknown once suppressed (the scan recorded no sites)"
+                                  : leak_check_status(p));
   if (const format::LeakScanRecord* scan = p.leak_scan())
     out << "; runtime buffers freed at exit: " << freeres_outcome(scan->freeres);
   out << "\n";
@@ -59,19 +63,27 @@ std::string located(const Frame& f) {
   return s;
 }
 
-void process_line(const TracedProcess& tp, std::ostream& out) {
+// ", N B suppressed in M blocks" when a suppression matched.
+std::string suppressed_text(const format::KindCount& suppressed) {
+  if (suppressed.blocks == 0) return {};
+  return ", " + bytes(suppressed.bytes) + " suppressed in " + std::to_string(suppressed.blocks) +
+         " blocks";
+}
+
+void process_line(const TracedProcess& tp, const ProcessHeapView& v, std::ostream& out) {
   const ProcessAnalysis& p = *tp.analysis;
-  Summary s = summarize(p);
+  Summary s = summarize(v);
   out << "process " << p.info().pid << " (" << origin_name(tp.origin);
   if (tp.parent) out << " of " << tp.parent->analysis->info().pid;
   out << ") " << std::filesystem::path(p.info().exe).filename().string() << ": "
       << s.total_allocations << " allocations, " << s.total_frees << " frees, "
       << bytes(s.total_allocated_bytes) << " allocated, peak " << bytes(s.peak_heap_bytes)
-      << ", leaked " << bytes(s.leaked_bytes) << " in " << s.leaked_allocations << " blocks, "
-      << s.threads << " threads, ended: " << describe_end(p) << "\n";
+      << ", leaked " << bytes(s.leaked_bytes) << " in " << s.leaked_allocations << " blocks"
+      << suppressed_text(s.suppressed) << ", " << s.threads
+      << " threads, ended: " << describe_end(p) << "\n";
   if (s.dropped_events) out << "  WARNING: " << s.dropped_events << " events were dropped\n";
   if (!p.read_result().complete) out << "  PARTIAL: " << p.read_result().error << "\n";
-  leak_check_line(p, out);
+  leak_check_line(p, s.leak_kinds, out);
   const HeapTotals& t = p.heap().totals();
   out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
       << "\n";
@@ -117,16 +129,21 @@ void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(cons
   }
 }
 
-void leak_list(const ProcessHeapView& v, size_t top, std::ostream& out) {
-  std::vector<size_t> sites = top_sites(v, site_leaked_bytes, top);
-  if (sites.empty()) return;
+// The leaking sites (largest first, at most `top`), or the suppressed ones with their rule.
+void leak_list(const ProcessHeapView& v, bool suppressed, size_t top, std::ostream& out) {
+  std::vector<size_t> sites = leaks_of(v, suppressed);
+  if (sites.empty() || top == 0) return;
+  if (sites.size() > top) sites.resize(top);
   const ProcessAnalysis& p = *v.process->analysis;
-  out << "  leaks:\n";
+  out << (suppressed ? "  suppressed leaks (not counted as leaked):\n" : "  leaks:\n");
   for (size_t i : sites) {
     const SiteStats& s = *v.sites[i].stats;
     std::optional<format::KindCounts> kinds = site_leak_kinds(p, s.stack_id);
-    out << "    " << bytes(s.live_bytes) << " leaked in " << s.live_allocations << " blocks"
-        << (kinds ? ": " + kinds_text(*kinds) : std::string()) << "\n";
+    out << "    " << bytes(s.live_bytes) << (suppressed ? " suppressed" : " leaked") << " in "
+        << s.live_allocations << " blocks" << (kinds ? ": " + kinds_text(*kinds) : std::string());
+    if (const auto& rule = v.sites[i].suppressed_by)
+      out << "; by leak:" << rule->pattern << " (" << rule->origin << ")";
+    out << "\n";
     stack_lines(v.sites[i], out);
   }
 }
@@ -167,21 +184,23 @@ void thread_table(const ProcessHeapView& v, std::ostream& out) {
 void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top) {
   for (size_t i = 0; i < session.processes.size(); ++i) {
     const ProcessHeapView& v = heap.processes[i];
-    process_line(*session.processes[i], out);
+    process_line(*session.processes[i], v, out);
     site_list(v, "top allocation sites by bytes", site_bytes, top, out);
     site_list(v, "top allocation sites by count", site_allocations, top, out);
     site_list(v, "sites holding the peak", site_bytes_at_peak, top, out);
     function_list(v, top, out);
-    leak_list(v, top, out);
+    leak_list(v, false, top, out);
+    leak_list(v, true, top, out);
     thread_table(v, out);
     insights::insights_text(*session.processes[i]->analysis, out, site_namer(v));
   }
-  Summary t = summarize(session);
+  Summary t = summarize(session, heap);
   out << "total: " << session.processes.size() << " processes, " << t.total_allocations
       << " allocations, " << t.total_frees << " frees, " << bytes(t.total_allocated_bytes)
       << " allocated, largest peak " << bytes(t.peak_heap_bytes) << ", leaked "
-      << bytes(t.leaked_bytes) << " in " << t.leaked_allocations << " blocks, " << t.threads
-      << " threads, " << t.dropped_events << " dropped events\n";
+      << bytes(t.leaked_bytes) << " in " << t.leaked_allocations << " blocks"
+      << suppressed_text(t.suppressed) << ", " << t.threads << " threads, " << t.dropped_events
+      << " dropped events\n";
   if (t.leak_kinds) out << "total leak check: " << kinds_text(*t.leak_kinds) << "\n";
 }
 

@@ -26,10 +26,21 @@ Summary summarize(const ProcessAnalysis& p) {
   return s;
 }
 
-Summary summarize(const Session& session) {
+Summary summarize(const ProcessHeapView& v) {
+  Summary s = summarize(*v.process->analysis);
+  s.leaked_allocations -= std::min(s.leaked_allocations, v.leaks.suppressed.blocks);
+  s.leaked_bytes -= std::min(s.leaked_bytes, v.leaks.suppressed.bytes);
+  s.leak_kinds = v.leaks.kinds;
+  s.suppressed = v.leaks.suppressed;
+  return s;
+}
+
+Summary summarize(const Session& session, const HeapReport& heap) {
   Summary total;
-  for (const auto& p : session.processes) {
-    Summary s = summarize(*p->analysis);
+  total.leak_kinds.emplace();
+  for (size_t i = 0; i < session.processes.size(); ++i) {
+    const ProcessAnalysis& p = *session.processes[i]->analysis;
+    Summary s = summarize(heap.processes[i]);
     total.total_allocations += s.total_allocations;
     total.total_frees += s.total_frees;
     total.total_allocated_bytes += s.total_allocated_bytes;
@@ -39,8 +50,17 @@ Summary summarize(const Session& session) {
     total.threads += s.threads;
     total.dropped_events += s.dropped_events;
     total.unmatched_frees += s.unmatched_frees;
+    total.suppressed.blocks += s.suppressed.blocks;
+    total.suppressed.bytes += s.suppressed.bytes;
+    // An image replaced by exec took its memory with it: it has no kinds, and needs none.
+    if (p.end() && p.end()->reason == static_cast<uint8_t>(format::EndReason::kExec)) continue;
+    if (!s.leak_kinds) total.leak_kinds.reset();
+    if (!total.leak_kinds) continue;
+    for (size_t k = 0; k < format::kLeakKinds; ++k) {
+      (*total.leak_kinds)[k].blocks += (*s.leak_kinds)[k].blocks;
+      (*total.leak_kinds)[k].bytes += (*s.leak_kinds)[k].bytes;
+    }
   }
-  total.leak_kinds = session_leak_kinds(session);
   return total;
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "analyzer/heap_report.hpp"
 #include "analyzer/session.hpp"
 #include "format/leak_scan.hpp"
 
@@ -16,19 +17,24 @@ struct Summary {
   uint64_t total_frees = 0;
   uint64_t total_allocated_bytes = 0;
   uint64_t peak_heap_bytes = 0;
-  uint64_t leaked_allocations = 0;
+  uint64_t leaked_allocations = 0;  // blocks live at the end, suppressed ones left out
   uint64_t leaked_bytes = 0;
   uint64_t threads = 0;
   uint64_t dropped_events = 0;
   uint64_t unmatched_frees = 0;
-  // The leaked blocks by kind (leak_kinds.hpp); unknown without a complete leak scan.
+  // The leaked blocks by kind (leak_kinds.hpp), suppressed ones left out; unknown without a
+  // complete leak scan.
   std::optional<format::KindCounts> leak_kinds;
+  format::KindCount suppressed;  // the live blocks of suppressed sites
 };
 
+// The trace's own figures, before any suppression (memscope-run's one-line summary).
 Summary summarize(const ProcessAnalysis& p);
+// With the view's suppressions applied.
+Summary summarize(const ProcessHeapView& v);
 // Totals over processes; the peak is the largest single-process peak (processes' peaks need not
 // coincide in time, so their sum would claim a moment that may never have happened).
-Summary summarize(const Session& s);
+Summary summarize(const Session& s, const HeapReport& heap);
 
 // How the process ended, in words ("exit", "_exit(3)", "signal 11 (SIGSEGV)", "exec", or
 // "no end recorded (killed?)").

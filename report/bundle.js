@@ -18,7 +18,7 @@ if (!args.modules || !args.out) {
 const here = __dirname;
 const read = (p) => fs.readFileSync(p, "utf8");
 // Order matters: later files use what earlier ones define; all share one function scope.
-const APP_SOURCES = ["util.js", "timeline.js", "flame.js", "tables.js", "insights.js", "main.js"];
+const APP_SOURCES = ["util.js", "timeline.js", "flame.js", "tables.js", "leaks.js", "insights.js", "main.js"];
 const DATA_MARKER = "/*MEMSCOPE_ANALYSIS_JSON*/"; // analyzer/export_html.cpp replaces it
 
 function fail(message) {

@@ -297,19 +297,7 @@ function renderSites(body, proc, sites, leaks) {
           { sort: 2, detail, empty: "No allocation sites." }
         ),
     },
-    {
-      label: "Leaks (" + leaks.length + ")",
-      make: () =>
-        sortableTable(
-          siteColumns([
-            { label: "leaked bytes", num: true, value: (s) => s.bytes, render: (s) => fmtBytes(s.bytes) },
-            { label: "leaked blocks", num: true, value: (s) => s.allocations, render: (s) => fmtCount(s.allocations) },
-            { label: "share of leaks", num: true, value: (s) => s.bytes, render: (s) => fmtPct(proc.leaked_bytes ? (100 * s.bytes) / proc.leaked_bytes : null) },
-          ]),
-          leaks,
-          { sort: 1, detail, empty: "Nothing leaked: every block was freed before the trace ended." }
-        ),
-    },
+    ...leakViews(proc, leaks, siteColumns, detail),
     {
       label: "Temporary allocations",
       make: () => {
@@ -380,6 +368,7 @@ function renderOverview(body, proc, tEnd, t0) {
       card("Allocated", fmtBytes(proc.total_allocated_bytes), "requested bytes"),
       card("Peak heap", fmtBytes(proc.peak_heap_bytes), peakAt, "accent"),
       card("Leaked", fmtBytes(proc.leaked_bytes), fmtCount(proc.leaked_allocations) + " blocks", proc.leaked_bytes > 0 ? "warn" : "good"),
+      ...leakKindCards(proc),
       card("Temporary", fmtCount(proc.temporary_allocations), fmtPct(proc.total_allocations ? (100 * proc.temporary_allocations) / proc.total_allocations : null) + " of allocations"),
       card("Threads", fmtCount(proc.threads), proc.metrics ? fmtCount(proc.metrics.samples) + " metric samples" : null),
       card("Bottleneck", pi.primary_bottleneck || "not determined", pi.primary_bottleneck ? "see Insights" : null, "verdict-card")

@@ -15,8 +15,9 @@ memscope_fuzz_packages=(clang libclang-rt-14-dev)
 
 # What the tests run: valgrind (the DHAT oracle), go (`go tool pprof` reads our profiles),
 # chromium (the report's browser test), zstd (decompresses chunks in the robustness fuzzing),
-# liblsan0 (LeakSanitizer, an oracle of the leak tests), libmimalloc-dev (robust_mimalloc, a
-# program whose malloc is mimalloc; memscope itself does not use it) and the real programs the
-# robustness suite traces.
-memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 libmimalloc-dev git perl
-  sqlite3 tar gzip openjdk-17-jdk-headless)
+# liblsan0 (LeakSanitizer, an oracle of the leak tests), libc6-dbg (names the loader's frames,
+# which the built-in leak suppression matches, and which valgrind wants too), libmimalloc-dev
+# (robust_mimalloc, a program whose malloc is mimalloc; memscope itself does not use it) and the
+# real programs the robustness suite traces.
+memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 libc6-dbg libmimalloc-dev git
+  perl sqlite3 tar gzip openjdk-17-jdk-headless)

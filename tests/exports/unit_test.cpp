@@ -125,3 +125,61 @@ TEST_CASE("compare: sites matched by symbolized stack, regressions over the limi
   CHECK(regressions(cmp, 200).empty());
   CHECK(regressions(cmp, 50).size() == 2);
 }
+
+TEST_CASE("markdown and JUnit show each leak's kind and the kinds' totals, unknown when null") {
+  nlohmann::json known = {{"definitely_lost_bytes", 300u},  {"definitely_lost_allocations", 1u},
+                          {"indirectly_lost_bytes", 0u},    {"indirectly_lost_allocations", 0u},
+                          {"possibly_lost_bytes", 0u},      {"possibly_lost_allocations", 0u},
+                          {"reachable_at_exit_bytes", 64u}, {"reachable_at_exit_allocations", 1u},
+                          {"suppressed_bytes", 200u},       {"suppressed_blocks", 1u}};
+  nlohmann::json leaks = {{{"function", "real_leak"},
+                           {"pid", 42u},
+                           {"bytes", 300u},
+                           {"allocations", 1u},
+                           {"kind", "definitely_lost"},
+                           {"suppressed", false},
+                           {"suppression", nullptr}},
+                          {{"function", "cache_leak"},
+                           {"pid", 42u},
+                           {"bytes", 200u},
+                           {"allocations", 1u},
+                           {"kind", "definitely_lost"},
+                           {"suppressed", true},
+                           {"suppression", {{"rule", "leak:cache"}, {"origin", "s:1"}}}},
+                          {{"function", "no_scan"},
+                           {"pid", 42u},
+                           {"bytes", 8u},
+                           {"allocations", 1u},
+                           {"kind", nullptr},
+                           {"suppressed", false}}};
+  nlohmann::json r = {{"summary", known},
+                      {"processes", {{{"pid", 42u}, {"exe", "/bin/app"}}}},
+                      {"sites", nlohmann::json::array()},
+                      {"leaks", leaks}};
+  std::string md = markdown_summary(r, {});
+  CHECK(md.find("| definitely lost | 300 bytes in 1 blocks |") != std::string::npos);
+  CHECK(md.find("| still reachable | 64 bytes in 1 blocks |") != std::string::npos);
+  CHECK(md.find("| suppressed | 200 bytes in 1 blocks |") != std::string::npos);
+  CHECK(md.find("| real\\_leak |  | 42 | definitely lost | 1 | 300 bytes |") != std::string::npos);
+  CHECK(md.find("| no\\_scan |  | 42 | unknown |") != std::string::npos);
+  // The suppressed leak is only in its own table, with its rule.
+  size_t apart = md.find("suppressed leaking sites");
+  REQUIRE(apart != std::string::npos);
+  CHECK(md.find("cache\\_leak") > apart);
+  CHECK(md.find("leak:cache") > apart);
+
+  for (const char* k : {"definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit"})
+    for (const char* unit : {"_bytes", "_allocations"})
+      r["summary"][std::string(k) + unit] = nullptr;
+  md = markdown_summary(r, {});
+  CHECK(md.find("| definitely lost | unknown |") != std::string::npos);
+  CHECK(md.find("| possibly lost | unknown |") != std::string::npos);
+  CHECK(md.find("| definitely lost | 0") == std::string::npos);
+  std::string xml = junit_report(r, {});
+  CHECK(xml.find("<property name=\"definitely_lost_bytes\" value=\"unknown\"/>") !=
+        std::string::npos);
+  CHECK(xml.find("<property name=\"suppressed_bytes\" value=\"200\"/>") != std::string::npos);
+  CHECK(xml.find("leak: definitely lost, 200 bytes in 1 blocks, cache_leak, suppressed by "
+                 "leak:cache") != std::string::npos);
+  CHECK(xml.find("leak: unknown, 8 bytes in 1 blocks, no_scan") != std::string::npos);
+}

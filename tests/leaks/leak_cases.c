@@ -13,7 +13,13 @@
  *                 exit (reachable); another thread's 33-byte block lost (definitely lost)
  *   main_stack    a 48-byte block referenced only from the frame that calls exit() (reachable;
  *                 procfs's maps, which lists that stack last, must be read to its end)
+ *   two_sites     two sites each lose a block, cache_leak 200 bytes and real_leak 300 bytes
+ *                 (definitely lost), and keep_block keeps 64 bytes in a global (reachable): the
+ *                 suppression test (leak_suppress.py) suppresses one site or both
+ *   dlopened      dlopen's Debian's libz and never dlclose it: what the loader allocated for it
+ *                 stays live (memcheck: still reachable; memscope's built-in suppression)
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -100,19 +106,45 @@ __attribute__((noinline)) static void main_stack(void) {
   exit(0);
 }
 
+__attribute__((noinline)) static void cache_leak(void) {
+  g_other = must(malloc(200));
+  g_other = NULL;
+}
+
+__attribute__((noinline)) static void real_leak(void) {
+  g_other = must(malloc(300));
+  g_other = NULL;
+}
+
+__attribute__((noinline)) static void keep_block(void) {
+  g_kept = must(malloc(64));
+}
+
+__attribute__((noinline)) static void two_sites(void) {
+  cache_leak();
+  real_leak();
+  keep_block();
+}
+
+__attribute__((noinline)) static void dlopened(void) {
+  if (dlopen("libz.so.1", RTLD_NOW) == NULL) exit(2);
+}
+
 int main(int argc, char** argv) {
   static const struct {
     const char* name;
     void (*run)(void);
-  } cases[] = {{"overwritten", overwritten}, {"list", list},     {"global", global},
-               {"interior", interior},       {"thread", thread}, {"live_stack", live_stack},
-               {"main_stack", main_stack}};
+  } cases[] = {{"overwritten", overwritten}, {"list", list},           {"global", global},
+               {"interior", interior},       {"thread", thread},       {"live_stack", live_stack},
+               {"main_stack", main_stack},   {"two_sites", two_sites}, {"dlopened", dlopened}};
   for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; ++i) {
     if (strcmp(argv[1], cases[i].name) != 0) continue;
     cases[i].run();
     return 0;
   }
-  fputs("usage: leak_cases overwritten|list|global|interior|thread|live_stack|main_stack\n",
-        stderr);
+  fputs(
+      "usage: leak_cases overwritten|list|global|interior|thread|live_stack|main_stack|"
+      "two_sites|dlopened\n",
+      stderr);
   return 2;
 }

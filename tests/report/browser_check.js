@@ -227,8 +227,31 @@ async function main() {
       const row = document.querySelector("#sites tr.clickable");
       if (row) row.click();
       out.stackShown = !!document.querySelector("#sites tr.detail .stack li");
+      const leakTab = [...document.querySelectorAll("#sites .tabs button")].find((b) => b.textContent.startsWith("Leaks"));
+      if (leakTab) leakTab.click();
+      const heads = [...document.querySelectorAll("#sites table.data th")].map((th) => th.textContent);
+      const kindCol = heads.indexOf("kind");
+      out.leakKinds = kindCol < 0 ? null : [...document.querySelectorAll("#sites table.data tbody tr:not(.detail)")].map((tr) => tr.children[kindCol].textContent);
+      out.kindCards = [...document.querySelectorAll("#overview .stat.leak-kind")].map((c) => c.querySelector(".stat-label").textContent + "=" + c.querySelector(".stat-value").textContent);
+      document.querySelector("#sites .tabs button").click();
       return out;
     })()`);
+  // Leak kinds: a kind column whose cells are the analysis's kinds, and one card per kind.
+  const LABELS = { definitely_lost: "definitely lost", indirectly_lost: "indirectly lost", possibly_lost: "possibly lost", reachable_at_exit: "still reachable" };
+  const pid0 = analysis.processes[0].pid;
+  const expectKinds = analysis.leaks.filter((l) => l.pid === pid0 && !l.suppressed).map((l) => LABELS[l.kind] || "unknown");
+  const shownKinds = interaction.leakKinds;
+  const sameKinds = (a, b) => a.slice().sort().join() === b.slice().sort().join();
+  if (shownKinds === null) fail("the leaks table has no kind column");
+  else if (shownKinds.length === 0 && expectKinds.length > 0) fail("the leaks table lists no leak");
+  else if (shownKinds.length === expectKinds.length ? !sameKinds(shownKinds, expectKinds) : shownKinds.some((k) => !expectKinds.includes(k)))
+    fail("the leaks table's kinds " + JSON.stringify(shownKinds) + " differ from the analysis's " + JSON.stringify(expectKinds));
+  const p0 = analysis.processes[0];
+  const dl = p0.definitely_lost_bytes;
+  const dlCard = (interaction.kindCards || []).find((c) => c.startsWith("Definitely lost="));
+  if (!dlCard) fail("no Definitely lost card: " + JSON.stringify(interaction.kindCards));
+  else if (dl === null ? dlCard !== "Definitely lost=unknown" : dlCard === "Definitely lost=unknown") fail("the Definitely lost card says " + dlCard + " for " + dl);
+  if ((interaction.kindCards || []).length !== 5) fail("expected 4 kind cards and Suppressed: " + JSON.stringify(interaction.kindCards));
   if (!/^matched /.test(interaction.search) || /matched 0 B/.test(interaction.search)) fail("flame graph search found nothing: " + interaction.search);
   if (!interaction.stackShown) fail("clicking a site did not show its stack");
 
