@@ -24,6 +24,7 @@
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
 #include "agent/futex.hpp"
+#include "agent/hw_sampler.hpp"
 #include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/messages.hpp"
@@ -148,6 +149,7 @@ class Sidecar {
   std::vector<uint8_t> sample_body_;
   PlatformMetrics sample_;
   format::MetricSampleEncoder sample_encoder_;
+  HwSampler hw_;
   std::vector<std::pair<int32_t, uint64_t>> waits_by_tid_;  // reused by fill_profiler_waits
   uint64_t last_metric_key_ns_ = 0;
   uint64_t samples_since_key_ = 0;
@@ -312,6 +314,7 @@ void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
     writer_.bytes(thread_name(tid));
   });
   write_thread_cpu(ts, ts->cpu_at_start, 0);
+  hw_.thread_started(tid);
 }
 
 // The thread's own reading (thread_cpu.hpp) and memscope's waits so far: the analyzer takes the
@@ -345,6 +348,7 @@ void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
     writer_.varint(ts->dropped_events.load());
   });
   write_thread_cpu(ts, ts->cpu_at_end, 1);
+  hw_.thread_ended(writer_, ts->tid, now_ns());
 }
 
 void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
@@ -648,6 +652,7 @@ void Sidecar::finish_alone() {
   if (!failed_) {
     drain_all(now_ns());
     write_heap_summary();
+    hw_.tick(writer_, now_ns(), true);
     int status = all_gone_status();
     if (afterwards_ == Afterwards::kCallExit) {
       write_process_end(format::EndReason::kExit, 0);
@@ -666,9 +671,14 @@ void Sidecar::run() {
   while (true) {
     uint64_t cycle = now_ns();
     write_module_changes(cycle);
+    // Before the first drain: the threads whose start it writes get counters of their own.
+    if (!failed_ && g_config.sample_interval_ms != 0) hw_.start(writer_, cycle);
     uint64_t records = drain_all(cycle);
     refresh_thread_names(cycle);
-    if (!failed_ && !writer_.truncated()) sample_metrics(cycle);
+    if (!failed_ && !writer_.truncated()) {
+      sample_metrics(cycle);
+      hw_.tick(writer_, cycle, false);
+    }
     note_opening_stopped();
     announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
     uint32_t pending = request.pending.load(std::memory_order_acquire);
@@ -682,6 +692,7 @@ void Sidecar::run() {
       drain_all(now_ns());
       if (pending == kFinal) write_leak_scan(request.reason);
       if (pending == kFinal) write_heap_summary();
+      if (pending != kFlushOnly) hw_.tick(writer_, now_ns(), true);
       if (pending != kFlushOnly) write_process_end(request.reason, request.detail);
       seal(true);
     } else if (!failed_) {

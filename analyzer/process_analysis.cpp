@@ -71,6 +71,17 @@ void ProcessAnalysis::leak_scan(const std::string& body) {
               [](const auto& a, const auto& b) { return a.stack_id < b.stack_id; });
 }
 
+void ProcessAnalysis::hw_counters(const std::string& body) {
+  auto r = format::decode_hw_counters(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if (!r) return;
+  hw_.recorded = true;
+  if (r->available) hw_.available = true, hw_.user_only = r->user_only != 0;
+  if (!r->reason.empty()) hw_.reason = r->reason;
+  if (r->stamp > window_end_) return;
+  auto& into = r->stamp < window_begin_ ? hw_.before : hw_.last;
+  for (const format::HwCounterGroup& g : r->groups) into[{g.scope, g.tid}] = g;
+}
+
 void ProcessAnalysis::use_summary() {
   heap_ = std::move(summary_->heap);
   timeline_ = std::move(summary_->timeline);

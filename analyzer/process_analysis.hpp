@@ -15,6 +15,7 @@
 
 #include "analyzer/heap_names.hpp"
 #include "analyzer/trace_reader.hpp"
+#include "format/hw_counters.hpp"
 #include "format/leak_scan.hpp"
 #include "heap/heap_summary.hpp"
 #include "heap/stamp_order.hpp"
@@ -33,6 +34,19 @@ struct ForkSnapshot {
   HeapTotals totals;  // the parent's totals when the child was forked, including what the
                       // parent itself inherited (allocations, allocated_bytes)
   HeapModel heap;     // the parent's heap at that moment
+};
+
+// The hardware counters the sidecar read (kHwCounters records), by (scope, tid): the last
+// reading within the analysed window and the last one before it, so that a region's counts are
+// their difference (readings are cumulative).
+struct HwReadings {
+  using Key = std::pair<format::HwScope, uint64_t>;
+  bool recorded = false;  // the trace has kHwCounters records at all
+  bool available = false;
+  bool user_only = false;
+  std::string reason;  // why not available
+  std::map<Key, format::HwCounterGroup> last;
+  std::map<Key, format::HwCounterGroup> before;
 };
 
 class ProcessAnalysis : public TraceVisitor {
@@ -70,6 +84,7 @@ class ProcessAnalysis : public TraceVisitor {
   const ProcessEnd* end() const { return has_end_ ? &end_ : nullptr; }
   // The agent's leak scan, its sites by stack id; null when the trace has none (or a damaged one).
   const format::LeakScanRecord* leak_scan() const { return leak_scan_ ? &*leak_scan_ : nullptr; }
+  const HwReadings& hw_readings() const { return hw_; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
   uint64_t dropped_events() const;
@@ -96,6 +111,7 @@ class ProcessAnalysis : public TraceVisitor {
   void region(uint64_t stamp, uint64_t id, bool begin) override;
   void heap_summary(const std::string& body) override;
   void leak_scan(const std::string& body) override;
+  void hw_counters(const std::string& body) override;
 
  private:
   void read_chunks();
@@ -125,6 +141,7 @@ class ProcessAnalysis : public TraceVisitor {
   ProcessEnd end_;
   bool has_end_ = false;
   std::optional<format::LeakScanRecord> leak_scan_;
+  HwReadings hw_;
   uint64_t truncated_at_limit_ = 0;  // the size limit the trace reached; 0: not truncated
   std::map<uint64_t, ForkSnapshot*> snapshots_;
   std::vector<std::unique_ptr<ForkSnapshot>> snapshot_storage_;

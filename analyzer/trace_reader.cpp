@@ -233,6 +233,9 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
     case RecordType::kLeakScan:
       visitor_.leak_scan(body);
       return true;
+    case RecordType::kHwCounters:
+      visitor_.hw_counters(body);
+      return true;
     case RecordType::kTraceTruncated: {
       uint64_t stamp, limit;
       if (!inner.varint(stamp) || !inner.varint(limit)) return false;
@@ -361,6 +364,9 @@ class ChunkBuffer : public TraceVisitor {
   }
   void leak_scan(const std::string& body) override {
     later([body](TraceVisitor& v) { v.leak_scan(body); });
+  }
+  void hw_counters(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.hw_counters(body); });
   }
 
   void reserve_events(size_t n) { events_.reserve(n); }

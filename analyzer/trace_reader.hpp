@@ -103,6 +103,8 @@ class TraceVisitor {
   virtual void heap_summary(const std::string& /*body*/) {}
   // The agent's leak scan at the process's end (format/leak_scan.hpp), undecoded.
   virtual void leak_scan(const std::string& /*body*/) {}
+  // A hardware counter reading, or why there are none (format/hw_counters.hpp), undecoded.
+  virtual void hw_counters(const std::string& /*body*/) {}
 };
 
 // Which chunks read_trace decodes (format::ChunkContent): all, or the ones without heap events

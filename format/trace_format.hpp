@@ -96,6 +96,8 @@ enum class RecordType : uint8_t {
   kTraceTruncated = 44,  // stamp, limit_bytes: the trace reached its size limit
                          // (MEMSCOPE_MAX_TRACE_BYTES); nothing recorded after it was written
                          // but, in a chunk of its own, the kProcessEnd record
+  kHwCounters = 45,      // the sidecar's hardware counter readings, or why there are none
+                         // (format/hw_counters.hpp defines the body)
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.

@@ -106,6 +106,24 @@ Rule page_fault_rule(const ProcessFigures& f) {
   return r;
 }
 
+// Busy on the CPU, but the CPU waits on memory: few instructions per cycle and many of them
+// missing the last-level cache. Without hardware counters this rule has no figures and cannot
+// fire. Busy as the CPU rule means it, so that an idle program's short, cold-cache bursts do not
+// make it memory-bound.
+Rule cache_miss_rule(const ProcessFigures& f) {
+  Rule r{"MemoryBound", {}, {}};
+  const HardwareFigures& hw = f.hardware;
+  if (!hw.cycles_per_instruction || !hw.llc_misses_per_kilo_instruction) return r;
+  r.all.push_back(
+      check("cycles_per_instruction", *hw.cycles_per_instruction, th::kCyclesPerInstruction));
+  r.all.push_back(check("llc_misses_per_kilo_instruction", *hw.llc_misses_per_kilo_instruction,
+                        th::kLlcMissesPerKiloInstruction));
+  maybe(r.any, "active_busy_share", f.active_busy_share, th::kCpuBusyShare);
+  maybe(r.any, "cpu_utilization_of_usable_cores", f.cpu_utilization, th::kCpuUtilization);
+  if (r.any.empty()) r.all.clear();
+  return r;
+}
+
 Rule cpu_rule(const ProcessFigures& f) {
   Rule r{"CpuBound", {}, {}};
   maybe(r.any, "active_busy_share", f.active_busy_share, th::kCpuBusyShare);
@@ -135,8 +153,9 @@ void add_caveats(const ProcessFigures& f, Verdict& v) {
 }  // namespace
 
 Verdict decide_bottleneck(const ProcessFigures& f) {
-  std::vector<Rule> rules = {gpu_rule(f),       io_rule(f),     contention_rule(f), convoy_rule(f),
-                             allocator_rule(f), memory_rule(f), page_fault_rule(f), cpu_rule(f)};
+  std::vector<Rule> rules = {gpu_rule(f),        io_rule(f),         contention_rule(f),
+                             convoy_rule(f),     allocator_rule(f),  memory_rule(f),
+                             page_fault_rule(f), cache_miss_rule(f), cpu_rule(f)};
   Verdict v;
   for (const Rule& r : rules)
     if (r.fires()) {

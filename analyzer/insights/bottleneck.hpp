@@ -54,6 +54,11 @@ inline constexpr double kMinorFaultsPerCpuSecond = 50'000;
 inline constexpr double kSystemCpuShare = 0.5;
 inline constexpr double kMajorFaultsPerSec = 50;
 inline constexpr double kPsiMemoryPercent = 10;
+// Memory-bound in the CPU's caches: at least one cycle per instruction (IPC <= 1) with at
+// least 10 last-level cache misses per thousand instructions, while the program is busy on
+// the CPU. Literature values, not calibrated on hardware here (docs/analysis.md).
+inline constexpr double kCyclesPerInstruction = 1.0;
+inline constexpr double kLlcMissesPerKiloInstruction = 10;
 inline constexpr double kCpuBusyShare = 0.7;
 inline constexpr double kCpuUtilization = 0.8;  // of usable cores
 inline constexpr double kThrottledPercent = 10;

@@ -324,6 +324,12 @@ ProcessFigures compute_figures(const ProcessAnalysis& p, const std::vector<Align
     f.profiler_cpu_share_of_usable_cores = *f.profiler_cpu_cores / *f.usable_cores;
   f.threads = all_threads(p);
   thread_shares(f);
+  HardwareReport hw = hardware_figures(p.hw_readings());
+  f.hardware = hw.process;
+  for (ThreadFigures& t : f.threads) {
+    auto it = hw.threads.find(static_cast<uint64_t>(t.tid));
+    if (it != hw.threads.end()) t.hardware = it->second;
+  }
   return f;
 }
 

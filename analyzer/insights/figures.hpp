@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analyzer/insights/aligned.hpp"
+#include "analyzer/insights/hardware_figures.hpp"
 #include "analyzer/process_analysis.hpp"
 
 namespace memscope::analyzer::insights {
@@ -31,7 +32,8 @@ struct ThreadFigures {
   std::optional<double> involuntary_switches_per_sec;
   std::optional<double> minor_faults;  // in the span
   std::optional<double> major_faults;
-  uint64_t allocations = 0;  // over the thread's whole life (heap model)
+  uint64_t allocations = 0;                 // over the thread's whole life (heap model)
+  std::optional<HardwareFigures> hardware;  // when the thread had counters of its own
 };
 
 struct ProcessFigures {
@@ -85,6 +87,7 @@ struct ProcessFigures {
   std::optional<double> heap_ops_per_cpu_second;
   std::optional<double> rss_bytes_max;
   std::optional<double> memory_limit_bytes;  // cgroup memory limit, when one is set
+  HardwareFigures hardware;                  // the process's counters (or why there are none)
   std::vector<ThreadFigures> threads;
 };
 

@@ -119,7 +119,25 @@ json figures_json(const ProcessFigures& f) {
           {"minor_faults_per_sec", opt(f.minor_faults_per_sec)},
           {"gpu_compute_percent", opt(f.gpu_percent)},
           {"heap_ops_per_sec", f.heap_ops_per_sec},
-          {"heap_ops_per_cpu_second", opt(f.heap_ops_per_cpu_second)}};
+          {"heap_ops_per_cpu_second", opt(f.heap_ops_per_cpu_second)},
+          {"ipc", opt(f.hardware.ipc)},
+          {"cycles_per_instruction", opt(f.hardware.cycles_per_instruction)},
+          {"llc_misses_per_kilo_instruction", opt(f.hardware.llc_misses_per_kilo_instruction)}};
+}
+
+// Every figure null when the counters were not available, and `reason` says why.
+json hardware_json(const HardwareFigures& h) {
+  return {{"available", h.available},
+          {"reason", h.available ? json(nullptr) : json(h.reason)},
+          {"user_only", h.available ? json(h.user_only) : json(nullptr)},
+          {"cycles", opt(h.cycles)},
+          {"instructions", opt(h.instructions)},
+          {"llc_misses", opt(h.llc_misses)},
+          {"stalled_cycles_backend", opt(h.stalled_cycles_backend)},
+          {"ipc", opt(h.ipc)},
+          {"llc_misses_per_kilo_instruction", opt(h.llc_misses_per_kilo_instruction)},
+          {"stalled_backend_share", opt(h.stalled_backend_share)},
+          {"counted_share", opt(h.counted_share)}};
 }
 
 json ranking_json(const ProcessFigures& f) {
@@ -147,6 +165,9 @@ json ranking_json(const ProcessFigures& f) {
                    {"voluntary_switches_per_sec", opt(t.voluntary_switches_per_sec)},
                    {"involuntary_switches_per_sec", opt(t.involuntary_switches_per_sec)},
                    {"minor_faults_per_cpu_second", faults_per_cpu_s},
+                   {"ipc", t.hardware ? opt(t.hardware->ipc) : json(nullptr)},
+                   {"llc_misses_per_kilo_instruction",
+                    t.hardware ? opt(t.hardware->llc_misses_per_kilo_instruction) : json(nullptr)},
                    {"allocations", t.allocations}});
   }
   return out;
@@ -229,6 +250,22 @@ void verdict_text(const Insights& in, std::ostream& out) {
       << score(in.scores.memory) << ", io " << score(in.scores.io) << "\n";
 }
 
+void hardware_text(const HardwareFigures& h, std::ostream& out) {
+  if (!h.available) {
+    out << "  hardware counters: not available (perf_event_open: " << h.reason << ")\n";
+    return;
+  }
+  auto shown = [](const std::optional<double>& v) { return v ? num(*v) : std::string("n/a"); };
+  out << "  hardware counters" << (h.user_only ? " (user space only)" : "") << ": IPC "
+      << shown(h.ipc) << ", LLC misses per 1000 instructions "
+      << shown(h.llc_misses_per_kilo_instruction) << ", backend stalls "
+      << (h.stalled_backend_share ? num(100 * *h.stalled_backend_share) + "%" : "n/a")
+      << " of cycles";
+  if (h.counted_share && *h.counted_share < 1)
+    out << " (multiplexed: counted " << num(100 * *h.counted_share) << "% of the time, scaled)";
+  out << "\n";
+}
+
 void ranking_text(const ProcessFigures& f, std::ostream& out) {
   auto ranked = rank_threads(f);
   if (ranked.empty()) return;
@@ -267,6 +304,7 @@ void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
       {"memory_efficiency_score", opt(in.scores.memory)},
       {"io_efficiency_score", opt(in.scores.io)},
       {"figures", figures_json(in.figures)},
+      {"hardware_counters", hardware_json(in.figures.hardware)},
       {"thread_performance_ranking", ranking_json(in.figures)},
       {"recommendations", recommendations_json(in.recommendations)}};
 }
@@ -280,6 +318,7 @@ void insights_text(const ProcessAnalysis& p, std::ostream& out, const SiteNamer&
   series_text(in.series, out);
   correlations_text(in.correlations, out);
   verdict_text(in, out);
+  hardware_text(in.figures.hardware, out);
   ranking_text(in.figures, out);
   for (const Recommendation& r : in.recommendations)
     out << "  recommendation: " << r.message << "\n";

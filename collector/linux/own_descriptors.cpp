@@ -127,6 +127,10 @@ bool use_private_table() {
   return table_granted();
 }
 
+bool may_open_now() {
+  return may_open();
+}
+
 bool in_private_table() {
   return t_private_table;
 }

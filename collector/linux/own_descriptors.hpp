@@ -44,5 +44,8 @@ bool private_table_expected();
 // checks it and stops opening, once and for all, when a filter was added.
 void watch_seccomp();
 bool opening_stopped();
+// Whether memscope may open a descriptor now (checks for a new seccomp filter, as every open
+// does): for descriptors that come from other system calls than open(), perf_event_open's.
+bool may_open_now();
 
 }  // namespace memscope::fds

@@ -6,7 +6,7 @@ const BOTTLENECK_TEXT = {
   GpuBound: "The GPU was busy most of the time (compute \u2265 70 %).",
   IoBound: "Threads mostly blocked while the process did storage IO and the system reported IO stalls.",
   ContentionBound: "Several threads kept giving up the CPU and spent most of their time blocked without storage IO: waiting on each other (locks, condition variables).",
-  MemoryBound: "The program spends much of its CPU in the allocator (or in memory stalls / major faults).",
+  MemoryBound: "The program spends much of its CPU in the allocator, the kernel's page-fault path or waiting on memory (major faults, memory stalls, last-level cache misses at a low IPC).",
   CpuBound: "Threads were running most of the time they were not queued for a CPU.",
   Balanced: "No rule fired: no resource stood out.",
 };
@@ -47,6 +47,18 @@ function scoreBar(label, value, help) {
   );
 }
 
+// The hardware counters line: IPC and LLC misses per 1000 instructions, or why there are none.
+function hardwareNote(hw) {
+  if (!hw) return null;
+  if (!hw.available) return el("p", { class: "note" }, "Hardware counters: not available (perf_event_open: " + hw.reason + ").");
+  const f = (v) => (v === null || v === undefined ? DASH : nf2.format(v));
+  return el(
+    "p",
+    { class: "note" },
+    "Hardware counters" + (hw.user_only ? " (user space only)" : "") + ": IPC " + f(hw.ipc) + ", LLC misses per 1000 instructions " + f(hw.llc_misses_per_kilo_instruction) + "."
+  );
+}
+
 function renderInsights(container, proc) {
   const pi = proc.performance_insights;
   if (!pi) {
@@ -73,7 +85,8 @@ function renderInsights(container, proc) {
         el("h3", null, "Efficiency scores"),
         scoreBar("CPU", pi.cpu_efficiency_score, "Share of the threads' sampled life spent running."),
         scoreBar("Memory", pi.memory_efficiency_score, "Lower with more allocator calls per CPU second and memory stalls."),
-        scoreBar("IO", pi.io_efficiency_score, "100 without storage IO; lowered by IO stalls.")
+        scoreBar("IO", pi.io_efficiency_score, "100 without storage IO; lowered by IO stalls."),
+        hardwareNote(pi.hardware_counters)
       )
     )
   );

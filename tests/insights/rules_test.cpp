@@ -180,3 +180,49 @@ TEST_CASE("heap buckets are spread over sample intervals by overlap") {
   HeapWindow none = heap_in_window({}, 100, 0, 100);
   CHECK(none.allocations == 0);
 }
+
+namespace {
+
+// Busy on the CPU (CpuBound without counters), with the given hardware figures.
+ProcessFigures busy_with_counters(double cpi, double mpki) {
+  ProcessFigures f = quiet();
+  f.active_busy_share = 0.95;
+  f.cpu_utilization = 0.9;
+  f.hardware.available = true;
+  f.hardware.cycles_per_instruction = cpi;
+  f.hardware.ipc = 1 / cpi;
+  f.hardware.llc_misses_per_kilo_instruction = mpki;
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("low IPC with many last-level cache misses is MemoryBound") {
+  Verdict v = decide_bottleneck(busy_with_counters(2.5, 25));
+  CHECK(v.bottleneck == "MemoryBound");
+  CHECK(has(v, "cycles_per_instruction"));
+  CHECK(has(v, "llc_misses_per_kilo_instruction"));
+  // Few misses, or a high IPC: the CPU itself is the limit.
+  CHECK(decide_bottleneck(busy_with_counters(2.5, 2)).bottleneck == "CpuBound");
+  CHECK(decide_bottleneck(busy_with_counters(0.5, 25)).bottleneck == "CpuBound");
+  // At the thresholds exactly: IPC 1, 10 misses per kilo-instruction.
+  CHECK(decide_bottleneck(busy_with_counters(1.0, 10)).bottleneck == "MemoryBound");
+}
+
+TEST_CASE("cache misses alone do not make an idle program MemoryBound") {
+  ProcessFigures f = quiet();
+  f.hardware.available = true;
+  f.hardware.cycles_per_instruction = 3;
+  f.hardware.llc_misses_per_kilo_instruction = 40;
+  Verdict v = decide_bottleneck(f);
+  CHECK(v.bottleneck == "Balanced");
+  CHECK(has(v, "cycles_per_instruction"));  // checked, and listed among the Balanced evidence
+}
+
+TEST_CASE("without hardware counters the cache rule decides nothing") {
+  ProcessFigures f = busy_with_counters(2.5, 25);
+  f.hardware = {};
+  Verdict v = decide_bottleneck(f);
+  CHECK(v.bottleneck == "CpuBound");
+  CHECK_FALSE(has(v, "cycles_per_instruction"));
+}
