@@ -102,10 +102,9 @@ bool holds(long double value, CompareOp op, long double threshold) {
 }
 
 std::string process_name(const json& p) {
-  std::string exe = p.value("exe", std::string());
-  size_t slash = exe.rfind('/');
-  if (slash != std::string::npos) exe = exe.substr(slash + 1);
-  return exe + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
+  // The name it was run by (an argv[0] symlink's, not its target's).
+  return p.value("name", std::string()) + " (pid " + std::to_string(p.value("pid", uint64_t{0})) +
+         ")";
 }
 
 // Every figure a rule names is about the whole run, which an incomplete trace cannot vouch for:

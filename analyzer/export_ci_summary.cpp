@@ -69,10 +69,8 @@ std::string with_commas(uint64_t v) {
 }
 
 std::string process_label(const json& p) {
-  std::string exe = text_of(p, "exe");
-  size_t slash = exe.rfind('/');
-  if (slash != std::string::npos) exe = exe.substr(slash + 1);
-  return exe + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
+  // The name it was run by (an argv[0] symlink's, not its target's).
+  return text_of(p, "name") + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
 }
 
 std::string location(const json& site) {
