@@ -273,6 +273,9 @@ void Sidecar::write_process_info() {
     writer_.varint(g_config.stacks ? g_config.stack_depth : 0);
     writer_.varint(g_config.ring_slots);
     writer_.varint(g_config.drop_when_full ? 1 : 0);
+    // Written by the sidecar itself: the analyzer tells memscope's thread from the program's
+    // by this tid, not by its name.
+    writer_.varint(static_cast<uint64_t>(syscall(SYS_gettid)));
   });
 }
 

@@ -104,10 +104,14 @@ bool holds(long double value, CompareOp op, long double threshold) {
 }
 
 std::string process_name(const json& p) {
-  std::string exe = p.value("exe", std::string());
-  size_t slash = exe.rfind('/');
-  if (slash != std::string::npos) exe = exe.substr(slash + 1);
-  return exe + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
+  // The name it was run by (an argv[0] symlink's, not its target's); a report written before
+  // processes had names: the executable's.
+  std::string name = p.value("name", std::string());
+  if (name.empty()) {
+    name = p.value("exe", std::string());
+    name = name.substr(name.rfind('/') + 1);
+  }
+  return name + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
 }
 
 // Every figure a rule names is about the whole run, which an incomplete trace cannot vouch for:

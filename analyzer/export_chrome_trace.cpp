@@ -48,10 +48,14 @@ json metadata(const char* what, uint64_t pid, uint64_t tid, const std::string& n
 }
 
 std::string process_label(const json& p) {
-  std::string exe = p.value("exe", std::string());
-  size_t slash = exe.rfind('/');
-  if (slash != std::string::npos) exe = exe.substr(slash + 1);
-  return exe + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
+  // The name it was run by (an argv[0] symlink's, not its target's); a report written before
+  // processes had names: the executable's.
+  std::string name = p.value("name", std::string());
+  if (name.empty()) {
+    name = p.value("exe", std::string());
+    name = name.substr(name.rfind('/') + 1);
+  }
+  return name + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
 }
 
 // The last moment the process is known to have lived: a thread end, a metric sample, or the end

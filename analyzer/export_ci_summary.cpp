@@ -69,10 +69,14 @@ std::string with_commas(uint64_t v) {
 }
 
 std::string process_label(const json& p) {
-  std::string exe = text_of(p, "exe");
-  size_t slash = exe.rfind('/');
-  if (slash != std::string::npos) exe = exe.substr(slash + 1);
-  return exe + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
+  // The name it was run by (an argv[0] symlink's, not its target's); a report written before
+  // processes had names: the executable's.
+  std::string name = text_of(p, "name");
+  if (name.empty()) {
+    name = text_of(p, "exe");
+    name = name.substr(name.rfind('/') + 1);
+  }
+  return name + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
 }
 
 std::string location(const json& site) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "analyzer/thread_table.hpp"
 #include "format/metric_sample.hpp"
 
 namespace memscope::analyzer {
@@ -23,6 +24,10 @@ bool ProcessAnalysis::summary_usable() const {
 void ProcessAnalysis::read() {
   read_chunks();
   if (!has_info_) info_.pid = result_.pid;
+  sidecar_tid_ = find_sidecar_tid(info_, threads_, samples_);
+  if (result_.opened)
+    complete_thread_table(threads_, info_, sidecar_tid_, result_.start_monotonic_ns, samples_,
+                          end());
   if (result_.opened && truncated_at_limit_ != 0) {
     result_.complete = false;
     result_.error = "trace size limit " + std::to_string(truncated_at_limit_) +

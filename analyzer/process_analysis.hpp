@@ -74,7 +74,11 @@ class ProcessAnalysis : public TraceVisitor {
   bool has_info() const { return has_info_; }
   const HeapModel& heap() const { return heap_; }
   const HeapTimeline& timeline() const { return timeline_; }
+  // Every thread known: recorded by the agent, listed by the samples, the main thread
+  // (thread_table.hpp); never memscope's own.
   const std::map<uint64_t, ThreadInfo>& threads() const { return threads_; }
+  // memscope's sidecar thread (sampled with the process); 0 when unknown.
+  uint64_t sidecar_tid() const { return sidecar_tid_; }
   const std::unordered_map<uint64_t, std::vector<uint64_t>>& stacks() const { return stacks_; }
   const std::vector<ModuleInfo>& modules() const { return modules_; }
   // Machine and process metrics the sidecar sampled, in time order.
@@ -131,6 +135,7 @@ class ProcessAnalysis : public TraceVisitor {
   bool summary_allowed_ = true;
   std::unique_ptr<heap::HeapSummary> summary_;  // set when the figures came from it
   std::map<uint64_t, ThreadInfo> threads_;
+  uint64_t sidecar_tid_ = 0;
   std::unordered_map<uint64_t, std::vector<uint64_t>> stacks_;
   std::vector<ModuleInfo> modules_;
   std::vector<Region> regions_;

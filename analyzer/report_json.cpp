@@ -193,6 +193,8 @@ json thread_json(uint64_t pid, const ThreadView& t) {
           {"parent_tid", info.parent_tid ? json(info.parent_tid) : json(nullptr)},
           {"start_ns", info.start_stamp},
           {"end_ns", info.end_stamp ? json(info.end_stamp) : json(nullptr)},
+          {"end_at_process_end", info.end_at_process_end},
+          {"known_from", thread_source_name(info.source)},
           {"allocations", t.heap.counts.allocations},
           {"frees", t.heap.counts.frees},
           {"allocated_bytes", t.heap.counts.allocated_bytes},
@@ -214,6 +216,8 @@ json threads_detail_json(const ProcessAnalysis& p) {
                    {"parent_tid", t.parent_tid ? json(t.parent_tid) : json(nullptr)},
                    {"start_ns", t.start_stamp},
                    {"end_ns", t.end_stamp ? json(t.end_stamp) : json(nullptr)},
+                   {"end_at_process_end", t.end_at_process_end},
+                   {"known_from", thread_source_name(t.source)},
                    {"allocations", c.allocations},
                    {"frees", c.frees},
                    {"allocated_bytes", c.allocated_bytes},
@@ -246,6 +250,8 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["ppid"] = info.ppid;
   j["parent_pid"] = tp.parent ? json(tp.parent->analysis->info().pid) : json(nullptr);
   j["how"] = origin_name(tp.origin);
+  j["name"] = process_name(info);
+  j["executable"] = info.exe;
   j["exe"] = info.exe;
   j["argv"] = info.argv;
   j["trace"] = p.path();
@@ -256,6 +262,7 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["warning"] = p.read_result().error.empty() ? json(nullptr) : json(p.read_result().error);
   j["temporary_allocations"] = p.heap().totals().temporary;
   j["leak_check"] = leak_check_json(p);
+  j["sidecar_tid"] = p.sidecar_tid() ? json(p.sidecar_tid()) : json(nullptr);
   j["threads_detail"] = threads_detail_json(p);
   j["peak"] = peak_json(p, v);
   j["functions"] = functions_json(v);

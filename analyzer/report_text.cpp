@@ -73,10 +73,14 @@ std::string suppressed_text(const format::KindCount& suppressed) {
 void process_line(const TracedProcess& tp, const ProcessHeapView& v, std::ostream& out) {
   const ProcessAnalysis& p = *tp.analysis;
   Summary s = summarize(v);
-  out << "process " << p.info().pid << " (" << origin_name(tp.origin);
-  if (tp.parent) out << " of " << tp.parent->analysis->info().pid;
-  out << ") " << std::filesystem::path(p.info().exe).filename().string() << ": "
-      << s.total_allocations << " allocations, " << s.total_frees << " frees, "
+  // Named by what it runs; how it started and its executable (a symlink's target) beside it.
+  out << "process " << p.info().pid << " " << process_name(p.info()) << " ("
+      << (tp.origin == Origin::kSpawn ? "spawned" : origin_name(tp.origin));
+  if (tp.parent)
+    out << (tp.origin == Origin::kSpawn ? " by " : " of ") << tp.parent->analysis->info().pid << " "
+        << process_name(tp.parent->analysis->info());
+  out << "; executable " << (p.info().exe.empty() ? "unknown" : p.info().exe)
+      << "): " << s.total_allocations << " allocations, " << s.total_frees << " frees, "
       << bytes(s.total_allocated_bytes) << " allocated, peak " << bytes(s.peak_heap_bytes)
       << ", leaked " << bytes(s.leaked_bytes) << " in " << s.leaked_allocations << " blocks"
       << suppressed_text(s.suppressed) << ", " << s.threads
@@ -159,22 +163,33 @@ void function_list(const ProcessHeapView& v, size_t top, std::ostream& out) {
   }
 }
 
+// How a thread's end reads: seconds into the trace, starred when it is the process's end.
+std::string thread_end(const ProcessAnalysis& p, const ThreadInfo& t) {
+  if (t.end_stamp == 0) return "-";
+  uint64_t start = p.read_result().start_monotonic_ns;
+  return seconds(t.end_stamp > start ? t.end_stamp - start : 0) + (t.end_at_process_end ? "*" : "");
+}
+
 void thread_table(const ProcessHeapView& v, std::ostream& out) {
   if (v.threads.empty()) return;
-  out << "  threads:\n";
+  const ProcessAnalysis& p = *v.process->analysis;
+  out << "  threads (known from: agent = memscope saw it start, samples = only listed by the "
+         "samples, process = the main thread; * = ended with the process):\n";
   char line[256];
-  std::snprintf(line, sizeof(line), "    %-16s %8s %8s %12s %12s %12s %12s %10s\n", "name", "tid",
-                "parent", "allocations", "bytes", "temporary", "live heap", "cpu");
+  std::snprintf(line, sizeof(line), "    %-16s %8s %8s %12s %12s %12s %12s %10s %10s %-7s\n",
+                "name", "tid", "parent", "allocations", "bytes", "temporary", "live heap", "cpu",
+                "ended", "known");
   out << line;
   for (const ThreadView& t : v.threads) {
     std::string parent = t.info->parent_tid ? std::to_string(t.info->parent_tid) : "-";
     std::string cpu = t.cpu_time_ns ? seconds(*t.cpu_time_ns) : "-";
-    std::snprintf(line, sizeof(line), "    %-16s %8llu %8s %12llu %12s %12llu %12s %10s\n",
-                  t.info->name.c_str(), static_cast<unsigned long long>(t.info->tid),
-                  parent.c_str(), static_cast<unsigned long long>(t.heap.counts.allocations),
-                  bytes(t.heap.counts.allocated_bytes).c_str(),
-                  static_cast<unsigned long long>(t.heap.temporary),
-                  bytes(t.heap.live_bytes).c_str(), cpu.c_str());
+    std::snprintf(
+        line, sizeof(line), "    %-16s %8llu %8s %12llu %12s %12llu %12s %10s %10s %-7s\n",
+        t.info->name.c_str(), static_cast<unsigned long long>(t.info->tid), parent.c_str(),
+        static_cast<unsigned long long>(t.heap.counts.allocations),
+        bytes(t.heap.counts.allocated_bytes).c_str(),
+        static_cast<unsigned long long>(t.heap.temporary), bytes(t.heap.live_bytes).c_str(),
+        cpu.c_str(), thread_end(p, *t.info).c_str(), thread_source_name(t.info->source));
     out << line;
   }
 }

@@ -60,7 +60,7 @@ void link(Session& s) {
     } else if ((p->parent = latest_before(s, info.pid, p->start_ns, p.get()))) {
       p->origin = Origin::kExec;  // a new image in the same process
     } else if ((p->parent = latest_before(s, info.ppid, p->start_ns, p.get()))) {
-      p->origin = Origin::kExec;  // spawned: fork (untraced, e.g. posix_spawn) then exec
+      p->origin = Origin::kSpawn;  // an untraced fork (vfork, posix_spawn), then exec
     }
   }
 }
@@ -73,9 +73,16 @@ const char* origin_name(Origin origin) {
       return "fork";
     case Origin::kExec:
       return "exec";
+    case Origin::kSpawn:
+      return "spawn";
     default:
       return "root";
   }
+}
+
+std::string process_name(const ProcessInfo& info) {
+  std::string name = info.argv.empty() ? std::string() : fs::path(info.argv[0]).filename().string();
+  return name.empty() ? fs::path(info.exe).filename().string() : name;
 }
 
 Session analyze(const std::vector<std::string>& inputs, bool replay_events) {

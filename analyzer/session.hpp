@@ -12,7 +12,9 @@
 
 namespace memscope::analyzer {
 
-enum class Origin { kRoot, kFork, kExec };
+// kExec: a new image in the same process; kSpawn: a child started by a fork memscope did not
+// follow (vfork, posix_spawn, a raw clone), known by the image it exec'd (gzip under tar).
+enum class Origin { kRoot, kFork, kExec, kSpawn };
 
 struct TracedProcess {
   std::unique_ptr<ProcessAnalysis> analysis;
@@ -31,5 +33,9 @@ struct Session {
 Session analyze(const std::vector<std::string>& inputs, bool replay_events = false);
 
 const char* origin_name(Origin origin);
+
+// The name a process was run by: the last component of its argv[0] (a symlink's own name, such
+// as redis-server for /usr/bin/redis-check-rdb, as ps shows it), else its executable's.
+std::string process_name(const ProcessInfo& info);
 
 }  // namespace memscope::analyzer

@@ -100,4 +100,15 @@ std::string describe_end(const ProcessAnalysis& p) {
   }
 }
 
+const char* thread_source_name(ThreadSource source) {
+  switch (source) {
+    case ThreadSource::kSamples:
+      return "samples";
+    case ThreadSource::kProcess:
+      return "process";
+    default:
+      return "agent";
+  }
+}
+
 }  // namespace memscope::analyzer

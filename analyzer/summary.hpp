@@ -40,4 +40,7 @@ Summary summarize(const Session& s, const HeapReport& heap);
 // "no end recorded (killed?)").
 std::string describe_end(const ProcessAnalysis& p);
 
+// How a thread is known, as the reports say it: "agent", "samples" or "process".
+const char* thread_source_name(ThreadSource source);
+
 }  // namespace memscope::analyzer

@@ -136,6 +136,7 @@ bool ChunkDecoder::process_info(Cursor& c) {
       !c.bytes(p.exe) || !c.bytes(cmdline) || !c.bytes(p.malloc_provider) ||
       !c.varint(p.stack_depth) || !c.varint(p.ring_slots) || !c.varint(drop))
     return false;
+  if (!c.at_end() && !c.varint(p.sidecar_tid)) return false;  // absent from older traces
   p.argv = split_nul(cmdline);
   p.drop_when_full = drop != 0;
   visitor_.process_info(p);

@@ -26,6 +26,7 @@ struct ProcessInfo {
   uint64_t stack_depth = 0;
   uint64_t ring_slots = 0;
   bool drop_when_full = false;
+  uint64_t sidecar_tid = 0;  // memscope's own thread; 0 in traces written before it was recorded
 };
 
 // A thread's own reading of its CPU time, context switches and page faults (kThreadCpu), taken
@@ -44,11 +45,20 @@ struct ThreadCpu {
   uint64_t profiler_wait_ns = 0;
 };
 
+// How the analysis knows of a thread: the agent recorded its start (kThreadStart), or the
+// sidecar's samples of /proc/self/task listed it (started before the agent's hooks, or by a raw
+// clone), or it is the main thread of a process that neither recorded nor sampled it.
+enum class ThreadSource : uint8_t { kAgent, kSamples, kProcess };
+
 struct ThreadInfo {
   uint64_t tid = 0;
   uint64_t parent_tid = 0;
   uint64_t start_stamp = 0;
-  uint64_t end_stamp = 0;  // 0: no end recorded
+  uint64_t end_stamp = 0;  // 0: no end known
+  // No end of its own was recorded and it was alive when the process ended: end_stamp is the
+  // process's end (ProcessAnalysis fills it in).
+  bool end_at_process_end = false;
+  ThreadSource source = ThreadSource::kAgent;
   std::string name;
   uint64_t ring_waits = 0;
   uint64_t ring_wait_ns = 0;

@@ -77,8 +77,9 @@ enum class RecordType : uint8_t {
   kChunkBase = 7,  // stamp (absolute): base for the stamp deltas that follow in this chunk;
                    // written before the chunk's first event
   kFirstSkippableType = 32,  // every type from here on belongs in kRecords chunks
-  kProcessInfo = 32,         // pid, ppid, parent_pid, fork_stamp, exec_generation, exe, cmdline,
-                             // malloc_provider, stack_depth, ring_slots, options_flags
+  kProcessInfo = 32,         // pid, ppid, parent_pid, fork_stamp, exe, cmdline, malloc_provider,
+                             // stack_depth, ring_slots, drop_when_full, sidecar_tid (the
+                             // last field is absent from older traces)
   kModule = 33,              // stamp, loaded(u8), base, size, path, build_id(bytes)
   kThreadStart = 34,         // stamp, tid, parent_tid, name
   kThreadEnd = 35,           // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events

@@ -272,11 +272,10 @@ void print_summary(const std::string& dir, int status, const std::vector<std::st
   for (const auto& p : session.processes) {
     Summary s = summarize(*p->analysis);
     std::cerr << "memscope-run: pid " << p->analysis->info().pid << " ("
-              << fs::path(p->analysis->info().exe).filename().string() << ", "
-              << describe_end(*p->analysis) << "): " << s.total_allocations << " allocations, "
-              << s.total_allocated_bytes << " bytes, peak " << s.peak_heap_bytes
-              << " bytes, leaked " << s.leaked_bytes << " bytes in " << s.leaked_allocations
-              << " blocks, " << s.threads << " threads"
+              << process_name(p->analysis->info()) << ", " << describe_end(*p->analysis)
+              << "): " << s.total_allocations << " allocations, " << s.total_allocated_bytes
+              << " bytes, peak " << s.peak_heap_bytes << " bytes, leaked " << s.leaked_bytes
+              << " bytes in " << s.leaked_allocations << " blocks, " << s.threads << " threads"
               << (s.dropped_events ? ", DROPPED " + std::to_string(s.dropped_events) + " events"
                                    : "")
               << (p->analysis->read_result().complete ? "" : " (trace incomplete)") << "\n";

@@ -175,7 +175,7 @@ SeriesSummary summarize(const MetricSeries& s) {
 }
 
 bool is_profiler_thread(const ProcessAnalysis& p, const ThreadResourceMetrics& t) {
-  return t.thread_name == "memscope" && !p.threads().contains(static_cast<uint64_t>(t.thread_id));
+  return p.sidecar_tid() != 0 && static_cast<uint64_t>(t.thread_id) == p.sidecar_tid();
 }
 
 std::optional<double> process_cpu_percent(const ProcessAnalysis& p, const PlatformMetrics& m) {

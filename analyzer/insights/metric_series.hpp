@@ -28,8 +28,8 @@ struct SeriesSummary {
 
 SeriesSummary summarize(const MetricSeries& s);
 
-// memscope's own sidecar thread (named "memscope", and not an application thread of the
-// trace) is sampled with the process; it is left out of process totals and rankings.
+// memscope's own sidecar thread (the tid its trace records, ProcessAnalysis::sidecar_tid) is
+// sampled with the process; it is left out of process totals and rankings.
 bool is_profiler_thread(const ProcessAnalysis& p, const ThreadResourceMetrics& t);
 
 // Sum of the application threads' CPU over one sample (100 = one core), or empty when the

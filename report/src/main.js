@@ -2,7 +2,7 @@
 // docs/json-schema.md), renders one process at a time (a selector when the trace set has
 // several) and reports to the browser test how many charts it drew (body data attributes).
 
-const state = { timeline: null, icicle: null, expected: 0, drawn: 0 };
+const state = { data: null, timeline: null, icicle: null, expected: 0, drawn: 0 };
 
 function readAnalysis() {
   const node = document.getElementById("memscope-data");
@@ -232,11 +232,21 @@ function renderThreads(body, proc, series, threads) {
       detail: fmtCount(th.allocations) + " allocations, " + fmtBytes(th.allocated_bytes) + " allocated, " + fmtBytes(th.live_bytes) + " live at the end",
     });
   }
-  // memscope's own sidecar thread is sampled but is no application thread: shown last, marked.
+  // Every thread the samples listed is in threads_detail but memscope's own sidecar, which the
+  // trace names by tid (older traces do not: a sampled thread missing from the table is then
+  // only said to be unlisted, never guessed to be ours). Shown last.
   for (const s of series.values()) {
     const m = /^thread\.(\d+)\.cpu_percent$/.exec(s.name);
     if (!m || detail.has(Number(m[1]))) continue;
-    rows.push({ label: (s.thread_name || "?") + " (profiler)", xs: s.timestamps_ns.map((x) => tl.sec(x)), ys: s.values, start: null, end: null, detail: "memscope's sidecar thread, not part of the program" });
+    const ours = proc.sidecar_tid != null && Number(m[1]) === proc.sidecar_tid;
+    rows.push({
+      label: (ours ? "memscope sidecar" : s.thread_name || "?") + " (" + m[1] + ")",
+      xs: s.timestamps_ns.map((x) => tl.sec(x)),
+      ys: s.values,
+      start: null,
+      end: null,
+      detail: ours ? "memscope's sidecar thread, not part of the program" : "sampled, not in the analysis's thread table",
+    });
   }
   if (rows.length) {
     const p = panel("Threads", "lifetime (grey) and CPU % of one core per sample (heat) \u00b7 hover for allocations");
@@ -252,9 +262,9 @@ function renderThreads(body, proc, series, threads) {
 
   const ranking = new Map(((proc.performance_insights && proc.performance_insights.thread_performance_ranking) || []).map((r) => [r.thread_id, r]));
   const cols = [
-    { label: "thread", value: (t) => t.name || "", render: (t) => el("div", null, el("code", { class: "fn-name" }, t.name || "?"), el("div", { class: "loc" }, "tid " + t.tid + (t.parent_tid != null ? " \u00b7 from " + t.parent_tid : " \u00b7 main"))) },
-    { label: "start", num: true, value: (t) => t.start_ns, render: (t) => fmtSeconds(tl.sec(t.start_ns)) },
-    { label: "end", num: true, value: (t) => t.end_ns, render: (t) => (isNum(t.end_ns) ? fmtSeconds(tl.sec(t.end_ns)) : "no end recorded") },
+    { label: "thread", value: (t) => t.name || "", render: (t) => el("div", null, el("code", { class: "fn-name" }, t.name || "?"), el("div", { class: "loc" }, "tid " + t.tid + threadOrigin(proc, t))) },
+    { label: "start", num: true, value: (t) => t.start_ns, render: (t) => fmtSeconds(tl.sec(t.start_ns)) + (t.known_from === "samples" ? " (first sample)" : "") },
+    { label: "end", num: true, value: (t) => t.end_ns, render: (t) => (isNum(t.end_ns) ? fmtSeconds(tl.sec(t.end_ns)) + (t.end_at_process_end ? " (process end)" : "") : "not recorded") },
     { label: "CPU time", num: true, value: (t) => t.cpu_time_ns, render: (t) => (isNum(t.cpu_time_ns) ? fmtSeconds(t.cpu_time_ns / 1e9) : DASH) },
     { label: "CPU %", num: true, title: "on-CPU share of its life (exact from its own readings, else sampled; insights ranking)", value: (t) => (ranking.get(t.tid) || {}).cpu_percent, render: (t) => fmtPct((ranking.get(t.tid) || {}).cpu_percent) },
     { label: "run-queue wait", num: true, value: (t) => (ranking.get(t.tid) || {}).run_queue_wait_percent, render: (t) => fmtPct((ranking.get(t.tid) || {}).run_queue_wait_percent) },
@@ -266,6 +276,13 @@ function renderThreads(body, proc, series, threads) {
     { label: "live at end", num: true, value: (t) => t.live_bytes, render: (t) => fmtBytes(t.live_bytes) },
   ];
   body.appendChild(sortableTable(cols, threads, { sort: 6, desc: true, limit: 30, empty: "No thread recorded its start." }));
+}
+
+// Where a thread came from, as far as the trace knows (docs/json-schema.md, known_from).
+function threadOrigin(proc, t) {
+  if (t.tid === proc.pid) return " \u00b7 main";
+  if (t.parent_tid != null) return " \u00b7 from " + t.parent_tid;
+  return t.known_from === "samples" ? " \u00b7 start not seen (sampled)" : "";
 }
 
 function siteColumns(extra) {
@@ -352,8 +369,21 @@ function card(label, value, sub, cls) {
   return el("div", { class: "stat " + (cls || "") }, el("div", { class: "stat-label" }, label), el("div", { class: "stat-value" }, value), sub ? el("div", { class: "stat-sub" }, sub) : null);
 }
 
+// "ContentionBound" may break as "Contention|Bound" in a narrow card, never inside a word.
+function camelBreaks(name) {
+  return name.split(/(?=[A-Z])/).flatMap((part, i) => (i ? [el("wbr"), part] : [part]));
+}
+
 function quoteArg(a) {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : "'" + a.replace(/'/g, "'\\''") + "'";
+}
+
+// "spawned by 28385 (tar)": how it began and, apart from its own name, its traced parent.
+function startedAs(proc) {
+  if (proc.parent_pid == null) return proc.how;
+  const parent = (state.data.processes || []).find((p) => p.pid === proc.parent_pid && p !== proc);
+  const verb = proc.how === "spawn" ? "spawned by" : proc.how + " of";
+  return verb + " traced pid " + proc.parent_pid + (parent ? " (" + parent.name + ")" : "");
 }
 
 function renderOverview(body, proc, tEnd, t0) {
@@ -371,14 +401,15 @@ function renderOverview(body, proc, tEnd, t0) {
       ...leakKindCards(proc),
       card("Temporary", fmtCount(proc.temporary_allocations), fmtPct(proc.total_allocations ? (100 * proc.temporary_allocations) / proc.total_allocations : null) + " of allocations"),
       card("Threads", fmtCount(proc.threads), proc.metrics ? fmtCount(proc.metrics.samples) + " metric samples" : null),
-      card("Bottleneck", pi.primary_bottleneck || "not determined", pi.primary_bottleneck ? "see Insights" : null, "verdict-card")
+      card("Bottleneck", pi.primary_bottleneck ? camelBreaks(pi.primary_bottleneck) : "not determined", pi.primary_bottleneck ? "see Insights" : null, "verdict-card")
     )
   );
   const facts = [
     ["pid", String(proc.pid) + (proc.ppid != null ? " (parent pid " + proc.ppid + ")" : "")],
-    ["started as", proc.how + (proc.parent_pid != null ? " of traced pid " + proc.parent_pid : "")],
+    ["started as", startedAs(proc)],
     ["ended", proc.ended],
-    ["executable", proc.exe],
+    ["name", proc.name],
+    ["executable", proc.executable],
     ["malloc", proc.malloc_provider],
     ["trace", proc.trace + (proc.complete ? "" : " (incomplete)")],
     ["dropped events", fmtCount(proc.dropped_events)],
@@ -406,7 +437,7 @@ function renderProcess(data, pid, root) {
   const threads = (data.threads || []).filter((t) => t.pid === pid);
 
   document.getElementById("cmdline").textContent = (proc.argv && proc.argv.length ? proc.argv : [proc.exe]).map(quoteArg).join(" ");
-  document.getElementById("title").textContent = baseName(proc.exe) || "process " + pid;
+  document.getElementById("title").textContent = proc.name || baseName(proc.exe) || "process " + pid;
 
   const ov = section("overview", "Overview");
   root.appendChild(ov.s);
@@ -439,6 +470,7 @@ function renderProcess(data, pid, root) {
 
 function main() {
   const data = readAnalysis();
+  state.data = data;
   const root = document.getElementById("report");
   const procs = data.processes || [];
   document.getElementById("schema").textContent = data.schema || "";
@@ -454,7 +486,7 @@ function main() {
   }
   const picker = document.getElementById("process");
   if (procs.length > 1) {
-    for (const p of procs) picker.appendChild(el("option", { value: String(p.pid) }, p.pid + " \u00b7 " + baseName(p.exe) + " (" + p.how + ")" + " \u00b7 peak " + fmtBytes(p.peak_heap_bytes)));
+    for (const p of procs) picker.appendChild(el("option", { value: String(p.pid) }, p.pid + " \u00b7 " + (p.name || baseName(p.exe)) + " (" + p.how + ")" + " \u00b7 peak " + fmtBytes(p.peak_heap_bytes)));
     picker.hidden = false;
     picker.addEventListener("change", () => renderProcess(data, Number(picker.value), root));
     const s = data.summary || {};

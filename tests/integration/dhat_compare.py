@@ -31,7 +31,8 @@ How processes are matched. DHAT prints one summary per OS process when it exits;
 replaced by exec prints none (the exec'd image starts a fresh valgrind, with fresh counters, under
 the same pid), and a fork child starts from a copy of its parent's counters. memscope writes one
 trace per process image: the analyzer reports the pre-exec image and the exec'd image as two
-entries with the same pid (the latter with how == "exec"). So on both sides each OS process is
+entries with the same pid (the latter with how == "exec"; "spawn" for the image of a child whose
+fork memscope did not follow, such as a vfork). So on both sides each OS process is
 reduced to (origin, exec'd, exe basename): origin "root" or "fork", whether its final image came
 from an exec, and the basename of its final image. Processes with the same key are paired in
 pid order (the test programs fork one child at a time, so pids grow in the same order in both
@@ -233,11 +234,12 @@ def run_memscope(args, workdir):
     for pid in sorted(by_pid):
         group = by_pid[pid]
         heads = [e for e in group if e["how"] in ("root", "fork")]
-        execs = [e for e in group if e["how"] == "exec"]
-        others = [e for e in group if e["how"] not in ("root", "fork", "exec")]
+        # "spawn": the exec'd image of a child whose fork memscope did not follow (vfork).
+        execs = [e for e in group if e["how"] in ("exec", "spawn")]
+        others = [e for e in group if e["how"] not in ("root", "fork", "exec", "spawn")]
         if others:
             problems.append(f"memscope: pid {pid} has how={others[0]['how']!r} "
-                            "(expected root, fork or exec)")
+                            "(expected root, fork, exec or spawn)")
         if len(heads) > 1:
             problems.append(f"memscope: pid {pid} appears as {len(heads)} root/fork processes")
         chain = heads[:1] + execs

@@ -93,6 +93,8 @@ function waitFor(predicate, ms, what) {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A common laptop width: the page must fit it without scrolling sideways.
+const WIDTH = 1400;
 
 let finished = false;
 function finish(error) {
@@ -149,7 +151,7 @@ async function main() {
   await s("Log.enable");
   await s("Network.enable");
   await s("Page.enable");
-  await s("Emulation.setDeviceMetricsOverride", { width: 1440, height: 900, deviceScaleFactor: 1, mobile: false });
+  await s("Emulation.setDeviceMetricsOverride", { width: WIDTH, height: 900, deviceScaleFactor: 1, mobile: false });
   const loaded = waitFor((m) => m.method === "Page.loadEventFired" && m.sessionId === sessionId, 300000, "the page's load event");
   await s("Page.navigate", { url: pageUrl });
   await loaded;
@@ -207,6 +209,29 @@ async function main() {
   if (dom.imgs !== 0) fail(dom.imgs + " <img> element(s) in the page: a name was parsed as markup");
   if (dom.handlers !== 0) fail(dom.handlers + " element(s) with an onerror/onload attribute");
   if (dom.scripts !== 3) fail("expected the page's 3 script elements, found " + dom.scripts);
+
+  // Nothing wider than the window, and no overview card clipping its text: with the verdict
+  // the analysis gave and with the longest one there is (ContentionBound).
+  const fit = await evaluate(`(() => {
+      const doc = document.documentElement;
+      const clipped = () => [...document.querySelectorAll(".stat > *")]
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map((e) => e.closest(".stat").querySelector(".stat-label").textContent + ": " + e.textContent);
+      const out = {page: doc.scrollWidth, window: doc.clientWidth, clipped: clipped()};
+      const verdict = document.querySelector(".verdict-card .stat-value");
+      if (!verdict) return out;
+      const given = verdict.textContent;
+      verdict.textContent = "ContentionBound";
+      out.clippedLongest = clipped();
+      out.pageLongest = doc.scrollWidth;
+      verdict.textContent = given;
+      return out;
+    })()`);
+  if (fit.page > fit.window) fail("the page scrolls sideways at " + WIDTH + " px: " + fit.page + " px wide in a " + fit.window + " px window");
+  if (fit.clipped.length) fail("overview cards clip their text: " + fit.clipped.join("; "));
+  if (!fit.clippedLongest) fail("no Bottleneck card in the overview");
+  else if (fit.clippedLongest.length) fail("the Bottleneck card clips the longest verdict: " + fit.clippedLongest.join("; "));
+  else if (fit.pageLongest > fit.window) fail("with the longest verdict the page scrolls sideways: " + fit.pageLongest + " px wide in a " + fit.window + " px window");
 
   // Use it as a person would: flame graph weights and search, sorting, tabs, zoom and reset.
   const interaction = await evaluate(`(async () => {
@@ -301,7 +326,7 @@ async function main() {
   await evaluate("window.scrollTo(0, 0)");
 
   const height = await evaluate("Math.ceil(document.documentElement.scrollHeight)");
-  const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: 1440, height, scale: 1 } });
+  const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: WIDTH, height, scale: 1 } });
   fs.writeFileSync(args.screenshot, Buffer.from(shot.data, "base64"));
   // One picture per section as well: the full page is too tall to read when scaled down.
   const sections = await evaluate(`[...document.querySelectorAll("main > section")].map((e) => {
@@ -309,7 +334,7 @@ async function main() {
       return {id: e.id, y: Math.floor(r.top + window.scrollY) - 8, h: Math.ceil(r.height) + 16};
     })`);
   for (const sec of sections) {
-    const part = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, sec.y), width: 1440, height: Math.min(sec.h, 4000), scale: 1 } });
+    const part = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, sec.y), width: WIDTH, height: Math.min(sec.h, 4000), scale: 1 } });
     fs.writeFileSync(args.screenshot.replace(/\.png$/, "-" + sec.id + ".png"), Buffer.from(part.data, "base64"));
   }
   await sleep(100); // let late console messages arrive

@@ -124,6 +124,17 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       run exactly when glibc runs them), a complete trace saying how it ended, every worker's
       20000 pairs exact; with pthread_exit the atexit handler's free is recorded; SIGTERM sent
       once the main thread is gone ends it with 143 as natively.
+  threads_unseen
+      robust_rawthread makes two threads by raw clone() (no pthread_create, as for threads
+      started before the agent's hooks): the analysis has 3 threads (the program's count),
+      both raw ones known from the samples, the busy one ranked, the sidecar (its recorded
+      sidecar_tid) not among them; the one still alive and the main thread end with the
+      process (end_at_process_end), the one gone before the last sample has no end.
+  process_name_symlink
+      robust_tiny run through a symlink robust_alias: name robust_alias, executable the target.
+  real_tar_spawn_names
+      tar czf, whose sh vforks gzip: a process named gzip, how "spawn" with a traced parent,
+      one thread (its main, ended with it); the text report says "gzip (spawned by PID ...".
   threads_raw_clone
       robust_rawclone: a child made by a raw clone(SIGCHLD) makes 100000 pairs and forks: same
       output and status as natively, within the timeout; one trace (the child runs untraced),
@@ -304,6 +315,122 @@ def same_as_native(native, ms, what, compare_stderr=False):
     if compare_stderr:
         ok(ms.err == native.err, f"{what}: stderr identical to the native run",
            f"native {native.err[-300:]!r}\n      traced {ms.err[-300:]!r}")
+
+
+def case_threads_unseen():
+    """Threads made by a raw clone() (the agent never sees them start) are in the thread table
+    from the samples; the sidecar, named by its recorded tid, is not; ends where known."""
+    tids = os.path.join(CTX.work, "native.tids")
+    native = run([prog("robust_rawthread"), tids])
+    traced_tids = os.path.join(CTX.work, "traced.tids")
+    ms, out = traced([prog("robust_rawthread"), traced_tids], "trace",
+                     env={"MEMSCOPE_SAMPLE_MS": "50"})
+    what = "robust_rawthread"
+    same_as_native(native, ms, what)
+    try:
+        with open(traced_tids) as f:
+            made = dict(line.split("=") for line in f.read().split())
+        busy, sleeper = int(made["busy"]), int(made["sleeper"])
+    except (OSError, ValueError, KeyError) as e:
+        ok(False, f"{what}: the traced run wrote its threads' tids", f"{e}")
+        return
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process"):
+        return
+    p = procs[0]
+    by_tid = {t["tid"]: t for t in p.get("threads_detail", [])}
+    # The program's own count (main + 2 clones) is the oracle; the sidecar is not one of them.
+    ok(p.get("threads") == 3 and sorted(by_tid) == sorted([p["pid"], busy, sleeper]),
+       f"{what}: threads 3, the main thread and both raw threads",
+       f"threads {p.get('threads')}, tids {sorted(by_tid)}, made {busy} {sleeper}")
+    ok(isinstance(p.get("sidecar_tid"), int) and p["sidecar_tid"] not in by_tid,
+       f"{what}: the sidecar's tid is recorded and it is not in the thread table",
+       f"sidecar_tid {p.get('sidecar_tid')}")
+    ok(sorted(t["tid"] for t in data.get("threads", []) if t["pid"] == p["pid"]) ==
+       sorted(by_tid), f"{what}: the threads list has the same threads")
+    b, s, m = by_tid.get(busy, {}), by_tid.get(sleeper, {}), by_tid.get(p["pid"], {})
+    ok(b.get("known_from") == "samples" and s.get("known_from") == "samples",
+       f"{what}: the raw threads are known from the samples",
+       f"{b.get('known_from')}, {s.get('known_from')}")
+    ok(m.get("known_from") == "agent" and m.get("allocations") == 100,
+       f"{what}: the main thread recorded by the agent, its 100 allocations exact",
+       f"{m.get('known_from')}, {m.get('allocations')}")
+    ok(s.get("end_at_process_end") is True and m.get("end_at_process_end") is True and
+       isinstance(s.get("end_ns"), int) and s.get("end_ns") == m.get("end_ns"),
+       f"{what}: the sleeper and the main thread end with the process, flagged",
+       f"sleeper {s.get('end_ns')} {s.get('end_at_process_end')}, "
+       f"main {m.get('end_ns')} {m.get('end_at_process_end')}")
+    ok(b.get("end_ns") is None and b.get("end_at_process_end") is False,
+       f"{what}: busy, gone before the last sample, has no end (none recorded, not the process's)",
+       f"{b.get('end_ns')} {b.get('end_at_process_end')}")
+    ranking = {r.get("thread_id"): r for r in
+               p.get("performance_insights", {}).get("thread_performance_ranking", [])}
+    ok(busy in ranking and (ranking[busy].get("cpu_percent") or 0) > 50,
+       f"{what}: busy is ranked, mostly on the CPU",
+       f"{ranking.get(busy)}")
+    text = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--top", "0"])
+    rows = [line.split() for line in text.out.splitlines()]
+    ok(any(r[1:2] == [str(busy)] and r[-1] == "samples" for r in rows if len(r) > 2),
+       f"{what}: the text thread table lists busy, known from the samples", text.out[-800:])
+
+
+def case_process_name_symlink():
+    """Run through a symlink, a process is named as it was run, its executable beside it."""
+    link = os.path.join(CTX.work, "robust_alias")
+    os.symlink(prog("robust_tiny"), link)
+    native = run([link])
+    ms, out = traced([link], "trace")
+    what = "robust_alias -> robust_tiny"
+    same_as_native(native, ms, what)
+    data = analyze_ok(out, what)
+    procs = data.get("processes", [])
+    if not ok(len(procs) == 1, f"{what}: one process"):
+        return
+    p = procs[0]
+    target = os.path.realpath(prog("robust_tiny"))
+    ok(p.get("name") == "robust_alias" and p.get("executable") == target,
+       f"{what}: name robust_alias, executable the link's target",
+       f"name {p.get('name')!r}, executable {p.get('executable')!r}")
+    text = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--top", "0"])
+    ok(f"robust_alias (root; executable {target})" in text.out,
+       f"{what}: the text report names it robust_alias, with the executable", text.out[:400])
+
+
+def case_real_tar_spawn_names():
+    """tar czf: sh started by tar's fork+exec spawns gzip (vfork, then exec): gzip is named
+    gzip, spawned by its parent, and its one thread is counted and ends with it."""
+    tar = tool("tar")
+    tree = os.path.join(CTX.work, "tree")
+    os.makedirs(tree)
+    with open(os.path.join(tree, "lines"), "w") as f:
+        f.write("".join(f"{i}\n" for i in range(50000)))
+    native = run([tar, "czf", os.path.join(CTX.work, "native.tgz"), "-C", tree, "."])
+    ms, out = traced([tar, "czf", os.path.join(CTX.work, "traced.tgz"), "-C", tree, "."],
+                     "trace")
+    same_as_native(native, ms, "tar czf")
+    data = analyze_ok(out, "tar czf")
+    procs = data.get("processes", [])
+    gz = [p for p in procs if p.get("name") == "gzip"]
+    if not ok(len(gz) == 1, "tar czf: one process named gzip",
+              f"{[(p.get('name'), p.get('how')) for p in procs]}"):
+        return
+    g = gz[0]
+    pids = {p["pid"] for p in procs}
+    ok(os.path.basename(str(g.get("executable"))) == "gzip" and g.get("how") == "spawn" and
+       g.get("parent_pid") in pids and g.get("parent_pid") != g["pid"],
+       "tar czf: gzip spawned by a traced parent, its executable gzip",
+       f"how {g.get('how')}, parent {g.get('parent_pid')}, executable {g.get('executable')}")
+    # gzip is single-threaded: one thread, its main, ending with the process.
+    t = g.get("threads_detail", [])
+    ok(g.get("threads") == 1 and len(t) == 1 and t[0]["tid"] == g["pid"] and
+       t[0].get("end_at_process_end") is True,
+       "tar czf: gzip has its one (main) thread, ended with the process",
+       f"threads {g.get('threads')}, {t}")
+    text = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--top", "0"])
+    ok(f"process {g['pid']} gzip (spawned by {g.get('parent_pid')} " in text.out,
+       "tar czf: the text report names gzip and who spawned it",
+       "\n".join(l for l in text.out.splitlines() if l.startswith("process")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2096,6 +2223,9 @@ CASES = {
     "threads_main_seccomp": case_threads_main_seccomp,
     "threads_main_seccomp_kill": case_threads_main_seccomp_kill,
     "threads_raw_clone": case_threads_raw_clone,
+    "threads_unseen": case_threads_unseen,
+    "process_name_symlink": case_process_name_symlink,
+    "real_tar_spawn_names": case_real_tar_spawn_names,
     "sigalloc_storm": case_sigalloc_storm,
     "loader_link_map": case_loader_link_map,
 }
