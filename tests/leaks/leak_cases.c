@@ -16,8 +16,9 @@
  *   two_sites     two sites each lose a block, cache_leak 200 bytes and real_leak 300 bytes
  *                 (definitely lost), and keep_block keeps 64 bytes in a global (reachable): the
  *                 suppression test (leak_suppress.py) suppresses one site or both
- *   dlopened      dlopen's Debian's libz and never dlclose it: what the loader allocated for it
- *                 stays live (memcheck: still reachable; memscope's built-in suppression)
+ *   dlopened      dlopens Debian's libz and libbz2 and never dlcloses them: what the loader
+ *                 allocated for them stays live (memcheck: still reachable; memscope's built-in
+ *                 suppression)
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -127,7 +128,7 @@ __attribute__((noinline)) static void two_sites(void) {
 }
 
 __attribute__((noinline)) static void dlopened(void) {
-  if (dlopen("libz.so.1", RTLD_NOW) == NULL) exit(2);
+  if (dlopen("libz.so.1", RTLD_NOW) == NULL || dlopen("libbz2.so.1.0", RTLD_NOW) == NULL) exit(2);
 }
 
 int main(int argc, char** argv) {
