@@ -1543,6 +1543,9 @@ def python3():
     raise Skip("no python3")
 
 
+LEAK_KINDS = ("definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit")
+
+
 def real_case(name, args, cwd=None, env=None, min_processes=1, timeout=None):
     native = run(args, cwd=cwd, env=env, timeout=timeout)
     ms, out = traced(args, name, cwd=cwd, env=env, timeout=timeout)
@@ -1560,9 +1563,25 @@ def real_case(name, args, cwd=None, env=None, min_processes=1, timeout=None):
     ok(not noend, f"{what}: every process recorded its end", f"no end: {noend}")
     ok(all(p.get("dropped_events") == 0 for p in procs), f"{what}: no dropped events")
     ok(not data.get("errors"), f"{what}: no analysis errors", f"{data.get('errors')}")
+    check_leak_kinds(procs, what)
     print(f"      {len(procs)} processes, native {native.seconds:.2f}s, "
           f"traced {ms.seconds:.2f}s")
     return native, ms, procs
+
+
+def check_leak_kinds(procs, what):
+    """Every process that ended normally carries the leak scan's four kinds (issue 14); a fork
+    child that did not exec has none (docs/analysis.md, "Leak kinds")."""
+    ended_normally = [p for p in procs if p.get("how") != "fork" and (
+        str(p.get("ended")) == "exit" or str(p.get("ended")).startswith("_exit"))]
+    unknown = [(p.get("pid"), p.get("exe"), p.get("leak_check", {}).get("status"))
+               for p in ended_normally
+               if any(p.get(f"{k}_bytes") is None for k in LEAK_KINDS)]
+    ok(not unknown, f"{what}: leak kinds reported for the {len(ended_normally)} processes "
+       "that ended normally", f"unknown: {unknown}")
+    lost = sum(p.get("definitely_lost_bytes") or 0 for p in ended_normally)
+    reachable = sum(p.get("reachable_at_exit_bytes") or 0 for p in ended_normally)
+    print(f"      leak scan: {lost} B definitely lost, {reachable} B still reachable")
 
 
 def case_real_python_threads():
