@@ -4,7 +4,7 @@
 
 # Building memscope and its HTML report (report/build.sh runs node and npm at build time).
 memscope_build_packages=(build-essential cmake pkg-config python3
-  libmimalloc-dev libunwind-dev libxxhash-dev libboost-dev doctest-dev
+  libmimalloc-dev libxxhash-dev libboost-dev doctest-dev
   libzstd-dev libdw-dev libelf-dev nlohmann-json3-dev zlib1g-dev nodejs)
 # Debian's nodejs has npm in a package of its own; NodeSource's nodejs bundles it and conflicts
 # with Debian's npm, so npm is asked for only when no npm command is there.
@@ -15,7 +15,8 @@ memscope_fuzz_packages=(clang libclang-rt-14-dev)
 
 # What the tests run: valgrind (the DHAT oracle), go (`go tool pprof` reads our profiles),
 # chromium (the report's browser test), zstd (decompresses chunks in the robustness fuzzing),
-# liblsan0 (LeakSanitizer, an oracle of the leak tests) and the real programs the robustness
-# suite traces.
-memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 git perl sqlite3 tar gzip
-  openjdk-17-jdk-headless)
+# liblsan0 (LeakSanitizer, an oracle of the leak tests), libunwind8 (robust_linkmap dlopens it
+# to show that the agent, which no longer uses it, has not loaded it) and the real programs the
+# robustness suite traces.
+memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 libunwind8 git perl sqlite3
+  tar gzip openjdk-17-jdk-headless)
