@@ -11,17 +11,20 @@
 #include <cstring>
 
 #include "agent/config.hpp"
+#include "agent/unwind_rules.hpp"
 
 namespace memscope::agent {
 namespace {
 
-// The unwinder is libgcc's, linked into the agent with -static-libgcc and hidden by
-// --exclude-libs: nothing is loaded into the program's namespace, and it keeps no state of its
-// own beyond a pthread_once (done in init_stack_capture). It finds each frame's unwind table
-// with glibc's _dl_find_object (lock-free, allocation-free, async-signal-safe) and reads
-// registers only from the stack it walks; it opens nothing. Its list of registered frame
-// tables (__register_frame, JIT compilers) is its own, empty copy, so that path and its
-// mutex are never taken.
+// Two walks of the same DWARF unwind tables. The fast one steps frame by frame with the cached
+// per-address rules of unwind_rules.hpp (the common case of compiled code); where a frame's
+// rules are beyond it, the stack is walked again by libgcc's _Unwind_Backtrace, linked into
+// the agent with -static-libgcc and hidden by --exclude-libs. Neither loads anything into the
+// program's namespace, takes a lock or opens a descriptor: both find a frame's table with
+// glibc's _dl_find_object (lock-free, allocation-free, async-signal-safe) and read only the
+// stack they walk. libgcc keeps no state beyond a pthread_once (run in init_stack_capture);
+// its list of registered frame tables (__register_frame, JIT compilers) is its own, empty
+// copy, so that path and its mutex are never taken.
 bool g_ready = false;
 uintptr_t g_self_begin = 0;
 uintptr_t g_self_end = 0;
@@ -81,14 +84,54 @@ void keep(Walk& walk, uintptr_t pc) {
   ++walk.depth;
 }
 
+// Records pc unless it is one of the agent's leading frames; false once the stack is full.
+bool take(Walk& walk, uintptr_t pc) {
+  if (walk.skipping_agent && inside_agent(pc)) return true;
+  walk.skipping_agent = false;
+  keep(walk, pc);
+  return walk.depth < walk.max;
+}
+
+struct Registers {
+  uintptr_t pc, rsp, rbp;
+  bool signal_frame;  // pc is where a signal interrupted, not a return address
+};
+
+// The caller's registers per `rule` (kNormal or kSignal).
+Registers caller_of(const Registers& r, const FrameRule& rule) {
+  if (rule.kind == FrameKind::kSignal) {
+    const auto& gregs = reinterpret_cast<const ucontext_t*>(r.rsp)->uc_mcontext.gregs;
+    return {static_cast<uintptr_t>(gregs[REG_RIP]), static_cast<uintptr_t>(gregs[REG_RSP]),
+            static_cast<uintptr_t>(gregs[REG_RBP]), true};
+  }
+  uintptr_t cfa = (rule.cfa_from_rbp ? r.rbp : r.rsp) + rule.cfa_offset;
+  uintptr_t rbp =
+      rule.rbp_slot ? *reinterpret_cast<const uintptr_t*>(cfa - 8 * rule.rbp_slot) : r.rbp;
+  return {*reinterpret_cast<const uintptr_t*>(cfa - 8), cfa, rbp, false};
+}
+
+// Starts at its caller (the agent is built with frame pointers: the caller's rbp and return
+// address sit at our frame address). False where a frame needs libgcc's full interpreter.
+[[gnu::noinline]] bool fast_walk(Walk& walk) {
+  constexpr unsigned kMaxSteps = kMaxStackDepth + 64;  // the agent's frames, and a cyclic stack
+  const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
+  Registers r{fp[1], reinterpret_cast<uintptr_t>(fp + 2), fp[0], false};
+  for (unsigned step = 0; step < kMaxSteps && r.pc != 0; ++step) {
+    if (!take(walk, r.pc)) return true;
+    // A return address is looked up one byte back, inside its call (as libgcc does).
+    FrameRule rule = frame_rule(r.signal_frame ? r.pc : r.pc - 1);
+    if (rule.kind == FrameKind::kSlow) return false;
+    if (rule.kind == FrameKind::kEnd || rule.kind == FrameKind::kNoFde) return true;
+    r = caller_of(r, rule);
+  }
+  return true;
+}
+
 _Unwind_Reason_Code on_frame(_Unwind_Context* context, void* data) {
   auto& walk = *static_cast<Walk*>(data);
   auto pc = static_cast<uintptr_t>(_Unwind_GetIP(context));
   if (pc == 0) return _URC_END_OF_STACK;
-  if (walk.skipping_agent && inside_agent(pc)) return _URC_NO_REASON;
-  walk.skipping_agent = false;
-  keep(walk, pc);
-  if (walk.depth >= walk.max) return _URC_END_OF_STACK;
+  if (!take(walk, pc)) return _URC_END_OF_STACK;
   if (!is_sigreturn(pc)) return _URC_NO_REASON;
   walk.signal_frame = true;
   if (walk.frames == nullptr) return _URC_END_OF_STACK;
@@ -101,6 +144,13 @@ _Unwind_Reason_Code on_frame(_Unwind_Context* context, void* data) {
 void walk_stack(Walk& walk) {
   _Unwind_Backtrace(on_frame, &walk);
   walk.depth = std::min(walk.depth, walk.max);
+}
+
+void walk_stack_fast(Walk& walk) {
+  if (fast_walk(walk)) return;
+  walk.depth = 0;
+  walk.skipping_agent = true;
+  walk_stack(walk);
 }
 
 }  // namespace
@@ -118,7 +168,7 @@ void capture_stack(CapturedStack& out) {
   out.depth = 0;
   if (!g_config.stacks || !g_ready) return;
   Walk walk{out.frames, std::min<uint32_t>(g_config.stack_depth, kMaxStackDepth)};
-  walk_stack(walk);
+  walk_stack_fast(walk);
   out.depth = walk.depth;
   if (out.depth == 0) return;
   out.hash = XXH3_64bits(out.frames, out.depth * sizeof(uint64_t));
