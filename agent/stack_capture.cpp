@@ -3,7 +3,6 @@
 
 #include <link.h>
 #include <signal.h>
-#include <ucontext.h>
 #include <unwind.h>
 #include <xxhash.h>
 
@@ -92,24 +91,6 @@ bool take(Walk& walk, uintptr_t pc) {
   return walk.depth < walk.max;
 }
 
-struct Registers {
-  uintptr_t pc, rsp, rbp;
-  bool signal_frame;  // pc is where a signal interrupted, not a return address
-};
-
-// The caller's registers per `rule` (kNormal or kSignal).
-Registers caller_of(const Registers& r, const FrameRule& rule) {
-  if (rule.kind == FrameKind::kSignal) {
-    const auto& gregs = reinterpret_cast<const ucontext_t*>(r.rsp)->uc_mcontext.gregs;
-    return {static_cast<uintptr_t>(gregs[REG_RIP]), static_cast<uintptr_t>(gregs[REG_RSP]),
-            static_cast<uintptr_t>(gregs[REG_RBP]), true};
-  }
-  uintptr_t cfa = (rule.cfa_from_rbp ? r.rbp : r.rsp) + rule.cfa_offset;
-  uintptr_t rbp =
-      rule.rbp_slot ? *reinterpret_cast<const uintptr_t*>(cfa - 8 * rule.rbp_slot) : r.rbp;
-  return {*reinterpret_cast<const uintptr_t*>(cfa - 8), cfa, rbp, false};
-}
-
 // Starts at its caller (the agent is built with frame pointers: the caller's rbp and return
 // address sit at our frame address). False where a frame needs libgcc's full interpreter.
 [[gnu::noinline]] bool fast_walk(Walk& walk) {
@@ -118,8 +99,7 @@ Registers caller_of(const Registers& r, const FrameRule& rule) {
   Registers r{fp[1], reinterpret_cast<uintptr_t>(fp + 2), fp[0], false};
   for (unsigned step = 0; step < kMaxSteps && r.pc != 0; ++step) {
     if (!take(walk, r.pc)) return true;
-    // A return address is looked up one byte back, inside its call (as libgcc does).
-    FrameRule rule = frame_rule(r.signal_frame ? r.pc : r.pc - 1);
+    FrameRule rule = frame_rule(r);
     if (rule.kind == FrameKind::kSlow) return false;
     if (rule.kind == FrameKind::kEnd || rule.kind == FrameKind::kNoFde) return true;
     r = caller_of(r, rule);

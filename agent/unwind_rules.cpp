@@ -2,6 +2,8 @@
 // extract_cie_info) for the subset it accepts, and calls everything else kSlow.
 #include "agent/unwind_rules.hpp"
 
+#include <ucontext.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -370,6 +372,23 @@ FrameRule frame_rule(uintptr_t address) {
   // A pc no module holds may be one later (a module mapped there): that is asked again.
   if (rule.kind != FrameKind::kNoFde) slot.store(pack(address, rule), std::memory_order_relaxed);
   return rule;
+}
+
+FrameRule frame_rule(const Registers& r) {
+  // A return address is looked up one byte back, inside its call (as libgcc does).
+  return frame_rule(r.signal_frame ? r.pc : r.pc - 1);
+}
+
+Registers caller_of(const Registers& r, const FrameRule& rule) {
+  if (rule.kind == FrameKind::kSignal) {
+    const auto& gregs = reinterpret_cast<const ucontext_t*>(r.rsp)->uc_mcontext.gregs;
+    return {static_cast<uintptr_t>(gregs[REG_RIP]), static_cast<uintptr_t>(gregs[REG_RSP]),
+            static_cast<uintptr_t>(gregs[REG_RBP]), true};
+  }
+  uintptr_t cfa = (rule.cfa_from_rbp ? r.rbp : r.rsp) + rule.cfa_offset;
+  uintptr_t rbp =
+      rule.rbp_slot ? *reinterpret_cast<const uintptr_t*>(cfa - 8 * rule.rbp_slot) : r.rbp;
+  return {*reinterpret_cast<const uintptr_t*>(cfa - 8), cfa, rbp, false};
 }
 
 void forget_frame_rules() {

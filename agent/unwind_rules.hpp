@@ -27,6 +27,15 @@ struct FrameRule {
 // The rule for the frame executing at `address` (a return address minus 1, or a signal frame's
 // exact pc). Lock-free and allocation-free; safe in signal handlers.
 FrameRule frame_rule(uintptr_t address);
+
+struct Registers {
+  uintptr_t pc, rsp, rbp;
+  bool signal_frame;  // pc is where a signal interrupted, not a return address
+};
+// The rule for the frame `r` describes (its pc looked up as frame_rule wants it).
+FrameRule frame_rule(const Registers& r);
+// The caller's registers per `rule` (kNormal or kSignal), read from the stack `r` points into.
+Registers caller_of(const Registers& r, const FrameRule& rule);
 // Forgets every rule: after dlclose, another module may be mapped where one was.
 void forget_frame_rules();
 
