@@ -35,8 +35,6 @@ void* on_dlopen(const char* file, int mode);
 int on_dlclose(void* handle);
 // _exit and _Exit (one function in glibc).
 [[noreturn]] void on_underscore_exit(int status);
-// libunwind validates memory through a pipe it keeps: see stack_capture.cpp.
-int on_pipe2(int fds[2], int flags);
 // prctl's four optional arguments are in `rest` (glibc's own prctl reads four as well).
 int on_prctl(int option, va_list rest);
 [[noreturn]] void on_quick_exit(int status);

@@ -12,7 +12,7 @@ namespace memscope::agent {
 namespace {
 
 constexpr size_t kDtvEntryBytes = 16;  // sizeof(dtv_t) on x86_64
-constexpr const char* kOwnModules[] = {"libmemscope_agent.so", "libunwind.so"};
+constexpr const char* kOwnModules[] = {"libmemscope_agent.so"};
 
 std::atomic<size_t> g_own_tls_modules{1};  // the agent itself, until counted
 std::atomic<uintptr_t> g_loader_begin{0};

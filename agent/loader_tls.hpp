@@ -1,6 +1,6 @@
 // The dynamic loader sizes each new thread's DTV (its table of TLS modules) by the number of
 // modules with thread-local storage, and allocates it with calloc(count, 16). memscope's own
-// modules (the agent, and the libunwind it loads privately) make that table longer
+// modules (the agent) make that table longer
 // than the program alone would have it; recording the loader's calloc as the program would see
 // it keeps counts and bytes equal to an untraced run (and to DHAT's).
 #pragma once

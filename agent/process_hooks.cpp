@@ -23,6 +23,7 @@
 #include "agent/sidecar_gate.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
+#include "agent/unwind_rules.hpp"
 
 extern char** environ;
 
@@ -83,7 +84,9 @@ void* on_dlopen(const char* file, int mode) {
 int on_dlclose(void* handle) {
   real_functions_ready();
   g_modules_changed.store(true);
-  return g_real.dlclose(handle);
+  int rc = g_real.dlclose(handle);
+  forget_frame_rules();  // an unloaded module's addresses may hold another one next
+  return rc;
 }
 
 void on_underscore_exit(int status) {

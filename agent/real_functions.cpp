@@ -47,7 +47,6 @@ void resolve_all() {
   resolve(g_real.dlopen, "dlopen");
   resolve(g_real.dlclose, "dlclose");
   resolve(g_real.underscore_exit, "_exit");
-  resolve(g_real.pipe2, "pipe2");
   resolve(g_real.prctl, "prctl");
   resolve(g_real.quick_exit, "quick_exit");
   resolve(g_real.syscall, "syscall");

@@ -27,7 +27,6 @@ struct RealFunctions {
   void* (*dlopen)(const char*, int);
   int (*dlclose)(void*);
   void (*underscore_exit)(int);
-  int (*pipe2)(int*, int);
   int (*prctl)(int, ...);
   void (*quick_exit)(int);
   long (*syscall)(long, ...);

@@ -1,60 +1,30 @@
 // See stack_capture.hpp.
 #include "agent/stack_capture.hpp"
 
-#include <dlfcn.h>
 #include <link.h>
 #include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include <unwind.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "agent/config.hpp"
-#include "agent/entry_points.hpp"
-#include "agent/real_functions.hpp"
-#include "agent/thread_mode.hpp"
-#include "collector/linux/own_descriptors.hpp"
+#include "agent/unwind_rules.hpp"
 
 namespace memscope::agent {
 namespace {
 
-// libunwind is loaded privately (RTLD_LOCAL): its shared library exports _Unwind_* symbols that,
-// in the global scope, would take over the program's C++ exception handling.
-using Backtrace = int (*)(void**, int);
-Backtrace g_backtrace = nullptr;
-
-// libunwind 1.6 checks an address before reading it by writing the byte there into a pipe it
-// keeps in statics (after reading one byte back); when that read fails (the program closed the
-// pipe) it closes both numbers and makes a new pair with pipe2. Those numbers must never be the
-// program's: a file it opened there would get bytes of our memory and its offset moved, and a
-// blocking pipe of its own would block the unwinder for ever. While this thread is in the
-// unwinder, pipe2 (interposed: on_pipe2) puts the pair above the floor.
-thread_local bool t_in_unwinder __attribute__((tls_model("initial-exec"))) = false;
-
-struct InUnwinder {
-  InUnwinder() { t_in_unwinder = true; }
-  ~InUnwinder() { t_in_unwinder = false; }
-  InUnwinder(const InUnwinder&) = delete;
-  InUnwinder& operator=(const InUnwinder&) = delete;
-};
-
-void load_unwinder() {
-  InUnwinder in_unwinder;  // its first pipe is made while the caching policy is set
-  void* lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) return;
-  // The local-only unwinder's names (libunwind.h maps unw_* to these with UNW_LOCAL_ONLY).
-  using SetCaching = int (*)(void*, int);
-  auto set_caching = reinterpret_cast<SetCaching>(dlsym(lib, "_ULx86_64_set_caching_policy"));
-  auto* address_space = static_cast<void**>(dlsym(lib, "_ULx86_64_local_addr_space"));
-  constexpr int kCachePerThread = 2;  // UNW_CACHE_PER_THREAD
-  if (set_caching && address_space) set_caching(*address_space, kCachePerThread);
-  g_backtrace = reinterpret_cast<Backtrace>(dlsym(lib, "_ULx86_64_backtrace"));
-  if (g_backtrace == nullptr)
-    g_backtrace = reinterpret_cast<Backtrace>(dlsym(lib, "unw_backtrace"));
-}
-
+// Two walks of the same DWARF unwind tables. The fast one steps frame by frame with the cached
+// per-address rules of unwind_rules.hpp (the common case of compiled code); where a frame's
+// rules are beyond it, the stack is walked again by libgcc's _Unwind_Backtrace, linked into
+// the agent with -static-libgcc and hidden by --exclude-libs. Neither loads anything into the
+// program's namespace, takes a lock or opens a descriptor: both find a frame's table with
+// glibc's _dl_find_object (lock-free, allocation-free, async-signal-safe) and read only the
+// stack they walk. libgcc keeps no state beyond a pthread_once (run in init_stack_capture);
+// its list of registered frame tables (__register_frame, JIT compilers) is its own, empty
+// copy, so that path and its mutex are never taken.
+bool g_ready = false;
 uintptr_t g_self_begin = 0;
 uintptr_t g_self_end = 0;
 
@@ -77,74 +47,121 @@ int find_self(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
-// libunwind's thread-local state is dynamic TLS: the loader allocates it, through malloc, on a
-// thread's first unwind. That first unwind runs in passthrough mode so the loader's allocation
-// is neither recorded nor recursed into; later unwinds allocate nothing.
-thread_local bool t_unwinder_ready __attribute__((tls_model("initial-exec"))) = false;
-
-int backtrace_here(void** frames, int max) {
-  InUnwinder in_unwinder;
-  if (t_unwinder_ready) return g_backtrace(frames, max);
-  ScopedMode passthrough(ThreadMode::kPassthrough);
-  t_unwinder_ready = true;
-  return g_backtrace(frames, max);
+bool inside_agent(uintptr_t pc) {
+  return pc >= g_self_begin && pc < g_self_end;
 }
 
-bool inside_agent(uint64_t pc) {
-  return pc >= g_self_begin && pc < g_self_end;
+// x86-64 glibc's __restore_rt, where a signal handler returns to: mov $15,%rax; syscall.
+bool is_sigreturn(uintptr_t pc) {
+  static constexpr unsigned char kSigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+                                                 0x00, 0x00, 0x0f, 0x05};
+  return std::memcmp(reinterpret_cast<const void*>(pc), kSigreturn, sizeof(kSigreturn)) == 0;
+}
+
+struct Walk {
+  uint64_t* frames;  // null: only looking for a signal frame
+  uint32_t max;
+  uint32_t depth = 0;
+  bool skipping_agent = true;  // the agent's own frames come first and are left out
+  bool signal_frame = false;
+};
+
+// The frame after the signal trampoline is the interrupted code, whose pc the kernel saved in
+// the ucontext at the trampoline's stack pointer (the CFA libgcc reports with the trampoline's
+// frame). libgcc looks that pc up and, where no module holds it (a call through a wild pointer
+// raised the signal), reads the instruction bytes there to recognise a trampoline: a fault
+// inside the program's handler. Such a pc ends the stack here instead, as its last frame.
+bool interrupted_pc_outside_modules(uintptr_t trampoline_cfa, uintptr_t& pc) {
+  const auto* uc = reinterpret_cast<const ucontext_t*>(trampoline_cfa);
+  pc = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  dl_find_object found;
+  return _dl_find_object(reinterpret_cast<void*>(pc), &found) != 0;
+}
+
+void keep(Walk& walk, uintptr_t pc) {
+  if (walk.frames != nullptr && walk.depth < walk.max) walk.frames[walk.depth] = pc;
+  ++walk.depth;
+}
+
+// Records pc unless it is one of the agent's leading frames; false once the stack is full.
+bool take(Walk& walk, uintptr_t pc) {
+  if (walk.skipping_agent && inside_agent(pc)) return true;
+  walk.skipping_agent = false;
+  keep(walk, pc);
+  return walk.depth < walk.max;
+}
+
+// Starts at its caller (the agent is built with frame pointers: the caller's rbp and return
+// address sit at our frame address). False where a frame needs libgcc's full interpreter.
+[[gnu::noinline]] bool fast_walk(Walk& walk) {
+  constexpr unsigned kMaxSteps = kMaxStackDepth + 64;  // the agent's frames, and a cyclic stack
+  const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
+  Registers r{fp[1], reinterpret_cast<uintptr_t>(fp + 2), fp[0], false};
+  for (unsigned step = 0; step < kMaxSteps && r.pc != 0; ++step) {
+    if (!take(walk, r.pc)) return true;
+    FrameRule rule = frame_rule(r);
+    if (rule.kind == FrameKind::kSlow) return false;
+    if (rule.kind == FrameKind::kEnd || rule.kind == FrameKind::kNoFde) return true;
+    r = caller_of(r, rule);
+  }
+  return true;
+}
+
+_Unwind_Reason_Code on_frame(_Unwind_Context* context, void* data) {
+  auto& walk = *static_cast<Walk*>(data);
+  auto pc = static_cast<uintptr_t>(_Unwind_GetIP(context));
+  if (pc == 0) return _URC_END_OF_STACK;
+  if (!take(walk, pc)) return _URC_END_OF_STACK;
+  if (!is_sigreturn(pc)) return _URC_NO_REASON;
+  walk.signal_frame = true;
+  if (walk.frames == nullptr) return _URC_END_OF_STACK;
+  uintptr_t interrupted = 0;
+  if (!interrupted_pc_outside_modules(_Unwind_GetCFA(context), interrupted)) return _URC_NO_REASON;
+  keep(walk, interrupted);
+  return _URC_END_OF_STACK;
+}
+
+void walk_stack(Walk& walk) {
+  _Unwind_Backtrace(on_frame, &walk);
+  walk.depth = std::min(walk.depth, walk.max);
+}
+
+void walk_stack_fast(Walk& walk) {
+  if (fast_walk(walk)) return;
+  walk.depth = 0;
+  walk.skipping_agent = true;
+  walk_stack(walk);
 }
 
 }  // namespace
 
-int on_pipe2(int pair[2], int flags) {
-  // Before resolution (a constructor that runs before ours), straight to the kernel.
-  int rc = real_functions_ready() ? g_real.pipe2(pair, flags)
-                                  : static_cast<int>(syscall(SYS_pipe2, pair, flags));
-  if (rc != 0 || !t_in_unwinder) return rc;
-  pair[0] = fds::move_above_floor(pair[0]);
-  pair[1] = fds::move_above_floor(pair[1]);
-  return 0;  // libunwind ignores failure; a -1 end makes it retry on the next check
-}
-
 void init_stack_capture() {
-  load_unwinder();
   dl_iterate_phdr(find_self, reinterpret_cast<void*>(&init_stack_capture));
+  // The unwinder's one-time set-up (a pthread_once) runs here, never in a signal handler.
+  Walk warm_up{nullptr, 1};
+  walk_stack(warm_up);
+  g_ready = true;
 }
 
 void capture_stack(CapturedStack& out) {
   out.hash = 0;
   out.depth = 0;
-  if (!g_config.stacks || g_backtrace == nullptr) return;
-  void* raw[kMaxStackDepth + 8];
-  int max = static_cast<int>(std::min<uint32_t>(g_config.stack_depth, kMaxStackDepth)) + 8;
-  int n = backtrace_here(raw, max);
-  int first = 0;
-  while (first < n && inside_agent(reinterpret_cast<uint64_t>(raw[first]))) ++first;
-  uint32_t depth = 0;
-  for (int i = first; i < n && depth < g_config.stack_depth; ++i)
-    out.frames[depth++] = reinterpret_cast<uint64_t>(raw[i]);
-  out.depth = depth;
-  if (depth == 0) return;
-  out.hash = XXH3_64bits(out.frames, depth * sizeof(uint64_t));
+  if (!g_config.stacks || !g_ready) return;
+  Walk walk{out.frames, std::min<uint32_t>(g_config.stack_depth, kMaxStackDepth)};
+  walk_stack_fast(walk);
+  out.depth = walk.depth;
+  if (out.depth == 0) return;
+  out.hash = XXH3_64bits(out.frames, out.depth * sizeof(uint64_t));
   if (out.hash == 0) out.hash = 1;  // 0 means "no stack"
 }
 
-}  // namespace memscope::agent
-
-namespace memscope::agent {
-
-// x86-64 glibc's __restore_rt, where a signal handler returns to: mov $15,%rax; syscall.
 bool inside_signal_handler() {
   stack_t alternate;
   if (sigaltstack(nullptr, &alternate) == 0 && (alternate.ss_flags & SS_ONSTACK)) return true;
-  if (g_backtrace == nullptr) return false;
-  static constexpr unsigned char kSigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
-                                                 0x00, 0x00, 0x0f, 0x05};
-  void* raw[kMaxStackDepth];
-  int n = backtrace_here(raw, kMaxStackDepth);
-  for (int i = 0; i < n; ++i)
-    if (std::memcmp(raw[i], kSigreturn, sizeof(kSigreturn)) == 0) return true;
-  return false;
+  if (!g_ready) return false;
+  Walk walk{nullptr, kMaxStackDepth};
+  walk_stack(walk);
+  return walk.signal_frame;
 }
 
 }  // namespace memscope::agent

@@ -1,5 +1,7 @@
-// Call-stack capture for allocation events: libunwind's unw_backtrace with a per-thread cache,
-// the agent's own frames trimmed off, and an xxHash of the frames as the stack's identity.
+// Call-stack capture for allocation events: libgcc's _Unwind_Backtrace (linked into the agent,
+// nothing loaded at run time), the agent's own frames trimmed off, and an xxHash of the frames
+// as the stack's identity. Safe in signal handlers and fork children: no lock, no allocation,
+// no descriptor.
 #pragma once
 
 #include <cstdint>
@@ -14,9 +16,9 @@ struct CapturedStack {
   uint64_t frames[kMaxStackDepth];
 };
 
-// Loads the unwinder and remembers the agent library's address range so its frames can be
-// trimmed. Call once from the library constructor (dlopen must not run before libc is up);
-// allocations before that carry no stack.
+// Remembers the agent library's address range so its frames can be trimmed, and runs the
+// unwinder's one-time set-up. Call once from the library constructor; allocations before that
+// carry no stack.
 void init_stack_capture();
 void capture_stack(CapturedStack& out);
 // Whether the calling thread runs inside a signal handler: a frame of its stack returns into

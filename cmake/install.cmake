@@ -27,7 +27,5 @@ set(CPACK_PACKAGE_NAME memscope)
 set(CPACK_PACKAGE_CONTACT "memscope developers")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "heap, thread and resource profiler for unmodified Linux programs")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# The agent loads libunwind at run time (dlopen), so it is named here.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS
-  "libc6, libstdc++6, libunwind8, libdw1, libelf1, libzstd1, libxxhash0")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libc6, libstdc++6, libdw1, libelf1, libzstd1, libxxhash0")
 include(CPack)

@@ -27,7 +27,6 @@ MEMSCOPE_EXPORT pid_t fork() { return a::on_fork(); }
 MEMSCOPE_EXPORT void* dlopen(const char* f, int m) { return a::on_dlopen(f, m); }
 MEMSCOPE_EXPORT int dlclose(void* h) { return a::on_dlclose(h); }
 MEMSCOPE_EXPORT void _exit(int s) { a::on_underscore_exit(s); }
-MEMSCOPE_EXPORT int pipe2(int f[2], int fl) { return a::on_pipe2(f, fl); }
 MEMSCOPE_EXPORT int prctl(int o, ...) { va_list r; va_start(r, o); int rc = a::on_prctl(o, r); va_end(r); return rc; }
 MEMSCOPE_EXPORT void _Exit(int s) { a::on_underscore_exit(s); }
 MEMSCOPE_EXPORT void quick_exit(int s) { a::on_quick_exit(s); }

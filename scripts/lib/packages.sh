@@ -4,7 +4,7 @@
 
 # Building memscope and its HTML report (report/build.sh runs node and npm at build time).
 memscope_build_packages=(build-essential cmake pkg-config python3
-  libunwind-dev libxxhash-dev libboost-dev doctest-dev
+  libxxhash-dev libboost-dev doctest-dev
   libzstd-dev libdw-dev libelf-dev nlohmann-json3-dev zlib1g-dev nodejs)
 # Debian's nodejs has npm in a package of its own; NodeSource's nodejs bundles it and conflicts
 # with Debian's npm, so npm is asked for only when no npm command is there.
@@ -17,7 +17,8 @@ memscope_fuzz_packages=(clang libclang-rt-14-dev)
 # chromium (the report's browser test), zstd (decompresses chunks in the robustness fuzzing),
 # liblsan0 (LeakSanitizer, an oracle of the leak tests), libc6-dbg (names the loader's frames,
 # which the built-in leak suppression matches, and which valgrind wants too), libmimalloc-dev
-# (robust_mimalloc, a program whose malloc is mimalloc; memscope itself does not use it) and the
+# and libunwind8 (robust_mimalloc runs a program whose malloc is mimalloc, robust_linkmap
+# dlopens both to show the agent has not loaded them; memscope itself uses neither) and the
 # real programs the robustness suite traces.
-memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 libc6-dbg libmimalloc-dev git
-  perl sqlite3 tar gzip openjdk-17-jdk-headless)
+memscope_test_packages=(valgrind golang-go chromium zstd liblsan0 libc6-dbg libmimalloc-dev
+  libunwind8 git perl sqlite3 tar gzip openjdk-17-jdk-headless)

@@ -1,7 +1,7 @@
 /* prog_dlopen_libs: the loader's own allocations when a program loads libraries at run time.
  *
  * Exercises: dlopen of four Debian system libraries the program is not linked with (liblzma,
- * which libunwind needs, libm, libz and libbz2), dlsym and a call of one function in each, then
+ * libm, libz and libbz2), dlsym and a call of one function in each, then
  * dlclose of all four, twice over. The loader allocates a link map, its search lists and scope
  * arrays for each object and grows _dl_find_object's tables (_dlfo_mappings_segment_allocate);
  * DHAT sees all of it through malloc, so memscope must too: it is only the same when none of

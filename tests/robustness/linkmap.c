@@ -1,6 +1,6 @@
 // robust_linkmap: what the program sees of the loader. Prints the base name of every object in
 // its link map (dl_iterate_phdr, sorted, the vDSO left out), then for each library memscope
-// itself uses or once used (liblzma, libm, libunwind, libmimalloc) and one it never does (libz):
+// itself uses or once used (liblzma, libm, libunwind, libmimalloc) and one it never did (libz):
 // whether it was loaded before the program asked (dlopen with RTLD_NOLOAD), then dlopens it and
 // looks up one symbol. Natively none is loaded before; a library the agent brought along would
 // answer "already loaded" and its dlopen would allocate nothing. Exit 0, or 1 on a failed dlopen.
