@@ -1,0 +1,28 @@
+// What a fork child's heap model starts from, so that its leak scan at exit knows the blocks it
+// inherited: the parent's model, which the fork copied while the parent's sidecar was parked at
+// a safe point (sidecar_gate.hpp), and the forking thread's events the sidecar had not drained
+// yet (the child's copy of every ring is wiped by the fork). Events other threads of the parent
+// had in their rings at that moment are not in it: their blocks, made at most one drain cycle
+// before the fork, are unknown to the child's scan (docs/analysis.md, "Leak kinds").
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "agent/online_heap.hpp"
+#include "heap/heap_event.hpp"
+
+namespace memscope::agent {
+
+// In the parent, between holding the sidecar and fork(): the calling thread's undrained events
+// (empty unless the sidecar is parked, when nothing else reads or moves that ring).
+std::vector<heap::HeapEvent> forking_thread_tail();
+// In the child, on the forking thread: keeps the parent's model (null: none was safe to keep)
+// and the tail for the child's sidecar.
+void keep_inheritance(std::unique_ptr<OnlineHeap> parent_model,
+                      std::vector<heap::HeapEvent> tail);
+// On the child's sidecar: its model, inheriting the parent's blocks; null when there is none.
+std::unique_ptr<OnlineHeap> take_inherited_heap(uint64_t origin_ns, size_t budget_bytes);
+
+}  // namespace memscope::agent
