@@ -85,7 +85,7 @@ void first_contact() {
 }
 
 void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copied_whole,
-                         std::vector<heap::HeapEvent> tail) {
+                         ForkTail tail) {
   ScopedMode passthrough(ThreadMode::kPassthrough);
   bool traced = g_config.follow_children && !g_dormant;
   std::unique_ptr<OnlineHeap> parent_model =

@@ -4,10 +4,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <vector>
 
+#include "agent/fork_inheritance.hpp"
 #include "format/trace_format.hpp"
-#include "heap/heap_event.hpp"
 
 namespace memscope::agent {
 
@@ -21,7 +20,7 @@ bool start_tracing_into(const char* output_dir);
 // `model_copied_whole`: the parent's sidecar was parked, so its heap model is whole in the
 // child's copy of memory; `tail`: the forking thread's events the sidecar had not drained.
 void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copied_whole,
-                         std::vector<heap::HeapEvent> tail);
+                         ForkTail tail);
 // Final flush: writes everything recorded and the process's end. Safe to call more than once.
 void finish_tracing(format::EndReason reason, int64_t detail);
 // Writes everything recorded so far, in case the exec succeeds and this image is gone.

@@ -38,16 +38,25 @@ SlotEvents slot_events(uint32_t tid, const Slot& s, uint64_t stack_id) {
 
 // The parent's model is only read: its memory came from the agent allocator on the parent's
 // sidecar thread, which does not exist in the child, so the child neither frees nor grows it.
+// Its live blocks are copied as they are (a flat table); of the events it still held, only the
+// forking thread's are applied, then the tail, all to the inherited site: what the parent's other
+// threads did in the last few milliseconds is not worth copying every held event for in every
+// child (bench/fork_cost).
 std::unique_ptr<OnlineHeap> OnlineHeap::inheriting(uint64_t origin_ns, size_t budget_bytes,
-                                                   const OnlineHeap& parent,
+                                                   const OnlineHeap& parent, uint32_t forking_tid,
                                                    const std::vector<HeapEvent>& tail) {
   if (!parent.active_ || budget_bytes == 0) return nullptr;
-  heap::StampOrder held = parent.order_;
-  heap::HeapModel at_fork = parent.heap_;
-  for (const HeapEvent& e : tail) held.hold(e);
-  held.release_before(UINT64_MAX, [&](const HeapEvent& e) { at_fork.apply(e); });
   auto child = std::make_unique<OnlineHeap>(origin_ns, budget_bytes);
-  child->heap_.inherit(at_fork);
+  child->heap_.inherit(parent.heap_);
+  auto apply = [&](HeapEvent e) {
+    e.stack_id = heap::kInheritedStack;
+    e.tid = 0;
+    child->heap_.apply(e);
+  };
+  parent.order_.for_each_held([&](const HeapEvent& e) {
+    if (e.tid == forking_tid) apply(e);
+  });
+  for (const HeapEvent& e : tail) apply(e);
   return child;
 }
 

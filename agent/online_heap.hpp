@@ -31,10 +31,11 @@ class OnlineHeap {
  public:
   OnlineHeap(uint64_t origin_ns, size_t budget_bytes);
   // A fork child's model: the blocks live in `parent` (the parent's model as the fork copied
-  // it, with `tail`: the forking thread's events it had not drained yet) as inherited blocks,
-  // as the analyzer's fork snapshot has them. Null when the parent's model had given up.
+  // it, with thread `forking_tid`'s events it still held and `tail`: those it had not drained
+  // yet) as inherited blocks, as the analyzer's fork snapshot has them. Null when the parent's
+  // model had given up.
   static std::unique_ptr<OnlineHeap> inheriting(uint64_t origin_ns, size_t budget_bytes,
-                                                const OnlineHeap& parent,
+                                                const OnlineHeap& parent, uint32_t forking_tid,
                                                 const std::vector<heap::HeapEvent>& tail);
   bool active() const { return active_; }
   // An allocation, free or realloc slot of thread `tid`, as the trace records it.

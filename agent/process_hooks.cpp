@@ -61,7 +61,7 @@ pid_t on_fork() {
   real_functions_ready();
   pid_t parent = getpid();
   hold_sidecar_for_fork();
-  std::vector<heap::HeapEvent> tail = forking_thread_tail();
+  ForkTail tail = forking_thread_tail();
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
   if (pid == 0) {
