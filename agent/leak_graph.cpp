@@ -29,6 +29,7 @@ LeakGraph::LeakGraph(std::vector<Block> blocks) : blocks_(std::move(blocks)) {
   for (const Block& b : blocks_) {
     starts_.push_back(b.start);
     highest_end_ = std::max(highest_end_, b.start + std::max<uint64_t>(b.size, 1));
+    block_words_ += b.size / 8 + 1;
   }
   if (!blocks_.empty()) lowest_ = blocks_.front().start;
   state_.assign(blocks_.size(), kUnreached);
@@ -103,7 +104,7 @@ bool LeakGraph::drain(MemorySource& memory, uint64_t deadline_ns, int64_t leader
   };
   std::vector<MemoryRange> ranges;
   std::vector<Piece> pieces;
-  buffer_.resize(kBatchWords);
+  buffer_.resize(std::min<uint64_t>(kBatchWords, block_words_));
   while (!stack_.empty()) {
     if (monotonic_ns() > deadline_ns) return false;
     ranges.clear();

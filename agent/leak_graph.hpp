@@ -74,6 +74,7 @@ class LeakGraph {
   std::vector<uint64_t> buffer_;
   uint64_t lowest_ = 0;
   uint64_t highest_end_ = 0;
+  uint64_t block_words_ = 0;  // what reading every block once takes: bounds the read buffer
   uint64_t bytes_read_ = 0;
 };
 

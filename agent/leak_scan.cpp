@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <memory>
 #include <string>
 
 #include "agent/config.hpp"
@@ -294,7 +295,12 @@ Roots gather_roots(const std::vector<Mapping>& maps) {
 // Reads every root a batch of pages at a time and hands its words to the graph.
 uint64_t scan_roots(const std::vector<Root>& roots, MemorySource& memory, LeakGraph& graph) {
   std::vector<MemoryRange> pages;
-  std::vector<uint64_t> words(kRootBatchPages * kPage / 8);
+  // As large as the largest batch, and not zeroed: a short-lived process (a fork child that
+  // exits at once) would otherwise spend its scan faulting in and clearing 4 MiB.
+  uint64_t largest = 0;
+  for (const Root& root : roots)
+    largest = std::max(largest, std::min(root.end - root.begin + kPage, kRootBatchPages * kPage));
+  std::unique_ptr<uint64_t[]> words(new uint64_t[largest / 8 + 1]);
   uint64_t bytes = 0;
   for (const Root& root : roots) {
     for (uint64_t at = (root.begin + 7) & ~uint64_t{7}; at < root.end;) {
@@ -307,8 +313,8 @@ uint64_t scan_roots(const std::vector<Root>& roots, MemorySource& memory, LeakGr
         batch += length;
         at = next;
       }
-      memory.read(pages.data(), pages.size(), reinterpret_cast<uint8_t*>(words.data()));
-      graph.scan_root(words.data(), batch / 8, root.allocator_data);
+      memory.read(pages.data(), pages.size(), reinterpret_cast<uint8_t*>(words.get()));
+      graph.scan_root(words.get(), batch / 8, root.allocator_data);
       bytes += batch;
     }
   }

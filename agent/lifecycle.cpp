@@ -11,6 +11,7 @@
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
 #include "agent/endings.hpp"
+#include "agent/fork_inheritance.hpp"
 #include "agent/freeres.hpp"
 #include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
@@ -83,15 +84,19 @@ void first_contact() {
   g_recording.store(!g_dormant);
 }
 
-void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp) {
+void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copied_whole,
+                         ForkTail tail) {
   ScopedMode passthrough(ThreadMode::kPassthrough);
-  abandon_sidecar_after_fork();
+  bool traced = g_config.follow_children && !g_dormant;
+  std::unique_ptr<OnlineHeap> parent_model =
+      abandon_sidecar_after_fork(model_copied_whole && traced);
   reset_registry_after_fork();
   g_traced_pid = getpid();
-  if (!g_config.follow_children || g_dormant) {
+  if (!traced) {
     g_recording.store(false);
     return;
   }
+  keep_inheritance(std::move(parent_model), std::move(tail));
   start_tracing({parent_pid, fork_stamp});
 }
 

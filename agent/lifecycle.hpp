@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "agent/fork_inheritance.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::agent {
@@ -16,7 +17,10 @@ void first_contact();
 bool agent_is_dormant();
 // Opens the trace and starts the sidecar now (a dormant agent's first region).
 bool start_tracing_into(const char* output_dir);
-void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp);
+// `model_copied_whole`: the parent's sidecar was parked, so its heap model is whole in the
+// child's copy of memory; `tail`: the forking thread's events the sidecar had not drained.
+void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copied_whole,
+                         ForkTail tail);
 // Final flush: writes everything recorded and the process's end. Safe to call more than once.
 void finish_tracing(format::EndReason reason, int64_t detail);
 // Writes everything recorded so far, in case the exec succeeds and this image is gone.

@@ -15,25 +15,54 @@ OnlineHeap::OnlineHeap(uint64_t origin_ns, size_t budget_bytes)
   active_ = budget_bytes > 0;
 }
 
-// The same events, field for field, as the analyzer's decoder makes of the records the sidecar
-// writes for this slot (analyzer/trace_reader.cpp).
-void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
-  if (!active_) return;
+SlotEvents slot_events(uint32_t tid, const Slot& s, uint64_t stack_id) {
+  SlotEvents out;
   switch (s.type) {
     case SlotType::kAlloc:
-      order_.hold({EventKind::kAlloc, s.fn, tid, s.stamp, s.ptr, s.size, stack_id});
+      out.events[out.count++] = {EventKind::kAlloc, s.fn, tid, s.stamp, s.ptr, s.size, stack_id};
       break;
     case SlotType::kFree:
-      order_.hold({EventKind::kFree, 0, tid, s.stamp, s.ptr, 0, 0});
+      out.events[out.count++] = {EventKind::kFree, 0, tid, s.stamp, s.ptr, 0, 0};
       break;
     case SlotType::kRealloc:
-      order_.hold({EventKind::kFree, s.fn, tid, s.stamp, s.old_ptr, 0, 0});
+      out.events[out.count++] = {EventKind::kFree, s.fn, tid, s.stamp, s.old_ptr, 0, 0};
       if (s.ptr != 0)
-        order_.hold({EventKind::kAlloc, s.fn, tid, s.stamp_after, s.ptr, s.size, stack_id});
+        out.events[out.count++] = {EventKind::kAlloc, s.fn, tid, s.stamp_after, s.ptr, s.size,
+                                   stack_id};
       break;
     default:
-      return;
+      break;
   }
+  return out;
+}
+
+// The parent's model is only read: its memory came from the agent allocator on the parent's
+// sidecar thread, which does not exist in the child, so the child neither frees nor grows it.
+// Its live blocks are copied as they are (a flat table); of the events it still held, only the
+// forking thread's are applied, then the tail, all to the inherited site: what the parent's other
+// threads did in the last few milliseconds is not worth copying every held event for in every
+// child (bench/fork_cost).
+std::unique_ptr<OnlineHeap> OnlineHeap::inheriting(uint64_t origin_ns, size_t budget_bytes,
+                                                   const OnlineHeap& parent, uint32_t forking_tid,
+                                                   const std::vector<HeapEvent>& tail) {
+  if (!parent.active_ || budget_bytes == 0) return nullptr;
+  auto child = std::make_unique<OnlineHeap>(origin_ns, budget_bytes);
+  child->heap_.inherit(parent.heap_);
+  auto apply = [&](HeapEvent e) {
+    e.stack_id = heap::kInheritedStack;
+    e.tid = 0;
+    child->heap_.apply(e);
+  };
+  parent.order_.for_each_held([&](const HeapEvent& e) {
+    if (e.tid == forking_tid) apply(e);
+  });
+  for (const HeapEvent& e : tail) apply(e);
+  return child;
+}
+
+void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
+  if (!active_) return;
+  for (const HeapEvent& e : slot_events(tid, s, stack_id)) order_.hold(e);
   // Events wait for a watermark; one thread stalled between reserving and publishing a slot
   // (descheduled on a loaded machine) holds the watermark back while the others go on.
   if (order_.held() > max_held_) give_up();

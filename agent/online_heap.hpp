@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "agent/event_ring.hpp"
@@ -16,9 +17,26 @@
 
 namespace memscope::agent {
 
+// The heap events of one slot, field for field as the analyzer's decoder makes them of the
+// records the sidecar writes for it (analyzer/trace_reader.cpp): none, one, or two (a realloc).
+struct SlotEvents {
+  heap::HeapEvent events[2];
+  uint8_t count = 0;
+  const heap::HeapEvent* begin() const { return events; }
+  const heap::HeapEvent* end() const { return events + count; }
+};
+SlotEvents slot_events(uint32_t tid, const Slot& s, uint64_t stack_id);
+
 class OnlineHeap {
  public:
   OnlineHeap(uint64_t origin_ns, size_t budget_bytes);
+  // A fork child's model: the blocks live in `parent` (the parent's model as the fork copied
+  // it, with thread `forking_tid`'s events it still held and `tail`: those it had not drained
+  // yet) as inherited blocks, as the analyzer's fork snapshot has them. Null when the parent's
+  // model had given up.
+  static std::unique_ptr<OnlineHeap> inheriting(uint64_t origin_ns, size_t budget_bytes,
+                                                const OnlineHeap& parent, uint32_t forking_tid,
+                                                const std::vector<heap::HeapEvent>& tail);
   bool active() const { return active_; }
   // An allocation, free or realloc slot of thread `tid`, as the trace records it.
   void add(uint32_t tid, const Slot& s, uint64_t stack_id);

@@ -17,6 +17,7 @@
 #include "agent/clock.hpp"
 #include "agent/endings.hpp"
 #include "agent/entry_points.hpp"
+#include "agent/fork_inheritance.hpp"
 #include "agent/lifecycle.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
@@ -61,12 +62,15 @@ pid_t on_fork() {
   real_functions_ready();
   pid_t parent = getpid();
   hold_sidecar_for_fork();
+  ForkTail tail = forking_thread_tail();
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
   if (pid == 0) {
     memory::forget_sidecar_cache();
+    bool model_copied_whole = sidecar_parked();
     reset_sidecar_gate_in_child();
-    if (parent == g_traced_pid) after_fork_in_child(parent, stamp);
+    if (parent == g_traced_pid)
+      after_fork_in_child(parent, stamp, model_copied_whole, std::move(tail));
   } else {
     release_sidecar_after_fork();
   }

@@ -23,6 +23,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/fork_inheritance.hpp"
 #include "agent/futex.hpp"
 #include "agent/hw_sampler.hpp"
 #include "agent/last_thread.hpp"
@@ -101,6 +102,8 @@ class Sidecar {
   std::string startup_error;
   std::atomic<bool> stopped{false};
   const std::string& trace_path() const { return writer_.path(); }
+  // In a fork child, of the parent's object as the fork copied it.
+  std::unique_ptr<OnlineHeap> take_online_heap() { return std::move(online_heap_); }
 
  private:
   bool open(std::string& error);
@@ -143,7 +146,8 @@ class Sidecar {
   uint64_t last_names_ns_ = 0;
   uint64_t last_watermark_ = 0;
   uint64_t modules_generation_ = ~0ull;
-  std::unique_ptr<OnlineHeap> online_heap_;  // null in a fork child: its heap starts inherited
+  // A fork child's model inherits its parent's blocks (fork_inheritance.hpp); null once given up.
+  std::unique_ptr<OnlineHeap> online_heap_;
   std::unique_ptr<PlatformResourceCollector> collector_;
   uint64_t next_sample_ns_ = 0;
   std::vector<uint8_t> sample_body_;
@@ -253,8 +257,9 @@ bool Sidecar::open(std::string& error) {
   // On disk at once: a process killed before the first periodic seal still says who it was.
   if (!writer_.seal_chunk(error)) return false;
   if (writer_.truncated()) return mark_truncated(error);
-  if (origin_.parent_pid == 0)
-    online_heap_ = std::make_unique<OnlineHeap>(start_ns, size_t{g_config.heap_summary_mb} << 20);
+  size_t budget = size_t{g_config.heap_summary_mb} << 20;
+  online_heap_ = origin_.parent_pid == 0 ? std::make_unique<OnlineHeap>(start_ns, budget)
+                                         : take_inherited_heap(start_ns, budget);
   return true;
 }
 
@@ -412,7 +417,11 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
     pos += 1 + s.extra_slots;
     // Between records the sidecar holds nothing a fork could copy in use: a forking thread
     // need not wait for the rest of a busy cycle.
-    if (++records % kForkCheckRecords == 0) sidecar_park_if_forking();
+    // The head moves first: a fork child takes the forking thread's undrained events from it.
+    if (++records % kForkCheckRecords == 0) {
+      ring.advance_to(pos);
+      sidecar_park_if_forking();
+    }
   }
   ring.advance_to(pos);
   // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
@@ -507,8 +516,11 @@ void Sidecar::write_leak_scan(format::EndReason reason) {
 // Once, as the last word on the heap: a summary written earlier could be followed by events
 // (an exec that failed), so an exec's end gets none and its trace is replayed. A summary too
 // big for a chunk (millions of sites) is left out the same way.
+// A fork child's model (kept for its leak scan) holds its inherited blocks, which a replay of
+// the child's trace alone would not: the analyzer replays a fork child from its parent's trace.
 void Sidecar::write_heap_summary() {
   std::vector<uint8_t> body;
+  if (origin_.parent_pid != 0) online_heap_.reset();
   if (!online_heap_ || !online_heap_->finish(body)) return;
   online_heap_.reset();
   if (body.size() > format::kMaxChunkBytes / 4) return;
@@ -850,9 +862,12 @@ std::string sidecar_trace_path() {
   return sidecar->trace_path();
 }
 
-void abandon_sidecar_after_fork() {
+std::unique_ptr<OnlineHeap> abandon_sidecar_after_fork(bool take_model) {
+  std::unique_ptr<OnlineHeap> model;
+  if (take_model && g_sidecar != nullptr) model = g_sidecar->take_online_heap();
   g_sidecar = nullptr;  // the parent's object: its descriptors are in the parent's sidecar table
   g_sidecar_running.store(false);
+  return model;
 }
 
 }  // namespace memscope::agent

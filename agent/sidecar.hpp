@@ -7,11 +7,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "format/trace_format.hpp"
 
 namespace memscope::agent {
+
+class OnlineHeap;
 
 struct ProcessOrigin {
   pid_t parent_pid = 0;     // traced parent of a fork child; 0 otherwise
@@ -29,6 +32,8 @@ void flush_sidecar_records();
 // The trace file being written ("" when none).
 std::string sidecar_trace_path();
 // In a forked child: the parent's sidecar thread does not exist here; forget it.
-void abandon_sidecar_after_fork();
+// In a fork child: forgets the parent's sidecar, handing over its heap model when
+// `take_model` (the model was whole when the fork copied it).
+std::unique_ptr<OnlineHeap> abandon_sidecar_after_fork(bool take_model);
 
 }  // namespace memscope::agent

@@ -45,6 +45,10 @@ void sidecar_park_if_forking() {
   }
 }
 
+bool sidecar_parked() {
+  return g_parked.load() != 0;
+}
+
 void wake_sidecar() {
   g_wakeups.fetch_add(1);
   futex_wake_all(g_wakeups);

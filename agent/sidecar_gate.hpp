@@ -15,6 +15,8 @@ namespace memscope::agent {
 // Sidecar side: sleeps up to `timeout_ns` unless woken; parks while a fork is in progress.
 void sidecar_pause(uint64_t timeout_ns);
 void sidecar_park_if_forking();
+// Whether the sidecar is parked now (in a fork child: was parked when the fork copied it).
+bool sidecar_parked();
 // Application side.
 void wake_sidecar();
 void hold_sidecar_for_fork();       // returns once the sidecar is parked (bounded wait)

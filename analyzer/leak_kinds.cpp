@@ -47,7 +47,7 @@ std::string leak_check_status(const ProcessAnalysis& p) {
         return "not run: a profiling region, not the process's end";
       default:
         return p.info().parent_pid != 0 || p.inherited()
-                   ? "not run: a fork child"
+                   ? "not run: a fork child traced by an older memscope"
                    : "not run: the trace has no leak scan (written by an older memscope?)";
     }
   }
@@ -57,8 +57,8 @@ std::string leak_check_status(const ProcessAnalysis& p) {
     case LeakScanStatus::kOff:
       return "off (MEMSCOPE_LEAK_CHECK=none)";
     case LeakScanStatus::kNoLiveBlocks:
-      return "not run: the agent kept no heap model (a fork child, MEMSCOPE_HEAP_SUMMARY_MB=0 or "
-             "a model past its budget)";
+      return "not run: the agent kept no heap model (MEMSCOPE_HEAP_SUMMARY_MB=0, a model past its "
+             "budget, or a fork child whose parent's sidecar was not parked at the fork)";
     case LeakScanStatus::kTimeLimit:
       return "stopped at its time limit";
     case LeakScanStatus::kUnreadable:

@@ -25,6 +25,11 @@ class StampOrder {
   template <typename Sink>
   void release_before(uint64_t stamp, Sink&& sink);
   size_t held() const { return pending_.size(); }
+  // Every held event in arrival order (each thread's own events in stamp order).
+  template <typename Visit>
+  void for_each_held(Visit&& visit) const {
+    for (const HeapEvent& e : pending_) visit(e);
+  }
   size_t capacity() const { return pending_.capacity(); }
 
  private:

@@ -13,6 +13,10 @@
  *                 exit (reachable); another thread's 33-byte block lost (definitely lost)
  *   main_stack    a 48-byte block referenced only from the frame that calls exit() (reachable;
  *                 procfs's maps, which lists that stack last, must be read to its end)
+ *   fork          the parent keeps a 64-byte block and a 40-byte one in globals and forks; the
+ *                 child hangs a 100-byte block on the inherited 64-byte one (reachable only
+ *                 through it), loses a 200-byte block and drops its pointer to the inherited
+ *                 40-byte one (child: 240 definitely lost, 164 reachable; parent: 104 reachable)
  *   two_sites     two sites each lose a block, cache_leak 200 bytes and real_leak 300 bytes
  *                 (definitely lost), and keep_block keeps 64 bytes in a global (reachable): the
  *                 suppression test (leak_suppress.py) suppresses one site or both
@@ -26,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct node {
@@ -107,6 +112,23 @@ __attribute__((noinline)) static void main_stack(void) {
   exit(0);
 }
 
+__attribute__((noinline)) static void fork_child(void) {
+  struct node* root = must(calloc(1, 64));
+  g_head = root;
+  g_other = must(malloc(40));
+  pid_t pid = fork();
+  if (pid < 0) exit(2);
+  if (pid == 0) {
+    root->next = must(malloc(100));
+    g_kept = must(malloc(200));
+    g_kept = NULL;
+    g_other = NULL;
+    return;
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || status != 0) exit(2);
+}
+
 __attribute__((noinline)) static void cache_leak(void) {
   g_other = must(malloc(200));
   g_other = NULL;
@@ -135,16 +157,17 @@ int main(int argc, char** argv) {
   static const struct {
     const char* name;
     void (*run)(void);
-  } cases[] = {{"overwritten", overwritten}, {"list", list},           {"global", global},
-               {"interior", interior},       {"thread", thread},       {"live_stack", live_stack},
-               {"main_stack", main_stack},   {"two_sites", two_sites}, {"dlopened", dlopened}};
+  } cases[] = {{"overwritten", overwritten}, {"list", list},       {"global", global},
+               {"interior", interior},       {"thread", thread},   {"live_stack", live_stack},
+               {"main_stack", main_stack},   {"fork", fork_child}, {"two_sites", two_sites},
+               {"dlopened", dlopened}};
   for (size_t i = 0; argc == 2 && i < sizeof cases / sizeof cases[0]; ++i) {
     if (strcmp(argv[1], cases[i].name) != 0) continue;
     cases[i].run();
     return 0;
   }
   fputs(
-      "usage: leak_cases overwritten|list|global|interior|thread|live_stack|main_stack|"
+      "usage: leak_cases overwritten|list|global|interior|thread|live_stack|main_stack|fork|"
       "two_sites|dlopened\n",
       stderr);
   return 2;

@@ -8,9 +8,11 @@ Usage:
 1. Natively: the exit status and stdout the others must reproduce.
 2. valgrind --leak-check=full --show-leak-kinds=all --leak-check-heuristics=none (memscope
    applies none of memcheck's heuristics): the LEAK SUMMARY's definitely, indirectly, possibly
-   lost and still reachable bytes and blocks ("All heap blocks were freed" is all zero).
-3. LD_PRELOAD=LIBLSAN (Debian's LeakSanitizer runtime, liblsan0), exitcode 0: the SUMMARY line's
-   bytes and allocations, which count direct and indirect leaks (none when it prints none).
+   lost and still reachable bytes and blocks ("All heap blocks were freed" is all zero), summed
+   over the processes (valgrind follows a fork, and each process prints its own summary).
+3. LD_PRELOAD=LIBLSAN (Debian's LeakSanitizer runtime, liblsan0), exitcode 0: the SUMMARY lines'
+   bytes and allocations, which count direct and indirect leaks (none when it prints none),
+   summed over the processes.
 4. memscope-run, then memscope-analyze --json: summary.<kind>_bytes and <kind>_allocations.
 
 Passes when memscope's four kinds equal memcheck's, and its definitely + indirectly lost equal
@@ -47,7 +49,8 @@ def memcheck(args):
                         "--leak-check-heuristics=none", *args.command])
     kinds = {k: (0, 0) for k in KINDS}
     for m in MEMCHECK_LINE.finditer(err):
-        kinds[MEMCHECK[m.group(1)]] = (number(m.group(2)), number(m.group(3)))
+        bytes_, blocks = kinds[MEMCHECK[m.group(1)]]
+        kinds[MEMCHECK[m.group(1)]] = (bytes_ + number(m.group(2)), blocks + number(m.group(3)))
     if not MEMCHECK_LINE.search(err) and "All heap blocks were freed" not in err:
         sys.exit(f"memcheck wrote no leak summary:\n{err}")
     return rc, out, kinds
@@ -56,8 +59,8 @@ def memcheck(args):
 def lsan(args):
     env = dict(os.environ, LD_PRELOAD=args.lsan, LSAN_OPTIONS="exitcode=0")
     rc, out, err = run(args.command, env)
-    m = LSAN_LINE.search(err)
-    return rc, out, (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    found = LSAN_LINE.findall(err)
+    return rc, out, (sum(int(b) for b, _ in found), sum(int(n) for _, n in found))
 
 
 def memscope(args, workdir):

@@ -1575,10 +1575,10 @@ def real_case(name, args, cwd=None, env=None, min_processes=1, timeout=None):
 
 
 def check_leak_kinds(procs, what):
-    """Every process that ended normally carries the leak scan's four kinds (issue 14); a fork
-    child that did not exec has none (docs/analysis.md, "Leak kinds")."""
-    ended_normally = [p for p in procs if p.get("how") != "fork" and (
-        str(p.get("ended")) == "exit" or str(p.get("ended")).startswith("_exit"))]
+    """Every process that ended normally carries the leak scan's four kinds (issue 14), fork
+    children too."""
+    ended_normally = [p for p in procs
+                      if str(p.get("ended")) == "exit" or str(p.get("ended")).startswith("_exit")]
     unknown = [(p.get("pid"), p.get("exe"), p.get("leak_check", {}).get("status"))
                for p in ended_normally
                if any(p.get(f"{k}_bytes") is None for k in LEAK_KINDS)]
