@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "format/body_fields.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::format {
@@ -83,55 +84,15 @@ bool hw_counters_fields(V& v, HwCountersRecord& r) {
   return true;
 }
 
-namespace hw_counters_detail {
-
-struct Writer {
-  std::vector<uint8_t>& out;
-  template <typename E>
-  bool u8(E& e) {
-    out.push_back(static_cast<uint8_t>(e));
-    return true;
-  }
-  bool varint(uint64_t& x) {
-    uint8_t buf[10];
-    out.insert(out.end(), buf, buf + put_varint(buf, x));
-    return true;
-  }
-  bool text(std::string& s) {
-    uint64_t n = s.size();
-    varint(n);
-    out.insert(out.end(), s.begin(), s.end());
-    return true;
-  }
-  bool count(uint64_t& n) { return varint(n); }
-};
-
-struct Reader {
-  Cursor c;
-  template <typename E>
-  bool u8(E& e) {
-    uint8_t b;
-    if (!c.u8(b)) return false;
-    e = static_cast<E>(b);
-    return true;
-  }
-  bool varint(uint64_t& x) { return c.varint(x); }
-  bool text(std::string& s) { return c.bytes(s); }
-  // Each group takes at least 2 + 4 x 4 bytes: a count beyond what is left is damage.
-  bool count(uint64_t& n) { return c.varint(n) && n <= c.remaining() / 18; }
-};
-
-}  // namespace hw_counters_detail
-
 inline void encode_hw_counters(const HwCountersRecord& record, std::vector<uint8_t>& out) {
   HwCountersRecord copy = record;
-  hw_counters_detail::Writer w{out};
+  BodyWriter w{out};
   hw_counters_fields(w, copy);
 }
 
 // Nothing when the body is malformed, has trailing bytes, or is of another version.
 inline std::optional<HwCountersRecord> decode_hw_counters(const uint8_t* data, size_t size) {
-  hw_counters_detail::Reader r{Cursor(data, data + size)};
+  BodyReader r{Cursor(data, data + size), 18};  // Each group takes at least 2 + 4 x 4 bytes
   HwCountersRecord record;
   if (!hw_counters_fields(r, record) || !r.c.at_end()) return std::nullopt;
   for (const HwCounterGroup& g : record.groups)

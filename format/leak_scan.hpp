@@ -10,6 +10,7 @@
 #include <optional>
 #include <vector>
 
+#include "format/body_fields.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::format {
@@ -94,48 +95,15 @@ bool leak_scan_fields(V& v, LeakScanRecord& r) {
   return true;
 }
 
-namespace leak_scan_detail {
-
-struct Writer {
-  std::vector<uint8_t>& out;
-  template <typename E>
-  bool u8(E& e) {
-    out.push_back(static_cast<uint8_t>(e));
-    return true;
-  }
-  bool varint(uint64_t& x) {
-    uint8_t buf[10];
-    out.insert(out.end(), buf, buf + put_varint(buf, x));
-    return true;
-  }
-  bool count(uint64_t& n) { return varint(n); }
-};
-
-struct Reader {
-  Cursor c;
-  template <typename E>
-  bool u8(E& e) {
-    uint8_t b;
-    if (!c.u8(b)) return false;
-    e = static_cast<E>(b);
-    return true;
-  }
-  bool varint(uint64_t& x) { return c.varint(x); }
-  // Each site takes at least 9 bytes: a count beyond what is left is damage.
-  bool count(uint64_t& n) { return c.varint(n) && n <= c.remaining() / 9; }
-};
-
-}  // namespace leak_scan_detail
-
 inline void encode_leak_scan(const LeakScanRecord& record, std::vector<uint8_t>& out) {
   LeakScanRecord copy = record;
-  leak_scan_detail::Writer w{out};
+  BodyWriter w{out};
   leak_scan_fields(w, copy);
 }
 
 // Nothing when the body is malformed, has trailing bytes, or is of another version.
 inline std::optional<LeakScanRecord> decode_leak_scan(const uint8_t* data, size_t size) {
-  leak_scan_detail::Reader r{Cursor(data, data + size)};
+  BodyReader r{Cursor(data, data + size), 9};  // Each site takes at least 9 bytes
   LeakScanRecord record;
   if (!leak_scan_fields(r, record) || !r.c.at_end()) return std::nullopt;
   if (static_cast<uint8_t>(record.status) > static_cast<uint8_t>(LeakScanStatus::kUnreadable) ||

@@ -2,9 +2,9 @@
 // the low numbers, where an unwinder's probe pipe might have been: DATA (a regular file of a
 // known content, read-write) and a blocking pipe, alternately, for numbers 0 to 15. Then it
 // allocates from deep call stacks (libunwind, which the agent once used, validated addresses
-// through its pipe while unwinding them). Each file must still be at offset 0 with its content unchanged, each pipe empty,
-// and nothing may block. Opens OUT last and writes one line per number there, "fd N ok" or
-// what went wrong.
+// through its pipe while unwinding them). Each file must still be at offset 0 with its content
+// unchanged, each pipe empty, and nothing may block. Opens OUT last and writes one line per number
+// there, "fd N ok" or what went wrong.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
