@@ -91,9 +91,11 @@ void process_line(const TracedProcess& tp, const ProcessHeapView& v, std::ostrea
   const HeapTotals& t = p.heap().totals();
   out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
       << "\n";
+  // A fork child's peak can be what it inherited, stamped at the fork: before its trace began.
+  uint64_t start = p.read_result().start_monotonic_ns;
   if (t.peak_bytes > 0)
     out << "  peak " << bytes(t.peak_bytes) << " in " << t.peak_allocations << " blocks at "
-        << seconds(t.peak_stamp - p.read_result().start_monotonic_ns) << "\n";
+        << (t.peak_stamp < start ? "the fork" : seconds(t.peak_stamp - start)) << "\n";
 }
 
 // The stack down to a few frames beyond the site's function: enough to see who called it.
