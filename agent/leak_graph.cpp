@@ -110,12 +110,14 @@ bool LeakGraph::drain(MemorySource& memory, uint64_t deadline_ns, int64_t leader
     ranges.clear();
     pieces.clear();
     size_t used = 0;
-    while (!stack_.empty() && pieces.size() < kBatchBlocks && used < kBatchWords) {
+    // Bounded by the buffer, not by kBatchWords: a block marked possibly lost and then reachable
+    // is on the stack twice, so one batch may want more than every block once.
+    while (!stack_.empty() && pieces.size() < kBatchBlocks && used < buffer_.size()) {
       Work& w = stack_.back();
       const Block& b = blocks_[w.block];
       uint64_t end = b.start + b.size;
       size_t words = end > w.from ? static_cast<size_t>((end - w.from) / 8) : 0;
-      size_t take = std::min(words, kBatchWords - used);
+      size_t take = std::min(words, buffer_.size() - used);
       if (take > 0) {
         ranges.push_back({w.from, take * 8});
         pieces.push_back({w.block, used, take});
