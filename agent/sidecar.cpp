@@ -38,6 +38,7 @@
 #include "agent/trace_writer.hpp"
 #include "collector/linux/own_descriptors.hpp"
 #include "format/metric_sample.hpp"
+#include "format/thread_cpu.hpp"
 #include "memscope/collector.hpp"
 
 namespace memscope::agent {
@@ -334,19 +335,20 @@ void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
 // end reading minus the start reading as the thread's exact figures.
 void Sidecar::write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8_t phase) {
   if (!r.valid) return;
-  writer_.framed(RecordType::kThreadCpu, [&] {
-    writer_.varint(r.stamp);
-    writer_.varint(static_cast<uint64_t>(ts->tid));
-    writer_.u8(phase);
-    writer_.varint(r.cpu_ns);
-    writer_.varint(r.user_ns);
-    writer_.varint(r.system_ns);
-    writer_.varint(r.voluntary_switches);
-    writer_.varint(r.involuntary_switches);
-    writer_.varint(r.minor_faults);
-    writer_.varint(r.major_faults);
-    writer_.varint(ts->ring_wait_ns.load() + ts->gate_wait_ns.load());
-  });
+  format::ThreadCpuRecord record{r.stamp,
+                                 static_cast<uint64_t>(ts->tid),
+                                 phase,
+                                 r.cpu_ns,
+                                 r.user_ns,
+                                 r.system_ns,
+                                 r.voluntary_switches,
+                                 r.involuntary_switches,
+                                 r.minor_faults,
+                                 r.major_faults,
+                                 ts->ring_wait_ns.load() + ts->gate_wait_ns.load()};
+  std::vector<uint8_t> body;
+  format::encode_thread_cpu(record, body);
+  writer_.framed(RecordType::kThreadCpu, [&] { writer_.raw(body.data(), body.size()); });
 }
 
 void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {

@@ -173,13 +173,9 @@ bool ChunkDecoder::thread_end(Cursor& c) {
 }
 
 bool ChunkDecoder::thread_cpu(Cursor& c) {
-  ThreadCpu t;
-  if (!c.varint(t.stamp) || !c.varint(t.tid) || !c.u8(t.phase) || !c.varint(t.cpu_ns) ||
-      !c.varint(t.user_ns) || !c.varint(t.system_ns) || !c.varint(t.voluntary_switches) ||
-      !c.varint(t.involuntary_switches) || !c.varint(t.minor_faults) || !c.varint(t.major_faults) ||
-      !c.varint(t.profiler_wait_ns))
-    return false;
-  visitor_.thread_cpu(t);
+  std::optional<ThreadCpu> t = format::decode_thread_cpu(c);
+  if (!t) return false;
+  visitor_.thread_cpu(*t);
   return true;
 }
 

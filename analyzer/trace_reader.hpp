@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "analyzer/heap_names.hpp"
+#include "format/thread_cpu.hpp"
 
 namespace memscope::analyzer {
 
@@ -29,21 +30,8 @@ struct ProcessInfo {
   uint64_t sidecar_tid = 0;  // memscope's own thread; 0 in traces written before it was recorded
 };
 
-// A thread's own reading of its CPU time, context switches and page faults (kThreadCpu), taken
-// when it started (phase 0) or ended (phase 1), with memscope's waits on it so far.
-struct ThreadCpu {
-  uint64_t stamp = 0;
-  uint64_t tid = 0;
-  uint8_t phase = 0;
-  uint64_t cpu_ns = 0;
-  uint64_t user_ns = 0;
-  uint64_t system_ns = 0;
-  uint64_t voluntary_switches = 0;
-  uint64_t involuntary_switches = 0;
-  uint64_t minor_faults = 0;
-  uint64_t major_faults = 0;
-  uint64_t profiler_wait_ns = 0;
-};
+// A thread's own reading of its CPU time, context switches and page faults (kThreadCpu).
+using ThreadCpu = format::ThreadCpuRecord;
 
 // How the analysis knows of a thread: the agent recorded its start (kThreadStart), or the
 // sidecar's samples of /proc/self/task listed it (started before the agent's hooks, or by a raw
