@@ -168,9 +168,13 @@ bool try_reclaim(ThreadState* ts) {
   if (ts->ring.head() != ts->ring.reserved()) return false;
   if (ts->nested_ring.head() != ts->nested_ring.reserved()) return false;
   if (syscall(SYS_tgkill, getpid(), ts->tid, 0) == 0 || errno != ESRCH) return false;
-  if (g_free == nullptr || !g_free->push(ts)) return false;
+  if (g_free == nullptr) return false;
+  // Marked before it is offered: once pushed, a new thread may pop it and mark it live at
+  // once, and a later store would hide that thread from every drain.
   ts->phase.store(ThreadPhase::kReclaimable);
-  return true;
+  if (g_free->push(ts)) return true;
+  ts->phase.store(ThreadPhase::kEnded);
+  return false;
 }
 
 void reset_registry_after_fork() {
