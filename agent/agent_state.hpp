@@ -13,6 +13,9 @@ namespace memscope::agent {
 extern std::atomic<bool> g_recording;
 // While the sidecar runs, a producer facing a full ring waits for it; otherwise it drops.
 extern std::atomic<bool> g_sidecar_running;
+// Bumped by the sidecar as it works (records drained, chunks sealed): a
+// thread waiting for a flush gives up on a sidecar that stopped moving, never on a busy one.
+extern std::atomic<uint32_t> g_sidecar_progress;
 // Set by dlopen/dlclose: the sidecar rescans the module map.
 extern std::atomic<bool> g_modules_changed;
 // Bumped for every trace the process starts: threads forget which stacks they already sent.

@@ -322,7 +322,8 @@ uint64_t scan_roots(const std::vector<Root>& roots, MemorySource& memory, LeakGr
 }
 
 void count_kinds(const heap::HeapModel& model, const LeakGraph& graph, LeakScanRecord& r) {
-  std::vector<format::KindCounts> by_site(model.sites().size());
+  const std::vector<heap::SiteStats>& sites = model.sites();
+  std::vector<format::KindCounts> by_site(sites.size());
   for (size_t i = 0; i < graph.size(); ++i) {
     const LeakGraph::Block& b = graph.block(i);
     auto kind = static_cast<size_t>(graph.kind(i));
@@ -333,8 +334,8 @@ void count_kinds(const heap::HeapModel& model, const LeakGraph& graph, LeakScanR
   }
   if (r.level != format::LeakCheckLevel::kFull) return;
   for (size_t s = 0; s < by_site.size(); ++s) {
-    if (model.sites()[s].live_allocations == 0) continue;
-    r.sites.push_back({model.sites()[s].stack_id, by_site[s]});
+    if (sites[s].live_allocations == 0) continue;
+    r.sites.push_back({sites[s].stack_id, by_site[s]});
   }
 }
 

@@ -27,6 +27,7 @@ namespace memscope::agent {
 std::atomic<bool> g_recording{false};
 std::atomic<bool> g_sidecar_running{false};
 std::atomic<bool> g_modules_changed{true};
+std::atomic<uint32_t> g_sidecar_progress{0};
 std::atomic<uint32_t> g_trace_generation{0};
 pid_t g_traced_pid = 0;
 

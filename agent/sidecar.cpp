@@ -427,6 +427,7 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
     // The head moves first: a fork child takes the forking thread's undrained events from it.
     if (++records % kForkCheckRecords == 0) {
       ring.advance_to(pos);
+      g_sidecar_progress.fetch_add(1, std::memory_order_relaxed);
       sidecar_park_if_forking();
     }
   }
@@ -639,6 +640,7 @@ bool Sidecar::seal(bool force) {
   current_tid_ = -1;  // each chunk decodes on its own
   std::string error;
   bool was_truncated = writer_.truncated();
+  g_sidecar_progress.fetch_add(1, std::memory_order_relaxed);
   if (!writer_.seal_chunk(error) ||
       (!was_truncated && writer_.truncated() && !mark_truncated(error))) {
     fail(error);
@@ -805,7 +807,10 @@ bool start_sidecar(const ProcessOrigin& origin) {
 
 namespace {
 
-constexpr uint64_t kRequestWaitNs = 5'000'000'000ull;  // a wedged sidecar must not hang an exit
+// A wedged sidecar must not hang an exit: a request is given up once the sidecar has made no
+// progress for this long. A busy one (a backlog of records to drain at a large program's end)
+// is waited for, or the trace would lose its end.
+constexpr uint64_t kStalledSidecarNs = 5'000'000'000ull;
 
 uint64_t monotonic_ns() {
   timespec ts;
@@ -813,11 +818,19 @@ uint64_t monotonic_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Waits until `completed` moves on from `seen` or the deadline passes; false on the deadline.
-bool wait_for_completion(Request& request, uint32_t seen, uint64_t deadline) {
+// Waits until `completed` moves on from `seen`; false once the sidecar made no progress for
+// kStalledSidecarNs.
+bool wait_for_completion(Request& request, uint32_t seen) {
+  uint32_t progress = g_sidecar_progress.load(std::memory_order_relaxed);
+  uint64_t deadline = monotonic_ns() + kStalledSidecarNs;
   while (request.completed.load(std::memory_order_acquire) == seen) {
     uint64_t now = monotonic_ns();
-    if (now >= deadline) return false;
+    if (now >= deadline) {
+      uint32_t latest = g_sidecar_progress.load(std::memory_order_relaxed);
+      if (latest == progress) return false;
+      progress = latest;
+      deadline = now + kStalledSidecarNs;
+    }
     futex_wait(request.completed, seen, deadline - now);
   }
   return true;
@@ -831,7 +844,6 @@ void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
   // The last records must not race with new ones: recording ends before the final drain.
   if (kind == kFinal) g_recording.store(false);
   Request& request = sidecar->request;
-  uint64_t deadline = monotonic_ns() + kRequestWaitNs;
   uint64_t started = now_ns();
   for (;;) {
     uint32_t before = request.completed.load(std::memory_order_acquire);
@@ -841,11 +853,11 @@ void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
       request.detail = detail;
       request.pending.store(kind, std::memory_order_release);
       wake_sidecar();
-      wait_for_completion(request, before, deadline);
+      wait_for_completion(request, before);
       break;
     }
     // Another thread's request: once it is done, ours follows (unless it stopped the sidecar).
-    if (!g_sidecar_running.load() || !wait_for_completion(request, before, deadline)) return;
+    if (!g_sidecar_running.load() || !wait_for_completion(request, before)) return;
   }
   add_gate_wait(now_ns() - started);  // memscope's time, not the program's
   if (kind == kFinal) g_sidecar_running.store(false);

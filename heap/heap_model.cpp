@@ -206,15 +206,17 @@ size_t HeapModel::memory_bytes() const {
          threads_.size() * (sizeof(ThreadHeap) + 48);
 }
 
+// Settles once per peak: callers may read it in a loop (a leak scan per site).
 const std::vector<SiteStats>& HeapModel::sites() const {
-  if (peak_epoch_ != 0)
-    for (SiteStats& s : sites_)
-      if (s.peak_epoch != peak_epoch_) {
-        // Unchanged since the latest peak: its live figures are those at the peak.
-        s.peak_allocations = s.live_allocations;
-        s.peak_bytes = s.live_bytes;
-        s.peak_epoch = peak_epoch_;
-      }
+  if (peak_epoch_ == settled_epoch_) return sites_;
+  settled_epoch_ = peak_epoch_;
+  for (SiteStats& s : sites_)
+    if (s.peak_epoch != peak_epoch_) {
+      // Unchanged since the latest peak: its live figures are those at the peak.
+      s.peak_allocations = s.live_allocations;
+      s.peak_bytes = s.live_bytes;
+      s.peak_epoch = peak_epoch_;
+    }
   return sites_;
 }
 

@@ -194,7 +194,8 @@ class HeapModel {
   // Peaks are numbered. A new peak only bumps the number: a site's live figures are copied
   // into its peak figures when it next changes (or when sites() is read), so the live set at
   // the peak is known without copying every site at every new peak.
-  uint64_t peak_epoch_ = 0;  // 0: no peak yet
+  uint64_t peak_epoch_ = 0;             // 0: no peak yet
+  mutable uint64_t settled_epoch_ = 0;  // sites() copied every site's peak figures for it
   mutable std::map<uint32_t, Counters> per_thread_;
   mutable std::unordered_map<uint64_t, Counters> per_site_;
   mutable bool views_stale_ = true;

@@ -92,6 +92,13 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   real_perl, real_gxx, real_cmake, real_node, real_java, real_sqlite3
       real programs give the same exit status, stdout and stderr as without memscope, and a
       complete, analyzable trace for every process.
+  real_gxx_large
+      g++ -O2 -c of a translation unit that includes the whole standard library and
+      instantiates regex, iostreams and containers (cc1plus: about 3.5 M allocations, 90,000
+      sites, 70,000 blocks live at its end): the object file is byte for byte the native one,
+      and memscope-run's summary says every process ended by exit with its trace complete (the
+      leak scan once read every site's figures in a loop: cc1plus's end took longer than the
+      5 s an exit waited, and its trace lost its end).
   threads_joined_1000, threads_detached
       many short-lived threads, each with exactly 5 allocations: every thread appears with
       exactly its own counts.
@@ -1711,6 +1718,46 @@ def case_real_gxx():
        built.describe())
 
 
+GXX_LARGE_SOURCE = """#include <bits/stdc++.h>
+#include <regex>
+std::map<std::string, std::vector<int>> table;
+int main(int argc, char** argv) {
+  std::regex re(argv[0]);
+  std::smatch match;
+  std::string s = argv[0];
+  std::unordered_map<std::string, double> u;
+  u[s] = 1;
+  std::vector<std::string> v(argv, argv + argc);
+  std::sort(v.begin(), v.end());
+  if (std::regex_search(s, match, re)) std::cout << match.size() << "\\n";
+  std::ostringstream o;
+  o << u.size() << std::setw(4) << std::quoted(s);
+  std::cout << o.str();
+  return static_cast<int>(table.size());
+}
+"""
+
+
+def case_real_gxx_large():
+    src = os.path.join(CTX.work, "large.cpp")
+    with open(src, "w") as f:
+        f.write(GXX_LARGE_SOURCE)
+    gxx = tool("g++")
+    objects = {side: os.path.join(CTX.work, f"large-{side}.o") for side in ("native", "traced")}
+    native = run([gxx, "-O2", "-c", src, "-o", objects["native"]])
+    out = os.path.join(CTX.work, "gxx-large-trace")
+    ms = run([memscope_run(), "-o", out, "--", gxx, "-O2", "-c", src, "-o", objects["traced"]])
+    ok(ms.rc == native.rc == 0, "g++ -O2 large TU: exit 0 natively and traced", ms.describe())
+    same = all(os.path.exists(o) for o in objects.values()) and \
+        open(objects["native"], "rb").read() == open(objects["traced"], "rb").read()
+    ok(same, "g++ -O2 large TU: the object file is the native one, byte for byte")
+    lines = [l for l in ms.err.splitlines() if l.startswith("memscope-run: pid ")]
+    ok(any(" (cc1plus, " in l for l in lines), "g++ -O2 large TU: cc1plus traced", "\n".join(lines))
+    bad = [l for l in lines if ", exit)" not in l or "incomplete" in l]
+    ok(lines and not bad, "g++ -O2 large TU: every process ended by exit, its trace complete",
+       "\n".join(bad or lines))
+
+
 def case_real_cmake():
     project = new_dir("cmake-project")
     with open(os.path.join(project, "CMakeLists.txt"), "w") as f:
@@ -2244,6 +2291,7 @@ CASES = {
     "real_sort": case_real_sort,
     "real_perl": case_real_perl,
     "real_gxx": case_real_gxx,
+    "real_gxx_large": case_real_gxx_large,
     "real_cmake": case_real_cmake,
     "real_node": case_real_node,
     "real_java": case_real_java,
