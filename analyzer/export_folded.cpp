@@ -37,9 +37,10 @@ std::string folded_stack(const std::string& root, const SiteView& site) {
     if (!line.empty()) line += ';';
     line += folded_frame_name(name);
   };
-  if (site.stack.empty()) append(stackless_frame(site));
+  if (!site.has_stack()) append(stackless_frame(site));
   // The stack is innermost first; folded stacks start at the root.
-  for (auto it = site.stack.rbegin(); it != site.stack.rend(); ++it) append(frame_name(*it));
+  std::vector<const Frame*> stack = site.frames();
+  for (auto it = stack.rbegin(); it != stack.rend(); ++it) append(frame_name(**it));
   return line;
 }
 

@@ -194,14 +194,14 @@ uint64_t ProfileBuilder::pseudo_location(const std::string& name) {
 std::vector<uint64_t> ProfileBuilder::locations(size_t process, const ProcessAnalysis& p,
                                                 const SiteView& site) {
   std::vector<uint64_t> ids;
-  if (site.stack.empty())
+  if (!site.has_stack())
     ids.push_back(pseudo_location(site.stats->stack_id == kInheritedStack ? "[inherited at fork]"
                                                                           : "[no stack recorded]"));
   std::vector<const Frame*> group;
-  for (const Frame& f : site.stack) {
-    group.push_back(&f);
-    if (f.inlined) continue;  // the frames of one address end with the real function
-    const ModuleInfo* m = module_at(p.modules(), f.address, site.stats->first_stamp);
+  for (const Frame* f : site.frames()) {
+    group.push_back(f);
+    if (f->inlined) continue;  // the frames of one address end with the real function
+    const ModuleInfo* m = module_at(p.modules(), f->address, site.stats->first_stamp);
     ids.push_back(location(process, group.data(), group.size(), mapping(m)));
     group.clear();
   }

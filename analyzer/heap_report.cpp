@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <string_view>
+#include <unordered_map>
 
 #include "analyzer/leak_kinds.hpp"
 
@@ -14,10 +15,8 @@ namespace memscope::analyzer {
 namespace {
 
 bool runtime_module(const std::string& path) {
-  static constexpr std::array<std::string_view, 7> kRuntime = {
-      "libc.so", "libstdc++.so", "libgcc_s.so", "libm.so", "ld-linux", "libc++", "libmemscope"};
   std::string name = std::filesystem::path(path).filename().string();
-  for (std::string_view r : kRuntime)
+  for (const std::string& r : runtime_module_prefixes())
     if (name.starts_with(r)) return true;
   return false;
 }
@@ -48,11 +47,12 @@ bool allocator_wrapper(const std::string& function) {
   return false;
 }
 
-std::optional<size_t> function_frame(const std::vector<Frame>& stack) {
+// The depth of the site's function in `stack` (innermost first); none for an empty stack.
+std::optional<size_t> function_depth(const std::vector<const Frame*>& stack) {
   std::optional<size_t> own;
   for (size_t i = 0; i < stack.size(); ++i) {
-    if (runtime_module(stack[i].module) || runtime_function(stack[i].function)) continue;
-    if (!allocator_wrapper(stack[i].function)) return i;
+    if (runtime_module(stack[i]->module) || runtime_function(stack[i]->function)) continue;
+    if (!allocator_wrapper(stack[i]->function)) return i;
     if (!own) own = i;  // a wrapper: its caller, if the stack has one of the program's own
   }
   if (own) return own;
@@ -60,16 +60,20 @@ std::optional<size_t> function_frame(const std::vector<Frame>& stack) {
   return 0;
 }
 
-SiteView site_view(const ProcessAnalysis& p, const SiteStats& s, Symbolizer& symbolizer) {
+SiteView site_view(const ProcessAnalysis& p, const SiteStats& s, StackTable& table,
+                   Symbolizer& symbolizer) {
   SiteView v;
   v.stats = &s;
+  v.table = &table;
   auto it = p.stacks().find(s.stack_id);
   if (it == p.stacks().end()) return v;
-  for (uint64_t pc : it->second) {
-    std::vector<Frame> frames = symbolizer.resolve(p.modules(), pc, s.first_stamp);
-    v.stack.insert(v.stack.end(), frames.begin(), frames.end());
+  v.stack = table.intern(p.modules(), it->second, s.first_stamp, symbolizer);
+  std::vector<uint32_t> frames = table.frame_indices_of(v.stack);
+  std::vector<const Frame*> stack = table.frames_of(v.stack);
+  if (std::optional<size_t> depth = function_depth(stack)) {
+    v.function_depth = *depth;
+    v.function_frame = frames[*depth];
   }
-  v.function_frame = function_frame(v.stack);
   return v;
 }
 
@@ -145,7 +149,7 @@ LeakVerdict apply_suppressions(const ProcessAnalysis& p, std::vector<SiteView>& 
   verdict.kinds = process_leak_kinds(p);
   for (SiteView& site : sites) {
     if (site.stats->live_allocations == 0) continue;
-    const SuppressionRule* rule = suppressions.match(site.stack);
+    const SuppressionRule* rule = suppressions.match(site.frames());
     if (rule == nullptr) continue;
     site.suppressed_by = *rule;
     verdict.suppressed.blocks += site.stats->live_allocations;
@@ -165,12 +169,12 @@ LeakVerdict apply_suppressions(const ProcessAnalysis& p, std::vector<SiteView>& 
   return verdict;
 }
 
-ProcessHeapView process_view(const TracedProcess& tp, Symbolizer& symbolizer,
+ProcessHeapView process_view(const TracedProcess& tp, StackTable& table, Symbolizer& symbolizer,
                              const SuppressionList& suppressions) {
   const ProcessAnalysis& p = *tp.analysis;
   ProcessHeapView v;
   v.process = &tp;
-  for (const SiteStats& s : p.heap().sites()) v.sites.push_back(site_view(p, s, symbolizer));
+  for (const SiteStats& s : p.heap().sites()) v.sites.push_back(site_view(p, s, table, symbolizer));
   v.leaks = apply_suppressions(p, v.sites, suppressions);
   std::stable_sort(v.sites.begin(), v.sites.end(), [](const SiteView& a, const SiteView& b) {
     return site_bytes(*a.stats) > site_bytes(*b.stats);
@@ -213,11 +217,19 @@ std::string site_location(const SiteView& site) {
 }
 
 std::function<std::string(uint64_t)> site_namer(const ProcessHeapView& view) {
-  return [&view](uint64_t stack_id) {
-    for (const SiteView& s : view.sites)
-      if (s.stats->stack_id == stack_id) return site_location(s);
-    return std::string();
+  auto by_stack_id = std::make_shared<std::unordered_map<uint64_t, size_t>>();
+  for (size_t i = 0; i < view.sites.size(); ++i)
+    by_stack_id->emplace(view.sites[i].stats->stack_id, i);
+  return [&view, by_stack_id](uint64_t stack_id) {
+    auto it = by_stack_id->find(stack_id);
+    return it == by_stack_id->end() ? std::string() : site_location(view.sites[it->second]);
   };
+}
+
+const std::vector<std::string>& runtime_module_prefixes() {
+  static const std::vector<std::string> kRuntime = {
+      "libc.so", "libstdc++.so", "libgcc_s.so", "libm.so", "ld-linux", "libc++", "libmemscope"};
+  return kRuntime;
 }
 
 std::vector<size_t> leaks_of(const ProcessHeapView& view, bool suppressed) {
@@ -231,7 +243,7 @@ HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer,
                              const SuppressionList& suppressions) {
   HeapReport report;
   for (const auto& tp : session.processes)
-    report.processes.push_back(process_view(*tp, symbolizer, suppressions));
+    report.processes.push_back(process_view(*tp, *report.stacks, symbolizer, suppressions));
   report.distinct_addresses = symbolizer.distinct_addresses();
   report.suppressions = suppressions.rules();
   return report;

@@ -11,12 +11,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "analyzer/heap_names.hpp"
 #include "analyzer/session.hpp"
+#include "analyzer/stack_table.hpp"
 #include "analyzer/suppressions.hpp"
 #include "analyzer/symbolizer.hpp"
 #include "format/leak_scan.hpp"
@@ -25,10 +27,19 @@ namespace memscope::analyzer {
 
 struct SiteView {
   const SiteStats* stats = nullptr;
-  std::vector<Frame> stack;              // innermost first; empty when no stack was recorded
-  std::optional<size_t> function_frame;  // index into `stack` of the site's function
+  const StackTable* table = nullptr;
+  uint32_t stack = kNoStack;  // its innermost stack node; kNoStack when no stack was recorded
+  // The site's function: its frame (an index into the table's frames) and how deep in the
+  // stack it sits (0: innermost).
+  std::optional<uint32_t> function_frame;
+  size_t function_depth = 0;
   std::optional<SuppressionRule> suppressed_by;  // the rule its live blocks matched, if any
-  const Frame* function() const { return function_frame ? &stack[*function_frame] : nullptr; }
+  const Frame* function() const {
+    return function_frame ? &table->frame(*function_frame) : nullptr;
+  }
+  bool has_stack() const { return stack != kNoStack; }
+  // Its frames, innermost first (built on each call: read them where they are printed).
+  std::vector<const Frame*> frames() const { return table->frames_of(stack); }
 };
 
 // A process's blocks live at the end, once suppressions are applied.
@@ -64,6 +75,8 @@ struct ProcessHeapView {
 };
 
 struct HeapReport {
+  // Every site's frames and stacks, once each; on the heap, as sites point to it.
+  std::unique_ptr<StackTable> stacks = std::make_unique<StackTable>();
   std::vector<ProcessHeapView> processes;     // in the session's order
   uint64_t distinct_addresses = 0;            // addresses the symbolizer resolved
   std::vector<SuppressionRule> suppressions;  // the rules applied
@@ -99,5 +112,7 @@ std::string frame_name(const Frame& f);
 std::string site_location(const SiteView& site);
 // site_location of the process's site with that stack id ("" for none), for the insights.
 std::function<std::string(uint64_t)> site_namer(const ProcessHeapView& view);
+// The runtime libraries a site's function is never in, by file-name prefix (libc.so, ...).
+const std::vector<std::string>& runtime_module_prefixes();
 
 }  // namespace memscope::analyzer

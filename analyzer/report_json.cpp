@@ -61,7 +61,7 @@ json frame_json(const Frame& f) {
 
 json stack_json(const SiteView& site) {
   json out = json::array();
-  for (const Frame& f : site.stack) out.push_back(frame_json(f));
+  for (const Frame* f : site.frames()) out.push_back(frame_json(*f));
   return out;
 }
 

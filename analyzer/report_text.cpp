@@ -104,21 +104,22 @@ void stack_lines(const SiteView& site, std::ostream& out) {
     out << "      (allocated by the parent before the fork)\n";
     return;
   }
-  if (site.stack.empty()) {
+  if (!site.has_stack()) {
     out << "      (no stack recorded)\n";
     return;
   }
   // The allocator's entry, then the program's own frames from the site's function on: the
   // runtime and standard-library frames in between (often a dozen inlined templates) are counted,
   // not printed. The JSON and HTML reports keep every frame.
-  size_t function = site.function_frame.value_or(0);
-  out << "      " << located(site.stack[0]) << "\n";
+  std::vector<const Frame*> stack = site.frames();
+  size_t function = site.function_depth;
+  out << "      " << located(*stack[0]) << "\n";
   if (function > 1)
     out << "      ... " << function - 1 << " library frame" << (function > 2 ? "s" : "")
         << " ...\n";
-  size_t last = std::min(site.stack.size(), function + 4);
+  size_t last = std::min(stack.size(), function + 4);
   for (size_t i = std::max<size_t>(function, 1); i < last; ++i)
-    out << "      " << located(site.stack[i]) << "\n";
+    out << "      " << located(*stack[i]) << "\n";
 }
 
 void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(const SiteStats&),

@@ -102,11 +102,12 @@ void SuppressionList::add(const SuppressionList& other) {
   rules_.insert(rules_.end(), other.rules_.begin(), other.rules_.end());
 }
 
-const SuppressionRule* SuppressionList::match(const std::vector<Frame>& stack) const {
+const SuppressionRule* SuppressionList::match(const std::vector<const Frame*>& stack) const {
   for (const SuppressionRule& rule : rules_)
-    for (const Frame& f : stack)
-      if (suppression_matches(rule.pattern, f.function) ||
-          suppression_matches(rule.pattern, f.file) || suppression_matches(rule.pattern, f.module))
+    for (const Frame* f : stack)
+      if (suppression_matches(rule.pattern, f->function) ||
+          suppression_matches(rule.pattern, f->file) ||
+          suppression_matches(rule.pattern, f->module))
         return &rule;
   return nullptr;
 }

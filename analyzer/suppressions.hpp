@@ -36,7 +36,7 @@ class SuppressionList {
   void add(const SuppressionList& other);
 
   // The first rule that matches a function, file or module of any frame; null when none does.
-  const SuppressionRule* match(const std::vector<Frame>& stack) const;
+  const SuppressionRule* match(const std::vector<const Frame*>& stack) const;
   const std::vector<SuppressionRule>& rules() const { return rules_; }
 
  private:

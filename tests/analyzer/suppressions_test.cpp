@@ -92,13 +92,13 @@ TEST_CASE("a rule matches a frame's function, file or module, in any frame") {
   Frame by_module{"", "", 0, "/opt/libfoo.so.2", 4, 4, false};
   Frame other{"cache_init_all", "src/cache.c", 20, "/bin/app", 5, 5, false};
 
-  const SuppressionRule* r = list.match({alloc, other, by_function});
+  const SuppressionRule* r = list.match({&alloc, &other, &by_function});
   REQUIRE(r != nullptr);
   CHECK(r->pattern == "^cache_init$");
-  REQUIRE(list.match({alloc, by_file}) != nullptr);
-  CHECK(list.match({alloc, by_file})->pattern == "vendor/");
-  REQUIRE(list.match({by_module}) != nullptr);
-  CHECK(list.match({by_module})->pattern == "libfoo.so");
-  CHECK(list.match({alloc, other}) == nullptr);
+  REQUIRE(list.match({&alloc, &by_file}) != nullptr);
+  CHECK(list.match({&alloc, &by_file})->pattern == "vendor/");
+  REQUIRE(list.match({&by_module}) != nullptr);
+  CHECK(list.match({&by_module})->pattern == "libfoo.so");
+  CHECK(list.match({&alloc, &other}) == nullptr);
   CHECK(list.match({}) == nullptr);
 }
