@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 
 #include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
@@ -234,6 +235,80 @@ void print_threads(const json& cmp, std::ostream& out) {
         << signed_text(member(t, "cpu_time_ns")) << "\n";
 }
 
+// A frame of a version 2 document's tables as a version 1 frame object.
+json frame_v1(const json& doc, const json& index) {
+  const json& frames = member(doc, "frames");
+  const json& strings = member(doc, "strings");
+  auto column = [&](const char* name) -> json {
+    const json& c = member(frames, name);
+    return index.is_number_unsigned() && c.is_array() && index.get<size_t>() < c.size()
+               ? c[index.get<size_t>()]
+               : json(nullptr);
+  };
+  auto text = [&](const char* name) -> json {
+    json i = column(name);
+    return i.is_number_unsigned() && strings.is_array() && i.get<size_t>() < strings.size()
+               ? strings[i.get<size_t>()]
+               : json(nullptr);
+  };
+  return {{"function", text("function")},
+          {"file", text("file")},
+          {"line", column("line")},
+          {"module", text("module")},
+          {"offset", column("offset")}};
+}
+
+// The frames of a version 2 stack, innermost first (bounded against a damaged parent chain).
+json stack_v1(const json& doc, json stack) {
+  const json& stacks = member(doc, "stacks");
+  const json& frame = member(stacks, "frame");
+  const json& parent = member(stacks, "parent");
+  json out = json::array();
+  while (stack.is_number_unsigned() && frame.is_array() && parent.is_array() &&
+         stack.get<size_t>() < frame.size() && stack.get<size_t>() < parent.size() &&
+         out.size() < frame.size()) {
+    out.push_back(frame_v1(doc, frame[stack.get<size_t>()]));
+    stack = parent[stack.get<size_t>()];
+  }
+  return out;
+}
+
+// A table of columns as an array of row objects (a column too short reads as null).
+json table_rows(const json& table) {
+  size_t n = 0;
+  if (table.is_object())
+    for (const auto& [name, column] : table.items())
+      if (column.is_array()) n = std::max(n, column.size());
+  json out = json::array();
+  for (size_t i = 0; i < n; ++i) {
+    json row = json::object();
+    for (const auto& [name, column] : table.items())
+      row[name] = column.is_array() && i < column.size() ? column[i] : json(nullptr);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+// What compare reads of a version 2 document (summary, sites with their stacks, threads) in
+// the shape of version 1, so baselines of either version compare alike.
+json version1_view(const json& doc) {
+  json sites = json::array();
+  for (const json& s : table_rows(member(doc, "sites"))) {
+    json site = s;
+    site["inherited"] = member(s, "stack_id").is_null();
+    site["stack"] = stack_v1(doc, member(s, "stack"));
+    json function = frame_v1(doc, member(s, "function_frame"));
+    site["function"] = member(function, "function");
+    site["file"] = member(function, "file");
+    site["line"] = member(function, "line");
+    sites.push_back(std::move(site));
+  }
+  return {{"schema", kJsonSchemaV1},
+          {"summary", member(doc, "summary")},
+          {"sites", sites},
+          {"threads", member(doc, "threads")}};
+}
+
 bool looks_like_json(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return false;
@@ -249,11 +324,11 @@ std::optional<json> load_side(const std::string& path, bool symbols,
   if (looks_like_json(path)) {
     std::ifstream in(path);
     json j = json::parse(in, nullptr, false);
-    if (j.is_discarded() || j.value("schema", std::string()) != kJsonSchema) {
-      error = path + ": not a " + std::string(kJsonSchema) + " report";
-      return std::nullopt;
-    }
-    return j;
+    std::string schema = j.is_object() ? j.value("schema", std::string()) : "";
+    if (schema == kJsonSchema) return version1_view(j);
+    if (schema == kJsonSchemaV1) return j;
+    error = path + ": not a " + std::string(kJsonSchema) + " or " + kJsonSchemaV1 + " report";
+    return std::nullopt;
   }
   Session session = analyze({path});
   if (session.processes.empty()) {
@@ -262,7 +337,9 @@ std::optional<json> load_side(const std::string& path, bool symbols,
     return std::nullopt;
   }
   Symbolizer symbolizer(symbols);
-  return json_report(session, build_heap_report(session, symbolizer, suppressions));
+  std::ostringstream text;
+  write_json_report(session, build_heap_report(session, symbolizer, suppressions), text);
+  return version1_view(json::parse(text.str()));
 }
 
 struct CompareOptions {

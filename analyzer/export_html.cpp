@@ -35,10 +35,8 @@ std::string escape_json_for_script(std::string_view json_text) {
   return out;
 }
 
-std::string html_report(const nlohmann::json& analysis) {
-  // Names need not be UTF-8 (thread names, paths): invalid bytes become U+FFFD, as in --json.
-  std::string data = escape_json_for_script(
-      analysis.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+std::string html_report(std::string_view analysis_json) {
+  std::string data = escape_json_for_script(analysis_json);
   std::string_view page = html_report_template();
   size_t at = page.find(kDataMarker);
   std::string out;
@@ -50,9 +48,9 @@ std::string html_report(const nlohmann::json& analysis) {
   return out;
 }
 
-bool write_html_report(const nlohmann::json& analysis, const std::string& path,
+bool write_html_report(std::string_view analysis_json, const std::string& path,
                        std::string& error) {
-  std::string page = html_report(analysis);
+  std::string page = html_report(analysis_json);
   if (page.empty()) {
     error = "the compiled-in report template has no data marker";
     return false;

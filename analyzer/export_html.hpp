@@ -6,8 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 namespace memscope::analyzer {
 
 // JSON text made safe inside <script type="application/json">: '<', '>', '&', U+2028 and
@@ -15,11 +13,11 @@ namespace memscope::analyzer {
 // strings, where the escape means the same character, so JSON.parse reads the same value.
 std::string escape_json_for_script(std::string_view json_text);
 
-// The report page with `analysis` (the memscope-analysis/1 object) embedded.
-std::string html_report(const nlohmann::json& analysis);
+// The report page with `analysis_json` (a memscope-analysis/2 document's text) embedded.
+std::string html_report(std::string_view analysis_json);
 
-// Writes html_report(analysis) to `path`; on failure returns false with `error` set.
-bool write_html_report(const nlohmann::json& analysis, const std::string& path, std::string& error);
+// Writes html_report(analysis_json) to `path`; on failure returns false with `error` set.
+bool write_html_report(std::string_view analysis_json, const std::string& path, std::string& error);
 
 // The compiled-in template (generated from report/ by report/CMakeLists.txt).
 std::string_view html_report_template();

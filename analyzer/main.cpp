@@ -25,8 +25,10 @@ constexpr const char* kUsage =
     "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--html FILE] [--top N] [--no-symbols]\n"
     "                        [--quiet] [--replay]\n"
     "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
-    "  --json FILE   also write the analysis as JSON (schema memscope-analysis/1); - for stdout\n"
-    "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables)\n"
+    "  --json FILE   also write the analysis as JSON (schema memscope-analysis/2, every site);\n"
+    "                - for stdout\n"
+    "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables: the\n"
+    "                top sites by each ranking and the largest leaking and peak sites)\n"
     "  --top N       allocation sites to list per process in the text report (default 5)\n"
     "  --no-symbols  show frames as module+0xoffset, without reading debug information\n"
     "  --quiet       no text report\n"
@@ -102,6 +104,32 @@ bool write_file(const std::string& path, const std::string& text) {
   return false;
 }
 
+// --json: every site, written as it goes.
+bool write_json(const std::string& path, const memscope::analyzer::Session& session,
+                const memscope::analyzer::HeapReport& heap) {
+  if (path == "-") {
+    memscope::analyzer::write_json_report(session, heap, std::cout);
+    return static_cast<bool>(std::cout.flush());
+  }
+  std::ofstream out(path, std::ios::binary);
+  memscope::analyzer::write_json_report(session, heap, out);
+  if (out.flush()) return true;
+  std::cerr << "memscope-analyze: cannot write " << path << "\n";
+  return false;
+}
+
+// --html: the page embeds a bounded document (report_json.hpp, SiteBudget); the text report's
+// last line says what it left out.
+bool write_html(const std::string& path, const memscope::analyzer::Session& session,
+                const memscope::analyzer::HeapReport& heap) {
+  std::ostringstream text;
+  memscope::analyzer::write_json_report(session, heap, text, memscope::analyzer::SiteBudget{});
+  std::string error;
+  if (memscope::analyzer::write_html_report(text.str(), path, error)) return true;
+  std::cerr << "memscope-analyze: " << error << "\n";
+  return false;
+}
+
 // Writes the requested exports, then checks the gate: 0, 1 when a file cannot be written, 3
 // when a --fail-on rule is broken (one line each on stderr).
 int write_exports(const Exports& e, const memscope::analyzer::Session& session,
@@ -118,7 +146,9 @@ int write_exports(const Exports& e, const memscope::analyzer::Session& session,
     if (!write_file(e.folded, folded.str())) return 1;
   }
   if (e.chrome_trace.empty() && e.markdown.empty() && e.junit.empty() && e.rules.empty()) return 0;
-  nlohmann::json report = ma::json_report(session, heap);
+  std::ostringstream text;  // until the exports read the typed analysis
+  ma::write_json_report(session, heap, text);
+  nlohmann::json report = nlohmann::json::parse(text.str());
   std::vector<ma::GateResult> gate = ma::check_gate(e.rules, report);
   auto replace = nlohmann::json::error_handler_t::replace;  // names need not be UTF-8
   if (!e.chrome_trace.empty() &&
@@ -212,27 +242,7 @@ int main(int argc, char** argv) {
   memscope::analyzer::HeapReport heap =
       memscope::analyzer::build_heap_report(session, symbolizer, suppressions);
   if (!quiet) memscope::analyzer::text_report(session, heap, std::cout, top);
-  if (!json_path.empty()) {
-    std::string text = memscope::analyzer::json_report(session, heap)
-                           .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
-                       "\n";  // names need not be UTF-8
-    if (json_path == "-") {
-      std::cout << text;
-    } else {
-      std::ofstream out(json_path);
-      if (!(out << text)) {
-        std::cerr << "memscope-analyze: cannot write " << json_path << "\n";
-        return 1;
-      }
-    }
-  }
-  if (!html_path.empty()) {
-    std::string error;
-    if (!memscope::analyzer::write_html_report(memscope::analyzer::json_report(session, heap),
-                                               html_path, error)) {
-      std::cerr << "memscope-analyze: " << error << "\n";
-      return 1;
-    }
-  }
+  if (!json_path.empty() && !write_json(json_path, session, heap)) return 1;
+  if (!html_path.empty() && !write_html(html_path, session, heap)) return 1;
   return write_exports(exports, session, heap);
 }

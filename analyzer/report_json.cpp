@@ -1,9 +1,15 @@
-// See report_json.hpp. Per-process sections are built in process_json; lists that span
-// processes (threads, sites, leaks) are built per process and concatenated, each entry with its
-// pid.
+// See report_json.hpp. The document is written top-level member by member; the large arrays
+// (sites, leaks, threads) one entry per line, each entry built as a small JSON object and dumped
+// at once. Which sites are written is decided first (SiteSelection); the stacks, frames and
+// strings those sites need are then numbered densely in table order (a stack's caller always
+// comes before it, so a reader can build the tree in one pass).
 #include "analyzer/report_json.hpp"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "analyzer/insights/insights_report.hpp"
 #include "analyzer/leak_kinds.hpp"
@@ -13,6 +19,12 @@ namespace memscope::analyzer {
 namespace {
 
 using nlohmann::json;
+
+constexpr auto kReplace = json::error_handler_t::replace;  // names need not be UTF-8
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, kReplace);
+}
 
 // <kind>_allocations and <kind>_bytes for each kind: null when unknown.
 void add_kinds(const std::optional<format::KindCounts>& kinds, json& j) {
@@ -39,40 +51,17 @@ json summary_json(const Summary& s) {
   return j;
 }
 
-json or_null(const std::string& s) {
-  return s.empty() ? json(nullptr) : json(s);
-}
-
 std::string hex(uint64_t v) {
   char buf[24];
   std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
   return buf;
 }
 
-json frame_json(const Frame& f) {
-  return {{"function", or_null(f.function)},
-          {"file", or_null(f.file)},
-          {"line", f.line ? json(f.line) : json(nullptr)},
-          {"module", or_null(f.module)},
-          {"address", hex(f.address)},
-          {"offset", f.module.empty() ? json(nullptr) : json(hex(f.offset))},
-          {"inlined", f.inlined}};
-}
-
-json stack_json(const SiteView& site) {
-  json out = json::array();
-  for (const Frame* f : site.frames()) out.push_back(frame_json(*f));
-  return out;
-}
-
+// [[from, count], ...] over the non-empty log2 buckets [from, 2 * from) (the first is [0, 1)).
 json histogram_json(const Log2Histogram& h) {
   json out = json::array();
-  for (size_t i = 0; i < h.counts.size(); ++i) {
-    if (h.counts[i] == 0) continue;
-    uint64_t from = i == 0 ? 0 : uint64_t{1} << (i - 1);
-    json below = i == 64 ? json(nullptr) : json(uint64_t{1} << i);
-    out.push_back({{"from", from}, {"below", below}, {"count", h.counts[i]}});
-  }
+  for (size_t i = 0; i < h.counts.size(); ++i)
+    if (h.counts[i] != 0) out.push_back({i == 0 ? 0 : uint64_t{1} << (i - 1), h.counts[i]});
   return out;
 }
 
@@ -91,59 +80,258 @@ json stats_json(const SiteStats& s) {
           {"lifetimes_ns", histogram_json(s.lifetimes)}};
 }
 
-// The identity of a site: its stack id (null for blocks inherited at a fork) and function.
-json site_identity(uint64_t pid, const SiteView& site) {
-  bool inherited = site.stats->stack_id == kInheritedStack;
-  const Frame* f = site.function();
-  return {{"pid", pid},
-          {"stack_id", inherited ? json(nullptr) : json(site.stats->stack_id)},
-          {"inherited", inherited},
-          {"function", f ? json(frame_name(*f)) : json(nullptr)},
-          {"file", f ? or_null(f->file) : json(nullptr)},
-          {"line", f && f->line ? json(f->line) : json(nullptr)}};
-}
-
-json site_json(uint64_t pid, const SiteView& site) {
-  json j = site_identity(pid, site);
-  j.update(stats_json(*site.stats));
-  j["stack"] = stack_json(site);
-  return j;
-}
-
 json suppression_json(const SuppressionRule& rule) {
   return {{"rule", "leak:" + rule.pattern}, {"origin", rule.origin}};
 }
 
-// A leaking site: its live blocks, their leading kind and the breakdown (null when unknown).
-json leak_json(const ProcessAnalysis& p, const SiteView& site) {
-  json j = site_identity(p.info().pid, site);
-  j["bytes"] = site.stats->live_bytes;
-  j["allocations"] = site.stats->live_allocations;
-  std::optional<format::KindCounts> kinds = site_leak_kinds(p, site.stats->stack_id);
-  std::optional<format::LeakKind> kind = kinds ? leading_kind(*kinds) : std::nullopt;
-  j["kind"] = kind ? json(kLeakKindNames[static_cast<size_t>(*kind)]) : json(nullptr);
-  json by_kind = nullptr;
-  if (kinds) {
-    by_kind = json::object();
-    for (size_t k = 0; k < format::kLeakKinds; ++k)
-      by_kind[kLeakKindNames[k]] = {{"allocations", (*kinds)[k].blocks},
-                                    {"bytes", (*kinds)[k].bytes}};
+// Which sites of each process the document holds, and their numbers in its `sites` array.
+class SiteSelection {
+ public:
+  SiteSelection(const HeapReport& heap, const std::optional<SiteBudget>& budget) {
+    for (const ProcessHeapView& v : heap.processes) {
+      std::vector<bool> keep(v.sites.size(), !budget);
+      if (budget) choose(v, *budget, keep);
+      std::vector<int64_t> number(v.sites.size(), -1);
+      for (size_t i = 0; i < v.sites.size(); ++i) {
+        if (!keep[i]) {
+          ++omitted_;
+          continue;
+        }
+        number[i] = static_cast<int64_t>(total_++);
+      }
+      numbers_.push_back(std::move(number));
+    }
   }
-  j["kinds"] = by_kind;
-  j["suppressed"] = site.suppressed_by.has_value();
-  j["suppression"] = site.suppressed_by ? suppression_json(*site.suppressed_by) : json(nullptr);
-  j["stack"] = stack_json(site);
-  return j;
+  // The site's number in `sites`; -1 when left out.
+  int64_t number(size_t process, size_t site) const { return numbers_[process][site]; }
+  bool kept(size_t process, size_t site) const { return number(process, site) >= 0; }
+  size_t written() const { return total_; }
+  size_t omitted() const { return omitted_; }
+
+ private:
+  static void choose(const ProcessHeapView& v, const SiteBudget& b, std::vector<bool>& keep) {
+    using Key = uint64_t (*)(const SiteStats&);
+    Key temporary = [](const SiteStats& s) { return s.temporary; };
+    for (Key key : {site_bytes, site_allocations, temporary, site_bytes_at_peak, site_leaked_bytes})
+      for (size_t i : top_sites(v, key, b.per_ranking)) keep[i] = true;
+    for (const std::vector<size_t>* list : {&v.leak_sites, &v.peak_sites})
+      for (size_t k = 0; k < list->size() && k < b.leak_and_peak; ++k) keep[(*list)[k]] = true;
+  }
+
+  std::vector<std::vector<int64_t>> numbers_;
+  size_t total_ = 0;
+  size_t omitted_ = 0;
+};
+
+// The strings, frames and stacks the written sites use, numbered densely in table order.
+class Tables {
+ public:
+  Tables(const HeapReport& heap, const SiteSelection& selection) : table_(*heap.stacks) {
+    stack_number_.assign(table_.stack_count(), -1);
+    frame_number_.assign(table_.frame_count(), -1);
+    for (size_t p = 0; p < heap.processes.size(); ++p) {
+      const ProcessHeapView& v = heap.processes[p];
+      for (size_t i = 0; i < v.sites.size(); ++i) {
+        if (!selection.kept(p, i)) continue;
+        mark_stack(v.sites[i].stack);
+        if (v.sites[i].function_frame) use_frame(*v.sites[i].function_frame);
+      }
+      for (const FunctionView& f : v.functions) use_frame(*v.sites[f.largest_site].function_frame);
+    }
+    number(stack_number_, stacks_);
+    number(frame_number_, frames_);
+  }
+
+  json stack(uint32_t s) const { return s == kNoStack ? json(nullptr) : json(stack_number_[s]); }
+  json frame(std::optional<uint32_t> f) const {
+    return f ? json(frame_number_[*f]) : json(nullptr);
+  }
+  size_t stacks_written() const { return stacks_.size(); }
+
+  // "strings", "frames" and "stacks", as members of the top-level object.
+  void write(std::ostream& out) {
+    json function = json::array(), file = json::array(), line = json::array(),
+         module = json::array(), address = json::array(), offset = json::array(),
+         inlined = json::array();
+    for (uint32_t f : frames_) {
+      const Frame& fr = table_.frame(f);
+      function.push_back(string(fr.function));
+      file.push_back(string(fr.file));
+      line.push_back(fr.line ? json(fr.line) : json(nullptr));
+      module.push_back(string(fr.module));
+      address.push_back(hex(fr.address));
+      offset.push_back(fr.module.empty() ? json(nullptr) : json(hex(fr.offset)));
+      inlined.push_back(fr.inlined);
+    }
+    json frame_of = json::array(), parent = json::array();
+    for (uint32_t s : stacks_) {
+      frame_of.push_back(frame_number_[table_.node(s).frame]);
+      parent.push_back(stack(table_.node(s).parent));
+    }
+    out << ",\n\"strings\":" << dump(strings_);
+    out << ",\n\"frames\":"
+        << dump({{"function", function},
+                 {"file", file},
+                 {"line", line},
+                 {"module", module},
+                 {"address", address},
+                 {"offset", offset},
+                 {"inlined", inlined}});
+    out << ",\n\"stacks\":" << dump({{"frame", frame_of}, {"parent", parent}});
+  }
+
+ private:
+  void mark_stack(uint32_t s) {
+    for (; s != kNoStack && stack_number_[s] < 0; s = table_.node(s).parent) {
+      stack_number_[s] = 0;
+      use_frame(table_.node(s).frame);
+    }
+  }
+  void use_frame(uint32_t f) { frame_number_[f] = 0; }
+  // Marked entries (0) get their dense numbers in table order; `order` lists them.
+  static void number(std::vector<int64_t>& numbers, std::vector<uint32_t>& order) {
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      if (numbers[i] < 0) continue;
+      numbers[i] = static_cast<int64_t>(order.size());
+      order.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  json string(const std::string& s) {
+    if (s.empty()) return nullptr;
+    auto [it, added] = string_number_.try_emplace(s, strings_.size());
+    if (added) strings_.push_back(s);
+    return it->second;
+  }
+
+  const StackTable& table_;
+  std::vector<int64_t> stack_number_, frame_number_;
+  std::vector<uint32_t> stacks_, frames_;
+  json strings_ = json::array();
+  std::unordered_map<std::string, size_t> string_number_;
+};
+
+struct Context {
+  const Session& session;
+  const HeapReport& heap;
+  const SiteSelection& selection;
+  const Tables& tables;
+};
+
+// The written sites in order, as (process, site index) pairs.
+std::vector<std::pair<size_t, size_t>> written_sites(const HeapReport& heap,
+                                                     const SiteSelection& selection) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t p = 0; p < heap.processes.size(); ++p)
+    for (size_t i = 0; i < heap.processes[p].sites.size(); ++i)
+      if (selection.kept(p, i)) out.emplace_back(p, i);
+  return out;
 }
 
-json functions_json(const ProcessHeapView& v) {
+// `"name":[v0,v1,...]` with value(row) giving each entry as JSON.
+template <typename Rows, typename Value>
+void column(std::ostream& out, const char* name, const Rows& rows, Value value,
+            bool first = false) {
+  out << (first ? "\n\"" : ",\n\"") << name << "\":[";
+  for (size_t r = 0; r < rows.size(); ++r) out << (r ? "," : "") << dump(value(rows[r]));
+  out << "]";
+}
+
+// The sites table: one column per field, one entry per site.
+void write_sites(const Context& c, std::ostream& out) {
+  std::vector<std::pair<size_t, size_t>> rows = written_sites(c.heap, c.selection);
+  auto stats = [&](const std::pair<size_t, size_t>& r) -> const SiteStats& {
+    return *c.heap.processes[r.first].sites[r.second].stats;
+  };
+  using Row = std::pair<size_t, size_t>;
+  using Field = uint64_t (*)(const SiteStats&);
+  static const std::pair<const char*, Field> kCounts[] = {
+      {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
+      {"frees", [](const SiteStats& s) { return s.counts.frees; }},
+      {"allocated_bytes", [](const SiteStats& s) { return s.counts.allocated_bytes; }},
+      {"freed_bytes", [](const SiteStats& s) { return s.counts.freed_bytes; }},
+      {"temporary_allocations", [](const SiteStats& s) { return s.temporary; }},
+      {"leaked_allocations", [](const SiteStats& s) { return s.live_allocations; }},
+      {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }},
+      {"peak_allocations", [](const SiteStats& s) { return s.peak_allocations; }},
+      {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }}};
+  out << ",\n\"sites\":{";
+  column(
+      out, "process", rows, [](const Row& r) { return json(r.first); }, true);
+  column(out, "stack_id", rows, [&](const Row& r) {
+    uint64_t id = stats(r).stack_id;
+    return id == kInheritedStack ? json(nullptr) : json(id);
+  });
+  column(out, "stack", rows, [&](const Row& r) {
+    return c.tables.stack(c.heap.processes[r.first].sites[r.second].stack);
+  });
+  column(out, "function_frame", rows, [&](const Row& r) {
+    return c.tables.frame(c.heap.processes[r.first].sites[r.second].function_frame);
+  });
+  for (const auto& [name, field] : kCounts)
+    column(out, name, rows, [&](const Row& r) { return json(field(stats(r))); });
+  column(out, "sizes", rows, [&](const Row& r) { return histogram_json(stats(r).sizes); });
+  column(out, "lifetimes_ns", rows,
+         [&](const Row& r) { return histogram_json(stats(r).lifetimes); });
+  out << "}";
+}
+
+// The index of `rule` among the rules applied (top-level `suppressions`).
+json suppression_index(const HeapReport& heap, const std::optional<SuppressionRule>& rule) {
+  if (!rule) return nullptr;
+  for (size_t i = 0; i < heap.suppressions.size(); ++i)
+    if (heap.suppressions[i].pattern == rule->pattern &&
+        heap.suppressions[i].origin == rule->origin)
+      return i;
+  return nullptr;
+}
+
+// The leaks table: every written site with blocks live at the end, largest first per process;
+// its kinds (null when unknown) and the suppression that matched it.
+void write_leaks(const Context& c, std::ostream& out) {
+  using Row = std::pair<size_t, size_t>;
+  std::vector<Row> rows;
+  std::vector<std::optional<format::KindCounts>> kinds;
+  for (size_t p = 0; p < c.heap.processes.size(); ++p)
+    for (size_t i : c.heap.processes[p].leak_sites) {
+      if (!c.selection.kept(p, i)) continue;
+      rows.emplace_back(p, i);
+      kinds.push_back(site_leak_kinds(*c.session.processes[p]->analysis,
+                                      c.heap.processes[p].sites[i].stats->stack_id));
+    }
+  auto site = [&](const Row& r) -> const SiteView& {
+    return c.heap.processes[r.first].sites[r.second];
+  };
+  std::vector<size_t> index(rows.size());
+  for (size_t k = 0; k < index.size(); ++k) index[k] = k;
+  out << ",\n\"leaks\":{";
+  column(
+      out, "process", rows, [](const Row& r) { return json(r.first); }, true);
+  column(out, "site", rows,
+         [&](const Row& r) { return json(c.selection.number(r.first, r.second)); });
+  column(out, "bytes", rows, [&](const Row& r) { return json(site(r).stats->live_bytes); });
+  column(out, "allocations", rows,
+         [&](const Row& r) { return json(site(r).stats->live_allocations); });
+  column(out, "kind", index, [&](size_t k) {
+    std::optional<format::LeakKind> kind = kinds[k] ? leading_kind(*kinds[k]) : std::nullopt;
+    return kind ? json(kLeakKindNames[static_cast<size_t>(*kind)]) : json(nullptr);
+  });
+  for (size_t kind = 0; kind < format::kLeakKinds; ++kind) {
+    std::string name = kLeakKindNames[kind];
+    column(out, (name + "_allocations").c_str(), index,
+           [&](size_t k) { return kinds[k] ? json((*kinds[k])[kind].blocks) : json(nullptr); });
+    column(out, (name + "_bytes").c_str(), index,
+           [&](size_t k) { return kinds[k] ? json((*kinds[k])[kind].bytes) : json(nullptr); });
+  }
+  column(out, "suppression", rows,
+         [&](const Row& r) { return suppression_index(c.heap, site(r).suppressed_by); });
+  out << "}";
+}
+
+json functions_json(const Context& c, const ProcessHeapView& v) {
   json out = json::array();
   for (const FunctionView& f : v.functions) {
-    const Frame& frame = *v.sites[f.largest_site].function();
     json j = {{"function", f.name},
-              {"file", or_null(frame.file)},
-              {"line", frame.line ? json(frame.line) : json(nullptr)},
-              {"module", or_null(frame.module)},
+              {"frame", c.tables.frame(v.sites[f.largest_site].function_frame)},
               {"sites", f.sites}};
     j.update(stats_json(f.totals));
     out.push_back(std::move(j));
@@ -151,43 +339,57 @@ json functions_json(const ProcessHeapView& v) {
   return out;
 }
 
-json peak_json(const ProcessAnalysis& p, const ProcessHeapView& v) {
-  const HeapTotals& t = p.heap().totals();
+// A process's peak: the sites live at that moment that the document holds, and how many
+// others (bounded reports) it left out.
+json peak_json(const Context& c, size_t p) {
+  const ProcessAnalysis& analysis = *c.session.processes[p]->analysis;
+  const ProcessHeapView& v = c.heap.processes[p];
+  const HeapTotals& t = analysis.heap().totals();
   if (t.peak_bytes == 0) return nullptr;
-  json sites = json::array();
+  json site = json::array(), bytes = json::array(), allocations = json::array();
+  size_t omitted = 0;
   for (size_t i : v.peak_sites) {
-    json j = site_identity(p.info().pid, v.sites[i]);
-    j["bytes"] = v.sites[i].stats->peak_bytes;
-    j["allocations"] = v.sites[i].stats->peak_allocations;
-    sites.push_back(std::move(j));
+    if (!c.selection.kept(p, i)) {
+      ++omitted;
+      continue;
+    }
+    site.push_back(c.selection.number(p, i));
+    bytes.push_back(v.sites[i].stats->peak_bytes);
+    allocations.push_back(v.sites[i].stats->peak_allocations);
   }
-  return {{"pid", p.info().pid},
+  json sites = {{"site", site}, {"bytes", bytes}, {"allocations", allocations}};
+  return {{"process", p},
+          {"pid", analysis.info().pid},
           {"stamp_ns", t.peak_stamp},
           {"bytes", t.peak_bytes},
           {"allocations", t.peak_allocations},
-          {"sites", sites}};
+          {"sites", sites},
+          {"sites_omitted", omitted}};
 }
 
+// Columns, one entry per bucket.
 json heap_over_time_json(const HeapTimeline& tl) {
-  double width_s = static_cast<double>(tl.bucket_ns()) / 1e9;
-  json buckets = json::array();
-  for (const HeapBucket& b : tl.buckets())
-    buckets.push_back({{"start_ns", b.start_ns},
-                       {"live_bytes", b.live_bytes_end},
-                       {"live_bytes_peak", b.live_bytes_peak},
-                       {"allocations", b.allocations},
-                       {"frees", b.frees},
-                       {"allocated_bytes", b.allocated_bytes},
-                       {"freed_bytes", b.freed_bytes},
-                       {"allocations_per_sec", static_cast<double>(b.allocations) / width_s},
-                       {"frees_per_sec", static_cast<double>(b.frees) / width_s},
-                       {"bytes_per_sec", static_cast<double>(b.allocated_bytes) / width_s}});
-  return {{"bucket_ns", tl.bucket_ns()}, {"buckets", buckets}};
+  json start = json::array(), live = json::array(), live_peak = json::array(),
+       allocations = json::array(), frees = json::array(), allocated = json::array(),
+       freed = json::array();
+  for (const HeapBucket& b : tl.buckets()) {
+    start.push_back(b.start_ns);
+    live.push_back(b.live_bytes_end);
+    live_peak.push_back(b.live_bytes_peak);
+    allocations.push_back(b.allocations);
+    frees.push_back(b.frees);
+    allocated.push_back(b.allocated_bytes);
+    freed.push_back(b.freed_bytes);
+  }
+  return {{"bucket_ns", tl.bucket_ns()},  {"start_ns", start},          {"live_bytes", live},
+          {"live_bytes_peak", live_peak}, {"allocations", allocations}, {"frees", frees},
+          {"allocated_bytes", allocated}, {"freed_bytes", freed}};
 }
 
-json thread_json(uint64_t pid, const ThreadView& t) {
+json thread_json(size_t p, const ProcessAnalysis& analysis, const ThreadView& t) {
   const ThreadInfo& info = *t.info;
-  return {{"pid", pid},
+  return {{"process", p},
+          {"pid", analysis.info().pid},
           {"tid", info.tid},
           {"name", info.name},
           {"parent_tid", info.parent_tid ? json(info.parent_tid) : json(nullptr)},
@@ -202,30 +404,10 @@ json thread_json(uint64_t pid, const ThreadView& t) {
           {"temporary_allocations", t.heap.temporary},
           {"live_allocations", t.heap.live_allocations},
           {"live_bytes", t.heap.live_bytes},
-          {"cpu_time_ns", t.cpu_time_ns ? json(*t.cpu_time_ns) : json(nullptr)}};
-}
-
-json threads_detail_json(const ProcessAnalysis& p) {
-  json out = json::array();
-  const auto& counts = p.heap().per_thread();
-  for (const auto& [tid, t] : p.threads()) {
-    auto it = counts.find(static_cast<uint32_t>(tid));
-    Counters c = it == counts.end() ? Counters{} : it->second;
-    out.push_back({{"tid", tid},
-                   {"name", t.name},
-                   {"parent_tid", t.parent_tid ? json(t.parent_tid) : json(nullptr)},
-                   {"start_ns", t.start_stamp},
-                   {"end_ns", t.end_stamp ? json(t.end_stamp) : json(nullptr)},
-                   {"end_at_process_end", t.end_at_process_end},
-                   {"known_from", thread_source_name(t.source)},
-                   {"allocations", c.allocations},
-                   {"frees", c.frees},
-                   {"allocated_bytes", c.allocated_bytes},
-                   {"ring_waits", t.ring_waits},
-                   {"ring_wait_ns", t.ring_wait_ns},
-                   {"exact_cpu", t.cpu_at_start && t.cpu_at_end}});
-  }
-  return out;
+          {"cpu_time_ns", t.cpu_time_ns ? json(*t.cpu_time_ns) : json(nullptr)},
+          {"ring_waits", info.ring_waits},
+          {"ring_wait_ns", info.ring_wait_ns},
+          {"exact_cpu", info.cpu_at_start && info.cpu_at_end}};
 }
 
 json leak_check_json(const ProcessAnalysis& p) {
@@ -242,17 +424,27 @@ json leak_check_json(const ProcessAnalysis& p) {
   return j;
 }
 
-json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
+// The key of the process `tp` came from: its index in the session.
+json parent_key(const Session& session, const TracedProcess& tp) {
+  for (size_t i = 0; i < session.processes.size(); ++i)
+    if (session.processes[i].get() == tp.parent) return i;
+  return nullptr;
+}
+
+json process_json(const Context& c, size_t index) {
+  const TracedProcess& tp = *c.session.processes[index];
+  const ProcessHeapView& v = c.heap.processes[index];
   const ProcessAnalysis& p = *tp.analysis;
   const ProcessInfo& info = p.info();
-  json j = summary_json(summarize(v));
+  json j = {{"key", index}};
+  j.update(summary_json(summarize(v)));
   j["pid"] = info.pid;
   j["ppid"] = info.ppid;
+  j["parent"] = parent_key(c.session, tp);
   j["parent_pid"] = tp.parent ? json(tp.parent->analysis->info().pid) : json(nullptr);
   j["how"] = origin_name(tp.origin);
   j["name"] = process_name(info);
   j["executable"] = info.exe;
-  j["exe"] = info.exe;
   j["argv"] = info.argv;
   j["trace"] = p.path();
   j["malloc_provider"] = info.malloc_provider;
@@ -263,9 +455,9 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   j["temporary_allocations"] = p.heap().totals().temporary;
   j["leak_check"] = leak_check_json(p);
   j["sidecar_tid"] = p.sidecar_tid() ? json(p.sidecar_tid()) : json(nullptr);
-  j["threads_detail"] = threads_detail_json(p);
-  j["peak"] = peak_json(p, v);
-  j["functions"] = functions_json(v);
+  j["sites"] = v.sites.size();
+  j["peak"] = peak_json(c, index);
+  j["functions"] = functions_json(c, v);
   j["heap_over_time"] = heap_over_time_json(p.timeline());
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
@@ -280,40 +472,62 @@ json process_json(const TracedProcess& tp, const ProcessHeapView& v) {
   return j;
 }
 
-// The largest single-process peak, as summary.peak_heap_bytes is.
-json largest_peak(const json& processes) {
-  json best = nullptr;
-  for (const json& p : processes)
-    if (!p["peak"].is_null() && (best.is_null() || p["peak"]["bytes"] > best["bytes"]))
-      best = p["peak"];
-  return best;
+// One array member, an entry per line; `each(emit)` calls emit(entry) for every entry.
+template <typename Each>
+void write_array(std::ostream& out, const char* name, Each each) {
+  out << ",\n\"" << name << "\":[";
+  bool first = true;
+  each([&](const json& entry) {
+    out << (first ? "\n" : ",\n") << dump(entry);
+    first = false;
+  });
+  out << "]";
+}
+
+json bounded_json(const std::optional<SiteBudget>& budget, const SiteSelection& selection) {
+  if (!budget) return nullptr;
+  return {{"per_ranking", budget->per_ranking},
+          {"leak_and_peak", budget->leak_and_peak},
+          {"sites_written", selection.written()},
+          {"sites_omitted", selection.omitted()}};
 }
 
 }  // namespace
 
-json json_report(const Session& session, const HeapReport& heap) {
-  json processes = json::array(), threads = json::array(), sites = json::array(),
-       leaks = json::array(), suppressions = json::array();
-  for (size_t i = 0; i < session.processes.size(); ++i) {
-    const ProcessHeapView& v = heap.processes[i];
-    uint64_t pid = session.processes[i]->analysis->info().pid;
-    processes.push_back(process_json(*session.processes[i], v));
-    for (const ThreadView& t : v.threads) threads.push_back(thread_json(pid, t));
-    for (const SiteView& s : v.sites) sites.push_back(site_json(pid, s));
-    for (size_t s : v.leak_sites)
-      leaks.push_back(leak_json(*session.processes[i]->analysis, v.sites[s]));
-  }
+void write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+                       const std::optional<SiteBudget>& budget) {
+  SiteSelection selection(heap, budget);
+  Tables tables(heap, selection);
+  Context c{session, heap, selection, tables};
+  out << "{\"schema\":" << dump(kJsonSchema);
+  out << ",\n\"summary\":" << dump(summary_json(summarize(session, heap)));
+  out << ",\n\"bounded\":" << dump(bounded_json(budget, selection));
+  out << ",\n\"runtime_modules\":" << dump(runtime_module_prefixes());
+  json largest_peak = nullptr;
+  write_array(out, "processes", [&](auto emit) {
+    for (size_t p = 0; p < session.processes.size(); ++p) {
+      json j = process_json(c, p);
+      if (!j["peak"].is_null() &&
+          (largest_peak.is_null() || j["peak"]["bytes"] > largest_peak["bytes"]))
+        largest_peak = j["peak"];
+      emit(j);
+    }
+  });
+  write_array(out, "threads", [&](auto emit) {
+    for (size_t p = 0; p < session.processes.size(); ++p)
+      for (const ThreadView& t : heap.processes[p].threads)
+        emit(thread_json(p, *session.processes[p]->analysis, t));
+  });
+  write_sites(c, out);
+  write_leaks(c, out);
+  json suppressions = json::array();
   for (const SuppressionRule& rule : heap.suppressions)
     suppressions.push_back(suppression_json(rule));
-  return {{"schema", kJsonSchema},
-          {"summary", summary_json(summarize(session, heap))},
-          {"processes", processes},
-          {"threads", threads},
-          {"sites", sites},
-          {"leaks", leaks},
-          {"suppressions", suppressions},
-          {"peak", largest_peak(processes)},
-          {"errors", session.errors}};
+  out << ",\n\"suppressions\":" << dump(suppressions);
+  out << ",\n\"peak\":" << dump(largest_peak);
+  out << ",\n\"errors\":" << dump(session.errors);
+  tables.write(out);
+  out << "\n}\n";
 }
 
 }  // namespace memscope::analyzer

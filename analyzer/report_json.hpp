@@ -1,15 +1,35 @@
-// The versioned JSON report ("schema": "memscope-analysis/1"), documented in docs/json-schema.md.
+// The versioned JSON report ("schema": "memscope-analysis/2"), documented field by field in
+// docs/json-schema.md. It is one serialiser of the analysis, written as it goes (one site at a
+// time, never the whole document in memory): strings, frames and stacks are tables written
+// once, and sites, leaks, peaks and functions refer to them by index, so the size grows with
+// distinct frames and stacks, not with sites times depth. Every row names its process by `process`,
+// the index of its entry in `processes` (an exec'd image keeps its pid but is a process of its
+// own).
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <cstddef>
+#include <optional>
+#include <ostream>
 
 #include "analyzer/heap_report.hpp"
 #include "analyzer/session.hpp"
 
 namespace memscope::analyzer {
 
-inline constexpr const char* kJsonSchema = "memscope-analysis/1";
+inline constexpr const char* kJsonSchema = "memscope-analysis/2";
+inline constexpr const char* kJsonSchemaV1 = "memscope-analysis/1";
 
-nlohmann::json json_report(const Session& session, const HeapReport& heap);
+// What a bounded report (the HTML page's) keeps per process: the top `per_ranking` sites by each
+// ranking (allocated bytes, allocations, temporary allocations, bytes at the peak, leaked bytes),
+// and the largest `leak_and_peak` leaking sites and sites live at the peak. Everything else is
+// counted in the document's `bounded` section, never silently dropped.
+struct SiteBudget {
+  size_t per_ranking = 200;
+  size_t leak_and_peak = 2000;
+};
+
+// Writes the report; with a budget only the sites it keeps (and the stacks they need).
+void write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+                       const std::optional<SiteBudget>& budget = std::nullopt);
 
 }  // namespace memscope::analyzer

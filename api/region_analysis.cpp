@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "analyzer/export_html.hpp"
 #include "analyzer/heap_report.hpp"
@@ -129,8 +130,9 @@ RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, ui
   session.processes.push_back(std::move(process));
   analyzer::Symbolizer symbolizer;
   analyzer::HeapReport heap = analyzer::build_heap_report(session, symbolizer);
-  std::string report = analyzer::json_report(session, heap)
-                           .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::ostringstream text;
+  analyzer::write_json_report(session, heap, text);
+  std::string report = text.str();
   ProfileAnalysis a = analysis_from_json(report);
   a.trace_path = trace_path;
   a.region_begin_ns = begin_ns;
@@ -140,7 +142,7 @@ RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, ui
 
 bool write_html_file(const std::filesystem::path& path, const std::string& report_json,
                      std::string& error) {
-  return analyzer::write_html_report(json::parse(report_json), path.string(), error);
+  return analyzer::write_html_report(report_json, path.string(), error);
 }
 
 bool write_text_file(const std::filesystem::path& path, const std::string& text) {

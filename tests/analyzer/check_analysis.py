@@ -15,6 +15,9 @@ import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 
 
@@ -48,7 +51,7 @@ def trace_and_analyze(args, program):
     text = subprocess.run([args.analyze, out, "--json", report], check=True,
                           capture_output=True, text=True).stdout
     with open(report) as f:
-        return json.load(f), text
+        return memscope_analysis.expand(json.load(f)), text
 
 
 def plain(name):
@@ -180,7 +183,7 @@ def main():
     parser.add_argument("program", nargs="+")
     args = parser.parse_args()
     report, text = trace_and_analyze(args, args.program[0])
-    check(report["schema"] == "memscope-analysis/1", "schema memscope-analysis/1")
+    check(report["schema"] == "memscope-analysis/2", "schema memscope-analysis/2")
     {"dwarf": dwarf_mode, "symtab": symtab_mode, "stripped": stripped_mode,
      "fork": fork_mode}[args.mode](args, report, text)
 

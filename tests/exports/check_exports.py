@@ -11,6 +11,9 @@ import re
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import xml.etree.ElementTree as ET
 
 LEAKED_BYTES = 8 * 100000
@@ -53,7 +56,7 @@ class Harness:
     def report(self, trace):
         r = self.analyze(trace, "--quiet", "--json", "-")
         check(r.returncode == 0, "analysis JSON of " + trace)
-        return json.loads(r.stdout)
+        return memscope_analysis.loads(r.stdout)
 
 
 def test_gate(h):

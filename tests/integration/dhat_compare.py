@@ -59,6 +59,9 @@ import re
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 import time
 
@@ -176,7 +179,7 @@ def summary_matches_replay(args, ms_dir, workdir, analysis):
         raise ToolError(f"memscope-analyze --replay exited with {astatus}\n"
                         + tail(aout.decode(errors="replace") + aerr))
     with open(json_path) as f:
-        replayed = json.load(f)
+        replayed = memscope_analysis.expand(json.load(f))
     problems = []
     entries = analysis.get("processes") or []
     if len(entries) == 1 and entries[0].get("heap_source") != "summary":
@@ -205,13 +208,13 @@ def run_memscope(args, workdir):
                         + tail(aout.decode(errors="replace") + aerr))
     try:
         with open(json_path) as f:
-            analysis = json.load(f)
+            analysis = memscope_analysis.expand(json.load(f))
     except (OSError, ValueError) as e:
         raise ToolError(f"memscope-analyze wrote no readable JSON at {json_path}: {e}") from e
     replay_problems = summary_matches_replay(args, ms_dir, workdir, analysis)
-    if analysis.get("schema") != "memscope-analysis/1":
+    if analysis.get("schema") != "memscope-analysis/2":
         raise ToolError(f"{json_path}: schema is {analysis.get('schema')!r}, "
-                        "expected 'memscope-analysis/1'")
+                        "expected 'memscope-analysis/2'")
     entries = analysis.get("processes")
     if not isinstance(entries, list) or not entries:
         raise ToolError(f"{json_path}: no processes")

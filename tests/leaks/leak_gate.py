@@ -12,6 +12,9 @@ import json
 import os
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 
 RULES = ["--fail-on", "leaked_bytes>0", "--fail-on", "definitely_lost_bytes>0"]
@@ -31,7 +34,7 @@ def traced(run, analyze, workdir, name, command):
     p = subprocess.run([analyze, traces, "--quiet", "--json", report, *RULES],
                        capture_output=True, text=True)
     with open(report) as f:
-        return p.returncode, p.stderr, json.load(f)
+        return p.returncode, p.stderr, memscope_analysis.expand(json.load(f))
 
 
 def main():

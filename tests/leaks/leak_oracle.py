@@ -25,6 +25,9 @@ import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 
 KINDS = ["definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit"]
@@ -71,7 +74,7 @@ def memscope(args, workdir):
     if arc != 0:
         sys.exit(f"memscope-analyze failed ({arc}):\n{aerr}")
     with open(report) as f:
-        summary = json.load(f)["summary"]
+        summary = memscope_analysis.expand(json.load(f))["summary"]
     kinds = {k: (summary[k + "_bytes"], summary[k + "_allocations"]) for k in KINDS}
     return rc, out, kinds
 

@@ -23,6 +23,9 @@ import os
 import re
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 import xml.etree.ElementTree as ET
 
@@ -50,7 +53,7 @@ def analyze(analyze_bin, traces, workdir, name, *args):
     data = None
     if os.path.exists(report):
         with open(report) as f:
-            data = json.load(f)
+            data = memscope_analysis.expand(json.load(f))
     return p, data
 
 

@@ -177,6 +177,9 @@ import stat
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import memscope_analysis  # noqa: E402
 import tempfile
 import time
 
@@ -293,7 +296,7 @@ def analyze(paths, timeout=None, address_space=None):
     if r.rc == 0:
         try:
             with open(json_path) as f:
-                data = json.load(f)
+                data = memscope_analysis.expand(json.load(f))
         except (OSError, ValueError) as e:
             ok(False, "memscope-analyze exit 0 writes valid JSON", f"{e}; {r.describe()}")
     if os.path.exists(json_path):

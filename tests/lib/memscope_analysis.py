@@ -1,0 +1,128 @@
+"""Reads memscope-analyze's JSON (docs/json-schema.md) for the tests.
+
+Version 2 stores strings, frames and stacks once, as tables, and sites and leaks as columns;
+`expand` turns such a document into rows the tests can read directly, the shape version 1 had:
+every site and leak a dict with its `pid`, `function`, `file`, `line` and `stack` (a list of
+frame dicts, innermost first), `processes[*].threads_detail` and `heap_over_time.buckets`. The
+expansion follows every index, so a dangling one fails here, loudly."""
+
+import json
+
+SCHEMA = "memscope-analysis/2"
+KIND_NAMES = ("definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit")
+
+
+def load(path):
+    with open(path) as f:
+        return expand(json.load(f))
+
+
+def loads(text):
+    return expand(json.loads(text))
+
+
+def rows(table):
+    """A table of columns as a list of dicts (all columns have one entry per row)."""
+    if not table:
+        return []
+    lengths = {len(v) for v in table.values() if isinstance(v, list)}
+    assert len(lengths) <= 1, f"columns of different lengths: {sorted(lengths)}"
+    n = lengths.pop() if lengths else 0
+    return [{k: v[i] for k, v in table.items() if isinstance(v, list)} for i in range(n)]
+
+
+def frame(doc, index):
+    if index is None:
+        return None
+    f, strings = doc["frames"], doc["strings"]
+
+    def text(name):
+        i = f[name][index]
+        return None if i is None else strings[i]
+
+    return {"function": text("function"), "file": text("file"), "line": f["line"][index],
+            "module": text("module"), "address": f["address"][index],
+            "offset": f["offset"][index], "inlined": f["inlined"][index]}
+
+
+def stack(doc, index):
+    out = []
+    while index is not None:
+        out.append(frame(doc, doc["stacks"]["frame"][index]))
+        parent = doc["stacks"]["parent"][index]
+        assert parent is None or parent < index, "a stack's caller comes before it"
+        index = parent
+    return out
+
+
+def _histogram(pairs):
+    return [{"from": f, "below": 1 if f == 0 else 2 * f, "count": c} for f, c in pairs]
+
+
+def _site_row(doc, s):
+    process = doc["processes"][s["process"]]
+    function = frame(doc, s["function_frame"])
+    s = dict(s)
+    s.update({"pid": process["pid"], "inherited": s["stack_id"] is None,
+              "function": function and (function["function"] or _fallback(function)),
+              "file": function and function["file"], "line": function and function["line"],
+              "stack": stack(doc, s["stack"]), "sizes": _histogram(s["sizes"]),
+              "lifetimes_ns": _histogram(s["lifetimes_ns"])})
+    return s
+
+
+def _fallback(f):
+    if f["module"] is None:
+        return f["address"]
+    return f["module"].rsplit("/", 1)[-1] + "+" + f["offset"]
+
+
+def _leak_row(doc, sites, leak):
+    site = sites[leak["site"]]
+    kinds = None if leak["definitely_lost_bytes"] is None else \
+        {k: {"allocations": leak[f"{k}_allocations"], "bytes": leak[f"{k}_bytes"]}
+         for k in KIND_NAMES}
+    rule = None if leak["suppression"] is None else doc["suppressions"][leak["suppression"]]
+    out = {k: site[k] for k in ("pid", "stack_id", "inherited", "function", "file", "line", "stack")}
+    out.update({"process": leak["process"], "site": leak["site"], "bytes": leak["bytes"],
+                "allocations": leak["allocations"], "kind": leak["kind"], "kinds": kinds,
+                "suppressed": rule is not None, "suppression": rule})
+    return out
+
+
+def expand(doc):
+    if doc.get("schema") != SCHEMA:
+        return doc
+    sites = [_site_row(doc, s) for s in rows(doc["sites"])]
+    doc["sites"] = sites
+    doc["leaks"] = [_leak_row(doc, sites, l) for l in rows(doc["leaks"])]
+    for key, p in enumerate(doc["processes"]):
+        assert p["key"] == key
+        p["exe"] = p["executable"]
+        p["threads_detail"] = [t for t in doc["threads"] if t["process"] == key]
+        tl = p["heap_over_time"]
+        width = tl["bucket_ns"] / 1e9
+        buckets = rows({k: v for k, v in tl.items() if k != "bucket_ns"})
+        for b in buckets:
+            b["allocations_per_sec"] = b["allocations"] / width
+            b["frees_per_sec"] = b["frees"] / width
+            b["bytes_per_sec"] = b["allocated_bytes"] / width
+        tl["buckets"] = buckets
+        if p["peak"] is not None:
+            p["peak"]["sites"] = [_peak_site(sites, r) for r in rows(p["peak"]["sites"])]
+        for f in p["functions"]:
+            fr = frame(doc, f["frame"])
+            f.update({"file": fr and fr["file"], "line": fr and fr["line"],
+                      "module": fr and fr["module"]})
+    for t in doc["threads"]:
+        t.setdefault("pid", doc["processes"][t["process"]]["pid"])
+    if doc.get("peak") is not None:
+        doc["peak"] = doc["processes"][doc["peak"]["process"]]["peak"]
+    return doc
+
+
+def _peak_site(sites, r):
+    site = sites[r["site"]]
+    out = {k: site[k] for k in ("pid", "stack_id", "inherited", "function", "file", "line")}
+    out.update({"site": r["site"], "bytes": r["bytes"], "allocations": r["allocations"]})
+    return out
