@@ -57,27 +57,16 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-// [[from, count], ...] over the non-empty log2 buckets [from, 2 * from) (the first is [0, 1)).
+// [k, count, k, count, ...] over the non-empty log2 buckets: bucket 0 holds 0, bucket k holds
+// [2^(k-1), 2^k).
 json histogram_json(const Log2Histogram& h) {
   json out = json::array();
-  for (size_t i = 0; i < h.counts.size(); ++i)
-    if (h.counts[i] != 0) out.push_back({i == 0 ? 0 : uint64_t{1} << (i - 1), h.counts[i]});
+  for (size_t i = 0; i < h.counts.size(); ++i) {
+    if (h.counts[i] == 0) continue;
+    out.push_back(i);
+    out.push_back(h.counts[i]);
+  }
   return out;
-}
-
-// The figures a site and a function share.
-json stats_json(const SiteStats& s) {
-  return {{"allocations", s.counts.allocations},
-          {"frees", s.counts.frees},
-          {"allocated_bytes", s.counts.allocated_bytes},
-          {"freed_bytes", s.counts.freed_bytes},
-          {"temporary_allocations", s.temporary},
-          {"leaked_allocations", s.live_allocations},
-          {"leaked_bytes", s.live_bytes},
-          {"peak_allocations", s.peak_allocations},
-          {"peak_bytes", s.peak_bytes},
-          {"sizes", histogram_json(s.sizes)},
-          {"lifetimes_ns", histogram_json(s.lifetimes)}};
 }
 
 json suppression_json(const SuppressionRule& rule) {
@@ -136,10 +125,9 @@ class Tables {
         mark_stack(v.sites[i].stack);
         if (v.sites[i].function_frame) use_frame(*v.sites[i].function_frame);
       }
-      for (const FunctionView& f : v.functions) use_frame(*v.sites[f.largest_site].function_frame);
     }
-    number(stack_number_, stacks_);
-    number(frame_number_, frames_);
+    number_frames();
+    number_stacks();
   }
 
   json stack(uint32_t s) const { return s == kNoStack ? json(nullptr) : json(stack_number_[s]); }
@@ -159,14 +147,14 @@ class Tables {
       file.push_back(string(fr.file));
       line.push_back(fr.line ? json(fr.line) : json(nullptr));
       module.push_back(string(fr.module));
-      address.push_back(hex(fr.address));
+      address.push_back(fr.module.empty() ? json(hex(fr.address)) : json(nullptr));
       offset.push_back(fr.module.empty() ? json(nullptr) : json(hex(fr.offset)));
       inlined.push_back(fr.inlined);
     }
     json frame_of = json::array(), parent = json::array();
-    for (uint32_t s : stacks_) {
-      frame_of.push_back(frame_number_[table_.node(s).frame]);
-      parent.push_back(stack(table_.node(s).parent));
+    for (const auto& [frame, caller] : stacks_) {
+      frame_of.push_back(frame);
+      parent.push_back(caller < 0 ? json(nullptr) : json(caller));
     }
     out << ",\n\"strings\":" << dump(strings_);
     out << ",\n\"frames\":"
@@ -188,12 +176,34 @@ class Tables {
     }
   }
   void use_frame(uint32_t f) { frame_number_[f] = 0; }
-  // Marked entries (0) get their dense numbers in table order; `order` lists them.
-  static void number(std::vector<int64_t>& numbers, std::vector<uint32_t>& order) {
-    for (size_t i = 0; i < numbers.size(); ++i) {
-      if (numbers[i] < 0) continue;
-      numbers[i] = static_cast<int64_t>(order.size());
-      order.push_back(static_cast<uint32_t>(i));
+  // Marked frames (0) get dense numbers in table order, one per distinct frame as written: the
+  // same code in images loaded at other addresses (each exec, each program run) is one frame.
+  void number_frames() {
+    std::unordered_map<std::string, int64_t> by_content;
+    for (size_t i = 0; i < frame_number_.size(); ++i) {
+      if (frame_number_[i] < 0) continue;
+      const Frame& f = table_.frame(static_cast<uint32_t>(i));
+      std::string key = f.module + '\0' + hex(f.module.empty() ? f.address : f.offset) + '\0' +
+                        f.function + '\0' + f.file + '\0' + std::to_string(f.line) +
+                        (f.inlined ? "i" : "");
+      auto [it, added] = by_content.try_emplace(std::move(key), frames_.size());
+      if (added) frames_.push_back(static_cast<uint32_t>(i));
+      frame_number_[i] = it->second;
+    }
+  }
+  // Marked stacks likewise, one per distinct (frame, caller) as written; a caller is numbered
+  // before its callees since the table holds it first.
+  void number_stacks() {
+    std::unordered_map<uint64_t, int64_t> by_content;
+    for (size_t i = 0; i < stack_number_.size(); ++i) {
+      if (stack_number_[i] < 0) continue;
+      const StackTable::Node& n = table_.node(static_cast<uint32_t>(i));
+      int64_t parent = n.parent == kNoStack ? -1 : stack_number_[n.parent];
+      uint64_t key =
+          static_cast<uint64_t>(frame_number_[n.frame]) << 32 | static_cast<uint32_t>(parent);
+      auto [it, added] = by_content.try_emplace(key, stacks_.size());
+      if (added) stacks_.push_back({frame_number_[n.frame], parent});
+      stack_number_[i] = it->second;
     }
   }
   json string(const std::string& s) {
@@ -205,7 +215,8 @@ class Tables {
 
   const StackTable& table_;
   std::vector<int64_t> stack_number_, frame_number_;
-  std::vector<uint32_t> stacks_, frames_;
+  std::vector<uint32_t> frames_;                     // a table frame per written frame
+  std::vector<std::pair<int64_t, int64_t>> stacks_;  // written (frame, caller; -1: none)
   json strings_ = json::array();
   std::unordered_map<std::string, size_t> string_number_;
 };
@@ -257,10 +268,6 @@ void write_sites(const Context& c, std::ostream& out) {
   out << ",\n\"sites\":{";
   column(
       out, "process", rows, [](const Row& r) { return json(r.first); }, true);
-  column(out, "stack_id", rows, [&](const Row& r) {
-    uint64_t id = stats(r).stack_id;
-    return id == kInheritedStack ? json(nullptr) : json(id);
-  });
   column(out, "stack", rows, [&](const Row& r) {
     return c.tables.stack(c.heap.processes[r.first].sites[r.second].stack);
   });
@@ -305,12 +312,8 @@ void write_leaks(const Context& c, std::ostream& out) {
   for (size_t k = 0; k < index.size(); ++k) index[k] = k;
   out << ",\n\"leaks\":{";
   column(
-      out, "process", rows, [](const Row& r) { return json(r.first); }, true);
-  column(out, "site", rows,
-         [&](const Row& r) { return json(c.selection.number(r.first, r.second)); });
-  column(out, "bytes", rows, [&](const Row& r) { return json(site(r).stats->live_bytes); });
-  column(out, "allocations", rows,
-         [&](const Row& r) { return json(site(r).stats->live_allocations); });
+      out, "site", rows, [&](const Row& r) { return json(c.selection.number(r.first, r.second)); },
+      true);
   column(out, "kind", index, [&](size_t k) {
     std::optional<format::LeakKind> kind = kinds[k] ? leading_kind(*kinds[k]) : std::nullopt;
     return kind ? json(kLeakKindNames[static_cast<size_t>(*kind)]) : json(nullptr);
@@ -325,18 +328,6 @@ void write_leaks(const Context& c, std::ostream& out) {
   column(out, "suppression", rows,
          [&](const Row& r) { return suppression_index(c.heap, site(r).suppressed_by); });
   out << "}";
-}
-
-json functions_json(const Context& c, const ProcessHeapView& v) {
-  json out = json::array();
-  for (const FunctionView& f : v.functions) {
-    json j = {{"function", f.name},
-              {"frame", c.tables.frame(v.sites[f.largest_site].function_frame)},
-              {"sites", f.sites}};
-    j.update(stats_json(f.totals));
-    out.push_back(std::move(j));
-  }
-  return out;
 }
 
 // A process's peak: the sites live at that moment that the document holds, and how many
@@ -424,6 +415,15 @@ json leak_check_json(const ProcessAnalysis& p) {
   return j;
 }
 
+// The number of the site holding a fork child's inherited blocks; null for none.
+json inherited_site(const Context& c, size_t p) {
+  const ProcessHeapView& v = c.heap.processes[p];
+  for (size_t i = 0; i < v.sites.size(); ++i)
+    if (v.sites[i].stats->stack_id == kInheritedStack && c.selection.kept(p, i))
+      return c.selection.number(p, i);
+  return nullptr;
+}
+
 // The key of the process `tp` came from: its index in the session.
 json parent_key(const Session& session, const TracedProcess& tp) {
   for (size_t i = 0; i < session.processes.size(); ++i)
@@ -456,8 +456,8 @@ json process_json(const Context& c, size_t index) {
   j["leak_check"] = leak_check_json(p);
   j["sidecar_tid"] = p.sidecar_tid() ? json(p.sidecar_tid()) : json(nullptr);
   j["sites"] = v.sites.size();
+  j["inherited_site"] = inherited_site(c, index);
   j["peak"] = peak_json(c, index);
-  j["functions"] = functions_json(c, v);
   j["heap_over_time"] = heap_over_time_json(p.timeline());
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};

@@ -55,15 +55,23 @@ def stack(doc, index):
     return out
 
 
-def _histogram(pairs):
-    return [{"from": f, "below": 1 if f == 0 else 2 * f, "count": c} for f, c in pairs]
+def _histogram(flat):
+    """[k, count, ...] (bucket 0 holds 0, bucket k [2^(k-1), 2^k)) as version 1's buckets."""
+    out = []
+    for k, c in zip(flat[0::2], flat[1::2]):
+        lo = 0 if k == 0 else 1 << (k - 1)
+        out.append({"from": lo, "below": None if k == 64 else 1 << k, "count": c})
+    return out
 
 
 def _site_row(doc, s):
     process = doc["processes"][s["process"]]
     function = frame(doc, s["function_frame"])
     s = dict(s)
-    s.update({"pid": process["pid"], "inherited": s["stack_id"] is None,
+    inherited = process["inherited_site"] is not None and \
+        s["index"] == process["inherited_site"]
+    s.update({"pid": process["pid"], "inherited": inherited,
+              "stack_id": None if inherited else s["stack"],
               "function": function and (function["function"] or _fallback(function)),
               "file": function and function["file"], "line": function and function["line"],
               "stack": stack(doc, s["stack"]), "sizes": _histogram(s["sizes"]),
@@ -79,13 +87,14 @@ def _fallback(f):
 
 def _leak_row(doc, sites, leak):
     site = sites[leak["site"]]
+    process = site["process"]
     kinds = None if leak["definitely_lost_bytes"] is None else \
         {k: {"allocations": leak[f"{k}_allocations"], "bytes": leak[f"{k}_bytes"]}
          for k in KIND_NAMES}
     rule = None if leak["suppression"] is None else doc["suppressions"][leak["suppression"]]
     out = {k: site[k] for k in ("pid", "stack_id", "inherited", "function", "file", "line", "stack")}
-    out.update({"process": leak["process"], "site": leak["site"], "bytes": leak["bytes"],
-                "allocations": leak["allocations"], "kind": leak["kind"], "kinds": kinds,
+    out.update({"process": process, "site": leak["site"], "bytes": site["leaked_bytes"],
+                "allocations": site["leaked_allocations"], "kind": leak["kind"], "kinds": kinds,
                 "suppressed": rule is not None, "suppression": rule})
     return out
 
@@ -93,7 +102,7 @@ def _leak_row(doc, sites, leak):
 def expand(doc):
     if doc.get("schema") != SCHEMA:
         return doc
-    sites = [_site_row(doc, s) for s in rows(doc["sites"])]
+    sites = [_site_row(doc, dict(s, index=i)) for i, s in enumerate(rows(doc["sites"]))]
     doc["sites"] = sites
     doc["leaks"] = [_leak_row(doc, sites, l) for l in rows(doc["leaks"])]
     for key, p in enumerate(doc["processes"]):
@@ -110,10 +119,6 @@ def expand(doc):
         tl["buckets"] = buckets
         if p["peak"] is not None:
             p["peak"]["sites"] = [_peak_site(sites, r) for r in rows(p["peak"]["sites"])]
-        for f in p["functions"]:
-            fr = frame(doc, f["frame"])
-            f.update({"file": fr and fr["file"], "line": fr and fr["line"],
-                      "module": fr and fr["module"]})
     for t in doc["threads"]:
         t.setdefault("pid", doc["processes"][t["process"]]["pid"])
     if doc.get("peak") is not None:
