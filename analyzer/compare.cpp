@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "analyzer/heap_report.hpp"
@@ -292,10 +293,14 @@ json table_rows(const json& table) {
 // What compare reads of a version 2 document (summary, sites with their stacks, threads) in
 // the shape of version 1, so baselines of either version compare alike.
 json version1_view(const json& doc) {
+  std::set<size_t> inherited;  // each fork child's site of the blocks it inherited
+  for (const json& p : member(doc, "processes"))
+    if (member(p, "inherited_site").is_number_unsigned())
+      inherited.insert(member(p, "inherited_site").get<size_t>());
   json sites = json::array();
   for (const json& s : table_rows(member(doc, "sites"))) {
     json site = s;
-    site["inherited"] = member(s, "stack_id").is_null();
+    site["inherited"] = inherited.count(sites.size()) != 0;
     site["stack"] = stack_v1(doc, member(s, "stack"));
     json function = frame_v1(doc, member(s, "function_frame"));
     site["function"] = member(function, "function");

@@ -173,19 +173,41 @@ def fork_mode(args, report, text):
     check(len(inherited) >= 1, "fork children have a site for inherited blocks")
 
 
+def shared_prefix_mode(args, report, text):
+    """10,000 sites below one 40-frame prefix: the frames table holds each frame once, and the
+    stacks table holds the shared prefix once (about 10,000 + 100 + 40 stacks, not 10,000 x 43)."""
+    mine = [s for s in report["sites"] if s["function"] and "allocate_" in s["function"]]
+    check(len(mine) == 10000, f"10,000 sites of the program's allocators ({len(mine)})")
+    frames = report["frames"]
+    rows = list(zip(*(frames[k] for k in ("function", "file", "line", "module", "offset",
+                                            "address", "inlined"))))
+    check(len(rows) == len(set(rows)), f"every frame written once ({len(rows)} rows, "
+          f"{len(set(rows))} distinct)")
+    names = [report["strings"][f] for f in frames["function"] if f is not None]
+    for name in ("descend", "caller_17", "allocate_42"):
+        check(sum(1 for n in names if n == name) >= 1, f"{name} is in the frames table")
+    check(len(rows) < 1000, f"frames grow with distinct frames, not sites x depth ({len(rows)})")
+    stacks = len(report["stacks"]["frame"])
+    check(10000 <= stacks < 10000 + 100 + 40 + 200,
+          f"the shared prefix is stored once: {stacks} stacks for 10,000 sites of depth 43+")
+    depth = max(len(s["stack"]) for s in mine)
+    check(depth >= 43, f"each site's stack holds the whole prefix (deepest {depth})")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True)
     parser.add_argument("--analyze", required=True)
-    parser.add_argument("--mode", required=True, choices=["dwarf", "symtab", "stripped", "fork"])
+    parser.add_argument("--mode", required=True,
+                        choices=["dwarf", "symtab", "stripped", "fork", "shared_prefix"])
     parser.add_argument("--source")
     parser.add_argument("program", nargs="+")
     args = parser.parse_args()
     report, text = trace_and_analyze(args, args.program[0])
     check(report["schema"] == "memscope-analysis/2", "schema memscope-analysis/2")
     {"dwarf": dwarf_mode, "symtab": symtab_mode, "stripped": stripped_mode,
-     "fork": fork_mode}[args.mode](args, report, text)
+     "fork": fork_mode, "shared_prefix": shared_prefix_mode}[args.mode](args, report, text)
 
 
 if __name__ == "__main__":

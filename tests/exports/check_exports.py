@@ -223,11 +223,23 @@ def test_compare(h):
                        capture_output=True, text=True)
     check(r.returncode == 0, "growth within --max-regression 150 exits 0")
     saved = h.path("base.json")
-    with open(saved, "w") as f:
-        json.dump(h.report(base), f)
+    h.analyze(base, "--quiet", "--json", saved)
     r = subprocess.run([h.args.analyze, "compare", saved, base, "--max-regression", "0"],
                        capture_output=True, text=True)
     check(r.returncode == 0, "an analysis JSON compares with its own trace: no change")
+    # A baseline kept from before version 2: the rows tests/lib reads are version 1's shape.
+    old = h.report(base)
+    old["schema"] = "memscope-analysis/1"
+    old_path = h.path("base.v1.json")
+    with open(old_path, "w") as f:
+        json.dump({k: old[k] for k in ("schema", "summary", "processes", "threads", "sites")}, f)
+    out = h.path("compare-v1.json")
+    r = subprocess.run([h.args.analyze, "compare", old_path, double, "--max-regression", "50",
+                        "--json", out], capture_output=True, text=True)
+    check(r.returncode == 3, "a version 1 baseline: 2x the allocations exits 3")
+    hot = [s for s in json.load(open(out))["sites"] if s["function"] == "hot_allocator"]
+    check(len(hot) == 1 and hot[0]["status"] == "both",
+          "a version 1 baseline: hot_allocator matched by stack with the version 2 side")
     r = subprocess.run([h.args.analyze, "compare", base], capture_output=True, text=True)
     check(r.returncode == 1, "compare with one side is a usage error")
     r = subprocess.run([h.args.analyze, "compare", base, h.path("missing")],
