@@ -118,16 +118,25 @@ bool write_json(const std::string& path, const memscope::analyzer::Session& sess
   return false;
 }
 
-// --html: the page embeds a bounded document (report_json.hpp, SiteBudget); the text report's
-// last line says what it left out.
+// --html: the page embeds a bounded document (report_json.hpp, SiteBudget), so that it opens in
+// a browser whatever the trace; what it left out is said here and on the page.
 bool write_html(const std::string& path, const memscope::analyzer::Session& session,
                 const memscope::analyzer::HeapReport& heap) {
+  namespace ma = memscope::analyzer;
   std::ostringstream text;
-  memscope::analyzer::write_json_report(session, heap, text, memscope::analyzer::SiteBudget{});
+  ma::SiteBudget budget;
+  ma::JsonWritten written = ma::write_json_report(session, heap, text, budget);
   std::string error;
-  if (memscope::analyzer::write_html_report(text.str(), path, error)) return true;
-  std::cerr << "memscope-analyze: " << error << "\n";
-  return false;
+  if (!ma::write_html_report(text.str(), path, error)) {
+    std::cerr << "memscope-analyze: " << error << "\n";
+    return false;
+  }
+  if (written.sites_omitted != 0)
+    std::cerr << "memscope-analyze: " << path << " shows " << written.sites << " of "
+              << written.sites + written.sites_omitted << " allocation sites (per process the top "
+              << budget.per_ranking << " by each ranking and the " << budget.leak_and_peak
+              << " largest leaking and peak sites); --json FILE writes them all\n";
+  return true;
 }
 
 // Writes the requested exports, then checks the gate: 0, 1 when a file cannot be written, 3

@@ -494,8 +494,8 @@ json bounded_json(const std::optional<SiteBudget>& budget, const SiteSelection& 
 
 }  // namespace
 
-void write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
-                       const std::optional<SiteBudget>& budget) {
+JsonWritten write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+                              const std::optional<SiteBudget>& budget) {
   SiteSelection selection(heap, budget);
   Tables tables(heap, selection);
   Context c{session, heap, selection, tables};
@@ -528,6 +528,7 @@ void write_json_report(const Session& session, const HeapReport& heap, std::ostr
   out << ",\n\"errors\":" << dump(session.errors);
   tables.write(out);
   out << "\n}\n";
+  return {selection.written(), selection.omitted()};
 }
 
 }  // namespace memscope::analyzer

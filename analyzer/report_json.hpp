@@ -28,8 +28,13 @@ struct SiteBudget {
   size_t leak_and_peak = 2000;
 };
 
+struct JsonWritten {
+  size_t sites = 0;          // sites written
+  size_t sites_omitted = 0;  // sites a budget left out
+};
+
 // Writes the report; with a budget only the sites it keeps (and the stacks they need).
-void write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
-                       const std::optional<SiteBudget>& budget = std::nullopt);
+JsonWritten write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+                              const std::optional<SiteBudget>& budget = std::nullopt);
 
 }  // namespace memscope::analyzer
