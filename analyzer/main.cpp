@@ -135,7 +135,8 @@ bool write_html(const std::string& path, const memscope::analyzer::Session& sess
     std::cerr << "memscope-analyze: " << path << " shows " << written.sites << " of "
               << written.sites + written.sites_omitted << " allocation sites (per process the top "
               << budget.per_ranking << " by each ranking and the " << budget.leak_and_peak
-              << " largest leaking and peak sites); --json FILE writes them all\n";
+              << " largest leaking and peak sites, at most " << budget.sites
+              << " in all); --json FILE writes them all\n";
   return true;
 }
 

@@ -77,12 +77,14 @@ json suppression_json(const SuppressionRule& rule) {
 class SiteSelection {
  public:
   SiteSelection(const HeapReport& heap, const std::optional<SiteBudget>& budget) {
-    for (const ProcessHeapView& v : heap.processes) {
-      std::vector<bool> keep(v.sites.size(), !budget);
-      if (budget) choose(v, *budget, keep);
+    std::vector<std::vector<bool>> keep;
+    for (const ProcessHeapView& v : heap.processes) keep.emplace_back(v.sites.size(), !budget);
+    if (budget) choose(heap, *budget, keep);
+    for (size_t p = 0; p < heap.processes.size(); ++p) {
+      const ProcessHeapView& v = heap.processes[p];
       std::vector<int64_t> number(v.sites.size(), -1);
       for (size_t i = 0; i < v.sites.size(); ++i) {
-        if (!keep[i]) {
+        if (!keep[p][i]) {
           ++omitted_;
           continue;
         }
@@ -98,13 +100,36 @@ class SiteSelection {
   size_t omitted() const { return omitted_; }
 
  private:
-  static void choose(const ProcessHeapView& v, const SiteBudget& b, std::vector<bool>& keep) {
+  // A site's rank is its best place in any of its process's rankings; the sites within the
+  // per-process budgets are kept best rank first up to the document's limit, so with many
+  // processes each keeps its first places before any keeps its later ones.
+  static void choose(const HeapReport& heap, const SiteBudget& b,
+                     std::vector<std::vector<bool>>& keep) {
     using Key = uint64_t (*)(const SiteStats&);
     Key temporary = [](const SiteStats& s) { return s.temporary; };
-    for (Key key : {site_bytes, site_allocations, temporary, site_bytes_at_peak, site_leaked_bytes})
-      for (size_t i : top_sites(v, key, b.per_ranking)) keep[i] = true;
-    for (const std::vector<size_t>* list : {&v.leak_sites, &v.peak_sites})
-      for (size_t k = 0; k < list->size() && k < b.leak_and_peak; ++k) keep[(*list)[k]] = true;
+    struct Candidate {
+      size_t rank, process, site;
+    };
+    std::vector<Candidate> candidates;
+    for (size_t p = 0; p < heap.processes.size(); ++p) {
+      const ProcessHeapView& v = heap.processes[p];
+      std::vector<size_t> rank(v.sites.size(), SIZE_MAX);
+      auto place = [&](const std::vector<size_t>& order, size_t limit) {
+        for (size_t k = 0; k < order.size() && k < limit; ++k)
+          rank[order[k]] = std::min(rank[order[k]], k);
+      };
+      for (Key key :
+           {site_bytes, site_allocations, temporary, site_bytes_at_peak, site_leaked_bytes})
+        place(top_sites(v, key, b.per_ranking), b.per_ranking);
+      place(v.leak_sites, b.leak_and_peak);
+      place(v.peak_sites, b.leak_and_peak);
+      for (size_t i = 0; i < v.sites.size(); ++i)
+        if (rank[i] != SIZE_MAX) candidates.push_back({rank[i], p, i});
+    }
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Candidate& x, const Candidate& y) { return x.rank < y.rank; });
+    if (candidates.size() > b.sites) candidates.resize(b.sites);
+    for (const Candidate& c : candidates) keep[c.process][c.site] = true;
   }
 
   std::vector<std::vector<int64_t>> numbers_;
@@ -187,13 +212,27 @@ class Tables {
                         f.function + '\0' + f.file + '\0' + std::to_string(f.line) +
                         (f.inlined ? "i" : "");
       auto [it, added] = by_content.try_emplace(std::move(key), frames_.size());
-      if (added) frames_.push_back(static_cast<uint32_t>(i));
+      if (added) {
+        frames_.push_back(static_cast<uint32_t>(i));
+      } else {
+        ++frames_merged_;
+      }
       frame_number_[i] = it->second;
     }
   }
   // Marked stacks likewise, one per distinct (frame, caller) as written; a caller is numbered
   // before its callees since the table holds it first.
   void number_stacks() {
+    if (frames_merged_ == 0) {  // then no two stacks merge either
+      for (size_t i = 0; i < stack_number_.size(); ++i) {
+        if (stack_number_[i] < 0) continue;
+        const StackTable::Node& n = table_.node(static_cast<uint32_t>(i));
+        stack_number_[i] = static_cast<int64_t>(stacks_.size());
+        stacks_.push_back(
+            {frame_number_[n.frame], n.parent == kNoStack ? -1 : stack_number_[n.parent]});
+      }
+      return;
+    }
     std::unordered_map<uint64_t, int64_t> by_content;
     for (size_t i = 0; i < stack_number_.size(); ++i) {
       if (stack_number_[i] < 0) continue;
@@ -215,7 +254,8 @@ class Tables {
 
   const StackTable& table_;
   std::vector<int64_t> stack_number_, frame_number_;
-  std::vector<uint32_t> frames_;                     // a table frame per written frame
+  std::vector<uint32_t> frames_;  // a table frame per written frame
+  size_t frames_merged_ = 0;      // table frames written as another one (the same code elsewhere)
   std::vector<std::pair<int64_t, int64_t>> stacks_;  // written (frame, caller; -1: none)
   json strings_ = json::array();
   std::unordered_map<std::string, size_t> string_number_;
@@ -488,6 +528,7 @@ json bounded_json(const std::optional<SiteBudget>& budget, const SiteSelection& 
   if (!budget) return nullptr;
   return {{"per_ranking", budget->per_ranking},
           {"leak_and_peak", budget->leak_and_peak},
+          {"sites", budget->sites},
           {"sites_written", selection.written()},
           {"sites_omitted", selection.omitted()}};
 }

@@ -19,13 +19,16 @@ namespace memscope::analyzer {
 inline constexpr const char* kJsonSchema = "memscope-analysis/2";
 inline constexpr const char* kJsonSchemaV1 = "memscope-analysis/1";
 
-// What a bounded report (the HTML page's) keeps per process: the top `per_ranking` sites by each
-// ranking (allocated bytes, allocations, temporary allocations, bytes at the peak, leaked bytes),
-// and the largest `leak_and_peak` leaking sites and sites live at the peak. Everything else is
-// counted in the document's `bounded` section, never silently dropped.
+// What a bounded report (the HTML page's) keeps: per process the top `per_ranking` sites by each
+// ranking (allocated bytes, allocations, temporary allocations, bytes at the peak, leaked bytes)
+// and the largest `leak_and_peak` leaking sites and sites live at the peak; of those at most
+// `sites` in all, best places first (a process's first sites by every ranking, then its second
+// ones, and so on across processes). Everything else is counted in the document's `bounded`
+// section, never silently dropped.
 struct SiteBudget {
   size_t per_ranking = 200;
   size_t leak_and_peak = 2000;
+  size_t sites = 4000;
 };
 
 struct JsonWritten {

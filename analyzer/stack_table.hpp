@@ -50,7 +50,14 @@ class StackTable {
   std::vector<Frame> frames_;
   std::vector<Node> nodes_;
   std::unordered_map<uint64_t, uint32_t> node_index_;  // (frame << 32 | parent) -> node
-  std::map<std::pair<const ModuleInfo*, uint64_t>, std::vector<uint32_t>> address_frames_;
+  struct AddressHash {
+    size_t operator()(const std::pair<const ModuleInfo*, uint64_t>& k) const {
+      return std::hash<uint64_t>()(k.second * 0x9E3779B97F4A7C15ull ^
+                                   reinterpret_cast<uintptr_t>(k.first));
+    }
+  };
+  std::unordered_map<std::pair<const ModuleInfo*, uint64_t>, std::vector<uint32_t>, AddressHash>
+      address_frames_;
   std::map<std::tuple<std::string, uint64_t, uint64_t, size_t>, uint32_t> frame_index_;
 };
 
