@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "analyzer/analysis_report.hpp"
 #include "analyzer/ci_gate.hpp"
 #include "analyzer/compare.hpp"
 #include "analyzer/export_chrome_trace.hpp"
@@ -14,7 +15,6 @@
 #include "analyzer/export_folded.hpp"
 #include "analyzer/export_html.hpp"
 #include "analyzer/export_pprof.hpp"
-#include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
 #include "analyzer/session.hpp"
@@ -104,9 +104,9 @@ bool write_file(const std::string& path, const std::string& text) {
 
 // Writes the requested exports, then checks the gate: 0, 1 when a file cannot be written, 3
 // when a --fail-on rule is broken (one line each on stderr).
-int write_exports(const Exports& e, const memscope::analyzer::Session& session,
-                  const memscope::analyzer::HeapReport& heap) {
+int write_exports(const Exports& e, const memscope::analyzer::AnalysisReport& report) {
   namespace ma = memscope::analyzer;
+  const ma::HeapReport& heap = report.heap;
   std::string error;
   if (!e.pprof.empty() && !ma::write_pprof(heap, e.pprof, error)) {
     std::cerr << "memscope-analyze: " << error << "\n";
@@ -117,8 +117,6 @@ int write_exports(const Exports& e, const memscope::analyzer::Session& session,
     ma::write_folded(heap, e.folded_weight, folded);
     if (!write_file(e.folded, folded.str())) return 1;
   }
-  if (e.chrome_trace.empty() && e.markdown.empty() && e.junit.empty() && e.rules.empty()) return 0;
-  nlohmann::json report = ma::json_report(session, heap);
   std::vector<ma::GateResult> gate = ma::check_gate(e.rules, report);
   auto replace = nlohmann::json::error_handler_t::replace;  // names need not be UTF-8
   if (!e.chrome_trace.empty() &&
@@ -209,11 +207,12 @@ int main(int argc, char** argv) {
       std::cerr << "memscope-analyze: " << p->analysis->path() << ": "
                 << p->analysis->read_result().error << "\n";
   memscope::analyzer::Symbolizer symbolizer(symbols);
-  memscope::analyzer::HeapReport heap =
-      memscope::analyzer::build_heap_report(session, symbolizer, suppressions);
-  if (!quiet) memscope::analyzer::text_report(session, heap, std::cout, top);
+  // Built once: the text report, the exports and the gate read it.
+  memscope::analyzer::AnalysisReport report =
+      memscope::analyzer::build_analysis_report(session, symbolizer, suppressions);
+  if (!quiet) memscope::analyzer::text_report(report, std::cout, top);
   if (!json_path.empty()) {
-    std::string text = memscope::analyzer::json_report(session, heap)
+    std::string text = memscope::analyzer::json_report(session, report.heap)
                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
                        "\n";  // names need not be UTF-8
     if (json_path == "-") {
@@ -228,11 +227,11 @@ int main(int argc, char** argv) {
   }
   if (!html_path.empty()) {
     std::string error;
-    if (!memscope::analyzer::write_html_report(memscope::analyzer::json_report(session, heap),
-                                               html_path, error)) {
+    if (!memscope::analyzer::write_html_report(
+            memscope::analyzer::json_report(session, report.heap), html_path, error)) {
       std::cerr << "memscope-analyze: " << error << "\n";
       return 1;
     }
   }
-  return write_exports(exports, session, heap);
+  return write_exports(exports, report);
 }
