@@ -8,10 +8,10 @@
 #include <cstdlib>
 #include <utility>
 
+#include "analyzer/leak_kinds.hpp"
+
 namespace memscope::analyzer {
 namespace {
-
-using nlohmann::json;
 
 constexpr std::array<const char*, 19> kNumericFields = {"total_allocations",
                                                         "total_frees",
@@ -103,53 +103,37 @@ bool holds(long double value, CompareOp op, long double threshold) {
   return false;
 }
 
-std::string process_name(const json& p) {
-  // The name it was run by (an argv[0] symlink's, not its target's); a report written before
-  // processes had names: the executable's.
-  std::string name = p.value("name", std::string());
-  if (name.empty()) {
-    name = p.value("exe", std::string());
-    name = name.substr(name.rfind('/') + 1);
-  }
-  return name + " (pid " + std::to_string(p.value("pid", uint64_t{0})) + ")";
-}
-
 // Every figure a rule names is about the whole run, which an incomplete trace cannot vouch for:
 // a leak freed after the cut, a peak reached after it. Empty when every trace is complete.
-std::string incomplete_traces(const json& report) {
+std::string incomplete_traces(const AnalysisReport& report) {
   std::string out;
-  for (const json& p : report.value("processes", json::array())) {
-    if (p.value("complete", true)) continue;
-    const json& warning = p.value("warning", json());
-    out += (out.empty() ? "" : "; ") + process_name(p) + " has an incomplete trace (" +
-           (warning.is_string() ? warning.get<std::string>() : std::string("no reason given")) +
-           ")";
+  for (const ProcessReport& p : report.processes) {
+    if (p.complete) continue;
+    out += (out.empty() ? "" : "; ") + process_label(p) + " has an incomplete trace (" +
+           (p.warning.empty() ? std::string("no reason given") : p.warning) + ")";
   }
   return out;
 }
 
 // An incomplete trace breaks the rule whatever the figure says, and the detail says why.
-void fail_unless_complete(GateResult& r, const json& report) {
+void fail_unless_complete(GateResult& r, const AnalysisReport& report) {
   std::string incomplete = incomplete_traces(report);
   if (incomplete.empty()) return;
   r.broken = true;
   r.detail += ", which cannot be vouched for: " + incomplete;
 }
 
-GateResult check_bottleneck(const GateRule& rule, const json& report) {
+GateResult check_bottleneck(const GateRule& rule, const AnalysisReport& report) {
   GateResult r{&rule, false, {}};
   std::string seen;
-  for (const json& p : report.value("processes", json::array())) {
-    const json& verdict = p.contains("performance_insights")
-                              ? p["performance_insights"].value("primary_bottleneck", json())
-                              : json();
+  for (const ProcessReport& p : report.processes) {
+    const std::string& v = p.insights.verdict.bottleneck;
     // A process without any measured figure has no verdict: it can break no bottleneck rule.
-    if (!verdict.is_string()) continue;
-    std::string v = verdict.get<std::string>();
+    if (v.empty()) continue;
     bool match = v == rule.word;
     bool broken = rule.op == CompareOp::kEqual ? match : !match;
     if (!seen.empty()) seen += ", ";
-    seen += process_name(p) + ": " + v;
+    seen += process_label(p) + ": " + v;
     if (broken) r.broken = true;
   }
   r.detail = seen.empty() ? "no process has a verdict" : seen;
@@ -157,58 +141,77 @@ GateResult check_bottleneck(const GateRule& rule, const json& report) {
   return r;
 }
 
+// The index of a leak kind's name (definitely_lost, ...), if `kind` is one.
+std::optional<size_t> kind_index(const std::string& kind) {
+  for (size_t k = 0; k < format::kLeakKinds; ++k)
+    if (kind == kLeakKindNames[k]) return k;
+  return std::nullopt;
+}
+
+// A summary field by its JSON name; empty for a leak kind no scan measured.
+std::optional<uint64_t> summary_field(const Summary& s, const std::string& field) {
+  const std::pair<const char*, uint64_t> plain[] = {
+      {"total_allocations", s.total_allocations},
+      {"total_frees", s.total_frees},
+      {"total_allocated_bytes", s.total_allocated_bytes},
+      {"peak_heap_bytes", s.peak_heap_bytes},
+      {"leaked_allocations", s.leaked_allocations},
+      {"leaked_bytes", s.leaked_bytes},
+      {"threads", s.threads},
+      {"dropped_events", s.dropped_events},
+      {"unmatched_frees", s.unmatched_frees},
+      {"suppressed_blocks", s.suppressed.blocks},
+      {"suppressed_bytes", s.suppressed.bytes}};
+  for (const auto& [name, value] : plain)
+    if (field == name) return value;
+  size_t cut = field.rfind('_');
+  std::optional<size_t> kind = kind_index(field.substr(0, cut));
+  if (!kind || !s.leak_kinds) return std::nullopt;
+  const format::KindCount& c = (*s.leak_kinds)[*kind];
+  return field.substr(cut) == "_bytes" ? c.bytes : c.blocks;
+}
+
 // For a broken leak rule: "; largest: FUNCTION (FILE:LINE), N bytes" from the report's leaks,
 // by the rule's kind (leaked_*: all live blocks; suppressed_*: the suppressed leaks only).
-std::string largest_leak(const std::string& field, const json& report) {
+std::string largest_leak(const std::string& field, const AnalysisReport& report) {
   size_t cut = field.rfind('_');
   std::string kind = field.substr(0, cut);
   bool suppressed = kind == "suppressed";
   if (field.rfind("leaked_", 0) != 0 && field.find("_lost_") == std::string::npos && !suppressed)
     return {};
-  const json* best = nullptr;
+  std::optional<size_t> k = kind_index(kind);
+  const SiteRow* best = nullptr;
   uint64_t best_bytes = 0;
-  static const json kNoLeaks = json::array();
-  const json& leaks = report.contains("leaks") ? report.at("leaks") : kNoLeaks;
-  for (const json& leak : leaks) {
-    if (leak.value("suppressed", false) != suppressed) continue;
-    const json& kinds = leak.value("kinds", json());
-    uint64_t bytes = kind == "leaked" || suppressed ? leak.value("bytes", uint64_t{0})
-                     : kinds.is_object()            ? kinds[kind].value("bytes", uint64_t{0})
+  for (const SiteRow& leak : report.leaks) {
+    if (leak.suppressed_by.has_value() != suppressed) continue;
+    uint64_t bytes = kind == "leaked" || suppressed ? leak.live_bytes
+                     : leak.kinds && k              ? (*leak.kinds)[*k].bytes
                                                     : 0;
     if (bytes > best_bytes) best = &leak, best_bytes = bytes;
   }
   if (best == nullptr) return {};
-  std::string where = best->value("function", json()).is_string()
-                          ? (*best)["function"].get<std::string>()
-                          : std::string("an unknown function");
-  if ((*best)["file"].is_string() && (*best)["line"].is_number())
-    where += " (" + (*best)["file"].get<std::string>() + ":" +
-             std::to_string((*best)["line"].get<uint64_t>()) + ")";
+  std::string where = best->function.value_or("an unknown function");
+  if (!best->file.empty() && best->line != 0)
+    where += " (" + best->file + ":" + std::to_string(best->line) + ")";
   return "; largest: " + where + ", " + describe_bytes(best_bytes);
 }
 
-GateResult check_number(const GateRule& rule, const json& report) {
+GateResult check_number(const GateRule& rule, const AnalysisReport& report) {
   GateResult r{&rule, false, {}};
-  // A const operator[] on a missing key is undefined behaviour in nlohmann-json: look it up.
-  const json summary = report.value("summary", json::object());
-  const json v = summary.value(rule.field, json());
+  std::optional<uint64_t> value = summary_field(report.summary, rule.field);
   // A leak kind no scan measured (a killed process, a fork child) cannot be shown to hold.
-  if (v.is_null()) {
+  if (!value) {
     r.broken = true;
-    bool leak_kind = rule.field.find("lost") != std::string::npos ||
-                     rule.field.find("reachable") != std::string::npos;
-    r.detail = rule.field + (leak_kind ? " is unknown (no complete leak scan, or a suppressed "
-                                         "site without kinds of its own; see "
-                                         "processes[].leak_check)"
-                                       : " is not in the report");
+    r.detail = rule.field +
+               " is unknown (no complete leak scan, or a suppressed site without kinds of its "
+               "own; see processes[].leak_check)";
     fail_unless_complete(r, report);
     return r;
   }
-  uint64_t value = v.is_number_unsigned() ? v.get<uint64_t>() : 0;
-  r.broken = holds(static_cast<long double>(value), rule.op, rule.number);
+  r.broken = holds(static_cast<long double>(*value), rule.op, rule.number);
   r.detail = rule.field + " is " +
-             (rule.field.find("bytes") != std::string::npos ? describe_bytes(value)
-                                                            : std::to_string(value));
+             (rule.field.find("bytes") != std::string::npos ? describe_bytes(*value)
+                                                            : std::to_string(*value));
   fail_unless_complete(r, report);
   if (r.broken) r.detail += largest_leak(rule.field, report);
   return r;
@@ -263,7 +266,8 @@ std::optional<GateRule> parse_gate_rule(const std::string& text, std::string& er
   return rule;
 }
 
-std::vector<GateResult> check_gate(const std::vector<GateRule>& rules, const json& report) {
+std::vector<GateResult> check_gate(const std::vector<GateRule>& rules,
+                                   const AnalysisReport& report) {
   std::vector<GateResult> out;
   for (const GateRule& rule : rules)
     out.push_back(rule.field == "primary_bottleneck" ? check_bottleneck(rule, report)

@@ -1,13 +1,15 @@
 // The CI gate of memscope-analyze: `--fail-on EXPR` rules such as `leaked_bytes>0`,
 // `peak_heap_bytes>256MiB` or `primary_bottleneck==ContentionBound`, parsed before any trace is
-// read (a malformed rule is a usage error) and checked against the analysis JSON, so the gate
-// judges exactly the figures the reports show (docs/exports.md).
+// read (a malformed rule is a usage error) and checked against the typed analysis (its summary,
+// verdicts and leak rows), so the gate judges exactly the figures the reports show
+// (docs/exports.md).
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "analyzer/analysis_report.hpp"
 
 namespace memscope::analyzer {
 
@@ -30,9 +32,9 @@ struct GateResult {
   std::string detail;  // the measured value(s), and which processes broke a per-process rule
 };
 
-// Checks every rule against a memscope-analysis/1 report.
+// Checks every rule against the analysis.
 std::vector<GateResult> check_gate(const std::vector<GateRule>& rules,
-                                   const nlohmann::json& report);
+                                   const AnalysisReport& report);
 
 // A byte count for people: "737.3 KiB (754992 bytes)".
 std::string describe_bytes(uint64_t bytes);

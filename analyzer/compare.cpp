@@ -343,7 +343,7 @@ std::optional<json> load_side(const std::string& path, bool symbols,
   }
   Symbolizer symbolizer(symbols);
   std::ostringstream text;
-  write_json_report(session, build_heap_report(session, symbolizer, suppressions), text);
+  write_json_report(build_analysis_report(session, symbolizer, suppressions), text);
   return version1_view(json::parse(text.str()));
 }
 

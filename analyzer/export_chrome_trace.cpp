@@ -1,5 +1,6 @@
-// See export_chrome_trace.hpp. Everything comes from the analysis JSON so the trace shows the
-// figures the other reports show; a series the collector never recorded has no counter.
+// See export_chrome_trace.hpp. Everything comes from the typed analysis (the threads, heap
+// timeline and metric series the JSON report shows too), so the trace shows the figures the
+// other reports show; a series the collector never recorded has no counter.
 #include "analyzer/export_chrome_trace.hpp"
 
 #include <algorithm>
@@ -33,11 +34,6 @@ double micros(uint64_t ns) {
   return static_cast<double>(ns) / 1000.0;
 }
 
-uint64_t get_u64(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
-}
-
 json counter(uint64_t pid, const std::string& name, uint64_t ts_ns, json args) {
   return {{"ph", "C"},  {"name", name},        {"pid", pid},
           {"tid", pid}, {"ts", micros(ts_ns)}, {"args", std::move(args)}};
@@ -47,88 +43,74 @@ json metadata(const char* what, uint64_t pid, uint64_t tid, const std::string& n
   return {{"ph", "M"}, {"name", what}, {"pid", pid}, {"tid", tid}, {"args", {{"name", name}}}};
 }
 
-std::string process_label(const json& p) {
-  // The name it was run by (an argv[0] symlink's, not its target's); a report written before
-  // processes had names: the executable's.
-  std::string name = p.value("name", std::string());
-  if (name.empty()) {
-    name = p.value("exe", std::string());
-    name = name.substr(name.rfind('/') + 1);
-  }
-  return name + " (pid " + std::to_string(get_u64(p, "pid")) + ")";
-}
-
 // The last moment the process is known to have lived: a thread end, a metric sample, or the end
 // of the last heap bucket. Threads with no recorded end are drawn up to it.
-uint64_t last_seen(const json& p) {
+uint64_t last_seen(const ProcessReport& r) {
+  const ProcessAnalysis& p = *r.traced->analysis;
   uint64_t last = 0;
-  for (const json& t : p["threads_detail"])
-    last = std::max({last, get_u64(t, "start_ns"), get_u64(t, "end_ns")});
-  for (const json& s : p["metrics"].value("series", json::array()))
-    for (const json& ts : s["timestamps_ns"]) last = std::max(last, ts.get<uint64_t>());
-  const json& heap = p["heap_over_time"];
-  if (!heap["buckets"].empty())
-    last = std::max(last, get_u64(heap["buckets"].back(), "start_ns") + get_u64(heap, "bucket_ns"));
+  for (const auto& [tid, t] : p.threads()) last = std::max({last, t.start_stamp, t.end_stamp});
+  for (const insights::MetricSeries& s : r.insights.series)
+    for (uint64_t ts : s.timestamps_ns) last = std::max(last, ts);
+  const HeapTimeline& heap = p.timeline();
+  if (!heap.buckets().empty())
+    last = std::max(last, heap.buckets().back().start_ns + heap.bucket_ns());
   return last;
 }
 
-void add_threads(const json& p, std::vector<json>& events) {
-  uint64_t pid = get_u64(p, "pid"), end_of_process = last_seen(p);
-  for (const json& t : p["threads_detail"]) {
-    uint64_t tid = get_u64(t, "tid"), start = get_u64(t, "start_ns"), end = get_u64(t, "end_ns");
-    std::string name = t.value("name", std::string());
-    events.push_back(metadata("thread_name", pid, tid, name.empty() ? "thread" : name));
+void add_threads(const ProcessReport& r, std::vector<json>& events) {
+  const ProcessAnalysis& p = *r.traced->analysis;
+  uint64_t pid = r.pid, end_of_process = last_seen(r);
+  const auto& counts = p.heap().per_thread();
+  for (const auto& [tid, t] : p.threads()) {
+    auto it = counts.find(static_cast<uint32_t>(tid));
+    Counters c = it == counts.end() ? Counters{} : it->second;
+    uint64_t start = t.start_stamp, end = t.end_stamp;
+    events.push_back(metadata("thread_name", pid, tid, t.name.empty() ? "thread" : t.name));
     bool ended = end != 0;
     if (!ended) end = std::max(start, end_of_process);
     events.push_back({{"ph", "X"},
                       {"cat", "thread"},
-                      {"name", name.empty() ? "thread " + std::to_string(tid) : name},
+                      {"name", t.name.empty() ? "thread " + std::to_string(tid) : t.name},
                       {"pid", pid},
                       {"tid", tid},
                       {"ts", micros(start)},
                       {"dur", micros(end - start)},
                       {"args",
-                       {{"allocations", get_u64(t, "allocations")},
-                        {"frees", get_u64(t, "frees")},
-                        {"allocated_bytes", get_u64(t, "allocated_bytes")},
+                       {{"allocations", c.allocations},
+                        {"frees", c.frees},
+                        {"allocated_bytes", c.allocated_bytes},
                         {"end_recorded", ended}}}});
   }
 }
 
 // The heap timeline's buckets: the highest live heap within each, and its allocation rates.
-void add_heap_counters(const json& p, std::vector<json>& events) {
-  uint64_t pid = get_u64(p, "pid");
-  for (const json& b : p["heap_over_time"]["buckets"]) {
-    uint64_t ts = get_u64(b, "start_ns");
-    events.push_back(counter(pid, "live heap", ts, {{"bytes", get_u64(b, "live_bytes_peak")}}));
-    events.push_back(counter(pid, "allocation rate", ts,
-                             {{"allocations/s", b.value("allocations_per_sec", 0.0)},
-                              {"frees/s", b.value("frees_per_sec", 0.0)}}));
-    events.push_back(
-        counter(pid, "allocated bytes/s", ts, {{"bytes/s", b.value("bytes_per_sec", 0.0)}}));
+void add_heap_counters(const ProcessReport& r, std::vector<json>& events) {
+  const HeapTimeline& tl = r.traced->analysis->timeline();
+  double width_s = static_cast<double>(tl.bucket_ns()) / 1e9;
+  for (const HeapBucket& b : tl.buckets()) {
+    events.push_back(counter(r.pid, "live heap", b.start_ns, {{"bytes", b.live_bytes_peak}}));
+    events.push_back(counter(r.pid, "allocation rate", b.start_ns,
+                             {{"allocations/s", static_cast<double>(b.allocations) / width_s},
+                              {"frees/s", static_cast<double>(b.frees) / width_s}}));
+    events.push_back(counter(r.pid, "allocated bytes/s", b.start_ns,
+                             {{"bytes/s", static_cast<double>(b.allocated_bytes) / width_s}}));
   }
 }
 
-void add_metric_counters(const json& p, std::vector<json>& events) {
-  uint64_t pid = get_u64(p, "pid");
-  for (const json& s : p["metrics"].value("series", json::array())) {
-    std::string name = s.value("name", std::string());
-    if (!wanted_series(name)) continue;
-    std::string unit = s.value("unit", std::string("value"));
-    const json& ts = s["timestamps_ns"];
-    const json& values = s["values"];
-    for (size_t i = 0; i < ts.size() && i < values.size(); ++i)
-      events.push_back(counter(pid, name, ts[i].get<uint64_t>(), {{unit, values[i]}}));
+void add_metric_counters(const ProcessReport& r, std::vector<json>& events) {
+  for (const insights::MetricSeries& s : r.insights.series) {
+    if (!wanted_series(s.name)) continue;
+    for (size_t i = 0; i < s.timestamps_ns.size() && i < s.values.size(); ++i)
+      events.push_back(counter(r.pid, s.name, s.timestamps_ns[i], {{s.unit, s.values[i]}}));
   }
 }
 
 }  // namespace
 
-json chrome_trace(const json& report) {
+json chrome_trace(const AnalysisReport& report) {
   std::vector<json> meta, timed;
-  for (const json& p : report["processes"]) {
-    uint64_t pid = get_u64(p, "pid");
-    meta.push_back(metadata("process_name", pid, pid, process_label(p)));
+  for (const ProcessReport& p : report.processes) {
+    meta.push_back(metadata("process_name", p.pid, p.pid, process_label(p)));
     std::vector<json> threads;
     add_threads(p, threads);
     for (json& e : threads) (e["ph"] == "M" ? meta : timed).push_back(std::move(e));

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "analyzer/analysis_report.hpp"
 #include "analyzer/ci_gate.hpp"
 #include "analyzer/compare.hpp"
 #include "analyzer/export_chrome_trace.hpp"
@@ -14,7 +15,6 @@
 #include "analyzer/export_folded.hpp"
 #include "analyzer/export_html.hpp"
 #include "analyzer/export_pprof.hpp"
-#include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
 #include "analyzer/session.hpp"
@@ -105,14 +105,13 @@ bool write_file(const std::string& path, const std::string& text) {
 }
 
 // --json: every site, written as it goes.
-bool write_json(const std::string& path, const memscope::analyzer::Session& session,
-                const memscope::analyzer::HeapReport& heap) {
+bool write_json(const std::string& path, const memscope::analyzer::AnalysisReport& report) {
   if (path == "-") {
-    memscope::analyzer::write_json_report(session, heap, std::cout);
+    memscope::analyzer::write_json_report(report, std::cout);
     return static_cast<bool>(std::cout.flush());
   }
   std::ofstream out(path, std::ios::binary);
-  memscope::analyzer::write_json_report(session, heap, out);
+  memscope::analyzer::write_json_report(report, out);
   if (out.flush()) return true;
   std::cerr << "memscope-analyze: cannot write " << path << "\n";
   return false;
@@ -120,12 +119,11 @@ bool write_json(const std::string& path, const memscope::analyzer::Session& sess
 
 // --html: the page embeds a bounded document (report_json.hpp, SiteBudget), so that it opens in
 // a browser whatever the trace; what it left out is said here and on the page.
-bool write_html(const std::string& path, const memscope::analyzer::Session& session,
-                const memscope::analyzer::HeapReport& heap) {
+bool write_html(const std::string& path, const memscope::analyzer::AnalysisReport& report) {
   namespace ma = memscope::analyzer;
   std::ostringstream text;
   ma::SiteBudget budget;
-  ma::JsonWritten written = ma::write_json_report(session, heap, text, budget);
+  ma::JsonWritten written = ma::write_json_report(report, text, budget);
   std::string error;
   if (!ma::write_html_report(text.str(), path, error)) {
     std::cerr << "memscope-analyze: " << error << "\n";
@@ -142,9 +140,9 @@ bool write_html(const std::string& path, const memscope::analyzer::Session& sess
 
 // Writes the requested exports, then checks the gate: 0, 1 when a file cannot be written, 3
 // when a --fail-on rule is broken (one line each on stderr).
-int write_exports(const Exports& e, const memscope::analyzer::Session& session,
-                  const memscope::analyzer::HeapReport& heap) {
+int write_exports(const Exports& e, const memscope::analyzer::AnalysisReport& report) {
   namespace ma = memscope::analyzer;
+  const ma::HeapReport& heap = report.heap;
   std::string error;
   if (!e.pprof.empty() && !ma::write_pprof(heap, e.pprof, error)) {
     std::cerr << "memscope-analyze: " << error << "\n";
@@ -155,10 +153,6 @@ int write_exports(const Exports& e, const memscope::analyzer::Session& session,
     ma::write_folded(heap, e.folded_weight, folded);
     if (!write_file(e.folded, folded.str())) return 1;
   }
-  if (e.chrome_trace.empty() && e.markdown.empty() && e.junit.empty() && e.rules.empty()) return 0;
-  std::ostringstream text;  // until the exports read the typed analysis
-  ma::write_json_report(session, heap, text);
-  nlohmann::json report = nlohmann::json::parse(text.str());
   std::vector<ma::GateResult> gate = ma::check_gate(e.rules, report);
   auto replace = nlohmann::json::error_handler_t::replace;  // names need not be UTF-8
   if (!e.chrome_trace.empty() &&
@@ -249,10 +243,11 @@ int main(int argc, char** argv) {
       std::cerr << "memscope-analyze: " << p->analysis->path() << ": "
                 << p->analysis->read_result().error << "\n";
   memscope::analyzer::Symbolizer symbolizer(symbols);
-  memscope::analyzer::HeapReport heap =
-      memscope::analyzer::build_heap_report(session, symbolizer, suppressions);
-  if (!quiet) memscope::analyzer::text_report(session, heap, std::cout, top);
-  if (!json_path.empty() && !write_json(json_path, session, heap)) return 1;
-  if (!html_path.empty() && !write_html(html_path, session, heap)) return 1;
-  return write_exports(exports, session, heap);
+  // Built once: the text report, the JSON, the page, the exports and the gate read it.
+  memscope::analyzer::AnalysisReport report =
+      memscope::analyzer::build_analysis_report(session, symbolizer, suppressions);
+  if (!quiet) memscope::analyzer::text_report(report, std::cout, top);
+  if (!json_path.empty() && !write_json(json_path, report)) return 1;
+  if (!html_path.empty() && !write_html(html_path, report)) return 1;
+  return write_exports(exports, report);
 }

@@ -14,6 +14,7 @@
 #include "analyzer/insights/insights_report.hpp"
 #include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
+#include "analyzer/summary_json.hpp"
 
 namespace memscope::analyzer {
 namespace {
@@ -24,31 +25,6 @@ constexpr auto kReplace = json::error_handler_t::replace;  // names need not be 
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, kReplace);
-}
-
-// <kind>_allocations and <kind>_bytes for each kind: null when unknown.
-void add_kinds(const std::optional<format::KindCounts>& kinds, json& j) {
-  for (size_t k = 0; k < format::kLeakKinds; ++k) {
-    std::string name = kLeakKindNames[k];
-    j[name + "_allocations"] = kinds ? json((*kinds)[k].blocks) : json(nullptr);
-    j[name + "_bytes"] = kinds ? json((*kinds)[k].bytes) : json(nullptr);
-  }
-}
-
-json summary_json(const Summary& s) {
-  json j = {{"total_allocations", s.total_allocations},
-            {"total_frees", s.total_frees},
-            {"total_allocated_bytes", s.total_allocated_bytes},
-            {"peak_heap_bytes", s.peak_heap_bytes},
-            {"leaked_allocations", s.leaked_allocations},
-            {"leaked_bytes", s.leaked_bytes},
-            {"threads", s.threads},
-            {"dropped_events", s.dropped_events},
-            {"unmatched_frees", s.unmatched_frees}};
-  add_kinds(s.leak_kinds, j);
-  j["suppressed_blocks"] = s.suppressed.blocks;
-  j["suppressed_bytes"] = s.suppressed.bytes;
-  return j;
 }
 
 std::string hex(uint64_t v) {
@@ -262,6 +238,7 @@ class Tables {
 };
 
 struct Context {
+  const AnalysisReport& report;
   const Session& session;
   const HeapReport& heap;
   const SiteSelection& selection;
@@ -477,7 +454,7 @@ json process_json(const Context& c, size_t index) {
   const ProcessAnalysis& p = *tp.analysis;
   const ProcessInfo& info = p.info();
   json j = {{"key", index}};
-  j.update(summary_json(summarize(v)));
+  j.update(summary_json(c.report.processes[index].summary));
   j["pid"] = info.pid;
   j["ppid"] = info.ppid;
   j["parent"] = parent_key(c.session, tp);
@@ -502,7 +479,7 @@ json process_json(const Context& c, size_t index) {
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
   // metrics.series, correlations, performance_insights
-  insights::add_insights_json(p, j, site_namer(v));
+  insights::add_insights_json(c.report.processes[index].insights, j);
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},
@@ -535,13 +512,15 @@ json bounded_json(const std::optional<SiteBudget>& budget, const SiteSelection& 
 
 }  // namespace
 
-JsonWritten write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+JsonWritten write_json_report(const AnalysisReport& report, std::ostream& out,
                               const std::optional<SiteBudget>& budget) {
+  const Session& session = *report.session;
+  const HeapReport& heap = report.heap;
   SiteSelection selection(heap, budget);
   Tables tables(heap, selection);
-  Context c{session, heap, selection, tables};
+  Context c{report, session, heap, selection, tables};
   out << "{\"schema\":" << dump(kJsonSchema);
-  out << ",\n\"summary\":" << dump(summary_json(summarize(session, heap)));
+  out << ",\n\"summary\":" << dump(summary_json(report.summary));
   out << ",\n\"bounded\":" << dump(bounded_json(budget, selection));
   out << ",\n\"runtime_modules\":" << dump(runtime_module_prefixes());
   json largest_peak = nullptr;

@@ -11,8 +11,7 @@
 #include <optional>
 #include <ostream>
 
-#include "analyzer/heap_report.hpp"
-#include "analyzer/session.hpp"
+#include "analyzer/analysis_report.hpp"
 
 namespace memscope::analyzer {
 
@@ -37,7 +36,7 @@ struct JsonWritten {
 };
 
 // Writes the report; with a budget only the sites it keeps (and the stacks they need).
-JsonWritten write_json_report(const Session& session, const HeapReport& heap, std::ostream& out,
+JsonWritten write_json_report(const AnalysisReport& report, std::ostream& out,
                               const std::optional<SiteBudget>& budget = std::nullopt);
 
 }  // namespace memscope::analyzer

@@ -70,9 +70,8 @@ std::string suppressed_text(const format::KindCount& suppressed) {
          " blocks";
 }
 
-void process_line(const TracedProcess& tp, const ProcessHeapView& v, std::ostream& out) {
+void process_line(const TracedProcess& tp, const Summary& s, std::ostream& out) {
   const ProcessAnalysis& p = *tp.analysis;
-  Summary s = summarize(v);
   // Named by what it runs; how it started and its executable (a symlink's target) beside it.
   out << "process " << p.info().pid << " " << process_name(p.info()) << " ("
       << (tp.origin == Origin::kSpawn ? "spawned" : origin_name(tp.origin));
@@ -199,10 +198,10 @@ void thread_table(const ProcessHeapView& v, std::ostream& out) {
 
 }  // namespace
 
-void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top) {
-  for (size_t i = 0; i < session.processes.size(); ++i) {
-    const ProcessHeapView& v = heap.processes[i];
-    process_line(*session.processes[i], v, out);
+void text_report(const AnalysisReport& report, std::ostream& out, size_t top) {
+  for (const ProcessReport& p : report.processes) {
+    const ProcessHeapView& v = *p.heap;
+    process_line(*p.traced, p.summary, out);
     site_list(v, "top allocation sites by bytes", site_bytes, top, out);
     site_list(v, "top allocation sites by count", site_allocations, top, out);
     site_list(v, "sites holding the peak", site_bytes_at_peak, top, out);
@@ -210,10 +209,10 @@ void text_report(const Session& session, const HeapReport& heap, std::ostream& o
     leak_list(v, false, top, out);
     leak_list(v, true, top, out);
     thread_table(v, out);
-    insights::insights_text(*session.processes[i]->analysis, out, site_namer(v));
+    insights::insights_text(p.insights, out);
   }
-  Summary t = summarize(session, heap);
-  out << "total: " << session.processes.size() << " processes, " << t.total_allocations
+  const Summary& t = report.summary;
+  out << "total: " << report.processes.size() << " processes, " << t.total_allocations
       << " allocations, " << t.total_frees << " frees, " << bytes(t.total_allocated_bytes)
       << " allocated, largest peak " << bytes(t.peak_heap_bytes) << ", leaked "
       << bytes(t.leaked_bytes) << " in " << t.leaked_allocations << " blocks"

@@ -5,11 +5,10 @@
 
 #include <ostream>
 
-#include "analyzer/heap_report.hpp"
-#include "analyzer/session.hpp"
+#include "analyzer/analysis_report.hpp"
 
 namespace memscope::analyzer {
 
-void text_report(const Session& session, const HeapReport& heap, std::ostream& out, size_t top);
+void text_report(const AnalysisReport& report, std::ostream& out, size_t top);
 
 }  // namespace memscope::analyzer

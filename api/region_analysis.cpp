@@ -1,5 +1,5 @@
-// See region_analysis.hpp. The typed fields are read from the same JSON memscope-analyze
-// writes, so the API and the tool can never disagree.
+// See region_analysis.hpp. The typed fields are read from the AnalysisReport that
+// memscope-analyze's reports are written from, so the API and the tool can never disagree.
 #include "api/region_analysis.hpp"
 
 #include <fstream>
@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "analyzer/export_html.hpp"
-#include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/symbolizer.hpp"
@@ -15,25 +14,9 @@
 namespace memscope::api {
 namespace {
 
-using nlohmann::json;
+namespace in = analyzer::insights;
 
-std::optional<double> number(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
-uint64_t count(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
-}
-
-std::string text(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::optional<Bottleneck> bottleneck(const json& j) {
+std::optional<Bottleneck> bottleneck(const std::string& name) {
   static const std::pair<const char*, Bottleneck> kNames[] = {
       {"CpuBound", Bottleneck::CpuBound},
       {"MemoryBound", Bottleneck::MemoryBound},
@@ -41,57 +24,48 @@ std::optional<Bottleneck> bottleneck(const json& j) {
       {"GpuBound", Bottleneck::GpuBound},
       {"ContentionBound", Bottleneck::ContentionBound},
       {"Balanced", Bottleneck::Balanced}};
-  std::string name = j.is_string() ? j.get<std::string>() : std::string();
   for (const auto& [n, b] : kNames)
     if (name == n) return b;
   return std::nullopt;
 }
 
-std::vector<Evidence> evidence(const json& list) {
+std::vector<Evidence> evidence(const std::vector<in::Evidence>& list) {
   std::vector<Evidence> out;
-  if (!list.is_array()) return out;
-  for (const json& e : list)
-    out.push_back({text(e, "name"), number(e, "value").value_or(0),
-                   number(e, "threshold").value_or(0), e.value("met", false),
-                   e.value("caveat", false)});
+  for (const in::Evidence& e : list) out.push_back({e.name, e.value, e.threshold, e.met, e.caveat});
   return out;
 }
 
-PerformanceInsights insights(const json& j) {
-  PerformanceInsights in;
-  if (!j.is_object()) return in;
-  in.primary_bottleneck = bottleneck(j.value("primary_bottleneck", json()));
-  in.evidence = evidence(j.value("evidence", json()));
-  in.cpu_efficiency_score = number(j, "cpu_efficiency_score");
-  in.memory_efficiency_score = number(j, "memory_efficiency_score");
-  in.io_efficiency_score = number(j, "io_efficiency_score");
-  for (const json& r : j.value("recommendations", json::array())) {
-    Recommendation rec{text(r, "kind"), text(r, "message"), evidence(r.value("evidence", json())),
-                       std::nullopt};
-    if (r.contains("site")) rec.site = text(r["site"], "location");
-    in.recommendations.push_back(std::move(rec));
-  }
-  for (const json& t : j.value("thread_performance_ranking", json::array()))
-    in.thread_performance_ranking.push_back(
-        {count(t, "thread_id"), text(t, "thread_name"), number(t, "efficiency_score").value_or(0),
-         number(t, "cpu_percent").value_or(0), number(t, "run_queue_wait_percent"),
-         count(t, "allocations")});
-  return in;
+ThreadPerformance thread_performance(const in::RankedThread& r) {
+  const in::ThreadFigures& t = *r.figures;
+  std::optional<double> wait;
+  if (t.run_queue_wait_s) wait = 100.0 * *t.run_queue_wait_s / t.span_s;
+  return {static_cast<uint64_t>(t.tid), t.name, r.efficiency_score,
+          100.0 * t.cpu_s / t.span_s,   wait,   t.allocations};
 }
 
-std::vector<CorrelationResult> correlations(const json& j) {
+PerformanceInsights insights(const in::ProcessInsights& p) {
+  PerformanceInsights out;
+  out.primary_bottleneck = bottleneck(p.verdict.bottleneck);
+  out.evidence = evidence(p.verdict.evidence);
+  out.cpu_efficiency_score = p.scores.cpu;
+  out.memory_efficiency_score = p.scores.memory;
+  out.io_efficiency_score = p.scores.io;
+  for (const in::Recommendation& r : p.recommendations) {
+    Recommendation rec{r.kind, r.message, evidence(r.evidence), std::nullopt};
+    if (r.site) rec.site = r.site->location;
+    out.recommendations.push_back(std::move(rec));
+  }
+  for (const in::RankedThread& r : p.ranking)
+    out.thread_performance_ranking.push_back(thread_performance(r));
+  return out;
+}
+
+std::vector<CorrelationResult> correlations(const std::vector<in::Correlation>& cs) {
   std::vector<CorrelationResult> out;
-  if (!j.is_object()) return out;
-  for (const auto& [name, c] : j.items()) {
-    CorrelationResult r{name, count(c, "samples"), {}, {}, {}, {}};
-    if (c.contains("pearson") && c["pearson"].is_object()) {
-      r.pearson = number(c["pearson"], "r");
-      r.pearson_p_value = number(c["pearson"], "p_value");
-    }
-    if (c.contains("spearman") && c["spearman"].is_object()) {
-      r.spearman = number(c["spearman"], "r");
-      r.spearman_p_value = number(c["spearman"], "p_value");
-    }
+  for (const in::Correlation& c : cs) {
+    CorrelationResult r{c.name, c.samples, {}, {}, {}, {}};
+    if (c.pearson) r.pearson = c.pearson->r, r.pearson_p_value = c.pearson->p_value;
+    if (c.spearman) r.spearman = c.spearman->r, r.spearman_p_value = c.spearman->p_value;
     out.push_back(std::move(r));
   }
   return out;
@@ -99,22 +73,16 @@ std::vector<CorrelationResult> correlations(const json& j) {
 
 }  // namespace
 
-ProfileAnalysis analysis_from_json(const std::string& report_json) {
-  json report = json::parse(report_json, nullptr, false);
+ProfileAnalysis analysis_from_report(const analyzer::AnalysisReport& report) {
+  if (report.processes.empty()) throw ProfilingError("memscope: the analysis produced no process");
+  const analyzer::ProcessReport& p = report.processes.front();
+  const analyzer::Summary& s = p.summary;
   ProfileAnalysis a;
-  if (report.is_discarded() || !report.contains("processes") || report["processes"].empty())
-    throw ProfilingError("memscope: the analysis produced no process");
-  const json& p = report["processes"][0];
-  a.summary = {count(p, "total_allocations"),
-               count(p, "total_frees"),
-               count(p, "total_allocated_bytes"),
-               count(p, "peak_heap_bytes"),
-               count(p, "leaked_allocations"),
-               count(p, "leaked_bytes"),
-               count(p, "threads"),
-               count(p, "dropped_events")};
-  a.performance_insights = insights(p.value("performance_insights", json()));
-  a.correlations = correlations(p.value("correlations", json()));
+  a.summary = {s.total_allocations, s.total_frees,        s.total_allocated_bytes,
+               s.peak_heap_bytes,   s.leaked_allocations, s.leaked_bytes,
+               s.threads,           s.dropped_events};
+  a.performance_insights = insights(p.insights);
+  a.correlations = correlations(p.insights.correlations);
   return a;
 }
 
@@ -129,15 +97,15 @@ RegionResult analyze_region(const std::string& trace_path, uint64_t begin_ns, ui
                          process->analysis->read_result().error);
   session.processes.push_back(std::move(process));
   analyzer::Symbolizer symbolizer;
-  analyzer::HeapReport heap = analyzer::build_heap_report(session, symbolizer);
-  std::ostringstream text;
-  analyzer::write_json_report(session, heap, text);
-  std::string report = text.str();
-  ProfileAnalysis a = analysis_from_json(report);
+  analyzer::AnalysisReport report =
+      analyzer::build_analysis_report(session, symbolizer, analyzer::SuppressionList::builtin());
+  ProfileAnalysis a = analysis_from_report(report);
   a.trace_path = trace_path;
   a.region_begin_ns = begin_ns;
   a.region_end_ns = end_ns;
-  return {std::move(a), std::move(report)};
+  std::ostringstream json;
+  analyzer::write_json_report(report, json);
+  return {std::move(a), json.str()};
 }
 
 bool write_html_file(const std::filesystem::path& path, const std::string& report_json,

@@ -15,33 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-struct Insights {
-  std::vector<MetricSeries> series;
-  std::vector<Correlation> correlations;
-  ProcessFigures figures;
-  Verdict verdict;
-  Scores scores;
-  std::vector<Recommendation> recommendations;
-};
-
-Insights compute(const ProcessAnalysis& p, const SiteNamer& name_site) {
-  Insights in;
-  in.series = extract_series(p);
-  std::vector<AlignedSample> aligned = align(p);
-  in.correlations = correlations(aligned);
-  in.figures = compute_figures(p, aligned);
-  in.verdict = decide_bottleneck(in.figures);
-  in.scores = efficiency_scores(in.figures);
-  in.recommendations = recommend(p, in.figures, name_site);
-  return in;
-}
-
 json opt(const std::optional<double>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
-json series_json(const MetricSeries& s) {
-  SeriesSummary sum = summarize(s);
+json series_json(const MetricSeries& s, const SeriesSummary& sum) {
   json j = {{"name", s.name},
             {"unit", s.unit},
             {"samples", sum.samples},
@@ -140,9 +118,9 @@ json hardware_json(const HardwareFigures& h) {
           {"counted_share", opt(h.counted_share)}};
 }
 
-json ranking_json(const ProcessFigures& f) {
+json ranking_json(const std::vector<RankedThread>& ranking) {
   json out = json::array();
-  for (const RankedThread& r : rank_threads(f)) {
+  for (const RankedThread& r : ranking) {
     const ThreadFigures& t = *r.figures;
     auto pct = [&](double s) { return 100.0 * s / t.span_s; };
     auto opt_pct = [&](const std::optional<double>& s) {
@@ -195,17 +173,19 @@ std::string num(double v) {
   return buf;
 }
 
-void series_text(const std::vector<MetricSeries>& series, std::ostream& out) {
+void series_text(const ProcessInsights& in, std::ostream& out) {
+  const std::vector<MetricSeries>& series = in.series;
   if (series.empty()) return;
   out << "  metrics (" << series.size() << " series): name, unit, samples, min / mean / max\n";
   size_t thread_rows = 0, skipped = 0;
-  for (const MetricSeries& s : series) {
+  for (size_t i = 0; i < series.size(); ++i) {
+    const MetricSeries& s = series[i];
     // Per-thread rows can be hundreds; the JSON has them all.
     if (!s.thread_name.empty() && ++thread_rows > 16) {
       ++skipped;
       continue;
     }
-    SeriesSummary m = summarize(s);
+    const SeriesSummary& m = in.series_summaries[i];
     out << "    " << s.name;
     if (!s.thread_name.empty()) out << " (" << s.thread_name << ")";
     out << "  " << s.unit << "  " << m.samples << "  " << num(m.min) << " / " << num(m.mean)
@@ -228,7 +208,7 @@ void correlations_text(const std::vector<Correlation>& cs, std::ostream& out) {
   }
 }
 
-void verdict_text(const Insights& in, std::ostream& out) {
+void verdict_text(const ProcessInsights& in, std::ostream& out) {
   out << "  primary bottleneck: " << in.verdict.bottleneck << "\n";
   for (const Evidence& e : in.verdict.evidence)
     if (!e.caveat)
@@ -266,8 +246,7 @@ void hardware_text(const HardwareFigures& h, std::ostream& out) {
   out << "\n";
 }
 
-void ranking_text(const ProcessFigures& f, std::ostream& out) {
-  auto ranked = rank_threads(f);
+void ranking_text(const std::vector<RankedThread>& ranked, std::ostream& out) {
   if (ranked.empty()) return;
   out << "  threads by efficiency (on-CPU % of life, user / system %, run-queue wait %, "
          "memscope wait %, voluntary switches/s; * = exact life, else sampled):\n";
@@ -289,11 +268,25 @@ void ranking_text(const ProcessFigures& f, std::ostream& out) {
 
 }  // namespace
 
-void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
-                       const SiteNamer& name_site) {
-  Insights in = compute(p, name_site);
+ProcessInsights compute_insights(const ProcessAnalysis& p, const SiteNamer& name_site) {
+  ProcessInsights in;
+  in.sampled = !p.metric_samples().empty();
+  in.series = extract_series(p);
+  for (const MetricSeries& s : in.series) in.series_summaries.push_back(summarize(s));
+  std::vector<AlignedSample> aligned = align(p);
+  in.correlations = correlations(aligned);
+  in.figures = compute_figures(p, aligned);
+  in.verdict = decide_bottleneck(in.figures);
+  in.scores = efficiency_scores(in.figures);
+  in.ranking = rank_threads(in.figures);
+  in.recommendations = recommend(p, in.figures, name_site);
+  return in;
+}
+
+void add_insights_json(const ProcessInsights& in, nlohmann::json& process) {
   json series = json::array();
-  for (const MetricSeries& s : in.series) series.push_back(series_json(s));
+  for (size_t i = 0; i < in.series.size(); ++i)
+    series.push_back(series_json(in.series[i], in.series_summaries[i]));
   process["metrics"]["series"] = series;
   process["correlations"] = correlations_json(in.correlations);
   process["performance_insights"] = {
@@ -305,21 +298,20 @@ void add_insights_json(const ProcessAnalysis& p, nlohmann::json& process,
       {"io_efficiency_score", opt(in.scores.io)},
       {"figures", figures_json(in.figures)},
       {"hardware_counters", hardware_json(in.figures.hardware)},
-      {"thread_performance_ranking", ranking_json(in.figures)},
+      {"thread_performance_ranking", ranking_json(in.ranking)},
       {"recommendations", recommendations_json(in.recommendations)}};
 }
 
-void insights_text(const ProcessAnalysis& p, std::ostream& out, const SiteNamer& name_site) {
-  if (p.metric_samples().empty()) {
+void insights_text(const ProcessInsights& in, std::ostream& out) {
+  if (!in.sampled) {
     out << "  insights: no metric samples recorded\n";
     return;
   }
-  Insights in = compute(p, name_site);
-  series_text(in.series, out);
+  series_text(in, out);
   correlations_text(in.correlations, out);
   verdict_text(in, out);
   hardware_text(in.figures.hardware, out);
-  ranking_text(in.figures, out);
+  ranking_text(in.ranking, out);
   for (const Recommendation& r : in.recommendations)
     out << "  recommendation: " << r.message << "\n";
 }

@@ -1,4 +1,5 @@
-// Unit tests of the CI gate's expression parser and of the escaping the exports rely on.
+// Unit tests of the CI gate's expression parser and results, the CI summaries read from a typed
+// analysis put together by hand, and the escaping the exports rely on.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -8,6 +9,7 @@
 #include "analyzer/export_folded.hpp"
 
 using namespace memscope::analyzer;
+namespace format = memscope::format;
 
 namespace {
 GateRule parse_ok(const std::string& text) {
@@ -22,13 +24,33 @@ bool parse_fails(const std::string& text) {
   CHECK(failed == !error.empty());
   return failed;
 }
-nlohmann::json report(uint64_t leaked, const char* bottleneck) {
-  return {{"summary",
-           {{"leaked_bytes", leaked}, {"peak_heap_bytes", 300u << 20}, {"total_allocations", 7u}}},
-          {"processes",
-           {{{"pid", 42},
-             {"exe", "/bin/app"},
-             {"performance_insights", {{"primary_bottleneck", bottleneck}}}}}}};
+// A report put together by hand: the fields the gate and the CI summaries read.
+ProcessReport process(uint64_t pid, const char* name, const char* bottleneck = "") {
+  ProcessReport p;
+  p.pid = pid;
+  p.name = name;
+  p.insights.verdict.bottleneck = bottleneck;
+  return p;
+}
+AnalysisReport report(uint64_t leaked, const char* bottleneck) {
+  AnalysisReport r;
+  r.summary.leaked_bytes = leaked;
+  r.summary.peak_heap_bytes = 300u << 20;
+  r.summary.total_allocations = 7;
+  r.processes.push_back(process(42, "app", bottleneck));
+  return r;
+}
+SiteRow leak(const char* function, uint64_t bytes, std::optional<format::LeakKind> kind) {
+  SiteRow row;
+  row.pid = 42;
+  row.function = function;
+  row.live_bytes = bytes;
+  row.live_allocations = 1;
+  if (kind) {
+    row.kinds.emplace();
+    (*row.kinds)[static_cast<size_t>(*kind)] = {1, bytes};
+  }
+  return row;
 }
 }  // namespace
 
@@ -77,17 +99,36 @@ TEST_CASE("gate results: numeric on the summary, bottleneck per process") {
 TEST_CASE("gate results: an incomplete trace breaks every rule, saying why") {
   std::vector<GateRule> rules = {parse_ok("leaked_bytes>0"), parse_ok("total_allocations<0"),
                                  parse_ok("primary_bottleneck==ContentionBound")};
-  nlohmann::json r = report(0, "Balanced");
+  AnalysisReport r = report(0, "Balanced");
   CHECK_FALSE(check_gate(rules, r)[0].broken);
-  r["processes"][0]["complete"] = false;
-  r["processes"][0]["warning"] = "no end recorded: killed";
+  r.processes[0].complete = false;
+  r.processes[0].warning = "no end recorded: killed";
   for (const GateResult& g : check_gate(rules, r)) {
     CHECK(g.broken);
     CHECK(g.detail.find("cannot be vouched for: app (pid 42) has an incomplete trace "
                         "(no end recorded: killed)") != std::string::npos);
   }
-  r["processes"][0]["complete"] = true;
+  r.processes[0].complete = true;
   CHECK_FALSE(check_gate(rules, r)[1].broken);
+}
+
+TEST_CASE(
+    "gate results: an unmeasured leak kind breaks its rule; a broken rule names the largest "
+    "leak") {
+  std::vector<GateRule> rules = {parse_ok("definitely_lost_bytes>0"), parse_ok("leaked_bytes>0")};
+  AnalysisReport r = report(300, "Balanced");
+  r.leaks.push_back(leak("small", 100, format::LeakKind::kDefinitelyLost));
+  r.leaks.push_back(leak("large", 200, std::nullopt));
+  r.leaks.back().file = "x.c";
+  r.leaks.back().line = 7;
+  auto results = check_gate(rules, r);
+  CHECK(results[0].broken);
+  CHECK(results[0].detail.find("definitely_lost_bytes is unknown") == 0);
+  CHECK(results[1].detail == "leaked_bytes is 300 bytes; largest: large (x.c:7), 200 bytes");
+  r.summary.leak_kinds.emplace();
+  (*r.summary.leak_kinds)[0] = {1, 100};
+  results = check_gate(rules, r);
+  CHECK(results[0].detail == "definitely_lost_bytes is 100 bytes; largest: small, 100 bytes");
 }
 
 TEST_CASE("escaping") {
@@ -127,50 +168,32 @@ TEST_CASE("compare: sites matched by symbolized stack, regressions over the limi
 }
 
 TEST_CASE("markdown and JUnit show each leak's kind and the kinds' totals, unknown when null") {
-  nlohmann::json known = {{"definitely_lost_bytes", 300u},  {"definitely_lost_allocations", 1u},
-                          {"indirectly_lost_bytes", 0u},    {"indirectly_lost_allocations", 0u},
-                          {"possibly_lost_bytes", 0u},      {"possibly_lost_allocations", 0u},
-                          {"reachable_at_exit_bytes", 64u}, {"reachable_at_exit_allocations", 1u},
-                          {"suppressed_bytes", 200u},       {"suppressed_blocks", 1u}};
-  nlohmann::json leaks = {{{"function", "real_leak"},
-                           {"pid", 42u},
-                           {"bytes", 300u},
-                           {"allocations", 1u},
-                           {"kind", "definitely_lost"},
-                           {"suppressed", false},
-                           {"suppression", nullptr}},
-                          {{"function", "cache_leak"},
-                           {"pid", 42u},
-                           {"bytes", 200u},
-                           {"allocations", 1u},
-                           {"kind", "definitely_lost"},
-                           {"suppressed", true},
-                           {"suppression", {{"rule", "leak:cache"}, {"origin", "s:1"}}}},
-                          {{"function", "no_scan"},
-                           {"pid", 42u},
-                           {"bytes", 8u},
-                           {"allocations", 1u},
-                           {"kind", nullptr},
-                           {"suppressed", false}}};
-  nlohmann::json r = {{"summary", known},
-                      {"processes", {{{"pid", 42u}, {"exe", "/bin/app"}}}},
-                      {"sites", nlohmann::json::array()},
-                      {"leaks", leaks}};
+  AnalysisReport r = report(300, "");
+  r.summary.leaked_allocations = 1;
+  r.summary.leak_kinds.emplace();
+  (*r.summary.leak_kinds)[static_cast<size_t>(format::LeakKind::kDefinitelyLost)] = {1, 300};
+  (*r.summary.leak_kinds)[static_cast<size_t>(format::LeakKind::kReachable)] = {1, 64};
+  r.summary.suppressed = {1, 200};
+  r.leaks.push_back(leak("real_leak", 300, format::LeakKind::kDefinitelyLost));
+  r.leaks.push_back(leak("cache_leak", 200, format::LeakKind::kDefinitelyLost));
+  r.leaks.back().suppressed_by = SuppressionRule{"cache", "s:1"};
+  r.leaks.push_back(leak("no_scan", 8, std::nullopt));
   std::string md = markdown_summary(r, {});
+  CHECK(md.find("## memscope: app (pid 42)") == 0);
+  CHECK(md.find("| bottleneck of app (pid 42) | no figures measured |") != std::string::npos);
   CHECK(md.find("| definitely lost | 300 bytes in 1 blocks |") != std::string::npos);
   CHECK(md.find("| still reachable | 64 bytes in 1 blocks |") != std::string::npos);
   CHECK(md.find("| suppressed | 200 bytes in 1 blocks |") != std::string::npos);
   CHECK(md.find("| real\\_leak |  | 42 | definitely lost | 1 | 300 bytes |") != std::string::npos);
   CHECK(md.find("| no\\_scan |  | 42 | unknown |") != std::string::npos);
+  CHECK(md.find("No allocations recorded.") != std::string::npos);
   // The suppressed leak is only in its own table, with its rule.
   size_t apart = md.find("suppressed leaking sites");
   REQUIRE(apart != std::string::npos);
   CHECK(md.find("cache\\_leak") > apart);
   CHECK(md.find("leak:cache") > apart);
 
-  for (const char* k : {"definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit"})
-    for (const char* unit : {"_bytes", "_allocations"})
-      r["summary"][std::string(k) + unit] = nullptr;
+  r.summary.leak_kinds.reset();
   md = markdown_summary(r, {});
   CHECK(md.find("| definitely lost | unknown |") != std::string::npos);
   CHECK(md.find("| possibly lost | unknown |") != std::string::npos);
@@ -182,4 +205,27 @@ TEST_CASE("markdown and JUnit show each leak's kind and the kinds' totals, unkno
   CHECK(xml.find("leak: definitely lost, 200 bytes in 1 blocks, cache_leak, suppressed by "
                  "leak:cache") != std::string::npos);
   CHECK(xml.find("leak: unknown, 8 bytes in 1 blocks, no_scan") != std::string::npos);
+  // The summary, as the JSON report writes it, in the test's output.
+  CHECK(xml.find("&quot;definitely_lost_bytes&quot;:null") != std::string::npos);
+  CHECK(xml.find("&quot;leaked_bytes&quot;:300") != std::string::npos);
+}
+
+TEST_CASE("markdown: several processes, each with its verdict; the report's top sites") {
+  AnalysisReport r = report(0, "CpuBound");
+  r.processes.push_back(process(43, "other"));
+  SiteRow site;
+  site.pid = 43;
+  site.function = "hot";
+  site.file = "/src/hot.c";
+  site.line = 12;
+  site.allocations = 1234;
+  site.allocated_bytes = 2048;
+  r.top_sites.push_back(site);
+  std::string md = markdown_summary(r, {});
+  CHECK(md.find("## memscope: 2 processes") == 0);
+  CHECK(md.find("| bottleneck of app (pid 42) | CpuBound |") != std::string::npos);
+  CHECK(md.find("| bottleneck of other (pid 43) | no figures measured |") != std::string::npos);
+  CHECK(md.find("| hot | /src/hot.c:12 | 43 | 1,234 | 2.0 KiB (2048 bytes) | 0 bytes |") !=
+        std::string::npos);
+  CHECK(md.find("No leaks: every block was freed.") != std::string::npos);
 }

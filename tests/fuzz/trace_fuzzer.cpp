@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzer/heap_report.hpp"
+#include "analyzer/analysis_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/report_text.hpp"
 #include "analyzer/session.hpp"
@@ -45,10 +45,11 @@ void analyze_bytes(const uint8_t* data, size_t size) {
   }
   memscope::analyzer::Session session = memscope::analyzer::analyze({path});
   memscope::analyzer::Symbolizer symbolizer(false);
-  memscope::analyzer::HeapReport heap = memscope::analyzer::build_heap_report(session, symbolizer);
+  memscope::analyzer::AnalysisReport report = memscope::analyzer::build_analysis_report(
+      session, symbolizer, memscope::analyzer::SuppressionList::builtin());
   std::ostringstream text;
-  memscope::analyzer::text_report(session, heap, text, 5);
-  std::string json = memscope::analyzer::json_report(session, heap)
+  memscope::analyzer::text_report(report, text, 5);
+  std::string json = memscope::analyzer::json_report(session, report.heap)
                          .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   if (json.empty() || text.str().size() > (size_t{1} << 40)) std::abort();
 }
