@@ -8,9 +8,6 @@ import { frameName } from "./util.js";
 
 export const SCHEMA = "memscope-analysis/2";
 
-// The four leak kinds, as the leaks table names its columns.
-export const LEAK_KIND_NAMES = ["definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit"];
-
 const SITE_FIGURES = [
   "allocations",
   "frees",
@@ -138,8 +135,6 @@ export class Analysis {
       file: fn && fn.file,
       line: fn && fn.line,
       module: fn && fn.module,
-      sizes: t.sizes ? t.sizes[index] : [],
-      lifetimes_ns: t.lifetimes_ns ? t.lifetimes_ns[index] : [],
     };
     for (const k of SITE_FIGURES) row[k] = t[k][index];
     const self = this;
@@ -153,7 +148,7 @@ export class Analysis {
     return row;
   }
 
-  /** The process's leaking sites: the site with the leak's kind, kinds and suppression rule. */
+  /** The process's leaking sites: the site with the leak's kind and suppression rule. */
   leaks(key) {
     const t = this.leaksTable;
     const all = this.sites(key);
@@ -161,8 +156,7 @@ export class Analysis {
     return this.leakGroups[key].map((i) => {
       const site = byIndex.get(t.site[i]);
       const rule = t.suppression[i] == null ? null : this.doc.suppressions[t.suppression[i]];
-      const kinds = t.definitely_lost_bytes[i] == null ? null : Object.fromEntries(LEAK_KIND_NAMES.map((k) => [k, { allocations: t[k + "_allocations"][i], bytes: t[k + "_bytes"][i] }]));
-      return { site, function: site.function, file: site.file, line: site.line, inherited: site.inherited, stack: site.stack, bytes: site.leaked_bytes, allocations: site.leaked_allocations, kind: t.kind[i], kinds, suppressed: rule !== null, suppression: rule };
+      return { site, function: site.function, file: site.file, line: site.line, inherited: site.inherited, stack: site.stack, bytes: site.leaked_bytes, allocations: site.leaked_allocations, kind: t.kind[i], suppressed: rule !== null, suppression: rule };
     });
   }
 

@@ -382,7 +382,7 @@ async function execChecks(evaluate) {
   const count = (v) => v.toLocaleString("en-US");
   const shownNames = [];
   for (const p of images) {
-    const own = new Set(siteIndices(doc, p.key).map((i) => siteFunction(doc, i) || "[no stack recorded]"));
+    const own = new Set(siteIndices(doc, p.key).map((i) => (i === p.inherited_site ? "[inherited from the parent at the fork]" : siteFunction(doc, i) || "[no stack recorded]")));
     const seen = await evaluate(`(async () => {
         const sel = document.getElementById("process");
         const option = [...sel.options].find((o) => o.value === "${p.key}");
