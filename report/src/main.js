@@ -63,15 +63,16 @@ function section(id, title, intro) {
   return { s, body };
 }
 
-/** What a bounded page holds of the analysis (docs/report.md, "Bounded"): null when complete. */
+/** What a bounded page holds of the analysis (docs/report.md, "Bounded pages"): null when complete. */
 function boundedText(bounded) {
   if (!bounded) return null;
   const total = bounded.sites_written + bounded.sites_omitted;
+  const cap = isNum(bounded.sites) ? ", at most " + fmtCount(bounded.sites) + " in all (each process's best places first)" : "";
   return (
-    fmtCount(bounded.sites_written) + " of " + fmtCount(total) + " sites shown: the top " + fmtCount(bounded.per_ranking) +
-    " of each process by each ranking (allocated bytes, allocations, temporary allocations, bytes at the peak, leaked bytes) and its largest " +
-    fmtCount(bounded.leak_and_peak) + " leaking sites and sites live at the peak; " + fmtCount(bounded.sites_omitted) +
-    " left out. Totals, timelines and insights cover every site; the site tables, functions and flame graph only those shown. memscope-analyze --json writes them all."
+    fmtCount(bounded.sites_written) + " of " + fmtCount(total) + " sites shown: per process the top " + fmtCount(bounded.per_ranking) +
+    " by each ranking (allocated bytes, allocations, temporary allocations, bytes at the peak, leaked bytes) and its largest " +
+    fmtCount(bounded.leak_and_peak) + " leaking sites and sites live at the peak" + cap + "; " + fmtCount(bounded.sites_omitted) +
+    " left out. Totals, timelines, threads and insights cover every site; the site tables, functions and flame graph only those shown. memscope-analyze --json writes them all."
   );
 }
 
