@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the HTML report page: installs the npm packages pinned in package-lock.json (npm ci;
-# from the npm cache when it has them) and inlines them with report/src into one self-contained
-# page, DIR/dist/report_template.html. With --cpp FILE it also writes the C++ source that
-# compiles the page into memscope-analyze (report/CMakeLists.txt calls it that way).
+# from the npm cache when it has them: uPlot, and for the build rollup and eslint), bundles the
+# ES modules of report/src with rollup and inlines the bundle and uPlot into one self-contained
+# page, DIR/dist/report_template.html (bundle.js). With --cpp FILE it also writes the C++ source
+# that compiles the page into memscope-analyze (report/CMakeLists.txt calls it that way).
+# lint.sh then runs the eslint installed here.
 # usage: report/build.sh [--out DIR (default: report/)] [--cpp FILE]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,8 +1,11 @@
-// Bundles the report into one self-contained page: uPlot and report/src inlined into
-// template.html, a Content-Security-Policy that allows exactly these scripts (by hash) and no
-// network, and optionally the C++ source that compiles the page into memscope-analyze.
+// Bundles the report into one self-contained page: rollup bundles the ES modules of report/src
+// (entry src/main.js) into one script, which is inlined into template.html after uPlot's own
+// minified script (the bundle reads it as the global uPlot), with a Content-Security-Policy that
+// allows exactly these scripts (by hash) and no network; optionally it also writes the C++
+// source that compiles the page into memscope-analyze.
 // usage: node bundle.js --modules NODE_MODULES --out HTML [--cpp FILE]
-// Uses node's built-ins only, so the build needs nothing from npm but the pinned uPlot.
+// Takes rollup (the WebAssembly build: no native binary) and uPlot from NODE_MODULES, as pinned
+// in package-lock.json.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -17,8 +20,6 @@ if (!args.modules || !args.out) {
 
 const here = __dirname;
 const read = (p) => fs.readFileSync(p, "utf8");
-// Order matters: later files use what earlier ones define; all share one function scope.
-const APP_SOURCES = ["util.js", "timeline.js", "flame.js", "tables.js", "leaks.js", "insights.js", "main.js"];
 const DATA_MARKER = "/*MEMSCOPE_ANALYSIS_JSON*/"; // analyzer/export_html.cpp replaces it
 
 function fail(message) {
@@ -26,70 +27,84 @@ function fail(message) {
   process.exit(1);
 }
 
-const uplotDir = path.join(args.modules, "uplot", "dist");
-const libJs = read(path.join(uplotDir, "uPlot.iife.min.js")).trim();
-const css = read(path.join(uplotDir, "uPlot.min.css")) + "\n" + read(path.join(here, "src", "report.css"));
-const appJs =
-  '(function () {\n"use strict";\n' +
-  APP_SOURCES.map((f) => "// ---- " + f + "\n" + read(path.join(here, "src", f))).join("\n") +
-  "\n})();";
-
-// Inlined text must not be able to end its element early or open an HTML comment there.
-for (const [name, text, closer] of [["uPlot", libJs, "</script"], ["report js", appJs, "</script"], ["css", css, "</style"]]) {
-  const lower = text.toLowerCase();
-  if (lower.includes(closer) || lower.includes("<!--")) fail(name + " contains " + closer + " or <!--");
+// The app's modules as one script: an IIFE in strict mode, uPlot taken from its global.
+async function bundleApp() {
+  const { rollup } = require(path.join(path.resolve(args.modules), "@rollup/wasm-node"));
+  const bundle = await rollup({
+    input: path.join(here, "src", "main.js"),
+    external: ["uplot"],
+    onwarn: (warning) => fail("rollup: " + warning.message),
+  });
+  const { output } = await bundle.generate({ format: "iife", globals: { uplot: "uPlot" }, strict: true });
+  await bundle.close();
+  return output[0].code.trim();
 }
 
-let page = read(path.join(here, "template.html"));
-const sha = (text) => "'sha256-" + crypto.createHash("sha256").update(text, "utf8").digest("base64") + "'";
-const replacements = [
-  ["/*CSP_SCRIPT_HASHES*/", sha(libJs) + " " + sha(appJs)],
-  ["/*INLINE_CSS*/", css],
-  ["/*INLINE_LIB_JS*/", libJs],
-  ["/*INLINE_APP_JS*/", appJs],
-];
-for (const [marker, text] of replacements) {
-  const at = page.indexOf(marker);
-  if (at < 0 || page.indexOf(marker, at + 1) >= 0) fail("template.html must hold " + marker + " exactly once");
-  page = page.slice(0, at) + text + page.slice(at + marker.length); // no $-patterns: not String.replace
-}
-const first = page.indexOf(DATA_MARKER);
-if (first < 0 || page.indexOf(DATA_MARKER, first + 1) >= 0) fail("the page must hold " + DATA_MARKER + " exactly once");
+async function main() {
+  const uplotDir = path.join(args.modules, "uplot", "dist");
+  const libJs = read(path.join(uplotDir, "uPlot.iife.min.js")).trim();
+  const css = read(path.join(uplotDir, "uPlot.min.css")) + "\n" + read(path.join(here, "src", "report.css"));
+  const appJs = await bundleApp();
 
-fs.mkdirSync(path.dirname(args.out), { recursive: true });
-fs.writeFileSync(args.out, page);
-
-if (args.cpp) {
-  // Chunks of at most 8000 bytes (compilers limit one literal's length), cut between UTF-8
-  // sequences, each a raw string literal whose delimiter the chunk does not contain.
-  const bytes = Buffer.from(page, "utf8");
-  const chunks = [];
-  for (let at = 0; at < bytes.length; ) {
-    let end = Math.min(bytes.length, at + 8000);
-    while (end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--;
-    chunks.push(bytes.subarray(at, end).toString("utf8"));
-    at = end;
+  // Inlined text must not be able to end its element early or open an HTML comment there.
+  for (const [name, text, closer] of [["uPlot", libJs, "</script"], ["report js", appJs, "</script"], ["css", css, "</style"]]) {
+    const lower = text.toLowerCase();
+    if (lower.includes(closer) || lower.includes("<!--")) fail(name + " contains " + closer + " or <!--");
   }
-  const delim = "msr";
-  for (const c of chunks) if (c.includes(")" + delim + '"') || c.includes("\r")) fail("a chunk holds the literal's delimiter or a CR");
-  const out =
-    "// Generated by report/bundle.js from report/template.html, report/src and uPlot: do not edit.\n" +
-    "// The self-contained HTML report page (analyzer/export_html.hpp).\n" +
-    '#include <string>\n#include <string_view>\n\n#include "analyzer/export_html.hpp"\n\n' +
-    "namespace memscope::analyzer {\nnamespace {\n\n" +
-    "constexpr std::string_view kChunks[] = {\n" +
-    chunks.map((c) => "R\"" + delim + "(" + c + ")" + delim + "\"").join(",\n") +
-    "};\n\n}  // namespace\n\n" +
-    "std::string_view html_report_template() {\n" +
-    "  static const std::string page = [] {\n" +
-    "    std::string s;\n" +
-    "    s.reserve(" + bytes.length + ");\n" +
-    "    for (std::string_view c : kChunks) s.append(c);\n" +
-    "    return s;\n" +
-    "  }();\n" +
-    "  return page;\n" +
-    "}\n\n}  // namespace memscope::analyzer\n";
-  fs.mkdirSync(path.dirname(args.cpp), { recursive: true });
-  fs.writeFileSync(args.cpp, out);
+
+  let page = read(path.join(here, "template.html"));
+  const sha = (text) => "'sha256-" + crypto.createHash("sha256").update(text, "utf8").digest("base64") + "'";
+  const replacements = [
+    ["/*CSP_SCRIPT_HASHES*/", sha(libJs) + " " + sha(appJs)],
+    ["/*INLINE_CSS*/", css],
+    ["/*INLINE_LIB_JS*/", libJs],
+    ["/*INLINE_APP_JS*/", appJs],
+  ];
+  for (const [marker, text] of replacements) {
+    const at = page.indexOf(marker);
+    if (at < 0 || page.indexOf(marker, at + 1) >= 0) fail("template.html must hold " + marker + " exactly once");
+    page = page.slice(0, at) + text + page.slice(at + marker.length); // no $-patterns: not String.replace
+  }
+  const first = page.indexOf(DATA_MARKER);
+  if (first < 0 || page.indexOf(DATA_MARKER, first + 1) >= 0) fail("the page must hold " + DATA_MARKER + " exactly once");
+
+  fs.mkdirSync(path.dirname(args.out), { recursive: true });
+  fs.writeFileSync(args.out, page);
+
+  if (args.cpp) {
+    // Chunks of at most 8000 bytes (compilers limit one literal's length), cut between UTF-8
+    // sequences, each a raw string literal whose delimiter the chunk does not contain.
+    const bytes = Buffer.from(page, "utf8");
+    const chunks = [];
+    for (let at = 0; at < bytes.length; ) {
+      let end = Math.min(bytes.length, at + 8000);
+      while (end < bytes.length && (bytes[end] & 0xc0) === 0x80) end--;
+      chunks.push(bytes.subarray(at, end).toString("utf8"));
+      at = end;
+    }
+    const delim = "msr";
+    for (const c of chunks) if (c.includes(")" + delim + '"') || c.includes("\r")) fail("a chunk holds the literal's delimiter or a CR");
+    const out =
+      "// Generated by report/bundle.js from report/template.html, report/src and uPlot: do not edit.\n" +
+      "// The self-contained HTML report page (analyzer/export_html.hpp).\n" +
+      '#include <string>\n#include <string_view>\n\n#include "analyzer/export_html.hpp"\n\n' +
+      "namespace memscope::analyzer {\nnamespace {\n\n" +
+      "constexpr std::string_view kChunks[] = {\n" +
+      chunks.map((c) => "R\"" + delim + "(" + c + ")" + delim + "\"").join(",\n") +
+      "};\n\n}  // namespace\n\n" +
+      "std::string_view html_report_template() {\n" +
+      "  static const std::string page = [] {\n" +
+      "    std::string s;\n" +
+      "    s.reserve(" + bytes.length + ");\n" +
+      "    for (std::string_view c : kChunks) s.append(c);\n" +
+      "    return s;\n" +
+      "  }();\n" +
+      "  return page;\n" +
+      "}\n\n}  // namespace memscope::analyzer\n";
+    fs.mkdirSync(path.dirname(args.cpp), { recursive: true });
+    fs.writeFileSync(args.cpp, out);
+  }
+  console.log("report/bundle.js: " + args.out + " (" + Buffer.byteLength(page) + " bytes)");
 }
-console.log("report/bundle.js: " + args.out + " (" + Buffer.byteLength(page) + " bytes)");
+
+main().catch((e) => fail(e.stack || String(e)));

@@ -1,7 +1,11 @@
 // Icicle graph of allocation sites: the root is the whole process, each row one frame deeper
 // (outermost caller at the top), widths are the chosen weight summed over the sites below.
+// The call tree is the analysis's stacks table (a stack is a frame and its caller's stack), its
+// callees of one name merged as the text report's call tree does.
 // Written here rather than taken from npm: the flame graph packages there pull in d3 (eight
 // packages) and build their tooltips from HTML strings, while this needs ~250 lines of canvas.
+
+import { baseName, clear, clip, el, fmtBytes, fmtCount, fmtPct, frameName, shortName } from "./util.js";
 
 const FLAME_METRICS = [
   { key: "bytes", label: "allocated bytes", fmt: fmtBytes },
@@ -10,39 +14,64 @@ const FLAME_METRICS = [
   { key: "peak", label: "held at the peak", fmt: fmtBytes },
 ];
 const ROW_PX = 19;
-const RUNTIME_MODULE = /^(libc\.so|libstdc\+\+\.so|libgcc_s\.so|libm\.so|ld-linux|libc\+\+|libmemscope)/;
+// Standard-library code by its name (the analysis names the runtime libraries, not these).
+const STD_FUNCTION = /^(std::|__gnu_cxx::|__cxxabiv1::|operator new|operator delete)/;
 
 function newNode(name, frame, parent) {
   return { name, frame, parent, children: new Map(), v: [0, 0, 0, 0] };
 }
 
-/** The call tree of the process's sites; each node sums the four weights of its sites. */
-function buildCallTree(sites) {
+function childNode(node, name, frame, created) {
+  let child = node.children.get(name);
+  if (!child) {
+    child = newNode(name, frame, node);
+    node.children.set(name, child);
+    created.push(child);
+  }
+  return child;
+}
+
+/**
+ * The call tree of the process's sites: each stack a node under its caller's (callees of one
+ * name merged), each node the four weights summed over the sites whose stack passes through it.
+ */
+function buildCallTree(analysis, sites) {
   const root = newNode("all allocations", null, null);
-  for (const s of sites) {
-    const w = [s.allocated_bytes || 0, s.allocations || 0, s.leaked_bytes || 0, s.peak_bytes || 0];
-    let path;
-    if (s.inherited) path = [{ name: "[inherited from the parent at the fork]", frame: null }];
-    else if (!s.stack || s.stack.length === 0) path = [{ name: "[no stack recorded]", frame: null }];
-    else path = s.stack.slice().reverse().map((f) => ({ name: frameName(f), frame: f }));
-    let node = root;
-    for (let k = 0; k < 4; k++) node.v[k] += w[k];
-    for (const p of path) {
-      let child = node.children.get(p.name);
-      if (!child) {
-        child = newNode(p.name, p.frame, node);
-        node.children.set(p.name, child);
-      }
-      for (let k = 0; k < 4; k++) child.v[k] += w[k];
-      node = child;
+  const created = []; // every node after its parent: summed up in reverse order below
+  const nodeOf = new Map(); // stack index -> node
+  const nodeFor = (stack) => {
+    const chain = [];
+    let s = stack;
+    for (; s != null && !nodeOf.has(s); s = analysis.stackParent(s)) chain.push(s);
+    let node = s == null ? root : nodeOf.get(s);
+    for (let k = chain.length - 1; k >= 0; k--) {
+      const frame = analysis.frame(analysis.stackFrame(chain[k]));
+      node = childNode(node, frameName(frame), frame, created);
+      nodeOf.set(chain[k], node);
     }
+    return node;
+  };
+  for (const s of sites) {
+    let leaf;
+    if (s.inherited || s.stackIndex == null) leaf = childNode(root, s.function, null, created);
+    else leaf = nodeFor(s.stackIndex);
+    leaf.v[0] += s.allocated_bytes || 0;
+    leaf.v[1] += s.allocations || 0;
+    leaf.v[2] += s.leaked_bytes || 0;
+    leaf.v[3] += s.peak_bytes || 0;
+  }
+  for (let i = created.length - 1; i >= 0; i--) {
+    const n = created[i];
+    for (let k = 0; k < 4; k++) n.parent.v[k] += n.v[k];
   }
   return root;
 }
 
-class Icicle {
-  constructor(container, sites, onDrawn) {
-    this.root = buildCallTree(sites);
+export class Icicle {
+  /** analysis: the Analysis (stacks, frames, runtime_modules); sites: the process's site rows. */
+  constructor(container, analysis, sites, onDrawn) {
+    this.root = buildCallTree(analysis, sites);
+    this.runtimeModules = analysis.runtimeModules;
     this.metric = 0;
     this.focus = this.root;
     this.query = "";
@@ -103,7 +132,7 @@ class Icicle {
     const mod = baseName(node.frame.module);
     let h = 0;
     for (let i = 0; i < node.name.length; i++) h = (h * 31 + node.name.charCodeAt(i)) >>> 0;
-    if (RUNTIME_MODULE.test(mod) || /^(std::|__gnu_cxx::|operator new|operator delete)/.test(node.name)) {
+    if (this.runtimeModules.some((prefix) => mod.startsWith(prefix)) || STD_FUNCTION.test(node.name)) {
       return "hsl(" + (200 + (h % 25)) + ",45%," + (72 + (h % 10)) + "%)"; // runtime: cool
     }
     return "hsl(" + (10 + (h % 38)) + "," + (78 + (h % 15)) + "%," + (node.frame.inlined ? 68 : 60) + "%)";

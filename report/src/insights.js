@@ -2,6 +2,8 @@
 // correlations and every process figure (docs/analysis.md). Nothing here is computed anew
 // except formatting; a figure the analysis lacks shows as a dash.
 
+import { DASH, el, fmtCount, fmtFigure, isNum, nf0, nf2, nf3 } from "./util.js";
+
 const BOTTLENECK_TEXT = {
   GpuBound: "The GPU was busy most of the time (compute \u2265 70 %).",
   IoBound: "Threads mostly blocked while the process did storage IO and the system reported IO stalls.",
@@ -59,7 +61,7 @@ function hardwareNote(hw) {
   );
 }
 
-function renderInsights(container, proc) {
+export function renderInsights(container, proc) {
   const pi = proc.performance_insights;
   if (!pi) {
     container.append(el("p", { class: "note" }, "The analysis has no performance insights for this process (no metric samples)."));

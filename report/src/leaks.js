@@ -2,6 +2,9 @@
 // measured it, never 0), the process's totals by kind, and the suppressed leaks in a table of
 // their own with the rule that matched (docs/analysis.md, "Leak suppressions").
 
+import { card, fmtBytes, fmtCount, fmtPct, isNum } from "./util.js";
+import { sortableTable } from "./tables.js";
+
 const LEAK_KINDS = [
   ["definitely_lost", "definitely lost"],
   ["indirectly_lost", "indirectly lost"],
@@ -15,7 +18,7 @@ function leakKindLabel(kind) {
 }
 
 // The overview's cards: one per kind (value "unknown" when null) and the suppressed blocks.
-function leakKindCards(proc) {
+export function leakKindCards(proc) {
   const cards = LEAK_KINDS.map(([name, label]) => {
     const bytes = proc[name + "_bytes"];
     const blocks = proc[name + "_allocations"];
@@ -28,7 +31,7 @@ function leakKindCards(proc) {
 }
 
 // The sites tabs for leaks: the leaks counted, then the suppressed ones (when there are any).
-function leakViews(proc, leaks, columns, detail) {
+export function leakViews(proc, leaks, columns, detail) {
   const counted = leaks.filter((s) => !s.suppressed);
   const suppressed = leaks.filter((s) => s.suppressed);
   const kind = { label: "kind", value: (s) => leakKindLabel(s.kind), render: (s) => leakKindLabel(s.kind), title: "memcheck's kind of most of its blocks; unknown without a leak scan" };

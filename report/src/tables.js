@@ -1,11 +1,13 @@
 // Sortable tables (click a column header), with the full stack of a site one click away.
 // Every cell is text: function names, files and thread names are the traced program's strings.
 
+import { clear, el, frameName, shortName, srcLocation } from "./util.js";
+
 /**
  * columns: [{label, value(row) for sorting, render(row) -> Node|string, num?, title?}]
  * opts: {sort: column index, desc: bool, limit: rows shown before "show all", detail(row) -> Node}
  */
-function sortableTable(columns, rows, opts) {
+export function sortableTable(columns, rows, opts) {
   const o = Object.assign({ sort: 0, desc: true, limit: 25 }, opts || {});
   let sortCol = o.sort;
   let desc = o.desc;
@@ -76,7 +78,7 @@ function sortableTable(columns, rows, opts) {
 }
 
 /** A function name with its source location underneath. */
-function fnCell(name, obj) {
+export function fnCell(name, obj) {
   const loc = srcLocation(obj);
   const short = shortName(name);
   // Long template names: the short form first, the whole name below (clamped until the row opens).
@@ -89,7 +91,7 @@ function fnCell(name, obj) {
   );
 }
 
-function stackList(stack) {
+export function stackList(stack) {
   if (!stack || stack.length === 0) return el("p", { class: "note" }, "No stack was recorded for this site.");
   return el(
     "ol",

@@ -3,14 +3,18 @@
 // Line charts draw series as recorded; heatmaps (per core, per thread) paint one cell per metric
 // sample over the interval it covers, (t[i-1], t[i]] (docs/analysis.md, "Alignment").
 
+import uPlot from "uplot";
+import { clip, el, fmtBytes, fmtSI, fmtSeconds, fmtUnit, heatColor, nf0, withAlpha } from "./util.js";
+
 const LEFT_AXIS_PX = 150; // the same on every chart so that their plot areas line up
 const RIGHT_AXIS_PX = 78;
 
-class Timeline {
+export class Timeline {
   constructor(t0Ns, endS, onDrawn) {
     this.t0Ns = t0Ns;
     this.endS = endS > 0 ? endS : 1;
     this.charts = [];
+    this.expected = 0; // charts added: each reports itself once drawn (onDrawn)
     this.syncing = false;
     this.onDrawn = onDrawn;
   }
@@ -113,6 +117,7 @@ class Timeline {
    * Series of one chart may have different x points: uPlot.join aligns them (null where absent).
    */
   addLineChart(container, spec) {
+    this.expected++;
     // Only right-axis series (e.g. a process's CPU without the machine's): they take the left.
     if (spec.series.every((s) => s.right)) spec.series.forEach((s) => (s.right = false));
     const tables = spec.series.map((s) => [s.xs, s.ys]);
@@ -149,6 +154,7 @@ class Timeline {
    * lane's [start, end] (a thread's life) is shaded, its samples are painted as heat cells.
    */
   addHeatmap(container, spec, readout) {
+    this.expected++;
     const rows = spec.rows;
     const n = rows.length;
     const xsAll = new Set([0, this.endS]);
@@ -260,10 +266,6 @@ function axisValue(v, unit) {
     default:
       return fmtSI(v);
   }
-}
-
-function clip(s, n) {
-  return s.length > n ? s.slice(0, n - 1) + "\u2026" : s;
 }
 
 /** The colour scale of a heatmap, with the same square-root mapping as its cells. */

@@ -1,9 +1,9 @@
 // Small helpers shared by the report's panels: DOM building that only ever inserts text
 // (never HTML: thread names, symbols, paths and command lines come from the traced program),
-// number formatting, and colours.
+// number formatting, and colours. An ES module: the other panels import what they use.
 
 /** Builds an element. Strings and numbers among `children` become text nodes. */
-function el(tag, props, ...children) {
+export function el(tag, props, ...children) {
   const node = document.createElement(tag);
   if (props) {
     for (const [key, value] of Object.entries(props)) {
@@ -28,27 +28,27 @@ function appendChildren(node, children) {
   }
 }
 
-function clear(node) {
+export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
-const nf0 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
-const nf1 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
-const nf2 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
-const nf3 = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 });
+export const nf0 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+export const nf1 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
+export const nf2 = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+export const nf3 = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 3 });
 
-const DASH = "\u2014"; // shown for a figure the trace did not give (JSON null)
+export const DASH = "\u2014"; // shown for a figure the trace did not give (JSON null)
 
-function isNum(v) {
+export function isNum(v) {
   return typeof v === "number" && Number.isFinite(v);
 }
 
-function fmtCount(v) {
+export function fmtCount(v) {
   return isNum(v) ? nf0.format(v) : DASH;
 }
 
 /** 3 significant digits with a k/M/G suffix: 1.23M. */
-function fmtSI(v, unit) {
+export function fmtSI(v, unit) {
   if (!isNum(v)) return DASH;
   const a = Math.abs(v);
   const u = unit || "";
@@ -59,7 +59,7 @@ function fmtSI(v, unit) {
 }
 
 /** Binary units, as the text report prints them. */
-function fmtBytes(v) {
+export function fmtBytes(v) {
   if (!isNum(v)) return DASH;
   const a = Math.abs(v);
   if (a < 1024) return nf0.format(v) + " B";
@@ -73,12 +73,12 @@ function fmtBytes(v) {
   return nf3.format(x) + " " + units[i];
 }
 
-function fmtPct(v, digits) {
+export function fmtPct(v, digits) {
   if (!isNum(v)) return DASH;
   return (digits === 0 ? nf0 : digits === 2 ? nf2 : nf1).format(v) + " %";
 }
 
-function fmtSeconds(s) {
+export function fmtSeconds(s) {
   if (!isNum(s)) return DASH;
   const a = Math.abs(s);
   if (a === 0) return "0 s";
@@ -88,14 +88,14 @@ function fmtSeconds(s) {
   return nf1.format(s / 60) + " min";
 }
 
-function fmtNum(v) {
+export function fmtNum(v) {
   if (!isNum(v)) return DASH;
   if (Number.isInteger(v)) return nf0.format(v);
   return Math.abs(v) >= 100 ? nf1.format(v) : nf3.format(v);
 }
 
 /** A value in the unit a metric series declares (docs/analysis.md). */
-function fmtUnit(v, unit) {
+export function fmtUnit(v, unit) {
   switch (unit) {
     case "bytes":
       return fmtBytes(v);
@@ -113,7 +113,7 @@ function fmtUnit(v, unit) {
 }
 
 /** Figures in insights are named after their unit: *_share, *_percent, *_per_sec, *_bytes... */
-function fmtFigure(name, v) {
+export function fmtFigure(name, v) {
   if (!isNum(v)) return DASH;
   if (name.endsWith("_share")) return fmtPct(v * 100);
   if (name.endsWith("_percent")) return fmtPct(v);
@@ -126,26 +126,36 @@ function fmtFigure(name, v) {
   return fmtNum(v);
 }
 
+/** An overview card: a label, its value and a line under it. */
+export function card(label, value, sub, cls) {
+  return el("div", { class: "stat " + (cls || "") }, el("div", { class: "stat-label" }, label), el("div", { class: "stat-value" }, value), sub ? el("div", { class: "stat-sub" }, sub) : null);
+}
+
 /** The frame's display name: the function, else module+offset (as the text report does). */
-function frameName(f) {
+export function frameName(f) {
   if (f.function) return f.function;
   if (f.module) return baseName(f.module) + "+" + (f.offset || f.address);
   return f.address || "?";
 }
 
-function baseName(path) {
+/** The text cut to `n` characters, an ellipsis marking the cut. */
+export function clip(s, n) {
+  return s.length > n ? s.slice(0, n - 1) + "\u2026" : s;
+}
+
+export function baseName(path) {
   if (!path) return "";
   const i = path.lastIndexOf("/");
   return i < 0 ? path : path.slice(i + 1);
 }
 
-function srcLocation(obj) {
+export function srcLocation(obj) {
   if (!obj || !obj.file) return "";
   return baseName(obj.file) + (obj.line ? ":" + obj.line : "");
 }
 
 /** The site's function as the analyzer chose it (docs/json-schema.md, "The site's function"). */
-function siteName(site) {
+export function siteName(site) {
   if (site.inherited) return "[inherited from the parent at the fork]";
   if (site.function) return site.function;
   if (site.stack && site.stack.length) return frameName(site.stack[0]);
@@ -155,17 +165,17 @@ function siteName(site) {
 // Okabe-Ito based palette: distinguishable, also with colour-vision deficiencies.
 const PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7f7f7f", "#f0e442", "#332288", "#88ccee"];
 
-function paletteColor(i) {
+export function paletteColor(i) {
   return PALETTE[i % PALETTE.length];
 }
 
-function withAlpha(hex, alpha) {
+export function withAlpha(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);
   return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
 }
 
 /** Heat colour for 0..1: pale yellow to deep red, like a per-core CPU heatmap usually reads. */
-function heatColor(f) {
+export function heatColor(f) {
   const x = Math.max(0, Math.min(1, f));
   const stops = [
     [0, [247, 251, 255]],
@@ -190,7 +200,7 @@ function heatColor(f) {
  * A C++ name with template arguments folded: ns::Matrix<…>::allocate_rows<…>(unsigned long).
  * Names with operator<, operator<< and the like are returned whole: their '<' is no bracket.
  */
-function shortName(name) {
+export function shortName(name) {
   if (!name || name.indexOf("<") < 0 || /operator\s*(<|>|->)/.test(name)) return name;
   let out = "";
   let depth = 0;

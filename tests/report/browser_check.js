@@ -4,8 +4,11 @@
 // no port that another process could take. Fails (exit 1) on: a console error or uncaught
 // exception, any network request besides the report file, a dialog (alert), a chart that was
 // not drawn or is blank, a hostile name missing as text or present as markup, the long template
-// name missing. Writes a full-page screenshot and one per section (PNG-SECTION.png).
-// usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR
+// name missing. With --mode exec (a run whose process exec'd another image, same pid): every
+// image of a shared pid must be selectable, each showing its own name, figures and sites.
+// Writes a full-page screenshot and one per section (PNG-SECTION.png).
+// Reads memscope-analysis/2 (docs/json-schema.md), the page's embedded document included.
+// usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR [--mode hostile|exec]
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -17,6 +20,18 @@ for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^
 const htmlPath = path.resolve(args.html);
 const pageUrl = pathToFileURL(htmlPath).href;
 const analysis = JSON.parse(fs.readFileSync(args.json, "utf8"));
+const mode = args.mode || "hostile";
+
+// memscope-analysis/2: a site's function is its function frame's name, else module+offset.
+function siteFunction(doc, i) {
+  const f = doc.sites.function_frame[i];
+  if (f == null) return null;
+  const str = (col) => (doc.frames[col][f] == null ? null : doc.strings[doc.frames[col][f]]);
+  if (str("function")) return str("function");
+  const mod = str("module");
+  return mod ? mod.slice(mod.lastIndexOf("/") + 1) + "+" + doc.frames.offset[f] : doc.frames.address[f];
+}
+const siteIndices = (doc, key) => doc.sites.process.map((p, i) => (p === key ? i : -1)).filter((i) => i >= 0);
 
 const failures = [];
 const fail = (m) => failures.push(m);
@@ -189,10 +204,75 @@ async function main() {
   if (canvases.length < expected) fail("only " + canvases.length + " canvases for " + expected + " charts");
   for (const c of canvases) if (c.painted < 400 || c.colours < 3) fail("canvas of '" + c.title + "' looks blank: " + JSON.stringify(c));
 
+  const summary = mode === "hostile" ? await hostileChecks(evaluate) : await execChecks(evaluate);
+
+  // The second process (the fork child): its panels replace the first's, drawn, without errors.
+  const switched = await evaluate(`(async () => {
+      const sel = document.getElementById("process");
+      if (sel.hidden || sel.options.length < 2) return {error: "no process selector (" + sel.options.length + " options)"};
+      for (const i of [1, 0]) {
+        sel.selectedIndex = i;
+        sel.dispatchEvent(new Event("change"));
+        for (let k = 0; k < 100; k++) {
+          const d = document.body.dataset;
+          if (d.reportReady === "1" && d.chartsDrawn === d.chartsExpected) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const d = document.body.dataset;
+        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected))
+          return {error: "process " + sel.value + ": charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
+      }
+      return {options: sel.options.length};
+    })()`);
+  if (switched.error) fail(switched.error);
+
+  // Drag across the first chart: every chart zooms to that range; a double click shows it all.
+  // DOM mouse events rather than CDP Input: CDP's synthetic moves carry movementX = 0, which uPlot
+  // ignores while dragging (its guard against a stray Chrome event), so they would select nothing.
+  const full = await evaluate("document.body.dataset.timeRange || ''");
+  const zoomed = await evaluate(`(async () => {
+      const over = document.querySelector(".u-over");
+      const r = over.getBoundingClientRect();
+      const y = r.top + r.height / 2;
+      const ev = (target, type, f, dx) => target.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, view: window,
+        clientX: r.left + r.width * f, clientY: y, button: 0, buttons: type === "mouseup" ? 0 : 1, movementX: dx}));
+      const frame = () => new Promise((res) => requestAnimationFrame(() => res()));
+      ev(over, "mousemove", 0.2, 1); await frame();
+      ev(over, "mousedown", 0.2, 0); await frame();
+      ev(over, "mousemove", 0.4, 40); await frame();
+      ev(over, "mousemove", 0.5, 20); await frame();
+      ev(document, "mouseup", 0.5, 0); await frame();
+      const range = document.body.dataset.timeRange;
+      ev(over, "dblclick", 0.5, 0); await frame();
+      return {range, reset: document.body.dataset.timeRange};
+    })()`);
+  if (!zoomed.range || zoomed.range === full) fail("dragging across a chart did not zoom the time axis (" + zoomed.range + ")");
+  const reset = zoomed.reset;
+  if (!/^0\.000\.\./.test(reset)) fail("a double click did not show the whole run again (" + reset + ")");
+  await evaluate("window.scrollTo(0, 0)");
+
+  const height = await evaluate("Math.ceil(document.documentElement.scrollHeight)");
+  const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: WIDTH, height, scale: 1 } });
+  fs.writeFileSync(args.screenshot, Buffer.from(shot.data, "base64"));
+  // One picture per section as well: the full page is too tall to read when scaled down.
+  const sections = await evaluate(`[...document.querySelectorAll("main > section")].map((e) => {
+      const r = e.getBoundingClientRect();
+      return {id: e.id, y: Math.floor(r.top + window.scrollY) - 8, h: Math.ceil(r.height) + 16};
+    })`);
+  for (const sec of sections) {
+    const part = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, sec.y), width: WIDTH, height: Math.min(sec.h, 4000), scale: 1 } });
+    fs.writeFileSync(args.screenshot.replace(/\.png$/, "-" + sec.id + ".png"), Buffer.from(part.data, "base64"));
+  }
+  await sleep(100); // let late console messages arrive
+  console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", zoom " + zoomed.range + " then " + reset + ", " + summary);
+  finish();
+}
+
+async function hostileChecks(evaluate) {
   // Hostile strings: present as text, absent as markup.
   const names = analysis.threads.map((t) => t.name).filter((n) => n && n.startsWith("<"));
   if (names.length < 2) fail("the analysis lacks the hostile thread names: " + JSON.stringify(analysis.threads.map((t) => t.name)));
-  const longName = analysis.sites.map((x) => x.function || "").filter((f) => f.includes("allocate_rows")).sort((a, b) => b.length - a.length)[0];
+  const longName = analysis.sites.process.map((_, i) => siteFunction(analysis, i) || "").filter((f) => f.includes("allocate_rows")).sort((a, b) => b.length - a.length)[0];
   if (!longName || longName.length < 150) fail("the analysis lacks the long template name: " + longName);
   const argv = analysis.processes[0].argv.slice(1);
   const dom = await evaluate(`({
@@ -263,8 +343,9 @@ async function main() {
     })()`);
   // Leak kinds: a kind column whose cells are the analysis's kinds, and one card per kind.
   const LABELS = { definitely_lost: "definitely lost", indirectly_lost: "indirectly lost", possibly_lost: "possibly lost", reachable_at_exit: "still reachable" };
-  const pid0 = analysis.processes[0].pid;
-  const expectKinds = analysis.leaks.filter((l) => l.pid === pid0 && !l.suppressed).map((l) => LABELS[l.kind] || "unknown");
+  const expectKinds = analysis.leaks.site
+    .map((site, i) => (analysis.sites.process[site] === 0 && analysis.leaks.suppression[i] === null ? LABELS[analysis.leaks.kind[i]] || "unknown" : null))
+    .filter((k) => k !== null);
   const shownKinds = interaction.leakKinds;
   const sameKinds = (a, b) => a.slice().sort().join() === b.slice().sort().join();
   if (shownKinds === null) fail("the leaks table has no kind column");
@@ -279,13 +360,34 @@ async function main() {
   if ((interaction.kindCards || []).length !== 5) fail("expected 4 kind cards and Suppressed: " + JSON.stringify(interaction.kindCards));
   if (!/^matched /.test(interaction.search) || /matched 0 B/.test(interaction.search)) fail("flame graph search found nothing: " + interaction.search);
   if (!interaction.stackShown) fail("clicking a site did not show its stack");
+  return "flame search: " + interaction.search;
+}
 
-  // The second process (the fork child): its panels replace the first's, drawn, without errors.
-  const switched = await evaluate(`(async () => {
-      const sel = document.getElementById("process");
-      if (sel.hidden || sel.options.length < 2) return {error: "no process selector (" + sel.options.length + " options)"};
-      for (const i of [1, 0]) {
-        sel.selectedIndex = i;
+// An exec'd image keeps its pid: every image of a shared pid must be its own entry in the
+// picker, and selecting it must show that image's name, totals and sites, not the other's.
+// Judged against the document the page embeds (bounded or not).
+async function execChecks(evaluate) {
+  const doc = JSON.parse(await evaluate(`document.getElementById("memscope-data").textContent`));
+  const byPid = new Map();
+  for (const p of doc.processes) byPid.set(p.pid, [...(byPid.get(p.pid) || []), p]);
+  const images = [...byPid.values()].filter((list) => list.length > 1).flat();
+  if (images.length < 2) {
+    fail("no pid with two images in the analysis: " + JSON.stringify(doc.processes.map((p) => [p.pid, p.name, p.how])));
+    return "no exec'd image";
+  }
+  const bounded = await evaluate(`(document.getElementById("bounded") || {}).textContent || null`);
+  if (doc.bounded && !(bounded && bounded.includes(doc.bounded.sites_written.toLocaleString("en-US") + " of ")))
+    fail("the page is bounded but does not say so: " + bounded);
+  if (!doc.bounded && bounded) fail("a complete page says it is bounded: " + bounded);
+  const count = (v) => v.toLocaleString("en-US");
+  const shownNames = [];
+  for (const p of images) {
+    const own = new Set(siteIndices(doc, p.key).map((i) => (i === p.inherited_site ? "[inherited from the parent at the fork]" : siteFunction(doc, i) || "[no stack recorded]")));
+    const seen = await evaluate(`(async () => {
+        const sel = document.getElementById("process");
+        const option = [...sel.options].find((o) => o.value === "${p.key}");
+        if (!option) return {error: "no picker entry for process key ${p.key}"};
+        sel.value = option.value;
         sel.dispatchEvent(new Event("change"));
         for (let k = 0; k < 100; k++) {
           const d = document.body.dataset;
@@ -293,53 +395,34 @@ async function main() {
           await new Promise((r) => setTimeout(r, 50));
         }
         const d = document.body.dataset;
-        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected))
-          return {error: "process " + sel.value + ": charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
-      }
-      return {options: sel.options.length};
-    })()`);
-  if (switched.error) fail(switched.error);
-
-  // Drag across the first chart: every chart zooms to that range; a double click shows it all.
-  // DOM mouse events rather than CDP Input: CDP's synthetic moves carry movementX = 0, which uPlot
-  // ignores while dragging (its guard against a stray Chrome event), so they would select nothing.
-  const full = await evaluate("document.body.dataset.timeRange || ''");
-  const zoomed = await evaluate(`(async () => {
-      const over = document.querySelector(".u-over");
-      const r = over.getBoundingClientRect();
-      const y = r.top + r.height / 2;
-      const ev = (target, type, f, dx) => target.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, view: window,
-        clientX: r.left + r.width * f, clientY: y, button: 0, buttons: type === "mouseup" ? 0 : 1, movementX: dx}));
-      const frame = () => new Promise((res) => requestAnimationFrame(() => res()));
-      ev(over, "mousemove", 0.2, 1); await frame();
-      ev(over, "mousedown", 0.2, 0); await frame();
-      ev(over, "mousemove", 0.4, 40); await frame();
-      ev(over, "mousemove", 0.5, 20); await frame();
-      ev(document, "mouseup", 0.5, 0); await frame();
-      const range = document.body.dataset.timeRange;
-      ev(over, "dblclick", 0.5, 0); await frame();
-      return {range, reset: document.body.dataset.timeRange};
-    })()`);
-  if (!zoomed.range || zoomed.range === full) fail("dragging across a chart did not zoom the time axis (" + zoomed.range + ")");
-  const reset = zoomed.reset;
-  if (!/^0\.000\.\./.test(reset)) fail("a double click did not show the whole run again (" + reset + ")");
-  await evaluate("window.scrollTo(0, 0)");
-
-  const height = await evaluate("Math.ceil(document.documentElement.scrollHeight)");
-  const shot = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: 0, width: WIDTH, height, scale: 1 } });
-  fs.writeFileSync(args.screenshot, Buffer.from(shot.data, "base64"));
-  // One picture per section as well: the full page is too tall to read when scaled down.
-  const sections = await evaluate(`[...document.querySelectorAll("main > section")].map((e) => {
-      const r = e.getBoundingClientRect();
-      return {id: e.id, y: Math.floor(r.top + window.scrollY) - 8, h: Math.ceil(r.height) + 16};
-    })`);
-  for (const sec of sections) {
-    const part = await s("Page.captureScreenshot", { format: "png", captureBeyondViewport: true, clip: { x: 0, y: Math.max(0, sec.y), width: WIDTH, height: Math.min(sec.h, 4000), scale: 1 } });
-    fs.writeFileSync(args.screenshot.replace(/\.png$/, "-" + sec.id + ".png"), Buffer.from(part.data, "base64"));
+        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected)) return {error: "charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
+        const cards = Object.fromEntries([...document.querySelectorAll("#overview .stat")].map((c) => [c.querySelector(".stat-label").textContent, c.querySelector(".stat-value").textContent]));
+        const facts = Object.fromEntries([...document.querySelectorAll("#overview dt")].map((dt) => [dt.textContent, dt.nextSibling.textContent]));
+        const tab = document.querySelector("#sites .tabs button").textContent;
+        const names = [...document.querySelectorAll("#sites table.data tbody tr:not(.detail)")].map((tr) => {
+          const cell = tr.children[0];
+          return (cell.querySelector(".fn-full") || cell.querySelector(".fn-name")).textContent;
+        });
+        return {title: document.getElementById("title").textContent, option: option.textContent, cards, facts, tab, names};
+      })()`);
+    const what = "process key " + p.key + " (pid " + p.pid + ", " + p.name + ")";
+    if (seen.error) {
+      fail(what + ": " + seen.error);
+      continue;
+    }
+    if (seen.title !== p.name) fail(what + ": the title says " + JSON.stringify(seen.title));
+    if (!seen.option.includes("pid " + p.pid) || !seen.option.includes(p.name)) fail(what + ": its picker entry reads " + JSON.stringify(seen.option));
+    if (seen.facts["process key"] !== String(p.key)) fail(what + ": the overview shows process key " + seen.facts["process key"]);
+    if (seen.cards.Allocations !== count(p.total_allocations)) fail(what + ": the Allocations card says " + seen.cards.Allocations + ", the analysis " + p.total_allocations);
+    const sites = siteIndices(doc, p.key).length;
+    if (seen.tab !== "Top sites (" + sites + ")") fail(what + ": the sites tab reads " + JSON.stringify(seen.tab) + " for its " + sites + " sites");
+    if (sites > 0 && seen.names.length === 0) fail(what + ": the sites table lists no site");
+    const foreign = seen.names.filter((n) => !own.has(n));
+    if (foreign.length) fail(what + ": the sites table shows sites of another process: " + JSON.stringify(foreign.slice(0, 3)));
+    shownNames.push(seen.names.join("\n"));
   }
-  await sleep(100); // let late console messages arrive
-  console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", zoom " + zoomed.range + " then " + reset + ", flame search: " + interaction.search);
-  finish();
+  if (new Set(shownNames).size < 2) fail("every image of a shared pid shows the same sites");
+  return images.length + " images of " + [...byPid.values()].filter((list) => list.length > 1).length + " shared pid(s) checked";
 }
 
 main().catch((e) => finish(e.message));
