@@ -116,7 +116,8 @@ class SiteSelection {
 // The strings, frames and stacks the written sites use, numbered densely in table order.
 class Tables {
  public:
-  Tables(const HeapReport& heap, const SiteSelection& selection) : table_(*heap.stacks) {
+  Tables(const HeapReport& heap, const SiteSelection& selection, size_t functions)
+      : table_(*heap.stacks) {
     stack_number_.assign(table_.stack_count(), -1);
     frame_number_.assign(table_.frame_count(), -1);
     for (size_t p = 0; p < heap.processes.size(); ++p) {
@@ -126,12 +127,15 @@ class Tables {
         mark_stack(v.sites[i].stack);
         if (v.sites[i].function_frame) use_frame(*v.sites[i].function_frame);
       }
+      for (size_t f = 0; f < v.functions.size() && f < functions; ++f)
+        use_frame(*v.sites[v.functions[f].largest_site].function_frame);
     }
     number_frames();
     number_stacks();
   }
 
   json stack(uint32_t s) const { return s == kNoStack ? json(nullptr) : json(stack_number_[s]); }
+  json name(const std::string& s) { return string(s); }
   json frame(std::optional<uint32_t> f) const {
     return f ? json(frame_number_[*f]) : json(nullptr);
   }
@@ -221,6 +225,7 @@ class Tables {
       stack_number_[i] = it->second;
     }
   }
+  // The number of `s` in the strings table (null for an empty one).
   json string(const std::string& s) {
     if (s.empty()) return nullptr;
     auto [it, added] = string_number_.try_emplace(s, strings_.size());
@@ -242,7 +247,8 @@ struct Context {
   const Session& session;
   const HeapReport& heap;
   const SiteSelection& selection;
-  const Tables& tables;
+  Tables& tables;
+  size_t functions;  // written per process, largest first
 };
 
 // The written sites in order, as (process, site index) pairs.
@@ -345,6 +351,33 @@ void write_leaks(const Context& c, std::ostream& out) {
   column(out, "suppression", rows,
          [&](const Row& r) { return suppression_index(c.heap, site(r).suppressed_by); });
   out << "}";
+}
+
+// The sites grouped by function, largest allocated bytes first, as columns: the name (in
+// `strings`), the frame of its largest site, and the figures summed over its sites.
+json functions_json(const Context& c, const ProcessHeapView& v) {
+  json name = json::array(), frame = json::array(), sites = json::array();
+  using Field = uint64_t (*)(const SiteStats&);
+  static const std::pair<const char*, Field> kFigures[] = {
+      {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
+      {"allocated_bytes", [](const SiteStats& s) { return s.counts.allocated_bytes; }},
+      {"temporary_allocations", [](const SiteStats& s) { return s.temporary; }},
+      {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }},
+      {"leaked_allocations", [](const SiteStats& s) { return s.live_allocations; }},
+      {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }}};
+  json figures = json::object();
+  for (const auto& [field, value] : kFigures) figures[field] = json::array();
+  for (size_t k = 0; k < v.functions.size() && k < c.functions; ++k) {
+    const FunctionView& f = v.functions[k];
+    name.push_back(c.tables.name(f.name));
+    frame.push_back(c.tables.frame(v.sites[f.largest_site].function_frame));
+    sites.push_back(f.sites);
+    for (const auto& [field, value] : kFigures) figures[field].push_back(value(f.totals));
+  }
+  json out = {{"function", name}, {"frame", frame}, {"sites", sites}};
+  out.update(figures);
+  out["omitted"] = v.functions.size() - name.size();
+  return out;
 }
 
 // A process's peak: the sites live at that moment that the document holds, and how many
@@ -475,6 +508,7 @@ json process_json(const Context& c, size_t index) {
   j["sites"] = v.sites.size();
   j["inherited_site"] = inherited_site(c, index);
   j["peak"] = peak_json(c, index);
+  j["functions"] = functions_json(c, v);
   j["heap_over_time"] = heap_over_time_json(p.timeline());
   j["metrics"] = {{"samples", p.metric_samples().size()},
                   {"undecodable_samples", p.undecodable_samples()}};
@@ -517,8 +551,9 @@ JsonWritten write_json_report(const AnalysisReport& report, std::ostream& out,
   const Session& session = *report.session;
   const HeapReport& heap = report.heap;
   SiteSelection selection(heap, budget);
-  Tables tables(heap, selection);
-  Context c{report, session, heap, selection, tables};
+  size_t functions = budget ? budget->per_ranking : SIZE_MAX;
+  Tables tables(heap, selection, functions);
+  Context c{report, session, heap, selection, tables, functions};
   out << "{\"schema\":" << dump(kJsonSchema);
   out << ",\n\"summary\":" << dump(summary_json(report.summary));
   out << ",\n\"bounded\":" << dump(bounded_json(budget, selection));

@@ -166,10 +166,21 @@ export class Analysis {
   }
 
   /**
-   * The process's sites grouped by their function's name (the analyzer's function frame), the
-   * figures summed; file, line and module those of the group's largest site.
+   * The process's functions: the analyzer's own grouping of every site by function when the
+   * document has it (`functions` columns: all of them, or the largest in a bounded document),
+   * else the sites the page holds grouped by their function's name, the figures summed; file,
+   * line and module those of the group's largest site.
    */
   functions(key) {
+    const table = this.processes[key].functions;
+    if (table && Array.isArray(table.function)) {
+      return table.function.map((name, i) => {
+        const f = this.frame(table.frame[i]);
+        const row = { function: name == null ? null : this.strings[name], sites: table.sites[i], file: f && f.file, line: f && f.line, module: f && f.module };
+        for (const k of ["allocations", "allocated_bytes", "temporary_allocations", "peak_bytes", "leaked_allocations", "leaked_bytes"]) row[k] = table[k][i];
+        return row;
+      });
+    }
     const groups = new Map();
     for (const s of this.sites(key)) {
       let g = groups.get(s.function);
