@@ -260,10 +260,9 @@ bool Sidecar::open(std::string& error) {
   if (writer_.truncated()) return mark_truncated(error);
   size_t budget = size_t{g_config.heap_summary_mb} << 20;
   // A fork child keeps its model for the leak scan alone: none when no scan is asked for.
-  bool scans = g_config.leak_check != static_cast<uint8_t>(format::LeakCheckLevel::kNone);
   if (origin_.parent_pid == 0) {
     online_heap_ = std::make_unique<OnlineHeap>(start_ns, budget);
-  } else if (scans) {
+  } else if (children_scan_leaks()) {
     online_heap_ = take_inherited_heap(start_ns, budget);
   }
   return true;
