@@ -214,6 +214,7 @@ uint64_t loader_generation() {
 bool Sidecar::start() {
   bool private_table = fds::use_private_table();
   fds::watch_seccomp();
+  keep_process_stat();
   if (!open(startup_error)) {
     announce(kFailed);
     if (program_waits_) return false;  // the last use of this object: start_sidecar() deletes it
