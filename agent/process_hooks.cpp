@@ -26,6 +26,7 @@
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/unwind_rules.hpp"
+#include "collector/linux/own_descriptors.hpp"
 
 extern char** environ;
 
@@ -67,6 +68,7 @@ pid_t on_fork() {
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
   if (pid == 0) {
+    fds::close_inherited();  // the parent's, where they were in the program's table
     memory::forget_sidecar_cache();
     bool model_copied_whole = sidecar_parked();
     reset_sidecar_gate_in_child();

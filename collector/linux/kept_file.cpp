@@ -25,12 +25,13 @@ struct DirentHead {
 
 void KeptFile::keep(const char* path, int flags) {
   if (still_ours()) return;
-  *this = {};  // the parent's, in a fork child: forgotten, not closed
+  if (pid_ == getpid()) forget(fd_);  // the program closed it: the number may be its own now
+  *this = {};                         // or the parent's, in a fork child: never closed
   int fd = open_file(path, flags);
   struct stat st;
   if (fd < 0) return;
   if (fstat(fd, &st) != 0) {
-    close(fd);
+    close_own(fd);
     return;
   }
   fd_ = fd, pid_ = getpid(), dev_ = st.st_dev, ino_ = st.st_ino;

@@ -36,6 +36,19 @@ struct SeccompWatch {
 };
 SeccompWatch g_watch;
 std::atomic<bool> g_stopped{false};
+std::atomic<pid_t> g_sealed_pid{0};  // the process that stopped opening; a fork child is not it
+
+// The numbers memscope holds in the program's table, plus one (0: a free entry, so that the
+// table needs no constructor: the agent's start runs before the library's initializers): a
+// fork child inherits copies of them that nothing in the child uses, and closes them.
+std::atomic<int> g_held[kReserved];
+
+void note_held(int fd) {
+  for (std::atomic<int>& h : g_held) {
+    int none = 0;
+    if (h.compare_exchange_strong(none, fd + 1)) return;
+  }
+}
 
 // "Seccomp_filters:" of the status file open as fd; -1 when unreadable or absent.
 long read_filter_count(int fd) {
@@ -58,6 +71,7 @@ bool filter_added() {
 
 bool may_open() {
   if (g_stopped.load(std::memory_order_relaxed)) return false;
+  if (opening_sealed()) return false;
   if (!g_watch.watching || !filter_added()) return true;
   g_stopped.store(true);
   return false;
@@ -91,8 +105,29 @@ int move_above_floor(int fd) {
   int moved = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
   int saved = errno;
   close(fd);
+  if (moved >= 0) note_held(moved);
   errno = saved;
   return moved;
+}
+
+void forget(int fd) {
+  if (fd < 0) return;
+  for (std::atomic<int>& h : g_held) {
+    int held = fd + 1;
+    if (h.compare_exchange_strong(held, 0)) return;
+  }
+}
+
+int close_own(int fd) {
+  forget(fd);
+  return ::close(fd);
+}
+
+void close_inherited() {
+  for (std::atomic<int>& h : g_held) {
+    int held = h.exchange(0);
+    if (held > 0) ::close(held - 1);
+  }
 }
 
 int open_file(const char* path, int flags, mode_t mode) {
@@ -107,7 +142,7 @@ DIR* open_directory(const char* path) {
   int fd = open_file(path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return nullptr;
   DIR* dir = fdopendir(fd);
-  if (dir == nullptr) close(fd);
+  if (dir == nullptr) close_own(fd);
   return dir;
 }
 
@@ -162,6 +197,15 @@ void watch_seccomp() {
 
 bool opening_stopped() {
   return g_stopped.load();
+}
+
+void stop_opening_in_shared_table() {
+  g_sealed_pid.store(getpid());
+}
+
+bool opening_sealed() {
+  pid_t sealed = g_sealed_pid.load(std::memory_order_relaxed);
+  return sealed != 0 && sealed == getpid();
 }
 
 }  // namespace memscope::fds
