@@ -24,9 +24,15 @@ constexpr rlim_t kHighestTop = 65536;
 thread_local bool t_private_table = false;
 std::atomic<bool> g_table_granted{false};  // inherited by fork children, as its meaning is
 
-// The seccomp state watch_seccomp() saw. The status descriptor belongs to status_pid: a fork
-// child inherits these variables but not the sidecar's private table, so there the number may
-// be one of the program's.
+// The seccomp state watch_seccomp() saw: the calling thread's mode and the filter count of the
+// process's main thread, which every filter reaching the sidecar also reaches (a TSYNC filter
+// reaches all threads; one installed before the sidecar started, through the thread that
+// started it, a fork child's main thread). The sidecar's own count is only in its own
+// /proc/self/task/TID/status, and a thread that still holds its own /proc entries when the
+// process ends makes reaping the process cost the parent 3-7 ms of d_invalidate (measured with
+// a fork loop; bench/fork_cost). The status descriptor belongs to status_pid: a fork child
+// inherits these variables but not the sidecar's private table, so there the number may be one
+// of the program's.
 struct SeccompWatch {
   bool watching = false;
   int mode = 0;
@@ -65,8 +71,8 @@ bool filter_added() {
   if (mode != g_watch.mode) return true;
   if (mode != SECCOMP_MODE_FILTER || g_watch.filters < 0) return false;
   if (g_watch.status_fd < 0 || g_watch.status_pid != getpid()) return false;
-  long filters = read_filter_count(g_watch.status_fd);
-  return filters >= 0 && filters != g_watch.filters;
+  // Only more: a main thread that has left (pthread_exit) has its filters released.
+  return read_filter_count(g_watch.status_fd) > g_watch.filters;
 }
 
 bool may_open() {
@@ -182,9 +188,9 @@ void watch_seccomp() {
     g_stopped.store(true);
     return;
   }
-  int fd = move_above_floor(::open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC));
+  int fd = move_above_floor(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
   long filters = fd >= 0 ? read_filter_count(fd) : -1;
-  if (g_watch.watching && g_watch.filters >= 0 && filters >= 0 && filters != g_watch.filters) {
+  if (g_watch.watching && g_watch.filters >= 0 && filters > g_watch.filters) {
     g_stopped.store(true);
   } else if (!g_watch.watching) {
     g_watch.mode = mode;
