@@ -110,7 +110,7 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       the same where unshare and close_range are refused (robust_seccomp_open no-unshare):
       memscope's descriptors share the program's table above the floor, all opened before the
       program runs; strace shows none made after; the loops see 0 every time; at most 128 more
-      with 300 threads.
+      with 300 threads and in the last of 8 nested fork children, 9 complete traces.
   seccomp_open_kill, seccomp_open_errno
       a TSYNC seccomp filter installed early in main kills (or fails with EACCES) open and
       openat: same exit status and output as natively, memscope says it opens no more
@@ -2006,7 +2006,8 @@ def case_fd_shared_table():
     program's first open and no descriptor made by memscope after it; the loop (3000 times)
     and 30 fork children running it 200 times each see 0 every time, as natively; the traces
     are complete; the program's table holds at most fds::kReserved (128) more descriptors with
-    300 threads; closing everything then opening gives 0, 1, 2."""
+    300 threads, and in the last of 8 nested fork children (each child closes its copies of
+    its parent's memscope descriptors); closing everything then opening gives 0, 1, 2."""
     wrap = [prog("robust_seccomp_open"), "no-unshare", memscope_run(), "-q"]
     lowfd = prog("robust_lowfd")
     for name, args, want in (("loop", ["loop", "3000"], "not 0: 0"),
@@ -2036,6 +2037,19 @@ def case_fd_shared_table():
     text = open(path).read().replace(path, "OUT") if os.path.exists(path) else ""
     ok(r.status == 0 and text == "fd 0\n/dev/null\nfd 1\n/dev/null\nfd 2\n/dev/null\nfd 3\nOUT\n",
        "shared table: close all, 0, 1, 2 reopened on /dev/null", text)
+    # A chain of 8 forks without exec: each child closes its copies of its parent's memscope
+    # descriptors, so the last one holds one set, not eight (which outgrew the 128 reserved).
+    native = run([lowfd, "nested", "8"])
+    out = os.path.join(CTX.work, "nested")
+    ms = run([*wrap, "-o", out, "--", lowfd, "nested", "8"])
+    counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None
+              for x in (native, ms)]
+    ok(native.status == 0 and ms.status == 0 and None not in counts and
+       0 <= counts[1] - counts[0] <= 128 and "Too many open files" not in ms.err,
+       f"shared table, 8 nested forks: the last holds {counts[1]} descriptors, natively "
+       f"{counts[0]} (at most 128 more)", f"{native.out!r} {ms.describe()}")
+    ok(len(trace_complete(out, "shared table, 8 nested forks")) == 9,
+       "shared table, 8 nested forks: 9 traces")
     native = run([prog("robust_fdcount"), "300"])
     ms = run([*wrap, "-o", os.path.join(CTX.work, "count"), "--", prog("robust_fdcount"), "300"])
     counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None
