@@ -3,6 +3,7 @@
 #include "agent/config.hpp"
 
 #include "agent/messages.hpp"
+#include "format/leak_scan.hpp"
 
 #include <unistd.h>
 
@@ -136,6 +137,11 @@ void load_config(Config& out) {
   out.freeres = read_option(kOptions[11]) != 0;
   out.leak_check = static_cast<uint8_t>(read_option(kOptions[12]));
   out.max_trace_bytes = read_option(kOptions[13]);
+}
+
+bool children_scan_leaks() {
+  return g_config.follow_children &&
+         g_config.leak_check != static_cast<uint8_t>(format::LeakCheckLevel::kNone);
 }
 
 }  // namespace memscope::agent

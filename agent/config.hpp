@@ -27,4 +27,9 @@ void load_config(Config& out);
 
 extern Config g_config;
 
+// Whether a fork child will scan for leaks at its end: only then does it need the parent's heap
+// model and the forking thread's undrained events (fork_inheritance.hpp); otherwise a fork
+// copies and keeps none of it.
+bool children_scan_leaks();
+
 }  // namespace memscope::agent

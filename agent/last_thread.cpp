@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,12 +14,13 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "agent/agent_state.hpp"
 #include "agent/futex.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/thread_mode.hpp"
-#include "collector/linux/own_descriptors.hpp"
+#include "collector/linux/kept_file.hpp"
 
 namespace memscope::agent {
 namespace {
@@ -55,17 +57,16 @@ bool main_thread_gone() {
   return g_main_tid != nullptr && __atomic_load_n(g_main_tid, __ATOMIC_ACQUIRE) != g_main_tid_value;
 }
 
+// /proc/self/stat, opened once by the sidecar at its start (keep_process_stat) and re-read: no
+// open later, when a number could be one the program is about to be given.
+fds::KeptFile g_stat;
+
 // Fields 20 (num_threads) and 52 (exit_code, as waitpid reports it) of /proc/self/stat, which
 // describe the thread group and its main thread.
 bool read_process_stat(long& threads, long& exit_code) {
-  char buf[1024];
-  int fd = fds::open_file("/proc/self/stat", O_RDONLY);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  close(fd);
-  if (n <= 0) return false;
-  buf[n] = '\0';
-  const char* p = strrchr(buf, ')');  // the command name may hold spaces and parentheses
+  std::string text;
+  if (!g_stat.read_all(text)) return false;
+  const char* p = strrchr(text.c_str(), ')');  // the command name may hold spaces and parentheses
   if (p == nullptr) return false;
   int field = 2;
   threads = -1;
@@ -191,9 +192,18 @@ unsigned memscope_thread_count() {
   return g_exit_thread.load(std::memory_order_acquire) == kExitThreadParked ? 2 : 1;
 }
 
+// procfs counts a task directory's links as 2 plus the thread group's threads: a stat(), no
+// descriptor, so a program thread asks without touching the program's table (an open there
+// would take the lowest free number for a moment, and moving it above the floor makes the
+// kernel grow the table: 10 ms in a fork child whose table is still small).
 long kernel_thread_count() {
-  long threads, exit_code;
-  return read_process_stat(threads, exit_code) ? threads : -1;
+  struct stat st;
+  if (stat("/proc/self/task", &st) != 0 || st.st_nlink < 3) return -1;
+  return static_cast<long>(st.st_nlink) - 2;
+}
+
+void keep_process_stat() {
+  g_stat.keep("/proc/self/stat", O_RDONLY);
 }
 
 void restore_program_signal_mask() {

@@ -39,8 +39,11 @@ bool start_exit_thread();
 int all_gone_status();
 // kAllGone, after the final flush: ends the process with that status.
 [[noreturn]] void end_process_with(int wait_status);
-// The kernel's count of the process's threads (num_threads of /proc/self/stat); -1 unknown.
+// The kernel's count of the process's threads (from /proc/self/task, opening nothing); -1
+// unknown.
 long kernel_thread_count();
+// Sidecar, at its start: opens /proc/self/stat once for the program_threads_left() looks.
+void keep_process_stat();
 // memscope's own threads now: the sidecar, and the parked exit thread where there is one.
 unsigned memscope_thread_count();
 // Before the sidecar itself calls exit(0) (when no exit thread could be started).

@@ -3,8 +3,8 @@
 // docs/analysis.md gives the measured time per GiB.
 #include "agent/leak_scan.hpp"
 
-#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <link.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -24,6 +24,7 @@
 #include "agent/config.hpp"
 #include "agent/leak_graph.hpp"
 #include "agent/real_functions.hpp"
+#include "collector/linux/kept_file.hpp"
 #include "collector/linux/own_descriptors.hpp"
 #include "collector/linux/proc_file.hpp"
 
@@ -143,6 +144,11 @@ std::vector<Root> module_roots() {
   return context.roots;
 }
 
+// Opened by the sidecar at its start (keep_leak_scan_files) and read at the end: where the
+// sidecar shares the program's descriptor table it opens nothing once the program runs.
+fds::KeptFile g_maps_file;
+fds::KeptFile g_task_dir;
+
 std::string read_proc(const std::string& path) {
   collector::ReadBuffer buffer;
   auto text = collector::read_file_once(path.c_str(), buffer);
@@ -158,7 +164,8 @@ struct Mapping {
 // "begin-end perms offset dev inode [path]" per line, in address order.
 std::vector<Mapping> read_mappings() {
   std::vector<Mapping> out;
-  std::string maps = read_proc("/proc/self/maps");
+  std::string maps;
+  if (!g_maps_file.read_all(maps)) maps = read_proc("/proc/self/maps");
   const char* p = maps.c_str();
   while (*p != '\0') {
     char* end = nullptr;
@@ -242,6 +249,7 @@ uint64_t blocked_stack_pointer_now(const std::string& path) {
 
 // A thread that runs may be about to block (a worker on its way into a wait): a few tries.
 uint64_t blocked_stack_pointer(const char* tid) {
+  if (!fds::may_open_now()) return 0;  // the file cannot be opened: no tries to wait for
   std::string path = std::string("/proc/self/task/") + tid + "/syscall";
   for (int attempt = 0; attempt < kRunningThreadTries; ++attempt) {
     if (uint64_t sp = blocked_stack_pointer_now(path)) return sp;
@@ -275,20 +283,23 @@ Roots gather_roots(const std::vector<Mapping>& maps) {
   if (stack_root(maps, g_exit.stack_pointer, r.roots)) ++r.threads_scanned;
   tls_root(r.roots);
   auto self = static_cast<pid_t>(syscall(SYS_gettid));
-  DIR* dir = fds::open_directory("/proc/self/task");
-  if (dir == nullptr) return r;
-  while (dirent* d = readdir(dir)) {
-    pid_t tid = atoi(d->d_name);
+  std::vector<std::string> tasks;
+  if (!g_task_dir.list(tasks)) tasks = collector::list_directory("/proc/self/task");
+  if (tasks.empty()) {  // unreadable (the sidecar is always one): no reading in place
+    r.other_threads = 1;
+    return r;
+  }
+  for (const std::string& name : tasks) {
+    pid_t tid = atoi(name.c_str());
     if (tid <= 0 || tid == self || tid == g_exit.tid) continue;
     ++r.other_threads;
-    uint64_t sp = blocked_stack_pointer(d->d_name);
+    uint64_t sp = blocked_stack_pointer(name.c_str());
     if (sp != 0 && stack_root(maps, sp, r.roots)) {
       ++r.threads_scanned;
     } else {
       ++r.threads_unscanned;
     }
   }
-  closedir(dir);
   return r;
 }
 
@@ -373,6 +384,12 @@ void note_exit_point(uint64_t stack_pointer, const CalleeSaved& registers) {
   g_exit.thread_pointer = reinterpret_cast<uint64_t>(__builtin_thread_pointer());
   g_exit.tid = static_cast<pid_t>(syscall(SYS_gettid));
   g_exit_noted.store(true);
+}
+
+void keep_leak_scan_files() {
+  if (g_config.leak_check == static_cast<uint8_t>(format::LeakCheckLevel::kNone)) return;
+  g_maps_file.keep("/proc/self/maps", O_RDONLY);
+  g_task_dir.keep("/proc/self/task", O_RDONLY | O_DIRECTORY);
 }
 
 void note_freeres(FreeresOutcome outcome) {

@@ -45,6 +45,9 @@ __attribute__((always_inline)) inline void note_exit_point_here() {
 // What became of the runtime's buffers (freeres.cpp), for the record.
 void note_freeres(format::FreeresOutcome outcome);
 
+// Sidecar, at its start: opens the files the scan reads at the end (/proc/self/maps and
+// /proc/self/task), so that it opens none then.
+void keep_leak_scan_files();
 // Whether a process ending this way gets a LeakScan record (normal ends only).
 bool leak_scan_due(format::EndReason reason);
 // On the sidecar: classifies `model`'s live blocks (null: no model was kept) and appends the

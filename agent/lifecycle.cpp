@@ -89,15 +89,16 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copie
                          ForkTail tail) {
   ScopedMode passthrough(ThreadMode::kPassthrough);
   bool traced = g_config.follow_children && !g_dormant;
+  bool scans = traced && children_scan_leaks();
   std::unique_ptr<OnlineHeap> parent_model =
-      abandon_sidecar_after_fork(model_copied_whole && traced);
+      abandon_sidecar_after_fork(model_copied_whole && scans);
   reset_registry_after_fork();
   g_traced_pid = getpid();
   if (!traced) {
     g_recording.store(false);
     return;
   }
-  keep_inheritance(std::move(parent_model), std::move(tail));
+  if (scans) keep_inheritance(std::move(parent_model), std::move(tail));
   start_tracing({parent_pid, fork_stamp});
 }
 

@@ -53,9 +53,7 @@ std::unique_ptr<OnlineHeap> OnlineHeap::inheriting(uint64_t origin_ns, size_t bu
     e.tid = 0;
     child->heap_.apply(e);
   };
-  parent.order_.for_each_held([&](const HeapEvent& e) {
-    if (e.tid == forking_tid) apply(e);
-  });
+  parent.order_.for_each_held_of(forking_tid, apply);
   for (const HeapEvent& e : tail) apply(e);
   return child;
 }

@@ -15,6 +15,7 @@
 #include "agent/agent_memory.hpp"
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
+#include "agent/config.hpp"
 #include "agent/endings.hpp"
 #include "agent/entry_points.hpp"
 #include "agent/fork_inheritance.hpp"
@@ -25,6 +26,7 @@
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/unwind_rules.hpp"
+#include "collector/linux/own_descriptors.hpp"
 
 extern char** environ;
 
@@ -62,10 +64,11 @@ pid_t on_fork() {
   real_functions_ready();
   pid_t parent = getpid();
   hold_sidecar_for_fork();
-  ForkTail tail = forking_thread_tail();
+  ForkTail tail = children_scan_leaks() ? forking_thread_tail() : ForkTail{};
   uint64_t stamp = now_ns();
   pid_t pid = g_real.fork();
   if (pid == 0) {
+    fds::close_inherited();  // the parent's, where they were in the program's table
     memory::forget_sidecar_cache();
     bool model_copied_whole = sidecar_parked();
     reset_sidecar_gate_in_child();

@@ -124,6 +124,7 @@ class Sidecar {
   void fill_profiler_waits();
   void thread_ended(ThreadState* ts, const Slot& s);
   void refresh_thread_names(uint64_t now);
+  std::string current_name(pid_t tid) const;
   void write_module_changes(uint64_t now);
   void write_watermark(uint64_t watermark);
   void write_process_end(format::EndReason reason, int64_t detail);
@@ -145,6 +146,8 @@ class Sidecar {
   pid_t current_tid_ = -1;
   uint64_t last_seal_ns_ = 0;
   uint64_t last_names_ns_ = 0;
+  uint64_t samples_ = 0;       // metric samples taken
+  uint64_t named_sample_ = 0;  // samples_ when names were last refreshed
   uint64_t last_watermark_ = 0;
   uint64_t modules_generation_ = ~0ull;
   // A fork child's model inherits its parent's blocks (fork_inheritance.hpp); null once given up.
@@ -174,7 +177,7 @@ std::string read_small_file(const char* path) {
   char buf[4096];
   ssize_t n;
   while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
+  fds::close_own(fd);
   return out;
 }
 
@@ -214,6 +217,8 @@ uint64_t loader_generation() {
 bool Sidecar::start() {
   bool private_table = fds::use_private_table();
   fds::watch_seccomp();
+  keep_process_stat();
+  keep_leak_scan_files();
   if (!open(startup_error)) {
     announce(kFailed);
     if (program_waits_) return false;  // the last use of this object: start_sidecar() deletes it
@@ -243,7 +248,7 @@ void Sidecar::note_opening_stopped() {
   opening_noted_ = true;
   tell_user(
       {"the program installed a seccomp filter; memscope opens no more files (threads "
-       "started from now on have no per-thread metrics, renamed threads keep their name)"});
+       "started from now on have their CPU time only, renamed threads keep their name)"});
 }
 
 bool Sidecar::open(std::string& error) {
@@ -260,10 +265,9 @@ bool Sidecar::open(std::string& error) {
   if (writer_.truncated()) return mark_truncated(error);
   size_t budget = size_t{g_config.heap_summary_mb} << 20;
   // A fork child keeps its model for the leak scan alone: none when no scan is asked for.
-  bool scans = g_config.leak_check != static_cast<uint8_t>(format::LeakCheckLevel::kNone);
   if (origin_.parent_pid == 0) {
     online_heap_ = std::make_unique<OnlineHeap>(start_ns, budget);
-  } else if (scans) {
+  } else if (children_scan_leaks()) {
     online_heap_ = take_inherited_heap(start_ns, budget);
   }
   return true;
@@ -325,7 +329,7 @@ void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
     writer_.varint(s.stamp);
     writer_.varint(s.size);
     writer_.varint(s.old_ptr);
-    writer_.bytes(thread_name(tid));
+    writer_.bytes(current_name(tid));
   });
   write_thread_cpu(ts, ts->cpu_at_start, 0);
   hw_.thread_started(tid);
@@ -477,12 +481,26 @@ void Sidecar::write_watermark(uint64_t watermark) {
   if (online_heap_) online_heap_->release_before(watermark);
 }
 
+// A thread's name now, from its comm file; where nothing may be opened any more, the name the
+// last sample read (from the task's stat file, kept open since the start for the threads there
+// were then), "" for the others.
+std::string Sidecar::current_name(pid_t tid) const {
+  if (fds::may_open_now()) return thread_name(tid);
+  for (const ThreadResourceMetrics& t : sample_.threads)
+    if (t.thread_id == tid) return t.thread_name;
+  return {};
+}
+
+// Once a second from the comm files; where nothing may be opened, after each new sample instead
+// (current_name).
 void Sidecar::refresh_thread_names(uint64_t now) {
-  if (now - last_names_ns_ < kNameRefreshNs) return;
+  if (fds::may_open_now() ? now - last_names_ns_ < kNameRefreshNs : named_sample_ == samples_)
+    return;
   last_names_ns_ = now;
+  named_sample_ = samples_;
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     if (ts->phase.load() != ThreadPhase::kLive) continue;
-    std::string name = thread_name(ts->tid);
+    std::string name = current_name(ts->tid);
     auto it = history_.find(ts);
     if (it == history_.end() || name.empty() || it->second.name == name) continue;
     it->second.name = name;
@@ -588,6 +606,7 @@ void Sidecar::sample_metrics(uint64_t now) {
   // One PlatformMetrics reused (no allocation in the steady state); a delta against the
   // previous sample of this chunk, or a key sample first in each chunk (see seal()).
   collector_->collect_metrics(sample_);
+  ++samples_;
   fill_profiler_waits();
   sample_body_.clear();
   if (sample_encoder_.encode(sample_, sample_body_)) {
@@ -704,7 +723,10 @@ void Sidecar::run() {
       hw_.tick(writer_, cycle, false);
     }
     note_opening_stopped();
-    announce(kReady);  // the first cycle opened what the sidecar keeps (see start())
+    // The first cycle opened what the sidecar keeps (see start()); sharing the program's table,
+    // it opens nothing more.
+    if (!fds::in_private_table()) fds::stop_opening_in_shared_table();
+    announce(kReady);
     uint32_t pending = request.pending.load(std::memory_order_acquire);
     if (pending == kClaimed) pending = kNothing;  // its caller is still filling it in
     if (pending == kNothing) afterwards_ = check_program_threads(cycle);

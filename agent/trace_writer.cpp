@@ -35,7 +35,7 @@ std::string trace_name(const char* dir, pid_t pid, int generation) {
 TraceWriter::~TraceWriter() {
   if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_->cctx);
   delete zstd_;
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) fds::close_own(fd_);
 }
 
 bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
@@ -154,12 +154,21 @@ bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
   }
   // Where the sidecar shares the program's descriptor table (own_descriptors.hpp), a program
   // that closes every descriptor (daemons do) closes ours too, and may have reused the number:
-  // reopen ours by path instead of writing into theirs.
+  // never write into theirs: reopen ours by path, unless opening has stopped in that mode (an
+  // open takes the lowest free number for a moment): then tracing stops, with the reason.
   if (!still_our_file()) {
+    fds::forget(fd_);  // perhaps the program's number now: never written, never closed
+    fd_ = -1;
+    if (fds::opening_sealed()) {  // reopening would take a number the program could be given
+      error = "the program closed memscope's descriptor of " + path_ +
+              ", which shares the program's descriptor table, and memscope opens nothing while "
+              "the program runs";
+      return false;
+    }
     int fd = fds::open_file(path_.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
-      if (fd >= 0) ::close(fd);
+      if (fd >= 0) fds::close_own(fd);
       error = "the trace file " + path_ + " was removed or replaced while tracing";
       return false;
     }

@@ -31,6 +31,9 @@ void StampOrder::keep_unreleased() {
   }
   runs_.resize(runs);
   pending_.resize(kept);
+  segments_.clear();
+  for (size_t i = 0; i < kept; ++i)
+    if (i == 0 || pending_[i - 1].tid != pending_[i].tid) segments_.push_back({i, pending_[i].tid});
 }
 
 }  // namespace memscope::heap

@@ -18,6 +18,8 @@ class StampOrder {
   void hold(const HeapEvent& e) {
     if (runs_.empty() || e.stamp < pending_.back().stamp)
       runs_.push_back({pending_.size(), pending_.size()});
+    if (segments_.empty() || pending_.back().tid != e.tid)
+      segments_.push_back({pending_.size(), e.tid});
     pending_.push_back(e);
     runs_.back().end = pending_.size();
   }
@@ -25,10 +27,15 @@ class StampOrder {
   template <typename Sink>
   void release_before(uint64_t stamp, Sink&& sink);
   size_t held() const { return pending_.size(); }
-  // Every held event in arrival order (each thread's own events in stamp order).
+  // Thread `tid`'s held events in stamp order, visiting only the stretches that are its own: a
+  // fork child copies the forking thread's among the parent's many (OnlineHeap::inheriting).
   template <typename Visit>
-  void for_each_held(Visit&& visit) const {
-    for (const HeapEvent& e : pending_) visit(e);
+  void for_each_held_of(uint32_t tid, Visit&& visit) const {
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      if (segments_[i].tid != tid) continue;
+      size_t end = i + 1 < segments_.size() ? segments_[i + 1].begin : pending_.size();
+      for (size_t j = segments_[i].begin; j < end; ++j) visit(pending_[j]);
+    }
   }
   size_t capacity() const { return pending_.capacity(); }
 
@@ -40,6 +47,11 @@ class StampOrder {
     size_t begin;
     size_t end;
   };
+  // A stretch of pending_ from one thread, up to the next segment's begin.
+  struct Segment {
+    size_t begin;
+    uint32_t tid;
+  };
   template <typename Sink>
   void merge_released(Sink& sink);
   template <typename Sink>
@@ -49,6 +61,7 @@ class StampOrder {
 
   std::vector<HeapEvent> pending_;  // events not yet released, in arrival order
   std::vector<Run> runs_;           // cover pending_ exactly, in order
+  std::vector<Segment> segments_;   // cover pending_ exactly, in order
   std::vector<size_t> cuts_;        // per run: its first event not released by this watermark
   std::vector<size_t> heads_;       // per run: its next event to merge
   std::vector<size_t> order_;       // sort_released's scratch

@@ -25,7 +25,7 @@ class KernelPerfEvents : public PerfEvents {
   bool read(int fd, uint64_t (&values)[3]) override {
     return ::read(fd, values, sizeof(values)) == static_cast<ssize_t>(sizeof(values));
   }
-  void close(int fd) override { ::close(fd); }
+  void close(int fd) override { fds::close_own(fd); }
 };
 
 }  // namespace

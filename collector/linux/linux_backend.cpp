@@ -42,7 +42,14 @@ class LinuxBackend final : public CollectorBackend {
     if (fds::opening_stopped()) {
       out.errors.emplace_back(
           "a seccomp filter was installed: no file is opened any more (threads started since "
-          "have no per-thread readings, files that failed to open are not retried)");
+          "have their CPU time only, from their CPU clocks; files that failed to open are not "
+          "retried)");
+    } else if (fds::opening_sealed()) {
+      out.errors.emplace_back(
+          "memscope shares the program's descriptor table, so it opened its files before the "
+          "program ran and opens none since: threads started since have their CPU time only, "
+          "from their CPU clocks; names are not refreshed, files that failed to open or that "
+          "the program closed are not reopened");
     }
     if (gpus_.empty()) return;
     std::vector<GpuResourceMetrics> gpus;

@@ -24,9 +24,15 @@ constexpr rlim_t kHighestTop = 65536;
 thread_local bool t_private_table = false;
 std::atomic<bool> g_table_granted{false};  // inherited by fork children, as its meaning is
 
-// The seccomp state watch_seccomp() saw. The status descriptor belongs to status_pid: a fork
-// child inherits these variables but not the sidecar's private table, so there the number may
-// be one of the program's.
+// The seccomp state watch_seccomp() saw: the calling thread's mode and the filter count of the
+// process's main thread, which every filter reaching the sidecar also reaches (a TSYNC filter
+// reaches all threads; one installed before the sidecar started, through the thread that
+// started it, a fork child's main thread). The sidecar's own count is only in its own
+// /proc/self/task/TID/status, and a thread that still holds its own /proc entries when the
+// process ends makes reaping the process cost the parent 3-7 ms of d_invalidate (measured with
+// a fork loop; bench/fork_cost). The status descriptor belongs to status_pid: a fork child
+// inherits these variables but not the sidecar's private table, so there the number may be one
+// of the program's.
 struct SeccompWatch {
   bool watching = false;
   int mode = 0;
@@ -36,6 +42,19 @@ struct SeccompWatch {
 };
 SeccompWatch g_watch;
 std::atomic<bool> g_stopped{false};
+std::atomic<pid_t> g_sealed_pid{0};  // the process that stopped opening; a fork child is not it
+
+// The numbers memscope holds in the program's table, plus one (0: a free entry, so that the
+// table needs no constructor: the agent's start runs before the library's initializers): a
+// fork child inherits copies of them that nothing in the child uses, and closes them.
+std::atomic<int> g_held[kReserved];
+
+void note_held(int fd) {
+  for (std::atomic<int>& h : g_held) {
+    int none = 0;
+    if (h.compare_exchange_strong(none, fd + 1)) return;
+  }
+}
 
 // "Seccomp_filters:" of the status file open as fd; -1 when unreadable or absent.
 long read_filter_count(int fd) {
@@ -52,12 +71,13 @@ bool filter_added() {
   if (mode != g_watch.mode) return true;
   if (mode != SECCOMP_MODE_FILTER || g_watch.filters < 0) return false;
   if (g_watch.status_fd < 0 || g_watch.status_pid != getpid()) return false;
-  long filters = read_filter_count(g_watch.status_fd);
-  return filters >= 0 && filters != g_watch.filters;
+  // Only more: a main thread that has left (pthread_exit) has its filters released.
+  return read_filter_count(g_watch.status_fd) > g_watch.filters;
 }
 
 bool may_open() {
   if (g_stopped.load(std::memory_order_relaxed)) return false;
+  if (opening_sealed()) return false;
   if (!g_watch.watching || !filter_added()) return true;
   g_stopped.store(true);
   return false;
@@ -91,8 +111,29 @@ int move_above_floor(int fd) {
   int moved = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
   int saved = errno;
   close(fd);
+  if (moved >= 0) note_held(moved);
   errno = saved;
   return moved;
+}
+
+void forget(int fd) {
+  if (fd < 0) return;
+  for (std::atomic<int>& h : g_held) {
+    int held = fd + 1;
+    if (h.compare_exchange_strong(held, 0)) return;
+  }
+}
+
+int close_own(int fd) {
+  forget(fd);
+  return ::close(fd);
+}
+
+void close_inherited() {
+  for (std::atomic<int>& h : g_held) {
+    int held = h.exchange(0);
+    if (held > 0) ::close(held - 1);
+  }
 }
 
 int open_file(const char* path, int flags, mode_t mode) {
@@ -107,7 +148,7 @@ DIR* open_directory(const char* path) {
   int fd = open_file(path, O_RDONLY | O_DIRECTORY);
   if (fd < 0) return nullptr;
   DIR* dir = fdopendir(fd);
-  if (dir == nullptr) close(fd);
+  if (dir == nullptr) close_own(fd);
   return dir;
 }
 
@@ -147,9 +188,9 @@ void watch_seccomp() {
     g_stopped.store(true);
     return;
   }
-  int fd = move_above_floor(::open("/proc/thread-self/status", O_RDONLY | O_CLOEXEC));
+  int fd = move_above_floor(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
   long filters = fd >= 0 ? read_filter_count(fd) : -1;
-  if (g_watch.watching && g_watch.filters >= 0 && filters >= 0 && filters != g_watch.filters) {
+  if (g_watch.watching && g_watch.filters >= 0 && filters > g_watch.filters) {
     g_stopped.store(true);
   } else if (!g_watch.watching) {
     g_watch.mode = mode;
@@ -162,6 +203,15 @@ void watch_seccomp() {
 
 bool opening_stopped() {
   return g_stopped.load();
+}
+
+void stop_opening_in_shared_table() {
+  g_sealed_pid.store(getpid());
+}
+
+bool opening_sealed() {
+  pid_t sealed = g_sealed_pid.load(std::memory_order_relaxed);
+  return sealed != 0 && sealed == getpid();
 }
 
 }  // namespace memscope::fds

@@ -8,6 +8,10 @@
 //   of the soft RLIMIT_NOFILE, that the program is given only once it holds nearly that many.
 // - Opening stops for good once the program has installed a seccomp filter since
 //   watch_seccomp(): such a filter may kill the process on open(); then opens fail with EPERM.
+// - Where the sidecar shares the program's table, opening stops too once the sidecar's start is
+//   over (stop_opening_in_shared_table): an open takes the lowest free number until it is
+//   moved, a number the program could be given at that moment, so nothing is opened while the
+//   program runs; what the sidecar reads again and again was opened during its start.
 #pragma once
 
 #include <dirent.h>
@@ -25,6 +29,13 @@ int floor();
 // table or when fd is there already). -1 (errno set, fd closed) when no such number is free:
 // never a low number.
 int move_above_floor(int fd);
+// memscope's own descriptors in a shared table are remembered (at most kReserved): close them
+// with close_own, or forget one the program closed (EBADF) or that closedir() closes. In a fork
+// child, before anything is opened there, close_inherited() closes the copies of its parent's
+// (nothing in the child uses them; kept, every generation would add its own set).
+int close_own(int fd);
+void forget(int fd);
+void close_inherited();
 // open(2) and opendir(3) through the rules above.
 int open_file(const char* path, int flags, mode_t mode = 0);
 DIR* open_directory(const char* path);
@@ -44,6 +55,11 @@ bool private_table_expected();
 // checks it and stops opening, once and for all, when a filter was added.
 void watch_seccomp();
 bool opening_stopped();
+// Sidecar, at the end of its start, where it shares the program's table: from now on nothing
+// is opened in this process (a fork child, whose sidecar starts while fork() has not returned
+// yet, opens its own and then stops the same way). opening_sealed() says whether that is so.
+void stop_opening_in_shared_table();
+bool opening_sealed();
 // Whether memscope may open a descriptor now (checks for a new seccomp filter, as every open
 // does): for descriptors that come from other system calls than open(), perf_event_open's.
 bool may_open_now();

@@ -33,7 +33,7 @@ std::optional<std::string_view> ReadBuffer::read_all(int fd) {
 }
 
 ProcFile::~ProcFile() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) fds::close_own(fd_);
 }
 
 ProcFile::ProcFile(ProcFile&& other) noexcept
@@ -43,7 +43,7 @@ ProcFile::ProcFile(ProcFile&& other) noexcept
 
 ProcFile& ProcFile::operator=(ProcFile&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0) fds::close_own(fd_);
     path_ = std::move(other.path_);
     fd_ = other.fd_;
     buffer_ = std::move(other.buffer_);
@@ -58,7 +58,8 @@ std::optional<std::string_view> ProcFile::read() {
     errno = 0;
     auto text = buffer_.read_all(fd_);
     if (text || errno != EBADF) return text;
-    fd_ = -1;  // the program closed it (so the number may be its own now): forget, never close
+    fds::forget(fd_);  // the program closed it (so the number may be its own now): never close
+    fd_ = -1;
   }
   fd_ = fds::open_file(path_.c_str(), O_RDONLY);
   if (fd_ < 0) return std::nullopt;
@@ -69,7 +70,7 @@ std::optional<std::string_view> read_file_once(const char* path, ReadBuffer& buf
   int fd = fds::open_file(path, O_RDONLY);
   if (fd < 0) return std::nullopt;
   auto text = buffer.read_all(fd);
-  close(fd);
+  fds::close_own(fd);
   return text;
 }
 
@@ -94,6 +95,7 @@ std::vector<std::string> list_directory(const std::string& path) {
     std::string_view name = entry->d_name;
     if (name != "." && name != "..") names.emplace_back(name);
   }
+  fds::forget(dirfd(dir));
   closedir(dir);
   std::sort(names.begin(), names.end());
   return names;

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,23 @@
 #include "collector/linux/rates.hpp"
 
 namespace memscope::collector {
+namespace {
+
+// A thread's CPU time without a descriptor, from its CPU clock: the id glibc's
+// pthread_getcpuclockid builds from a tid, ((~tid) << 3) | CPUCLOCK_SCHED (2) |
+// CPUCLOCK_PERTHREAD (4). For threads whose files cannot be opened because memscope opens
+// nothing any more (own_descriptors.hpp): the fields only /proc gives (name, user and kernel
+// split, faults, switches, run-queue wait, IO) stay absent. False: the thread is gone.
+bool read_thread_clock(int32_t tid, ThreadResourceMetrics& out) {
+  auto id = static_cast<clockid_t>(((~static_cast<uint32_t>(tid)) << 3) | 6u);
+  timespec ts;
+  if (clock_gettime(id, &ts) != 0) return false;
+  out.cpu_time_total_ns =
+      static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  return true;
+}
+
+}  // namespace
 
 bool parse_proc_stat(std::string_view text, ProcStat& out) {
   size_t open = text.find('('), close = text.rfind(')');
@@ -82,12 +100,15 @@ ProcessReader::ProcessReader(const std::string& root, pid_t pid, bool per_thread
 
 ProcessReader::~ProcessReader() {
   for (auto& [tid, history] : history_) close_files(history);
-  if (task_dir_handle_ != nullptr) closedir(static_cast<DIR*>(task_dir_handle_));
+  if (task_dir_handle_ != nullptr) {
+    fds::forget(dirfd(static_cast<DIR*>(task_dir_handle_)));
+    closedir(static_cast<DIR*>(task_dir_handle_));
+  }
 }
 
 void ProcessReader::close_files(ThreadHistory& history) {
   for (int& fd : history.fds) {
-    if (fd >= 0) close(fd), --open_fds_;
+    if (fd >= 0) fds::close_own(fd), --open_fds_;
     fd = -1;
   }
 }
@@ -221,7 +242,11 @@ std::optional<std::string_view> ProcessReader::read_task_file(int32_t tid, int i
     if (auto text = scratch_.read_all(fd); text && !text->empty()) return text;
     // EBADF: the program closed our descriptor (so the number may be its own now): forget it
     // without closing. Otherwise the thread ended (ESRCH) and its id may be reused: reopen.
-    if (errno != EBADF) close(fd);
+    if (errno != EBADF) {
+      fds::close_own(fd);
+    } else {
+      fds::forget(fd);
+    }
     fd = -1, --open_fds_;
     history.have_sched = false;  // perhaps another thread with this id: read everything
     history.status.valid = history.io.valid = false;
@@ -330,7 +355,7 @@ void ProcessReader::add_thread_io(const ThreadResourceMetrics& thread, bool born
 bool ProcessReader::read_thread(int32_t tid, ThreadHistory& history, ThreadResourceMetrics& out,
                                 std::vector<std::string>& errors) {
   auto text = read_task_file(tid, 0, history);
-  if (!text) return false;
+  if (!text) return !fds::may_open_now() && read_thread_clock(tid, out);
   ProcStat stat;
   if (!parse_proc_stat(*text, stat)) {
     set_task_path(tid, "stat");

@@ -7,7 +7,11 @@
 //                  times (daemon()-style), allocates, then opens OUT (must be 3) and writes
 //                  there, for each of 0, 1, 2 and OUT, its number and what it refers to
 //                  (readlink /proc/self/fd/N): "/dev/null" three times and OUT.
+//   nested N       a chain of N forks, each process forking the next (no exec) and waiting
+//                  for it; the last one prints "descriptors: K", the entries of /proc/self/fd.
+//                  Exit 0 when every process in the chain exited 0.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -73,6 +77,23 @@ static int closeall(const char* out_path) {
   return 0;
 }
 
+static int nested(long depth) {
+  for (int i = 0; i < 100; ++i) allocate(i);
+  if (depth == 0) {
+    DIR* dir = opendir("/proc/self/fd");
+    long entries = 0;
+    while (dir != NULL && readdir(dir) != NULL) ++entries;
+    if (dir != NULL) closedir(dir);
+    robust_put_num(1, "descriptors: ", entries);
+    return dir == NULL;
+  }
+  pid_t child = fork();
+  if (child == 0) _exit(nested(depth - 1));
+  int status = 0;
+  if (child < 0 || waitpid(child, &status, 0) != child || !WIFEXITED(status)) return 1;
+  return WEXITSTATUS(status);
+}
+
 int main(int argc, char** argv) {
   if (argc == 3 && argv[1][0] == 'l') {
     robust_put_num(1, "not 0: ", loop(strtol(argv[2], NULL, 10)));
@@ -80,6 +101,7 @@ int main(int argc, char** argv) {
   }
   if (argc == 3 && argv[1][0] == 'f') return forks(strtol(argv[2], NULL, 10));
   if (argc == 3 && argv[1][0] == 'c') return closeall(argv[2]);
-  robust_put(2, "usage: robust_lowfd loop N | forks N | closeall OUT\n");
+  if (argc == 3 && argv[1][0] == 'n') return nested(strtol(argv[2], NULL, 10));
+  robust_put(2, "usage: robust_lowfd loop N | forks N | closeall OUT | nested N\n");
   return 2;
 }

@@ -114,8 +114,10 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       with 300 threads alive, the program's table holds exactly as many descriptors as
       natively.
   fd_shared_table
-      the same where unshare is refused (robust_seccomp_open no-unshare): memscope's
-      descriptors share the program's table above the floor; at most 128 more with 300 threads.
+      the same where unshare and close_range are refused (robust_seccomp_open no-unshare):
+      memscope's descriptors share the program's table above the floor, all opened before the
+      program runs; strace shows none made after; the loops see 0 every time; at most 128 more
+      with 300 threads and in the last of 8 nested fork children, 9 complete traces.
   seccomp_open_kill, seccomp_open_errno
       a TSYNC seccomp filter installed early in main kills (or fails with EACCES) open and
       openat: same exit status and output as natively, memscope says it opens no more
@@ -170,6 +172,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -2020,27 +2023,83 @@ def case_fd_count_300_threads():
     trace_complete(out, "300 threads")
 
 
+# System calls that give a process a new descriptor number (the lowest free one, or one asked
+# for), as strace names them.
+DESCRIPTOR_CALLS = ("open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "fcntl",
+                    "pipe", "pipe2", "socket", "socketpair", "accept", "accept4",
+                    "perf_event_open", "pidfd_open", "pidfd_getfd", "memfd_create", "eventfd2",
+                    "signalfd4", "timerfd_create", "epoll_create1", "inotify_init1")
+
+
+def descriptors_made_after_start(strace_log, program):
+    """memscope's descriptor-making calls in `strace_log` (strace -f) once `program`'s main
+    thread has opened /dev/null for the first time (robust_lowfd loop): every other call from
+    then on, from any thread, is memscope's. Returns (calls after, F_DUPFD moves before)."""
+    lines = open(strace_log).read().splitlines()
+    pid = next(l.split()[0] for l in lines if re.search(r'execve\("[^"]*' + program, l))
+    own = re.compile(r'^' + pid + r' +open(at)?\((AT_FDCWD, )?"/dev/null", O_RDONLY')
+    start = next(i for i, l in enumerate(lines) if own.search(l))
+    # A call interrupted by another thread's is counted on its first line ("<unfinished ...>").
+    call = re.compile(r'^\d+ +(' + "|".join(DESCRIPTOR_CALLS) + r')\(')
+    after = [l for l in lines[start:]
+             if call.search(l) and not own.search(l) and "F_GETF" not in l
+             and "F_SETF" not in l]
+    moves = sum(1 for l in lines[:start] if "F_DUPFD_CLOEXEC" in l)
+    return after, moves
+
+
 def case_fd_shared_table():
-    """Where the system refuses the sidecar a descriptor table of its own (unshare fails with
-    EPERM, as under container seccomp profiles), every memscope descriptor sits above the
-    floor: the program's table holds at most fds::kReserved (128) more descriptors with 300
-    threads, and closing everything then opening gives 0, 1, 2. A close(0)/open() loop racing
-    the sidecar can still see a shifted number here (an open lands at the lowest free number
-    for the moment before it is moved: docs/collector.md, "Descriptors"), so the loops are
-    reported, not asserted."""
+    """Where the system refuses the sidecar a descriptor table of its own (unshare and
+    close_range fail with EPERM, as under container seccomp profiles), the sidecar opens what it
+    keeps before the program runs, above the floor, and nothing after (own_descriptors.hpp):
+    strace of a traced close(0)/open() loop shows descriptors moved above the floor before the
+    program's first open and no descriptor made by memscope after it; the loop (3000 times)
+    and 30 fork children running it 200 times each see 0 every time, as natively; the traces
+    are complete; the program's table holds at most fds::kReserved (128) more descriptors with
+    300 threads, and in the last of 8 nested fork children (each child closes its copies of
+    its parent's memscope descriptors); closing everything then opening gives 0, 1, 2."""
     wrap = [prog("robust_seccomp_open"), "no-unshare", memscope_run(), "-q"]
     lowfd = prog("robust_lowfd")
-    for name, args in (("loop", ["loop", "3000"]), ("forks", ["forks", "30"])):
-        r = run([*wrap, "-o", os.path.join(CTX.work, name), "--", lowfd, *args])
+    for name, args, want in (("loop", ["loop", "3000"], "not 0: 0"),
+                             ("forks", ["forks", "30"], "children not 0: 0")):
+        native = run([lowfd, *args])
+        out = os.path.join(CTX.work, name)
+        r = run([*wrap, "-o", out, "--", lowfd, *args])
         if r.status == 3:
             raise Skip("this system refuses seccomp filters")
-        ok(r.status == 0, f"shared table: lowfd {name} runs", r.describe())
-        print(f"info: shared table, lowfd {name}: {r.out.strip()!r}")
+        ok(native.out.strip() == want and r.status == 0 and r.out.strip() == want,
+           f"shared table: lowfd {name} prints {want!r} as natively", f"{native.out!r} {r.describe()}")
+        trace_complete(out, f"shared table, lowfd {name}")
+    strace = shutil.which("strace")
+    if strace:
+        log = os.path.join(CTX.work, "strace.log")
+        r = run([strace, "-f", "-qq", "-o", log, *wrap, "-o", os.path.join(CTX.work, "st"), "--",
+                 lowfd, "loop", "300"])
+        after, moves = descriptors_made_after_start(log, "robust_lowfd")
+        ok(r.status == 0 and moves > 0, "shared table under strace: memscope's descriptors "
+           f"moved above the floor before the program's first open ({moves} moves)", r.describe())
+        ok(not after, f"shared table: no descriptor made by memscope once the program runs "
+           f"({len(after)})", "\n".join(after[:5]))
+    else:
+        print("info: strace is not installed; the descriptor calls were not traced")
     path = os.path.join(CTX.work, "closeall.txt")
     r = run([*wrap, "-o", os.path.join(CTX.work, "closeall"), "--", lowfd, "closeall", path])
     text = open(path).read().replace(path, "OUT") if os.path.exists(path) else ""
     ok(r.status == 0 and text == "fd 0\n/dev/null\nfd 1\n/dev/null\nfd 2\n/dev/null\nfd 3\nOUT\n",
        "shared table: close all, 0, 1, 2 reopened on /dev/null", text)
+    # A chain of 8 forks without exec: each child closes its copies of its parent's memscope
+    # descriptors, so the last one holds one set, not eight (which outgrew the 128 reserved).
+    native = run([lowfd, "nested", "8"])
+    out = os.path.join(CTX.work, "nested")
+    ms = run([*wrap, "-o", out, "--", lowfd, "nested", "8"])
+    counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None
+              for x in (native, ms)]
+    ok(native.status == 0 and ms.status == 0 and None not in counts and
+       0 <= counts[1] - counts[0] <= 128 and "Too many open files" not in ms.err,
+       f"shared table, 8 nested forks: the last holds {counts[1]} descriptors, natively "
+       f"{counts[0]} (at most 128 more)", f"{native.out!r} {ms.describe()}")
+    ok(len(trace_complete(out, "shared table, 8 nested forks")) == 9,
+       "shared table, 8 nested forks: 9 traces")
     native = run([prog("robust_fdcount"), "300"])
     ms = run([*wrap, "-o", os.path.join(CTX.work, "count"), "--", prog("robust_fdcount"), "300"])
     counts = [int(x.out.split(":")[1]) if x.out.startswith("descriptors:") else None

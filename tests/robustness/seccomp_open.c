@@ -3,7 +3,9 @@
 // EACCES (errno). Then it works without opening anything: allocates, starts and joins 4 threads
 // that allocate, sleeps 300 ms (a sampler runs meanwhile), and prints "done". Exit 0.
 // robust_seccomp_open no-unshare PROGRAM ARGS...: makes unshare fail with EPERM, as container
-// sandboxes do, then execs PROGRAM (the filter stays through exec). Exit 3: no filter possible.
+// sandboxes do, and close_range too (whose CLOSE_RANGE_UNSHARE gives a thread a table of its
+// own on kernels from 5.9, which such a sandbox may not know to forbid), then execs PROGRAM
+// (the filter stays through exec). Exit 3: no filter possible.
 #define _GNU_SOURCE
 #include <linux/audit.h>
 #include <linux/filter.h>
@@ -48,7 +50,7 @@ static void* work(void* arg) {
 
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "no-unshare") == 0) {
-    if (install(__NR_unshare, __NR_unshare, SECCOMP_RET_ERRNO | EPERM) != 0) return 3;
+    if (install(__NR_unshare, __NR_close_range, SECCOMP_RET_ERRNO | EPERM) != 0) return 3;
     execv(argv[2], argv + 2);
     return 127;
   }

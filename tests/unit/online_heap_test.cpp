@@ -76,3 +76,24 @@ TEST_CASE("a budget of 0 turns the model off") {
   std::vector<uint8_t> body;
   CHECK_FALSE(heap.finish(body));
 }
+
+TEST_CASE("a fork child inherits the live blocks and the forking thread's held events only") {
+  OnlineHeap parent(0, 1 << 20);
+  add(parent, 1, SlotType::kAlloc, 10, 0x1000, 100, 1);
+  parent.release_before(15);  // released: live in the parent's model
+  // Held (no watermark yet), interleaved by drain: thread 2 forks, thread 3 does not.
+  add(parent, 2, SlotType::kAlloc, 20, 0x2000, 20, 1);
+  add(parent, 3, SlotType::kAlloc, 21, 0x3000, 30, 1);
+  add(parent, 2, SlotType::kAlloc, 22, 0x4000, 40, 1);
+  add(parent, 3, SlotType::kAlloc, 23, 0x5000, 50, 1);
+  add(parent, 2, SlotType::kFree, 24, 0x2000);
+  parent.release_before(21);  // releases thread 2's first alloc; the rest stays held
+  std::vector<memscope::heap::HeapEvent> tail = {
+      {memscope::heap::EventKind::kAlloc, 0, 2, 30, 0x6000, 60, 1}};
+  auto child = OnlineHeap::inheriting(0, 1 << 20, parent, 2, tail);
+  REQUIRE(child);
+  const memscope::heap::HeapModel* model = child->settle();
+  REQUIRE(model != nullptr);
+  CHECK(model->totals().live_bytes == 100 + 40 + 60);
+  CHECK(model->totals().live_allocations == 3);
+}
