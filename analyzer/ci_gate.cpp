@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "analyzer/leak_kinds.hpp"
+#include "analyzer/summary_json.hpp"
 
 namespace memscope::analyzer {
 namespace {
@@ -150,25 +151,9 @@ std::optional<size_t> kind_index(const std::string& kind) {
 
 // A summary field by its JSON name; empty for a leak kind no scan measured.
 std::optional<uint64_t> summary_field(const Summary& s, const std::string& field) {
-  const std::pair<const char*, uint64_t> plain[] = {
-      {"total_allocations", s.total_allocations},
-      {"total_frees", s.total_frees},
-      {"total_allocated_bytes", s.total_allocated_bytes},
-      {"peak_heap_bytes", s.peak_heap_bytes},
-      {"leaked_allocations", s.leaked_allocations},
-      {"leaked_bytes", s.leaked_bytes},
-      {"threads", s.threads},
-      {"dropped_events", s.dropped_events},
-      {"unmatched_frees", s.unmatched_frees},
-      {"suppressed_blocks", s.suppressed.blocks},
-      {"suppressed_bytes", s.suppressed.bytes}};
-  for (const auto& [name, value] : plain)
+  for (const auto& [name, value] : summary_fields(s))
     if (field == name) return value;
-  size_t cut = field.rfind('_');
-  std::optional<size_t> kind = kind_index(field.substr(0, cut));
-  if (!kind || !s.leak_kinds) return std::nullopt;
-  const format::KindCount& c = (*s.leak_kinds)[*kind];
-  return field.substr(cut) == "_bytes" ? c.bytes : c.blocks;
+  return std::nullopt;
 }
 
 // For a broken leak rule: "; largest: FUNCTION (FILE:LINE), N bytes" from the report's leaks,

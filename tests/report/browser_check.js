@@ -133,6 +133,18 @@ function finish(error) {
 // Hang detection only: a fresh or loaded machine can be slow to start Chromium.
 setTimeout(() => finish("timed out after 400 s"), 400000);
 
+// Page-side helper for evaluate(): picks the process `value` in the selector and waits until the
+// page has redrawn; an error message when its charts were not all drawn in 5 s, else "".
+const SELECT_PROCESS = `async function selectProcess(sel, value) {
+    sel.value = value;
+    sel.dispatchEvent(new Event("change"));
+    const drawn = () => document.body.dataset.reportReady === "1" &&
+      document.body.dataset.chartsDrawn === document.body.dataset.chartsExpected;
+    for (let k = 0; k < 100 && !drawn(); k++) await new Promise((r) => setTimeout(r, 50));
+    const d = document.body.dataset;
+    return drawn() ? "" : "process " + value + ": charts drawn " + d.chartsDrawn + " of " + d.chartsExpected;
+  }`;
+
 async function main() {
   const { targetId } = await send("Target.createTarget", { url: "about:blank" });
   const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: true });
@@ -208,19 +220,12 @@ async function main() {
 
   // The second process (the fork child): its panels replace the first's, drawn, without errors.
   const switched = await evaluate(`(async () => {
+      ${SELECT_PROCESS}
       const sel = document.getElementById("process");
       if (sel.hidden || sel.options.length < 2) return {error: "no process selector (" + sel.options.length + " options)"};
       for (const i of [1, 0]) {
-        sel.selectedIndex = i;
-        sel.dispatchEvent(new Event("change"));
-        for (let k = 0; k < 100; k++) {
-          const d = document.body.dataset;
-          if (d.reportReady === "1" && d.chartsDrawn === d.chartsExpected) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const d = document.body.dataset;
-        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected))
-          return {error: "process " + sel.value + ": charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
+        const error = await selectProcess(sel, sel.options[i].value);
+        if (error) return {error};
       }
       return {options: sel.options.length};
     })()`);
@@ -384,18 +389,12 @@ async function execChecks(evaluate) {
   for (const p of images) {
     const own = new Set(siteIndices(doc, p.key).map((i) => (i === p.inherited_site ? "[inherited from the parent at the fork]" : siteFunction(doc, i) || "[no stack recorded]")));
     const seen = await evaluate(`(async () => {
+        ${SELECT_PROCESS}
         const sel = document.getElementById("process");
         const option = [...sel.options].find((o) => o.value === "${p.key}");
         if (!option) return {error: "no picker entry for process key ${p.key}"};
-        sel.value = option.value;
-        sel.dispatchEvent(new Event("change"));
-        for (let k = 0; k < 100; k++) {
-          const d = document.body.dataset;
-          if (d.reportReady === "1" && d.chartsDrawn === d.chartsExpected) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        const d = document.body.dataset;
-        if (!(d.reportReady === "1" && d.chartsDrawn === d.chartsExpected)) return {error: "charts drawn " + d.chartsDrawn + " of " + d.chartsExpected};
+        const error = await selectProcess(sel, option.value);
+        if (error) return {error};
         const cards = Object.fromEntries([...document.querySelectorAll("#overview .stat")].map((c) => [c.querySelector(".stat-label").textContent, c.querySelector(".stat-value").textContent]));
         const facts = Object.fromEntries([...document.querySelectorAll("#overview dt")].map((dt) => [dt.textContent, dt.nextSibling.textContent]));
         const tab = document.querySelector("#sites .tabs button").textContent;
