@@ -1,5 +1,6 @@
-// See compare.hpp. Both sides become analysis JSON first (read from a file, or analysed from
-// traces the same way `--json` would), so a stored report and a fresh trace compare alike.
+// See compare.hpp. Both sides become the same view first, the figures compare reads in version 1's
+// shape: a stored report of either version is converted, a trace side taken from its typed
+// analysis (as `--json` would judge it), so a stored report and a fresh trace compare alike.
 #include "analyzer/compare.hpp"
 
 #include <algorithm>
@@ -12,11 +13,12 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 
+#include "analyzer/analysis_report.hpp"
 #include "analyzer/heap_report.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/session.hpp"
+#include "analyzer/summary_json.hpp"
 
 namespace memscope::analyzer {
 namespace {
@@ -314,6 +316,49 @@ json version1_view(const json& doc) {
           {"threads", member(doc, "threads")}};
 }
 
+// A frame as version 1 wrote it: what site_key reads.
+json frame_object(const Frame& f) {
+  auto text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
+  char offset[24];
+  std::snprintf(offset, sizeof(offset), "0x%llx", static_cast<unsigned long long>(f.offset));
+  return {{"function", text(f.function)},
+          {"file", text(f.file)},
+          {"line", f.line ? json(f.line) : json(nullptr)},
+          {"module", text(f.module)},
+          {"offset", f.module.empty() ? json(nullptr) : json(offset)}};
+}
+
+// What compare reads of a fresh analysis, taken from the typed report in version 1's shape.
+json version1_view(const AnalysisReport& report) {
+  json sites = json::array(), threads = json::array();
+  for (const ProcessHeapView& v : report.heap.processes) {
+    for (const SiteView& s : v.sites) {
+      json stack = json::array();
+      for (const Frame* f : s.frames()) stack.push_back(frame_object(*f));
+      const Frame* fn = s.function();
+      sites.push_back({{"inherited", s.stats->stack_id == kInheritedStack},
+                       {"stack", stack},
+                       {"function", fn ? json(frame_name(*fn)) : json(nullptr)},
+                       {"file", fn && !fn->file.empty() ? json(fn->file) : json(nullptr)},
+                       {"line", fn && fn->line ? json(fn->line) : json(nullptr)},
+                       {"allocations", s.stats->counts.allocations},
+                       {"allocated_bytes", s.stats->counts.allocated_bytes},
+                       {"leaked_bytes", s.stats->live_bytes},
+                       {"leaked_allocations", s.stats->live_allocations}});
+    }
+    for (const ThreadView& t : v.threads)
+      threads.push_back({{"name", t.info->name},
+                         {"allocations", t.heap.counts.allocations},
+                         {"allocated_bytes", t.heap.counts.allocated_bytes},
+                         {"live_bytes", t.heap.live_bytes},
+                         {"cpu_time_ns", t.cpu_time_ns ? json(*t.cpu_time_ns) : json(nullptr)}});
+  }
+  return {{"schema", kJsonSchemaV1},
+          {"summary", summary_json(report.summary)},
+          {"sites", sites},
+          {"threads", threads}};
+}
+
 bool looks_like_json(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return false;
@@ -342,9 +387,7 @@ std::optional<json> load_side(const std::string& path, bool symbols,
     return std::nullopt;
   }
   Symbolizer symbolizer(symbols);
-  std::ostringstream text;
-  write_json_report(build_analysis_report(session, symbolizer, suppressions), text);
-  return version1_view(json::parse(text.str()));
+  return version1_view(build_analysis_report(session, symbolizer, suppressions));
 }
 
 struct CompareOptions {

@@ -297,8 +297,8 @@ void write_sites(const Context& c, std::ostream& out) {
   column(out, "function_frame", rows, [&](const Row& r) {
     return c.tables.frame(c.heap.processes[r.first].sites[r.second].function_frame);
   });
-  for (const auto& [name, field] : kCounts)
-    column(out, name, rows, [&](const Row& r) { return json(field(stats(r))); });
+  for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
+    column(out, count.first, rows, [&](const Row& r) { return json(count.second(stats(r))); });
   column(out, "sizes", rows, [&](const Row& r) { return histogram_json(stats(r).sizes); });
   column(out, "lifetimes_ns", rows,
          [&](const Row& r) { return histogram_json(stats(r).lifetimes); });

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -49,9 +51,15 @@ void analyze_bytes(const uint8_t* data, size_t size) {
       session, symbolizer, memscope::analyzer::SuppressionList::builtin());
   std::ostringstream text;
   memscope::analyzer::text_report(report, text, 5);
-  std::string json = memscope::analyzer::json_report(session, report.heap)
-                         .dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (json.empty() || text.str().size() > (size_t{1} << 40)) std::abort();
+  // Both documents must be valid JSON, whatever the trace held.
+  for (auto budget :
+       {std::optional<memscope::analyzer::SiteBudget>(),
+        std::optional<memscope::analyzer::SiteBudget>(memscope::analyzer::SiteBudget{})}) {
+    std::ostringstream json;
+    memscope::analyzer::write_json_report(report, json, budget);
+    if (nlohmann::json::parse(json.str(), nullptr, false).is_discarded()) std::abort();
+  }
+  if (text.str().size() > (size_t{1} << 40)) std::abort();
 }
 
 // Recomputes every chunk's checksum (XXH64 of the stored payload seeded with its sequence).
