@@ -830,8 +830,10 @@ bool start_sidecar(const ProcessOrigin& origin) {
 namespace {
 
 // A wedged sidecar must not hang an exit: a request is given up once the sidecar has made no
-// progress for this long. A busy one (a backlog of records to drain at a large program's end)
-// is waited for, or the trace would lose its end.
+// progress for this long. The final flush is waited for while the sidecar makes progress (a
+// backlog of records to drain at a large program's end), or the trace would lose its end: its
+// work is finite, since recording stopped. Any other flush (before an exec, a region's end) is
+// given up after this long in all, as other threads may go on recording meanwhile.
 constexpr uint64_t kStalledSidecarNs = 5'000'000'000ull;
 
 uint64_t monotonic_ns() {
@@ -840,16 +842,16 @@ uint64_t monotonic_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// Waits until `completed` moves on from `seen`; false once the sidecar made no progress for
-// kStalledSidecarNs.
-bool wait_for_completion(Request& request, uint32_t seen) {
+// Waits until `completed` moves on from `seen`; false after kStalledSidecarNs, or for the final
+// flush (`while_progressing`) once the sidecar made no progress for that long.
+bool wait_for_completion(Request& request, uint32_t seen, bool while_progressing) {
   uint32_t progress = g_sidecar_progress.load(std::memory_order_relaxed);
   uint64_t deadline = monotonic_ns() + kStalledSidecarNs;
   while (request.completed.load(std::memory_order_acquire) == seen) {
     uint64_t now = monotonic_ns();
     if (now >= deadline) {
       uint32_t latest = g_sidecar_progress.load(std::memory_order_relaxed);
-      if (latest == progress) return false;
+      if (!while_progressing || latest == progress) return false;
       progress = latest;
       deadline = now + kStalledSidecarNs;
     }
@@ -875,11 +877,11 @@ void request_flush(Pending kind, format::EndReason reason, int64_t detail) {
       request.detail = detail;
       request.pending.store(kind, std::memory_order_release);
       wake_sidecar();
-      wait_for_completion(request, before);
+      wait_for_completion(request, before, kind == kFinal);
       break;
     }
     // Another thread's request: once it is done, ours follows (unless it stopped the sidecar).
-    if (!g_sidecar_running.load() || !wait_for_completion(request, before)) return;
+    if (!g_sidecar_running.load() || !wait_for_completion(request, before, kind == kFinal)) return;
   }
   add_gate_wait(now_ns() - started);  // memscope's time, not the program's
   if (kind == kFinal) g_sidecar_running.store(false);
