@@ -1,8 +1,8 @@
-// See report_json.hpp. The document is written top-level member by member; the large arrays
-// (sites, leaks, threads) one entry per line, each entry built as a small JSON object and dumped
-// at once. Which sites are written is decided first (SiteSelection); the stacks, frames and
-// strings those sites need are then numbered densely in table order (a stack's caller always
-// comes before it, so a reader can build the tree in one pass).
+// See report_json.hpp. The document is written top-level member by member: processes and threads
+// one object per line, sites and leaks one column at a time, each value dumped as it is made.
+// Which sites are written is decided first (SiteSelection); the stacks, frames and strings those
+// sites need are then numbered densely in table order (a stack's caller always comes before it,
+// so a reader can build the tree in one pass).
 #include "analyzer/report_json.hpp"
 
 #include <cstdio>
