@@ -85,17 +85,16 @@ bool hw_counters_fields(V& v, HwCountersRecord& r) {
 }
 
 inline void encode_hw_counters(const HwCountersRecord& record, std::vector<uint8_t>& out) {
-  HwCountersRecord copy = record;
-  BodyWriter w{out};
-  hw_counters_fields(w, copy);
+  encode_body(record, out, [](auto& v, HwCountersRecord& r) { return hw_counters_fields(v, r); });
 }
 
 // Nothing when the body is malformed, has trailing bytes, or is of another version.
 inline std::optional<HwCountersRecord> decode_hw_counters(const uint8_t* data, size_t size) {
-  BodyReader r{Cursor(data, data + size), 18};  // Each group takes at least 2 + 4 x 4 bytes
-  HwCountersRecord record;
-  if (!hw_counters_fields(r, record) || !r.c.at_end()) return std::nullopt;
-  for (const HwCounterGroup& g : record.groups)
+  // Each group takes at least 2 + 4 x 4 bytes.
+  std::optional<HwCountersRecord> record = decode_body<HwCountersRecord>(
+      data, size, 18, [](auto& v, HwCountersRecord& r) { return hw_counters_fields(v, r); });
+  if (!record) return std::nullopt;
+  for (const HwCounterGroup& g : record->groups)
     if (static_cast<uint8_t>(g.scope) > static_cast<uint8_t>(HwScope::kThread)) return std::nullopt;
   return record;
 }

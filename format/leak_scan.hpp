@@ -96,19 +96,18 @@ bool leak_scan_fields(V& v, LeakScanRecord& r) {
 }
 
 inline void encode_leak_scan(const LeakScanRecord& record, std::vector<uint8_t>& out) {
-  LeakScanRecord copy = record;
-  BodyWriter w{out};
-  leak_scan_fields(w, copy);
+  encode_body(record, out, [](auto& v, LeakScanRecord& r) { return leak_scan_fields(v, r); });
 }
 
 // Nothing when the body is malformed, has trailing bytes, or is of another version.
 inline std::optional<LeakScanRecord> decode_leak_scan(const uint8_t* data, size_t size) {
-  BodyReader r{Cursor(data, data + size), 9};  // Each site takes at least 9 bytes
-  LeakScanRecord record;
-  if (!leak_scan_fields(r, record) || !r.c.at_end()) return std::nullopt;
-  if (static_cast<uint8_t>(record.status) > static_cast<uint8_t>(LeakScanStatus::kUnreadable) ||
-      static_cast<uint8_t>(record.freeres) > static_cast<uint8_t>(FreeresOutcome::kNotFound) ||
-      static_cast<uint8_t>(record.level) > static_cast<uint8_t>(LeakCheckLevel::kFull))
+  // Each site takes at least 9 bytes.
+  std::optional<LeakScanRecord> record = decode_body<LeakScanRecord>(
+      data, size, 9, [](auto& v, LeakScanRecord& r) { return leak_scan_fields(v, r); });
+  if (!record) return std::nullopt;
+  if (static_cast<uint8_t>(record->status) > static_cast<uint8_t>(LeakScanStatus::kUnreadable) ||
+      static_cast<uint8_t>(record->freeres) > static_cast<uint8_t>(FreeresOutcome::kNotFound) ||
+      static_cast<uint8_t>(record->level) > static_cast<uint8_t>(LeakCheckLevel::kFull))
     return std::nullopt;
   return record;
 }

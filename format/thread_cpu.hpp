@@ -38,9 +38,7 @@ bool thread_cpu_fields(V& v, ThreadCpuRecord& r) {
 }
 
 inline void encode_thread_cpu(const ThreadCpuRecord& record, std::vector<uint8_t>& out) {
-  ThreadCpuRecord copy = record;
-  BodyWriter w{out};
-  thread_cpu_fields(w, copy);
+  encode_body(record, out, [](auto& v, ThreadCpuRecord& r) { return thread_cpu_fields(v, r); });
 }
 
 // Nothing when the body is cut short; bytes after the fields (a later version's) are left.
