@@ -319,13 +319,11 @@ json version1_view(const json& doc) {
 // A frame as version 1 wrote it: what site_key reads.
 json frame_object(const Frame& f) {
   auto text = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
-  char offset[24];
-  std::snprintf(offset, sizeof(offset), "0x%llx", static_cast<unsigned long long>(f.offset));
   return {{"function", text(f.function)},
           {"file", text(f.file)},
           {"line", f.line ? json(f.line) : json(nullptr)},
           {"module", text(f.module)},
-          {"offset", f.module.empty() ? json(nullptr) : json(offset)}};
+          {"offset", f.module.empty() ? json(nullptr) : json(hex_text(f.offset))}};
 }
 
 // What compare reads of a fresh analysis, taken from the typed report in version 1's shape.

@@ -5,7 +5,6 @@
 // so a reader can build the tree in one pass).
 #include "analyzer/report_json.hpp"
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -25,12 +24,6 @@ constexpr auto kReplace = json::error_handler_t::replace;  // names need not be 
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, kReplace);
-}
-
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 // [k, count, k, count, ...] over the non-empty log2 buckets: bucket 0 holds 0, bucket k holds
@@ -152,8 +145,8 @@ class Tables {
       file.push_back(string(fr.file));
       line.push_back(fr.line ? json(fr.line) : json(nullptr));
       module.push_back(string(fr.module));
-      address.push_back(fr.module.empty() ? json(hex(fr.address)) : json(nullptr));
-      offset.push_back(fr.module.empty() ? json(nullptr) : json(hex(fr.offset)));
+      address.push_back(fr.module.empty() ? json(hex_text(fr.address)) : json(nullptr));
+      offset.push_back(fr.module.empty() ? json(nullptr) : json(hex_text(fr.offset)));
       inlined.push_back(fr.inlined);
     }
     json frame_of = json::array(), parent = json::array();
@@ -188,7 +181,7 @@ class Tables {
     for (size_t i = 0; i < frame_number_.size(); ++i) {
       if (frame_number_[i] < 0) continue;
       const Frame& f = table_.frame(static_cast<uint32_t>(i));
-      std::string key = f.module + '\0' + hex(f.module.empty() ? f.address : f.offset) + '\0' +
+      std::string key = f.module + '\0' + hex_text(f.module.empty() ? f.address : f.offset) + '\0' +
                         f.function + '\0' + f.file + '\0' + std::to_string(f.line) +
                         (f.inlined ? "i" : "");
       auto [it, added] = by_content.try_emplace(std::move(key), frames_.size());

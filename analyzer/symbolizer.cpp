@@ -237,14 +237,15 @@ uint64_t Symbolizer::distinct_addresses() const {
   return n;
 }
 
+std::string hex_text(uint64_t value) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
 std::string frame_fallback_name(const Frame& f) {
-  char buf[32];
-  if (f.module.empty()) {
-    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(f.address));
-    return buf;
-  }
-  std::snprintf(buf, sizeof(buf), "+0x%llx", static_cast<unsigned long long>(f.offset));
-  return std::filesystem::path(f.module).filename().string() + buf;
+  if (f.module.empty()) return hex_text(f.address);
+  return std::filesystem::path(f.module).filename().string() + "+" + hex_text(f.offset);
 }
 
 // A module is live from its load record to the first later unload record of the same path at the

@@ -53,6 +53,9 @@ class Symbolizer {
 // A C++ symbol demangled, or `name` as it is.
 std::string demangle(const char* name);
 
+// An address or offset as every report writes it: "0x" and lower-case hex digits.
+std::string hex_text(uint64_t value);
+
 // `module+0xoffset` for a frame without a function name, or `0xaddress` without a module.
 std::string frame_fallback_name(const Frame& f);
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "analyzer/symbolizer.hpp"
+
 namespace memscope::analyzer::insights {
 namespace {
 
@@ -205,13 +207,8 @@ void memory_pressure(const ProcessFigures& f, std::vector<Recommendation>& out) 
 
 std::string frame_location(const ProcessAnalysis& p, uint64_t pc) {
   const ModuleInfo* m = module_of(p, pc);
-  char buf[64];
-  if (!m) {
-    std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(pc));
-    return buf;
-  }
-  std::snprintf(buf, sizeof(buf), "+0x%llx", static_cast<unsigned long long>(pc - m->base));
-  return std::filesystem::path(m->path).filename().string() + buf;
+  if (!m) return hex_text(pc);
+  return std::filesystem::path(m->path).filename().string() + "+" + hex_text(pc - m->base);
 }
 
 std::vector<Recommendation> recommend(const ProcessAnalysis& p, const ProcessFigures& f,
