@@ -71,7 +71,6 @@ def _site_row(doc, s):
     inherited = process["inherited_site"] is not None and \
         s["index"] == process["inherited_site"]
     s.update({"pid": process["pid"], "inherited": inherited,
-              "stack_id": None if inherited else s["stack"],
               "function": function and (function["function"] or _fallback(function)),
               "file": function and function["file"], "line": function and function["line"],
               "stack": stack(doc, s["stack"]), "sizes": _histogram(s["sizes"]),
@@ -92,7 +91,7 @@ def _leak_row(doc, sites, leak):
         {k: {"allocations": leak[f"{k}_allocations"], "bytes": leak[f"{k}_bytes"]}
          for k in KIND_NAMES}
     rule = None if leak["suppression"] is None else doc["suppressions"][leak["suppression"]]
-    out = {k: site[k] for k in ("pid", "stack_id", "inherited", "function", "file", "line", "stack")}
+    out = {k: site[k] for k in ("pid", "inherited", "function", "file", "line", "stack")}
     out.update({"process": process, "site": leak["site"], "bytes": site["leaked_bytes"],
                 "allocations": site["leaked_allocations"], "kind": leak["kind"], "kinds": kinds,
                 "suppressed": rule is not None, "suppression": rule})
@@ -128,6 +127,6 @@ def expand(doc):
 
 def _peak_site(sites, r):
     site = sites[r["site"]]
-    out = {k: site[k] for k in ("pid", "stack_id", "inherited", "function", "file", "line")}
+    out = {k: site[k] for k in ("pid", "inherited", "function", "file", "line")}
     out.update({"site": r["site"], "bytes": r["bytes"], "allocations": r["allocations"]})
     return out
