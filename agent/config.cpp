@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <initializer_list>
 
 namespace memscope::agent {
@@ -64,6 +65,11 @@ constexpr Option kOptions[] = {
      {"none", "summary", "full"}},
     {"MEMSCOPE_MAX_TRACE_BYTES", Kind::kNumber, 0, 0, 1ull << 60,
      "largest trace file in bytes (0: no limit); past it the trace says so and ends"},
+    {"MEMSCOPE_SAMPLE_BYTES", Kind::kNumber, 0, 0, 1ull << 40,
+     "sample allocations per byte with this mean gap in bytes (0: record every call); the "
+     "analysis estimates per-site figures, totals stay exact"},
+    {"MEMSCOPE_SAMPLE_SEED", Kind::kNumber, 0, 0, UINT64_MAX,
+     "seed of the sampling draws, for a repeatable sample (0: a new seed each run)"},
 };
 
 bool parse_number(const char* text, uint64_t& out) {
@@ -108,6 +114,15 @@ uint64_t read_option(const Option& o) {
   return o.default_value;
 }
 
+// A seed that differs between runs and between processes started at the same moment.
+uint64_t fresh_seed() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  uint64_t seed =
+      static_cast<uint64_t>(now.tv_sec) * 1000000000ull + static_cast<uint64_t>(now.tv_nsec);
+  return (seed ^ (static_cast<uint64_t>(getpid()) << 40)) | 1;
+}
+
 uint32_t round_up_power_of_two(uint64_t v) {
   uint32_t p = 1;
   while (p < v) p <<= 1;
@@ -137,6 +152,11 @@ void load_config(Config& out) {
   out.freeres = read_option(kOptions[11]) != 0;
   out.leak_check = static_cast<uint8_t>(read_option(kOptions[12]));
   out.max_trace_bytes = read_option(kOptions[13]);
+  out.sample_bytes = read_option(kOptions[14]);
+  out.sample_seed = read_option(kOptions[15]);
+  if (out.sample_seed == 0) out.sample_seed = fresh_seed();
+  // The scan follows pointers through every live block; a sampled trace knows few of them.
+  if (out.sample_bytes != 0) out.leak_check = static_cast<uint8_t>(format::LeakCheckLevel::kNone);
 }
 
 bool children_scan_leaks() {

@@ -20,6 +20,8 @@ struct Config {
   bool freeres;                 // free the C and C++ runtimes' buffers at exit (freeres.cpp)
   uint8_t leak_check;           // format::LeakCheckLevel: none, summary, full (leak_scan.hpp)
   uint64_t max_trace_bytes;     // size limit of the trace file; 0: none
+  uint64_t sample_bytes;        // mean bytes between sampled bytes (sampler.hpp); 0: every call
+  uint64_t sample_seed;         // seed of the sampling draws; drawn at start unless given
 };
 
 // Parses the environment; a nonsense value gets a one-line message on stderr and the default.

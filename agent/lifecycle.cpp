@@ -17,6 +17,7 @@
 #include "agent/leak_scan.hpp"
 #include "agent/loader_tls.hpp"
 #include "agent/real_functions.hpp"
+#include "agent/sampler.hpp"
 #include "agent/sidecar.hpp"
 #include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
@@ -93,6 +94,7 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copie
   std::unique_ptr<OnlineHeap> parent_model =
       abandon_sidecar_after_fork(model_copied_whole && scans);
   reset_registry_after_fork();
+  reset_sampler_after_fork();
   g_traced_pid = getpid();
   if (!traced) {
     g_recording.store(false);

@@ -7,6 +7,7 @@
 #include "agent/agent_state.hpp"
 #include "agent/clock.hpp"
 #include "agent/config.hpp"
+#include "agent/sampler.hpp"
 #include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
 
@@ -72,6 +73,7 @@ bool recording_here() {
 }
 
 void record_alloc(format::AllocFn fn, const void* ptr, size_t size) {
+  if (!keep_alloc(ptr, size)) return;
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return;
   CapturedStack stack;
@@ -91,6 +93,11 @@ void record_alloc(format::AllocFn fn, const void* ptr, size_t size) {
 }
 
 void record_free(const void* ptr) {
+  if (!keep_free(ptr)) return;
+  write_free(ptr);
+}
+
+void write_free(const void* ptr) {
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return;
   CapturedStack no_stack;
@@ -125,6 +132,9 @@ uint64_t record_region_marker(uint64_t region_id, bool begin) {
 }
 
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size) {
+  SampledRealloc sampled = keep_realloc(old_ptr, size);
+  if (sampled == SampledRealloc::kOldBlockOnly) write_free(old_ptr);
+  if (sampled != SampledRealloc::kWhole) return {};
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return {};
   CapturedStack stack;
@@ -145,6 +155,7 @@ PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t siz
 
 void finish_realloc(const PendingRealloc& pending, const void* new_ptr) {
   if (pending.ts == nullptr) return;
+  if (sampling_on() && new_ptr != nullptr) add_sampled_block(new_ptr);
   Slot& s = pending.claim.ring->at(pending.pos);
   s.stamp_after = now_ns();
   s.ptr = reinterpret_cast<uint64_t>(new_ptr);

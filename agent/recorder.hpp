@@ -19,6 +19,8 @@ bool recording_here();
 
 void record_alloc(format::AllocFn fn, const void* ptr, size_t size);
 void record_free(const void* ptr);
+// The free record itself, whether or not the block was sampled (sampler.hpp).
+void write_free(const void* ptr);
 // A region marker of the C++ API (begin or end), recorded whether or not tracing is paused.
 // Returns its stamp.
 uint64_t record_region_marker(uint64_t region_id, bool begin);

@@ -32,6 +32,7 @@
 #include "agent/module_map.hpp"
 #include "agent/online_heap.hpp"
 #include "agent/real_functions.hpp"
+#include "agent/sampler.hpp"
 #include "agent/sidecar_gate.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
@@ -112,6 +113,7 @@ class Sidecar {
   void announce(Startup state);
   void note_opening_stopped();
   void write_process_info();
+  void write_sampling(uint8_t phase);
   uint64_t drain_all(uint64_t cycle_ns);
   uint64_t drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns);
   void encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s);
@@ -260,6 +262,7 @@ bool Sidecar::open(std::string& error) {
   writer_.limit_size(g_config.max_trace_bytes);
   if (!writer_.open(g_config.output_dir, getpid(), start_ns, real_ns, error)) return false;
   write_process_info();
+  if (sampling_on()) write_sampling(0);
   // On disk at once: a process killed before the first periodic seal still says who it was.
   if (!writer_.seal_chunk(error)) return false;
   if (writer_.truncated()) return mark_truncated(error);
@@ -292,6 +295,13 @@ void Sidecar::write_process_info() {
     // by this tid, not by its name.
     writer_.varint(static_cast<uint64_t>(syscall(SYS_gettid)));
   });
+}
+
+// A sampled trace says so at its start, and gives the exact totals at each end.
+void Sidecar::write_sampling(uint8_t phase) {
+  std::vector<uint8_t> body;
+  format::encode_sampling(sampling_totals(phase), body);
+  writer_.framed(RecordType::kSampling, [&] { writer_.raw(body.data(), body.size()); });
 }
 
 void Sidecar::select_thread(pid_t tid) {
@@ -570,6 +580,7 @@ bool Sidecar::mark_truncated(std::string& error) {
 
 void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
   if (writer_.truncated()) writer_.discard_pending();
+  if (sampling_on()) write_sampling(1);
   uint64_t waits = 0, dropped = 0;
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     waits += ts->ring_waits.load();

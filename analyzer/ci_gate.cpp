@@ -181,8 +181,32 @@ std::string largest_leak(const std::string& field, const AnalysisReport& report)
   return "; largest: " + where + ", " + describe_bytes(best_bytes);
 }
 
+// Fields a sampled trace still knows exactly: the agent's counters, and what is not the heap.
+constexpr std::array<const char*, 5> kExactWhenSampled = {
+    "total_allocations", "total_frees", "total_allocated_bytes", "threads", "dropped_events"};
+
+// The first sampled process (memscope-run --sample-bytes) whose exact totals are known, or
+// whose trace has none at all; null when every process was traced exactly.
+const ProcessReport* sampled_process(const AnalysisReport& report, const std::string& field) {
+  for (const ProcessReport& p : report.processes) {
+    if (p.traced == nullptr) continue;
+    const HeapEstimates* e = p.traced->analysis->estimates();
+    if (e != nullptr && (!one_of(field, kExactWhenSampled) || e->sampling.phase == 0)) return &p;
+  }
+  return nullptr;
+}
+
 GateResult check_number(const GateRule& rule, const AnalysisReport& report) {
   GateResult r{&rule, false, {}};
+  // An estimate can cross a threshold by chance: a gate on it would pass or fail at random.
+  if (const ProcessReport* p = sampled_process(report, rule.field)) {
+    r.broken = true;
+    r.detail = rule.field + " is only estimated in the sampled trace of " + process_label(*p) +
+               " (memscope-run --sample-bytes): a rule on it cannot be checked; gate a sampled "
+               "run on total_allocations, total_frees or total_allocated_bytes, or trace without "
+               "--sample-bytes";
+    return r;
+  }
   std::optional<uint64_t> value = summary_field(report.summary, rule.field);
   // A leak kind no scan measured (a killed process, a fork child) cannot be shown to hold.
   if (!value) {

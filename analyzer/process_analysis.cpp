@@ -59,6 +59,24 @@ void ProcessAnalysis::read_chunks() {
   }
   release_before(UINT64_MAX);
   take_snapshots_before(UINT64_MAX);
+  finish_estimates();
+}
+
+// A sampled trace: its figures are estimated from every sampled event, so the sidecar's summary
+// (of the sampled events alone) is never used for it.
+void ProcessAnalysis::sampling(const std::string& body) {
+  auto decoded =
+      format::decode_sampling(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  if (!decoded) return;
+  if (!estimator_) estimator_ = std::make_unique<SampleEstimator>(*decoded);
+  summary_allowed_ = false;
+  sampling_ = decoded;
+}
+
+void ProcessAnalysis::finish_estimates() {
+  if (!estimator_) return;
+  estimates_ = estimator_->finish(*sampling_);
+  heap_ = SampleEstimator::estimated_model(heap_, *estimates_);
 }
 
 void ProcessAnalysis::heap_summary(const std::string& body) {
@@ -141,6 +159,7 @@ void ProcessAnalysis::release_before(uint64_t stamp) {
 void ProcessAnalysis::replay(const HeapEvent& e) {
   if (e.stamp < window_begin_ || e.stamp > window_end_) return;
   if (!snapshots_.empty()) take_snapshots_before(e.stamp);
+  if (estimator_) estimator_->apply(e);
   uint64_t bytes = heap_.apply(e);
   timeline_.record(e, bytes, heap_.totals().live_bytes);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "analyzer/heap_names.hpp"
+#include "analyzer/sample_estimate.hpp"
 #include "analyzer/trace_reader.hpp"
 #include "format/hw_counters.hpp"
 #include "format/leak_scan.hpp"
@@ -89,6 +90,9 @@ class ProcessAnalysis : public TraceVisitor {
   // The agent's leak scan, its sites by stack id; null when the trace has none (or a damaged one).
   const format::LeakScanRecord* leak_scan() const { return leak_scan_ ? &*leak_scan_ : nullptr; }
   const HwReadings& hw_readings() const { return hw_; }
+  // A sampled trace's estimates (and its exact totals); null for an exact trace. heap() then
+  // holds the estimates in place of the sampled figures.
+  const HeapEstimates* estimates() const { return estimates_ ? &*estimates_ : nullptr; }
   const ForkSnapshot* snapshot_at(uint64_t stamp) const;
   const ForkSnapshot* inherited() const { return inherited_; }
   uint64_t dropped_events() const;
@@ -116,8 +120,10 @@ class ProcessAnalysis : public TraceVisitor {
   void heap_summary(const std::string& body) override;
   void leak_scan(const std::string& body) override;
   void hw_counters(const std::string& body) override;
+  void sampling(const std::string& body) override;
 
  private:
+  void finish_estimates();
   void read_chunks();
   bool summary_usable() const;
   void use_summary();
@@ -147,6 +153,9 @@ class ProcessAnalysis : public TraceVisitor {
   bool has_end_ = false;
   std::optional<format::LeakScanRecord> leak_scan_;
   HwReadings hw_;
+  std::optional<format::SamplingRecord> sampling_;  // the latest kSampling record
+  std::unique_ptr<SampleEstimator> estimator_;      // from the first one on
+  std::optional<HeapEstimates> estimates_;
   uint64_t truncated_at_limit_ = 0;  // the size limit the trace reached; 0: not truncated
   std::map<uint64_t, ForkSnapshot*> snapshots_;
   std::vector<std::unique_ptr<ForkSnapshot>> snapshot_storage_;

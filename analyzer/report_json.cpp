@@ -5,6 +5,7 @@
 // so a reader can build the tree in one pass).
 #include "analyzer/report_json.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
@@ -244,6 +245,39 @@ struct Context {
   size_t functions;  // written per process, largest first
 };
 
+// A sampled trace's 95 % interval of an estimate, [low, high], rounded.
+json interval_json(const Estimate& e) {
+  return json::array({std::llround(e.low()), std::llround(e.high())});
+}
+
+// A site's intervals; null for a site of an exact trace.
+json site_estimate_json(const SiteEstimate* e) {
+  if (e == nullptr) return nullptr;
+  return {{"allocations", interval_json(e->allocations)},
+          {"allocated_bytes", interval_json(e->allocated_bytes)},
+          {"leaked_allocations", interval_json(e->live_allocations)},
+          {"leaked_bytes", interval_json(e->live_bytes)},
+          {"peak_bytes", interval_json(e->peak_bytes)}};
+}
+
+// What a sampled trace's figures are; null for an exact trace.
+json sampling_json(const ProcessAnalysis& p) {
+  const HeapEstimates* e = p.estimates();
+  if (e == nullptr) return nullptr;
+  json exact = json::array();
+  if (e->sampling.phase == 1) exact = {"total_allocations", "total_frees", "total_allocated_bytes"};
+  return {{"mean_bytes", e->sampling.mean_bytes},
+          {"seed", e->sampling.seed},
+          {"exact", exact},
+          // A site with no sampled allocation is absent; with 95 % confidence it allocated
+          // fewer bytes than this (no point of a Poisson process of this mean fell in them).
+          {"unseen_site_bytes_below",
+           std::llround(2.995732 * static_cast<double>(e->sampling.mean_bytes))},
+          {"peak_heap_bytes", interval_json(e->peak_bytes)},
+          {"leaked_bytes", interval_json(e->live_bytes)},
+          {"leaked_allocations", interval_json(e->live_allocations)}};
+}
+
 // The written sites in order, as (process, site index) pairs.
 std::vector<std::pair<size_t, size_t>> written_sites(const HeapReport& heap,
                                                      const SiteSelection& selection) {
@@ -292,6 +326,10 @@ void write_sites(const Context& c, std::ostream& out) {
   });
   for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
     column(out, count.first, rows, [&](const Row& r) { return json(count.second(stats(r))); });
+  column(out, "estimate", rows, [&](const Row& r) {
+    const HeapEstimates* e = c.session.processes[r.first]->analysis->estimates();
+    return site_estimate_json(e ? e->site(stats(r).stack_id) : nullptr);
+  });
   column(out, "sizes", rows, [&](const Row& r) { return histogram_json(stats(r).sizes); });
   column(out, "lifetimes_ns", rows,
          [&](const Row& r) { return histogram_json(stats(r).lifetimes); });
@@ -495,8 +533,9 @@ json process_json(const Context& c, size_t index) {
   j["complete"] = p.read_result().complete;
   j["heap_source"] = p.heap_replayed() ? "replay" : "summary";
   j["warning"] = p.read_result().error.empty() ? json(nullptr) : json(p.read_result().error);
-  j["temporary_allocations"] = p.heap().totals().temporary;
+  j["temporary_allocations"] = p.estimates() ? json(nullptr) : json(p.heap().totals().temporary);
   j["leak_check"] = leak_check_json(p);
+  j["sampling"] = sampling_json(p);
   j["sidecar_tid"] = p.sidecar_tid() ? json(p.sidecar_tid()) : json(nullptr);
   j["sites"] = v.sites.size();
   j["inherited_site"] = inherited_site(c, index);

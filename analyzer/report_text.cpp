@@ -22,6 +22,26 @@ std::string bytes(uint64_t n) {
   return buf;
 }
 
+// " [low - high]": a sampled trace's 95 % interval of an estimated byte figure.
+std::string interval(const Estimate& e) {
+  return " [" + bytes(static_cast<uint64_t>(e.low())) + " - " +
+         bytes(static_cast<uint64_t>(e.high())) + "]";
+}
+
+// What a sampled trace's figures are: which are exact, which estimated.
+void sampling_line(const HeapEstimates& e, std::ostream& out) {
+  out << "  SAMPLED (one byte in " << e.sampling.mean_bytes << " on average, seed "
+      << e.sampling.seed << "): sampled: estimates. ";
+  if (e.sampling.phase == 1)
+    out << "Allocations, frees and bytes allocated are exact; per-site";
+  else
+    out << "No end recorded, so every figure is estimated: totals,";
+  out << " figures, the live heap, peak and leaks are estimates (~) with their 95 % interval "
+         "[low - high]; a site not listed allocated less than "
+      << bytes(static_cast<uint64_t>(2.995732 * static_cast<double>(e.sampling.mean_bytes)))
+      << " (95 %)\n";
+}
+
 std::string seconds(uint64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.3f s", static_cast<double>(ns) / 1e9);
@@ -86,15 +106,21 @@ void process_line(const TracedProcess& tp, const Summary& s, std::ostream& out) 
       << " threads, ended: " << describe_end(p) << "\n";
   if (s.dropped_events) out << "  WARNING: " << s.dropped_events << " events were dropped\n";
   if (!p.read_result().complete) out << "  PARTIAL: " << p.read_result().error << "\n";
+  if (p.estimates()) sampling_line(*p.estimates(), out);
   leak_check_line(p, s.leak_kinds, out);
   const HeapTotals& t = p.heap().totals();
-  out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
-      << "\n";
+  if (!p.estimates())  // a sampled trace cannot tell: it saw few of each thread's allocations
+    out << "  temporary allocations (freed before their thread allocated again): " << t.temporary
+        << "\n";
   // A fork child's peak can be what it inherited, stamped at the fork: before its trace began.
   uint64_t start = p.read_result().start_monotonic_ns;
+  const HeapEstimates* e = p.estimates();
   if (t.peak_bytes > 0)
-    out << "  peak " << bytes(t.peak_bytes) << " in " << t.peak_allocations << " blocks at "
-        << (t.peak_stamp < start ? "the fork" : seconds(t.peak_stamp - start)) << "\n";
+    out << "  peak " << (e ? "~" : "") << bytes(t.peak_bytes)
+        << (e ? interval(e->peak_bytes) : std::string()) << " in " << t.peak_allocations
+        << " blocks at " << (t.peak_stamp < start ? "the fork" : seconds(t.peak_stamp - start))
+        << "\n";
+  if (e) out << "  live at the end: ~" << bytes(t.live_bytes) << interval(e->live_bytes) << "\n";
 }
 
 // The stack down to a few frames beyond the site's function: enough to see who called it.
@@ -126,11 +152,21 @@ void site_list(const ProcessHeapView& v, const char* title, uint64_t (*key)(cons
   std::vector<size_t> sites = top_sites(v, key, top);
   if (sites.empty()) return;
   out << "  " << title << ":\n";
+  const HeapEstimates* estimates = v.process->analysis->estimates();
   for (size_t i : sites) {
     const SiteStats& s = *v.sites[i].stats;
-    out << "    " << bytes(s.counts.allocated_bytes) << " in " << s.counts.allocations
-        << " allocations, " << s.temporary << " temporary, " << bytes(s.peak_bytes) << " at peak, "
-        << bytes(s.live_bytes) << " leaked in " << s.live_allocations << " blocks\n";
+    const SiteEstimate* e = estimates ? estimates->site(s.stack_id) : nullptr;
+    if (e) {
+      out << "    ~" << bytes(s.counts.allocated_bytes) << interval(e->allocated_bytes) << " in ~"
+          << s.counts.allocations << " allocations, ~" << bytes(s.peak_bytes) << " at peak, ~"
+          << bytes(s.live_bytes) << interval(e->live_bytes) << " leaked in ~" << s.live_allocations
+          << " blocks\n";
+    } else {
+      out << "    " << bytes(s.counts.allocated_bytes) << " in " << s.counts.allocations
+          << " allocations, " << s.temporary << " temporary, " << bytes(s.peak_bytes)
+          << " at peak, " << bytes(s.live_bytes) << " leaked in " << s.live_allocations
+          << " blocks\n";
+    }
     stack_lines(v.sites[i], out);
   }
 }

@@ -233,6 +233,9 @@ bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
     case RecordType::kHwCounters:
       visitor_.hw_counters(body);
       return true;
+    case RecordType::kSampling:
+      visitor_.sampling(body);
+      return true;
     case RecordType::kTraceTruncated: {
       uint64_t stamp, limit;
       if (!inner.varint(stamp) || !inner.varint(limit)) return false;
@@ -364,6 +367,9 @@ class ChunkBuffer : public TraceVisitor {
   }
   void hw_counters(const std::string& body) override {
     later([body](TraceVisitor& v) { v.hw_counters(body); });
+  }
+  void sampling(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.sampling(body); });
   }
 
   void reserve_events(size_t n) { events_.reserve(n); }

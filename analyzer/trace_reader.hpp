@@ -103,6 +103,8 @@ class TraceVisitor {
   virtual void leak_scan(const std::string& /*body*/) {}
   // A hardware counter reading, or why there are none (format/hw_counters.hpp), undecoded.
   virtual void hw_counters(const std::string& /*body*/) {}
+  // The trace is sampled: its mean, seed and exact totals (format/sampling.hpp), undecoded.
+  virtual void sampling(const std::string& /*body*/) {}
 };
 
 // Which chunks read_trace decodes (format::ChunkContent): all, or the ones without heap events

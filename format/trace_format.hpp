@@ -99,6 +99,8 @@ enum class RecordType : uint8_t {
                          // but, in a chunk of its own, the kProcessEnd record
   kHwCounters = 45,      // the sidecar's hardware counter readings, or why there are none
                          // (format/hw_counters.hpp defines the body)
+  kSampling = 46,        // the trace is sampled: mean bytes and seed at the start, the exact
+                         // totals at each end (format/sampling.hpp defines the body)
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.
