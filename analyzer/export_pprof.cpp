@@ -76,7 +76,7 @@ struct MappingRecord {
 
 class ProfileBuilder {
  public:
-  ProfileBuilder();
+  explicit ProfileBuilder(uint64_t sample_bytes);
   void add_process(const ProcessHeapView& v);
   std::string finish();
 
@@ -109,16 +109,25 @@ Proto value_type(int64_t type, int64_t unit) {
   return p;
 }
 
-ProfileBuilder::ProfileBuilder() {
+// A sampled trace's values are the analyzer's unbiased estimates, already weighted (pprof
+// scales nothing): the sample types say so by their names, `_estimate` appended, and the
+// period is the agent's mean sampling interval in bytes.
+ProfileBuilder::ProfileBuilder(uint64_t sample_bytes) {
+  const std::string suffix = sample_bytes != 0 ? "_estimate" : "";
   const std::pair<const char*, const char*> types[] = {{"alloc_objects", "count"},
                                                        {"alloc_space", "bytes"},
                                                        {"inuse_objects", "count"},
                                                        {"inuse_space", "bytes"}};
   for (const auto& [type, unit] : types)
-    profile_.message(field::kSampleType, value_type(str(type), str(unit)));
+    profile_.message(field::kSampleType, value_type(str(type + suffix), str(unit)));
   profile_.message(field::kPeriodType, value_type(str("space"), str("bytes")));
-  profile_.uint(field::kPeriod, 1);  // every allocation is recorded: nothing is sampled
-  profile_.uint(field::kDefaultSampleType, static_cast<uint64_t>(str("alloc_space")));
+  profile_.uint(field::kPeriod, sample_bytes != 0 ? sample_bytes : 1);  // exact: every one
+  profile_.uint(field::kDefaultSampleType, static_cast<uint64_t>(str("alloc_space" + suffix)));
+  if (sample_bytes != 0)
+    profile_.uint(
+        field::kComment,
+        static_cast<uint64_t>(str("memscope: sampled (one byte in " + std::to_string(sample_bytes) +
+                                  " on average): every value is an estimate")));
 }
 
 int64_t ProfileBuilder::str(const std::string& s) {
@@ -293,7 +302,7 @@ bool gzip(const std::string& in, std::string& out) {
 }  // namespace
 
 std::string pprof_profile(const HeapReport& heap) {
-  ProfileBuilder builder;
+  ProfileBuilder builder(sampled_mean_bytes(heap));
   for (const ProcessHeapView& v : heap.processes) builder.add_process(v);
   return builder.finish();
 }

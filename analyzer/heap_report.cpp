@@ -249,4 +249,10 @@ HeapReport build_heap_report(const Session& session, Symbolizer& symbolizer,
   return report;
 }
 
+uint64_t sampled_mean_bytes(const HeapReport& heap) {
+  for (const ProcessHeapView& v : heap.processes)
+    if (const HeapEstimates* e = v.process->analysis->estimates()) return e->sampling.mean_bytes;
+  return 0;
+}
+
 }  // namespace memscope::analyzer

@@ -105,6 +105,10 @@ std::vector<size_t> leaks_of(const ProcessHeapView& view, bool suppressed);
 std::vector<size_t> top_sites(const ProcessHeapView& view, uint64_t (*key)(const SiteStats&),
                               size_t top);
 
+// The mean sampling interval of the report's first sampled trace (memscope-run --sample-bytes),
+// whose figures are then estimates; 0 when every trace is exact.
+uint64_t sampled_mean_bytes(const HeapReport& heap);
+
 // The name a frame is shown by: its function, else module+0xoffset.
 std::string frame_name(const Frame& f);
 // How a site is named for people: its function frame as `function (file:line)`, `function`

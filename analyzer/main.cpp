@@ -152,6 +152,10 @@ int write_exports(const Exports& e, const memscope::analyzer::AnalysisReport& re
     std::ostringstream folded;
     ma::write_folded(heap, e.folded_weight, folded);
     if (!write_file(e.folded, folded.str())) return 1;
+    // The format has no place for a note: the weights of a sampled trace are estimates.
+    if (uint64_t mean = ma::sampled_mean_bytes(heap))
+      std::cerr << "memscope-analyze: " << e.folded << ": the trace is sampled (one byte in "
+                << mean << " on average): its weights are estimates\n";
   }
   std::vector<ma::GateResult> gate = ma::check_gate(e.rules, report);
   auto replace = nlohmann::json::error_handler_t::replace;  // names need not be UTF-8

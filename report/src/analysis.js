@@ -137,6 +137,8 @@ export class Analysis {
       module: fn && fn.module,
     };
     for (const k of SITE_FIGURES) row[k] = t[k][index];
+    // A sampled trace's 95 % intervals of the site's estimates; null in an exact trace.
+    row.estimate = t.estimate ? t.estimate[index] : null;
     const self = this;
     let frames = null;
     Object.defineProperty(row, "stack", {

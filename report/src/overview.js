@@ -1,7 +1,8 @@
 // The Overview section: the process's totals as cards, then the facts of how it ran.
 
-import { card, DASH, el, fmtBytes, fmtCount, fmtPct, fmtSeconds, isNum } from "./util.js";
+import { card, DASH, el, fmtBytes, fmtCount, fmtEstimate, fmtPct, fmtSeconds, isNum } from "./util.js";
 import { leakKindCards } from "./leaks.js";
+import { sampledNote } from "./sites.js";
 
 // "ContentionBound" may break as "Contention|Bound" in a narrow card, never inside a word.
 function camelBreaks(name) {
@@ -24,6 +25,8 @@ function startedAs(proc, processes) {
 export function renderOverview(body, proc, processes, tEnd, t0) {
   const pi = proc.performance_insights || {};
   const peakAt = proc.peak && isNum(proc.peak.stamp_ns) ? "at " + fmtSeconds((proc.peak.stamp_ns - t0) / 1e9) : null;
+  const est = proc.sampling;
+  if (est) body.append(el("p", { class: "note sampled-note" }, sampledNote(est)));
   body.append(
     el(
       "div",
@@ -31,8 +34,8 @@ export function renderOverview(body, proc, processes, tEnd, t0) {
       card("Duration", fmtSeconds(tEnd), "traced"),
       card("Allocations", fmtCount(proc.total_allocations), fmtCount(proc.total_frees) + " frees"),
       card("Allocated", fmtBytes(proc.total_allocated_bytes), "requested bytes"),
-      card("Peak heap", fmtBytes(proc.peak_heap_bytes), peakAt, "accent"),
-      card("Leaked", fmtBytes(proc.leaked_bytes), fmtCount(proc.leaked_allocations) + " blocks", proc.leaked_bytes > 0 ? "warn" : "good"),
+      card("Peak heap", fmtEstimate(proc.peak_heap_bytes, est && est.peak_heap_bytes), peakAt, "accent"),
+      card("Leaked", fmtEstimate(proc.leaked_bytes, est && est.leaked_bytes), fmtCount(proc.leaked_allocations) + " blocks", proc.leaked_bytes > 0 ? "warn" : "good"),
       ...leakKindCards(proc),
       card("Temporary", fmtCount(proc.temporary_allocations), fmtPct(proc.total_allocations ? (100 * proc.temporary_allocations) / proc.total_allocations : null) + " of allocations"),
       card("Threads", fmtCount(proc.threads), proc.metrics ? fmtCount(proc.metrics.samples) + " metric samples" : null),

@@ -2,7 +2,7 @@
 // temporary allocations, functions), each row opening its stack. The functions are the sites
 // grouped by their function frame (analysis.js); in a bounded page, those of the sites it holds.
 
-import { el, fmtBytes, fmtCount, fmtPct, siteName } from "./util.js";
+import { el, fmtBytes, fmtCount, fmtEstimate, fmtPct, siteName } from "./util.js";
 import { fnCell, sortableTable, stackList } from "./tables.js";
 import { leakViews } from "./leaks.js";
 
@@ -11,6 +11,15 @@ function siteColumns(extra) {
     { label: "function", value: (s) => siteName(s), render: (s) => fnCell(siteName(s), s) },
     ...extra,
   ];
+}
+
+// What a sampled trace's site figures are (docs/json-schema.md, `sampling`).
+export function sampledNote(sampling) {
+  return (
+    "Sampled (one byte in " + fmtCount(sampling.mean_bytes) + " on average): sampled: estimates. " +
+    "Per-site figures, the live heap, peak and leaks are unbiased estimates (~) with their 95 % interval [low – high]; " +
+    "a site not listed allocated less than " + fmtBytes(sampling.unseen_site_bytes_below) + " (95 %)."
+  );
 }
 
 export function renderSites(body, analysis, proc, sites, leaks) {
@@ -26,11 +35,11 @@ export function renderSites(body, analysis, proc, sites, leaks) {
         sortableTable(
           siteColumns([
             { label: "allocations", num: true, value: (s) => s.allocations, render: (s) => fmtCount(s.allocations) },
-            { label: "allocated", num: true, value: (s) => s.allocated_bytes, render: (s) => fmtBytes(s.allocated_bytes) },
+            { label: "allocated", num: true, value: (s) => s.allocated_bytes, render: (s) => fmtEstimate(s.allocated_bytes, s.estimate && s.estimate.allocated_bytes) },
             { label: "frees", num: true, value: (s) => s.frees, render: (s) => fmtCount(s.frees) },
             { label: "temporary", num: true, value: (s) => s.temporary_allocations, render: (s) => fmtCount(s.temporary_allocations) },
-            { label: "held at peak", num: true, value: (s) => s.peak_bytes, render: (s) => fmtBytes(s.peak_bytes) },
-            { label: "leaked", num: true, value: (s) => s.leaked_bytes, render: (s) => fmtBytes(s.leaked_bytes) },
+            { label: "held at peak", num: true, value: (s) => s.peak_bytes, render: (s) => fmtEstimate(s.peak_bytes, s.estimate && s.estimate.peak_bytes) },
+            { label: "leaked", num: true, value: (s) => s.leaked_bytes, render: (s) => fmtEstimate(s.leaked_bytes, s.estimate && s.estimate.leaked_bytes) },
           ]),
           sites,
           { sort: 2, detail, empty: "No allocation sites." }

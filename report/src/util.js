@@ -73,6 +73,12 @@ export function fmtBytes(v) {
   return nf3.format(x) + " " + units[i];
 }
 
+/** A sampled trace's estimated bytes with their 95 % interval: "~1.2 MiB [1.0 MiB – 1.4 MiB]". */
+export function fmtEstimate(v, interval) {
+  if (!Array.isArray(interval)) return fmtBytes(v);
+  return "~" + fmtBytes(v) + " [" + fmtBytes(interval[0]) + " – " + fmtBytes(interval[1]) + "]";
+}
+
 export function fmtPct(v, digits) {
   if (!isNum(v)) return DASH;
   return (digits === 0 ? nf0 : digits === 2 ? nf2 : nf1).format(v) + " %";

@@ -37,10 +37,11 @@ class Harness:
         shutil.rmtree(self.work, ignore_errors=True)
         os.makedirs(self.work)
 
-    def trace(self, name, *program_args):
+    def trace(self, name, *program_args, sample_bytes=None):
         out = os.path.join(self.work, name)
-        subprocess.run([self.args.run, "-q", "-o", out, "--", self.args.program, *program_args],
-                       check=True)
+        sampling = ["--sample-bytes", str(sample_bytes), "--sample-seed", "7"] if sample_bytes else []
+        subprocess.run([self.args.run, "-q", *sampling, "-o", out, "--", self.args.program,
+                        *program_args], check=True)
         return out
 
     def analyze(self, *args):
@@ -144,6 +145,17 @@ def test_pprof(h):
           "inuse_space of the leak is its 800000 bytes")
     top, _ = pprof_top(h, profile, "alloc_objects")
     check(top in ("hot_allocator", "worker"), "alloc_objects has the allocating functions")
+    check("Type: alloc_space\n" in pprof_top(h, profile, "alloc_space")[1] and
+          "estimate" not in text, "an exact trace's sample types are not estimates")
+    # A sampled trace: the same sites, under sample types that say they are estimates.
+    sampled = h.trace("sampled", sample_bytes=65536)
+    profile = h.path("sampled.pb.gz")
+    check(h.analyze(sampled, "--quiet", "--pprof", profile).returncode == 0, "--pprof, sampled")
+    top, text = pprof_top(h, profile, "alloc_space_estimate")
+    check(top == "hot_allocator", "top of alloc_space_estimate is hot_allocator, got " + top)
+    check("Type: alloc_space_estimate" in text, "the default sample type is an estimate")
+    top, _ = pprof_top(h, profile, "inuse_space_estimate")
+    check(top == "leaky_function", "top of inuse_space_estimate is the leak site, got " + top)
 
 
 def test_folded(h):
@@ -153,8 +165,9 @@ def test_folded(h):
                 "leaked": summary["leaked_bytes"], "peak": summary["peak_heap_bytes"]}
     for weight, total in expected.items():
         out = h.path("stacks." + weight)
-        check(h.analyze(leaky, "--quiet", "--folded", out, "--folded-weight", weight)
-              .returncode == 0, "--folded-weight " + weight)
+        r = h.analyze(leaky, "--quiet", "--folded", out, "--folded-weight", weight)
+        check(r.returncode == 0, "--folded-weight " + weight)
+        check("estimates" not in r.stderr, "an exact trace's folded stacks carry no note")
         lines = open(out).read().splitlines()
         parsed = [re.match(r"^(.+) (\d+)$", l) for l in lines]
         check(all(parsed), "every line is `stack weight`")
@@ -171,6 +184,19 @@ def test_folded(h):
             check("leaky_function" in heaviest, "heaviest leaked stack is leaky_function")
     r = h.analyze(leaky, "--quiet", "--folded", h.path("x"), "--folded-weight", "size")
     check(r.returncode == 1, "an unknown weight is a usage error")
+    # A sampled trace: the weights are the sites' estimates, and stderr says so.
+    sampled = h.trace("sampled", sample_bytes=65536)
+    sites = h.report(sampled)
+    out = h.path("sampled.folded")
+    r = h.analyze(sampled, "--quiet", "--folded", out)
+    check(r.returncode == 0 and "weights are estimates" in r.stderr,
+          "folded stacks of a sampled trace: stderr says the weights are estimates")
+    parsed = [re.match(r"^(.+) (\d+)$", l) for l in open(out).read().splitlines()]
+    check(all(parsed) and sum(int(m.group(2)) for m in parsed) ==
+          sum(s["allocated_bytes"] for s in sites["sites"]),
+          "sampled weights add up to the sites' estimated bytes")
+    heaviest = max(parsed, key=lambda m: int(m.group(2))).group(1).split(";")
+    check("hot_allocator" in heaviest, "the heaviest sampled stack holds hot_allocator")
 
 
 def test_chrome(h):

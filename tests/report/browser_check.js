@@ -5,10 +5,12 @@
 // exception, any network request besides the report file, a dialog (alert), a chart that was
 // not drawn or is blank, a hostile name missing as text or present as markup, the long template
 // name missing. With --mode exec (a run whose process exec'd another image, same pid): every
-// image of a shared pid must be selectable, each showing its own name, figures and sites.
+// image of a shared pid must be selectable, each showing its own name, figures and sites. With
+// --mode sampled (a trace of memscope-run --sample-bytes): the overview says the figures are
+// estimates, and the top sites' byte columns show the analysis's 95 % intervals.
 // Writes a full-page screenshot and one per section (PNG-SECTION.png).
 // Reads memscope-analysis/2 (docs/json-schema.md), the page's embedded document included.
-// usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR [--mode hostile|exec]
+// usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR [--mode hostile|exec|sampled]
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
@@ -216,7 +218,8 @@ async function main() {
   if (canvases.length < expected) fail("only " + canvases.length + " canvases for " + expected + " charts");
   for (const c of canvases) if (c.painted < 400 || c.colours < 3) fail("canvas of '" + c.title + "' looks blank: " + JSON.stringify(c));
 
-  const summary = mode === "hostile" ? await hostileChecks(evaluate) : await execChecks(evaluate);
+  const checks = { hostile: hostileChecks, exec: execChecks, sampled: sampledChecks };
+  const summary = await checks[mode](evaluate);
 
   // The second process (the fork child): its panels replace the first's, drawn, without errors.
   const switched = await evaluate(`(async () => {
@@ -271,6 +274,27 @@ async function main() {
   await sleep(100); // let late console messages arrive
   console.log("report_browser: " + canvases.length + " canvases, charts " + counts.drawn + "/" + counts.expected + ", zoom " + zoomed.range + " then " + reset + ", " + summary);
   finish();
+}
+
+// A sampled trace: the note that the figures are estimates is shown, and every top site whose
+// analysis has an interval shows it beside its allocated bytes.
+async function sampledChecks(evaluate) {
+  const p = analysis.processes[0];
+  if (!p.sampling) fail("the analysis of the sampled run has no sampling object");
+  const seen = await evaluate(`(() => {
+      const note = document.querySelector("#overview .sampled-note");
+      const heads = [...document.querySelectorAll("#sites table.data th")].map((th) => th.textContent);
+      const col = heads.findIndex((h) => h.startsWith("allocated"));
+      const cells = [...document.querySelectorAll("#sites table.data tbody tr:not(.detail)")].map((tr) => tr.children[col].textContent);
+      const peak = [...document.querySelectorAll("#overview .stat")].find((c) => c.querySelector(".stat-label").textContent === "Peak heap");
+      return {note: note && note.offsetParent !== null ? note.textContent : null, cells, peak: peak ? peak.querySelector(".stat-value").textContent : null};
+    })()`);
+  if (!seen.note || !seen.note.includes("sampled: estimates")) fail("no visible note that the figures are estimates: " + JSON.stringify(seen.note));
+  if (!seen.cells.length) fail("the sampled run's sites table lists no site");
+  const bad = seen.cells.filter((c) => !/^~.+ \[.+ – .+\]$/.test(c));
+  if (bad.length) fail("allocated cells without an interval: " + JSON.stringify(bad.slice(0, 3)));
+  if (!seen.peak || !seen.peak.includes("[")) fail("the Peak heap card shows no interval: " + JSON.stringify(seen.peak));
+  return "sampled: note shown, " + seen.cells.length + " site rows with intervals";
 }
 
 async function hostileChecks(evaluate) {

@@ -7,7 +7,8 @@
 # anything).
 # usage: browser_test.sh MEMSCOPE_RUN MEMSCOPE_ANALYZE PROGRAM WORK_DIR
 # Leaves WORK_DIR/report.html, analysis.json, the screenshot report.png and the same as
-# exec-report.html, exec-analysis.json, exec-report.png as artifacts.
+# exec-report.html, exec-analysis.json, exec-report.png and, for the same program traced with
+# --sample-bytes (--mode sampled), sampled-report.html, sampled-analysis.json, sampled-report.png.
 set -euo pipefail
 run=$1 analyze=$2 program=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,3 +46,11 @@ fi
 "$analyze" "$work/exec-trace" --quiet --json "$work/exec-analysis.json" --html "$work/exec-report.html"
 timeout 450 node "$here/browser_check.js" --mode exec --html "$work/exec-report.html" \
   --json "$work/exec-analysis.json" --screenshot "$work/exec-report.png" --profile "$work/chromium-profile"
+
+# A sampled trace (memscope-run --sample-bytes, a fixed seed): the page marks its estimates.
+MEMSCOPE_SAMPLE_SEED=1 "$run" -q --sample-bytes 4096 -o "$work/sampled-trace" -- "$program" a b c
+"$analyze" "$work/sampled-trace" --quiet --json "$work/sampled-analysis.json" \
+  --html "$work/sampled-report.html"
+timeout 450 node "$here/browser_check.js" --mode sampled --html "$work/sampled-report.html" \
+  --json "$work/sampled-analysis.json" --screenshot "$work/sampled-report.png" \
+  --profile "$work/chromium-profile"
