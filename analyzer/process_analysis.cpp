@@ -2,6 +2,7 @@
 #include "analyzer/process_analysis.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "analyzer/thread_table.hpp"
@@ -159,9 +160,19 @@ void ProcessAnalysis::release_before(uint64_t stamp) {
 void ProcessAnalysis::replay(const HeapEvent& e) {
   if (e.stamp < window_begin_ || e.stamp > window_end_) return;
   if (!snapshots_.empty()) take_snapshots_before(e.stamp);
-  if (estimator_) estimator_->apply(e);
+  if (estimator_) return replay_sampled(e);
   uint64_t bytes = heap_.apply(e);
   timeline_.record(e, bytes, heap_.totals().live_bytes);
+}
+
+// A sampled event stands for several: the timeline gets its estimated weight, so that its live
+// heap is the estimated one and its highest bucket the estimated peak.
+void ProcessAnalysis::replay_sampled(const HeapEvent& e) {
+  EventWeight w = estimator_->apply(e);
+  heap_.apply(e);
+  if (w.count == 0) return;
+  timeline_.add(e.stamp, e.kind, static_cast<uint64_t>(std::llround(w.count)),
+                static_cast<uint64_t>(std::llround(w.bytes)), estimator_->live_bytes());
 }
 
 void ProcessAnalysis::stack(uint64_t id, const std::vector<uint64_t>& frames) {

@@ -124,6 +124,7 @@ class ProcessAnalysis : public TraceVisitor {
 
  private:
   void finish_estimates();
+  void replay_sampled(const HeapEvent& e);
   void read_chunks();
   bool summary_usable() const;
   void use_summary();

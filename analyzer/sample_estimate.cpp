@@ -55,10 +55,14 @@ void SampleEstimator::touch(SiteEstimate& s) {
   }
 }
 
-void SampleEstimator::apply(const heap::HeapEvent& e) {
+uint64_t SampleEstimator::live_bytes() const {
+  return rounded(out_.live_bytes.value);
+}
+
+EventWeight SampleEstimator::apply(const heap::HeapEvent& e) {
   if (e.kind == heap::EventKind::kFree) {
     auto it = live_.find(e.ptr);
-    if (it == live_.end()) return;  // not sampled: the agent recorded it for a full bucket
+    if (it == live_.end()) return {};  // not sampled: the agent recorded it for a full bucket
     double p = sampled_probability(it->second.size, out_.sampling.mean_bytes);
     double count = 1 / p, bytes = static_cast<double>(it->second.size) / p;
     double count_var = (1 - p) / (p * p), bytes_var = bytes * bytes * (1 - p);
@@ -68,15 +72,26 @@ void SampleEstimator::apply(const heap::HeapEvent& e) {
     s.live_bytes.add(-bytes, -bytes_var, -static_cast<double>(it->second.size));
     out_.live_allocations.add(-count, -count_var, -1);
     out_.live_bytes.add(-bytes, -bytes_var, -static_cast<double>(it->second.size));
+    ThreadEstimate& owner = out_.threads[it->second.tid];
+    owner.live_allocations -= count;
+    owner.live_bytes -= bytes;
+    ThreadEstimate& t = out_.threads[e.tid];
+    t.frees += count;
+    t.freed_bytes += bytes;
     live_.erase(it);
-    return;
+    return {count, bytes};
   }
-  if (e.size == 0) return;  // never sampled: nothing to weigh
+  if (e.size == 0) return {};  // never sampled: nothing to weigh
   double p = sampled_probability(e.size, out_.sampling.mean_bytes);
   double count = 1 / p, bytes = static_cast<double>(e.size) / p;
   double count_var = (1 - p) / (p * p), bytes_var = bytes * bytes * (1 - p);
   double raw = static_cast<double>(e.size);
-  live_[e.ptr] = {e.stack_id, e.size};
+  live_[e.ptr] = {e.stack_id, e.size, e.tid};
+  ThreadEstimate& t = out_.threads[e.tid];
+  t.allocations += count;
+  t.allocated_bytes += bytes;
+  t.live_allocations += count;
+  t.live_bytes += bytes;
   SiteEstimate& s = site(e.stack_id);
   touch(s);
   s.allocations.add(count, count_var, 1);
@@ -91,6 +106,7 @@ void SampleEstimator::apply(const heap::HeapEvent& e) {
     out_.peak_stamp = e.stamp;
     ++epoch_;
   }
+  return {count, bytes};
 }
 
 HeapEstimates SampleEstimator::finish(const format::SamplingRecord& last) {
@@ -123,24 +139,27 @@ heap::HeapModel SampleEstimator::estimated_model(const heap::HeapModel& sampled,
     s.peak_allocations = rounded(est->peak_allocations.value);
     s.peak_bytes = rounded(est->peak_bytes.value);
   }
-  // Per thread: the sampled figures scaled by the whole trace's estimate-to-sample ratio.
-  const heap::HeapTotals& raw = sampled.totals();
+  // Per thread: each sampled event weighted by its own probability, as for the sites.
   double estimated_bytes = 0, estimated_allocations = 0;
   for (const auto& [id, s] : e.sites)
     estimated_bytes += s.allocated_bytes.value, estimated_allocations += s.allocations.value;
-  double bytes_scale =
-      raw.allocated_bytes == 0 ? 0 : estimated_bytes / static_cast<double>(raw.allocated_bytes);
+  const heap::HeapTotals& raw = sampled.totals();
   double count_scale =
       raw.allocations == 0 ? 0 : estimated_allocations / static_cast<double>(raw.allocations);
   std::map<uint32_t, heap::ThreadHeap> threads = sampled.threads();
   for (auto& [tid, t] : threads) {
-    t.counts.allocations = rounded(static_cast<double>(t.counts.allocations) * count_scale);
-    t.counts.frees = rounded(static_cast<double>(t.counts.frees) * count_scale);
-    t.counts.allocated_bytes = rounded(static_cast<double>(t.counts.allocated_bytes) * bytes_scale);
-    t.counts.freed_bytes = rounded(static_cast<double>(t.counts.freed_bytes) * bytes_scale);
-    t.temporary = rounded(static_cast<double>(t.temporary) * count_scale);
-    t.live_allocations = rounded(static_cast<double>(t.live_allocations) * count_scale);
-    t.live_bytes = rounded(static_cast<double>(t.live_bytes) * bytes_scale);
+    auto it = e.threads.find(tid);
+    if (it == e.threads.end()) continue;
+    const ThreadEstimate& est = it->second;
+    double scale =
+        t.counts.allocations == 0 ? 0 : est.allocations / static_cast<double>(t.counts.allocations);
+    t.counts.allocations = rounded(est.allocations);
+    t.counts.frees = rounded(est.frees);
+    t.counts.allocated_bytes = rounded(est.allocated_bytes);
+    t.counts.freed_bytes = rounded(est.freed_bytes);
+    t.temporary = rounded(static_cast<double>(t.temporary) * scale);
+    t.live_allocations = rounded(est.live_allocations);
+    t.live_bytes = rounded(est.live_bytes);
   }
   heap::HeapTotals totals;
   totals.allocations = e.sampling.allocations;

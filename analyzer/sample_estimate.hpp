@@ -5,8 +5,10 @@
 // and bytes live at any moment (the live heap, leaks), as Perfetto's heapprofd explains. Each
 // estimate carries the Horvitz-Thompson variance, sum of (1-p)/p^2 times the count or bytes
 // squared, and its 95 % interval is the estimate +- 1.96 standard deviations, never below what
-// was sampled. The peak is the peak of the estimated live heap. The totals the agent counted
-// exactly (allocations, frees, bytes allocated) replace the estimates of the same figures.
+// was sampled. The peak is the peak of the estimated live heap; threads and the heap over time
+// are weighted per sampled event the same way (apply returns the event's weight). The totals the
+// agent counted exactly (allocations, frees, bytes allocated) replace the estimates of the same
+// figures.
 #pragma once
 
 #include <cstdint>
@@ -39,10 +41,26 @@ struct SiteEstimate {
   uint64_t peak_epoch = 0;
 };
 
+// A thread's estimated figures, each sampled event weighted by its own probability: its
+// allocations and frees as the heap model counts them (a free on the freeing thread), its live
+// blocks on the allocating thread.
+struct ThreadEstimate {
+  double allocations = 0, frees = 0, allocated_bytes = 0, freed_bytes = 0;
+  double live_allocations = 0, live_bytes = 0;
+};
+
+// What one sampled event stands for: `count` blocks of `bytes` in all (0 for a free of a block
+// the estimator never saw).
+struct EventWeight {
+  double count = 0;
+  double bytes = 0;
+};
+
 struct HeapEstimates {
   format::SamplingRecord sampling;                   // the exact totals (its last phase-1 record)
   std::unordered_map<uint64_t, SiteEstimate> sites;  // by stack id
-  Estimate live_allocations;                         // at the end: leaked
+  std::unordered_map<uint32_t, ThreadEstimate> threads;  // by tid
+  Estimate live_allocations;                             // at the end: leaked
   Estimate live_bytes;
   Estimate peak_bytes;
   Estimate peak_allocations;
@@ -53,7 +71,9 @@ struct HeapEstimates {
 class SampleEstimator {
  public:
   explicit SampleEstimator(const format::SamplingRecord& sampling) { out_.sampling = sampling; }
-  void apply(const heap::HeapEvent& e);
+  EventWeight apply(const heap::HeapEvent& e);
+  // The estimated live heap now, for the timeline (heap_timeline.hpp).
+  uint64_t live_bytes() const;
   // The final estimates, with the exact totals of the trace's last sampling record.
   HeapEstimates finish(const format::SamplingRecord& last);
   // The heap model the reports read: `sampled` (the replay of the sampled events) with every
@@ -64,6 +84,7 @@ class SampleEstimator {
   struct Live {
     uint64_t stack_id;
     uint64_t size;
+    uint32_t tid;
   };
   SiteEstimate& site(uint64_t stack_id);
   void touch(SiteEstimate& s);

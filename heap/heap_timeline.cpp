@@ -57,13 +57,18 @@ HeapTimeline HeapTimeline::from_buckets(uint64_t bucket_ns, uint64_t origin_ns,
 }
 
 void HeapTimeline::record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after) {
-  HeapBucket& b = bucket_for(e.stamp);
-  if (e.kind == EventKind::kAlloc) {
-    ++b.allocations;
-    b.allocated_bytes += block_bytes;
+  add(e.stamp, e.kind, 1, block_bytes, live_bytes_after);
+}
+
+void HeapTimeline::add(uint64_t stamp, EventKind kind, uint64_t count, uint64_t bytes,
+                       uint64_t live_bytes_after) {
+  HeapBucket& b = bucket_for(stamp);
+  if (kind == EventKind::kAlloc) {
+    b.allocations += count;
+    b.allocated_bytes += bytes;
   } else {
-    ++b.frees;
-    b.freed_bytes += block_bytes;
+    b.frees += count;
+    b.freed_bytes += bytes;
   }
   live_bytes_ = live_bytes_after;
   b.live_bytes_end = live_bytes_after;

@@ -30,6 +30,9 @@ class HeapTimeline {
                                    std::vector<HeapBucket> buckets);
   // Called for every event the heap model applied, with the live heap after it.
   void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after);
+  // The same for `count` blocks of `bytes` in all: a sampled event, weighted by its estimate.
+  void add(uint64_t stamp, EventKind kind, uint64_t count, uint64_t bytes,
+           uint64_t live_bytes_after);
 
   static constexpr uint64_t kMaxBuckets = 1 << 16;  // 1.8 hours at 100 ms
 

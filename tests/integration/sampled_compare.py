@@ -105,6 +105,11 @@ def main():
         failures += gate_checks(args, f"{tmp}/sampled") + option_checks(args)
         pe, exact_sites = analyse(args, f"{tmp}/exact", f"{tmp}/exact.json")
         ps, sampled_sites = analyse(args, f"{tmp}/sampled", f"{tmp}/sampled.json")
+        # The heap over time is weighted as the estimates are: its highest bucket is the peak.
+        timeline_peak = max(ps["heap_over_time"]["live_bytes_peak"], default=0)
+        if timeline_peak != ps["peak_heap_bytes"]:
+            failures.append(f"heap over time peaks at {timeline_peak}, the estimated peak is "
+                            f"{ps['peak_heap_bytes']}")
     if pe["sampling"] is not None:
         failures.append("the exact analysis says it is sampled")
     if ps["sampling"] is None or ps["sampling"]["mean_bytes"] != int(args.sample_bytes) or \
