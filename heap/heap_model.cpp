@@ -35,7 +35,7 @@ const LiveBlock& LiveMap::at(uint64_t address) const {
 }
 
 void LiveMap::assign(uint64_t address, const LiveBlock& block) {
-  if (2 * (size_ + 1) > slots_.size()) grow();
+  if (8 * (size_ + 1) > 3 * slots_.size()) grow();
   size_t mask = slots_.size() - 1;
   size_t i = home(address);
   while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
