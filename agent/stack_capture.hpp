@@ -1,7 +1,9 @@
-// Call-stack capture for allocation events: libgcc's _Unwind_Backtrace (linked into the agent,
-// nothing loaded at run time), the agent's own frames trimmed off, and an xxHash of the frames
-// as the stack's identity. Safe in signal handlers and fork children: no lock, no allocation,
-// no descriptor.
+// Call-stack capture for allocation events: a walk with cached per-address DWARF rules
+// (unwind_rules.hpp), or libgcc's _Unwind_Backtrace where those fall short (linked into the
+// agent, nothing loaded at run time), the agent's own frames trimmed off, and an xxHash of the
+// frames as the stack's identity. A thread's repeated call path costs a check of the stack
+// words its previous walk read instead of a walk (stack_capture.cpp). Safe in signal handlers
+// and fork children: no lock, no allocation, no descriptor.
 #pragma once
 
 #include <cstdint>

@@ -391,8 +391,17 @@ Registers caller_of(const Registers& r, const FrameRule& rule) {
   return {*reinterpret_cast<const uintptr_t*>(cfa - 8), cfa, rbp, false};
 }
 
+namespace {
+std::atomic<uint32_t> g_generation{0};
+}  // namespace
+
 void forget_frame_rules() {
+  g_generation.fetch_add(1, std::memory_order_relaxed);
   for (auto& slot : g_table) slot.store(0, std::memory_order_relaxed);
+}
+
+uint32_t frame_rules_generation() {
+  return g_generation.load(std::memory_order_relaxed);
 }
 
 }  // namespace memscope::agent

@@ -38,5 +38,8 @@ FrameRule frame_rule(const Registers& r);
 Registers caller_of(const Registers& r, const FrameRule& rule);
 // Forgets every rule: after dlclose, another module may be mapped where one was.
 void forget_frame_rules();
+// Bumped by forget_frame_rules: a walk remembered under an older generation used rules that
+// may no longer hold.
+uint32_t frame_rules_generation();
 
 }  // namespace memscope::agent

@@ -35,7 +35,7 @@ const LiveBlock& LiveMap::at(uint64_t address) const {
 }
 
 void LiveMap::assign(uint64_t address, const LiveBlock& block) {
-  if (2 * (size_ + 1) > slots_.size()) grow();
+  if (8 * (size_ + 1) > 3 * slots_.size()) grow();
   size_t mask = slots_.size() - 1;
   size_t i = home(address);
   while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
@@ -90,14 +90,16 @@ uint32_t HeapModel::site_index(uint64_t stack_id, uint64_t stamp) {
   return *slot;
 }
 
-// Most consecutive events come from one thread (the reader hands them over per chunk and per
-// thread), so the last thread is remembered rather than looked up.
+// Consecutive events come from a few threads (one per chunk and thread in the reader, a few
+// interleaved in stamp order in the sidecar), so recent threads are remembered rather than
+// looked up.
 ThreadHeap& HeapModel::thread(uint32_t tid) {
-  if (last_.heap == nullptr || tid != last_.tid) {
-    last_.heap = &threads_[tid];
-    last_.tid = tid;
+  size_t i = tid % RecentThreads::kSize;
+  if (recent_.heap[i] == nullptr || recent_.tid[i] != tid) {
+    recent_.heap[i] = &threads_[tid];
+    recent_.tid[i] = tid;
   }
-  return *last_.heap;
+  return *recent_.heap[i];
 }
 
 // Before a site's live figures change, keep them as its figures at the latest peak unless that

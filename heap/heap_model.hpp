@@ -82,7 +82,8 @@ struct LiveBlock {
 };
 
 // Live blocks by address. Every heap event looks a block up, so this is an open-addressing
-// table (linear probing, backward-shift deletion, at most half full) instead of
+// table (linear probing, backward-shift deletion, at most 3/8 full: at half full, probe runs
+// made every erase shift a quarter more of the heap replay's time) instead of
 // std::unordered_map's node per block: no allocation per event, one or two cache lines per
 // lookup. Any address is a valid key (a fuzzed trace may allocate at 0 or at ~0): an empty slot
 // is marked in the block's site field instead, since there are never 2^32 - 1 sites.
@@ -174,18 +175,20 @@ class HeapModel {
   LiveMap live_;
   HeapTotals totals_;
   std::map<uint32_t, ThreadHeap> threads_;
-  // The thread of the previous event; a copy (a fork snapshot) starts without it, since the
-  // pointer would refer to the original's map.
-  struct LastThread {
-    uint32_t tid = 0;
-    ThreadHeap* heap = nullptr;
-    LastThread() = default;
-    LastThread(const LastThread&) {}
-    LastThread& operator=(const LastThread&) {
-      heap = nullptr;
+  // The threads of recent events, by tid modulo kSize (events of a few threads interleave in
+  // stamp order); a copy (a fork snapshot) starts without them, since the pointers would refer
+  // to the original's map.
+  struct RecentThreads {
+    static constexpr size_t kSize = 4;
+    uint32_t tid[kSize] = {};
+    ThreadHeap* heap[kSize] = {};
+    RecentThreads() = default;
+    RecentThreads(const RecentThreads&) {}
+    RecentThreads& operator=(const RecentThreads&) {
+      for (ThreadHeap*& h : heap) h = nullptr;
       return *this;
     }
-  } last_;
+  } recent_;
   // Site index by stack id: stack ids are small dense integers, so a vector serves them; the
   // rare large id (inherited blocks, a damaged trace) goes to the map.
   std::vector<uint32_t> site_of_small_stack_;
