@@ -72,11 +72,6 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
   return false;
 }
 
-void TraceWriter::bytes(std::string_view s) {
-  varint(s.size());
-  raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
 void TraceWriter::raw(const uint8_t* data, size_t n) {
   Chunk& c = *current_;
   if (c.buffer.size() < c.used + n) c.buffer.resize(c.used + n + c.buffer.size());
@@ -84,16 +79,15 @@ void TraceWriter::raw(const uint8_t* data, size_t n) {
   c.used += n;
 }
 
-void TraceWriter::event(format::RecordType type, uint64_t ns) {
-  if (!chunk_has_base_) {
-    begin(format::RecordType::kChunkBase);
-    varint(ns);
-    last_stamp_ = ns;
-    chunk_has_base_ = true;
-  }
-  begin(type);
-  svarint(static_cast<int64_t>(ns - last_stamp_));
-  last_stamp_ = ns;
+void TraceWriter::frame_from(size_t start) {
+  Chunk& c = *current_;
+  size_t body = c.used - start;
+  uint8_t length[10];
+  size_t n = format::put_varint(length, body);
+  if (c.buffer.size() < c.used + n) c.buffer.resize(c.used + n + c.buffer.size());
+  std::memmove(c.buffer.data() + start + n, c.buffer.data() + start, body);
+  std::memcpy(c.buffer.data() + start, length, n);
+  c.used += n;
 }
 
 bool TraceWriter::still_our_file() {

@@ -1,7 +1,7 @@
 // Writes one trace file: creates it safely (0600, O_EXCL, never through a symlink), encodes
-// records into the current chunks (format/trace_format.hpp), and seals chunks (zstd + XXH64)
-// onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so a
-// reader can step over the events. Keeps the file within a size limit, if given (see
+// records of the schema (format/records.hpp) into the current chunks, and seals chunks (zstd +
+// XXH64) onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so
+// a reader can step over the events. Keeps the file within a size limit, if given (see
 // docs/trace-format.md, "Size limit"). Used only by the sidecar thread, so it needs no locking.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "format/records.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::agent {
@@ -35,44 +36,22 @@ class TraceWriter {
   bool truncated() const { return truncated_; }
   const std::string& path() const { return path_; }
 
-  // Record encoding: begin() picks the chunk the record belongs in, the rest append to it.
-  void begin(format::RecordType type) {
-    current_ = format::is_event_record(type) ? &events_ : &records_;
-    u8(static_cast<uint8_t>(type));
+  // Appends one record of the schema (format/records.hpp) to the chunk it belongs in, encoded
+  // by the record's own field list. A heap event first in its chunk is preceded by the chunk's
+  // base stamp.
+  template <typename R>
+  void write(const R& record) {
+    if constexpr (format::kHeapEvent<R>) start_event(record.stamp);
+    begin(R::kType);
+    FieldWriter v{*this};
+    if constexpr (format::kFramed<R>) {
+      size_t start = current_->used;
+      R::fields(v, record);
+      frame_from(start);
+    } else {
+      R::fields(v, record);
+    }
   }
-  void varint(uint64_t v) {
-    Chunk& c = *current_;
-    if (c.buffer.size() < c.used + 10) c.buffer.resize(c.buffer.size() * 2 + 64);
-    c.used += format::put_varint(c.buffer.data() + c.used, v);
-  }
-  void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
-  void bytes(std::string_view s);
-  void raw(const uint8_t* data, size_t n);
-  void u8(uint8_t v) {
-    Chunk& c = *current_;
-    if (c.buffer.size() == c.used) c.buffer.resize(c.buffer.size() * 2 + 64);
-    c.buffer[c.used++] = v;
-  }
-  // Encodes a block address as a delta against the previous one in this chunk: heap addresses
-  // cluster, so the delta is a byte or two where the address is six.
-  void address(uint64_t ptr) {
-    svarint(static_cast<int64_t>(ptr - last_address_));
-    last_address_ = ptr;
-  }
-  // A skippable record (type >= kFirstSkippableType): body written by `fill`, then length-framed.
-  template <typename Fill>
-  void framed(format::RecordType type, Fill&& fill) {
-    begin(type);
-    Chunk& c = *current_;
-    size_t start = c.used;
-    fill();
-    std::string body(reinterpret_cast<const char*>(c.buffer.data()) + start, c.used - start);
-    c.used = start;
-    bytes(body);
-  }
-  // Starts an event record: its type, then its stamp as a delta against the previous event in
-  // this chunk (preceded by the chunk's base stamp when it is the chunk's first event).
-  void event(format::RecordType type, uint64_t stamp_ns);
 
   size_t pending_bytes() const { return records_.used + events_.used; }
   // Compresses and writes the current chunks, records first (once truncated: drops them). False
@@ -85,6 +64,79 @@ class TraceWriter {
   void discard_pending();
 
  private:
+  // The writer's side of a field list (the kinds are listed in format/records.hpp).
+  struct FieldWriter {
+    TraceWriter& w;
+    bool varint(const char*, uint64_t x) {
+      w.varint(x);
+      return true;
+    }
+    bool svarint(const char*, int64_t x) {
+      w.varint(format::zigzag_encode(x));
+      return true;
+    }
+    template <typename T>
+    bool u8(const char*, T x) {
+      w.u8(static_cast<uint8_t>(x));
+      return true;
+    }
+    bool text(const char*, std::string_view s) {
+      w.varint(s.size());
+      w.raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+      return true;
+    }
+    bool rest(const char*, std::string_view s) {
+      w.raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+      return true;
+    }
+    bool stamp(const char*, uint64_t ns) {
+      w.varint(format::zigzag_encode(static_cast<int64_t>(ns - w.last_stamp_)));
+      w.last_stamp_ = ns;
+      return true;
+    }
+    // Heap addresses cluster, so the delta is a byte or two where the address is six.
+    bool address(const char*, uint64_t ptr) {
+      w.varint(format::zigzag_encode(static_cast<int64_t>(ptr - w.last_address_)));
+      w.last_address_ = ptr;
+      return true;
+    }
+    bool frames(const char*, const std::vector<uint64_t>& frames) {
+      w.varint(frames.size());
+      uint64_t previous = 0;
+      for (uint64_t f : frames) {
+        w.varint(format::zigzag_encode(static_cast<int64_t>(f - previous)));
+        previous = f;
+      }
+      return true;
+    }
+    bool tail(const char* name, uint64_t x) { return varint(name, x); }
+  };
+
+  void begin(format::RecordType type) {
+    current_ = format::is_event_record(type) ? &events_ : &records_;
+    u8(static_cast<uint8_t>(type));
+  }
+  void varint(uint64_t v) {
+    Chunk& c = *current_;
+    if (c.buffer.size() < c.used + 10) c.buffer.resize(c.buffer.size() * 2 + 64);
+    c.used += format::put_varint(c.buffer.data() + c.used, v);
+  }
+  void u8(uint8_t v) {
+    Chunk& c = *current_;
+    if (c.buffer.size() == c.used) c.buffer.resize(c.buffer.size() * 2 + 64);
+    c.buffer[c.used++] = v;
+  }
+  void raw(const uint8_t* data, size_t n);
+  // The chunk's base stamp before its first heap event.
+  void start_event(uint64_t stamp_ns) {
+    if (chunk_has_base_) return;
+    write(format::ChunkBaseRecord{stamp_ns});
+    last_stamp_ = stamp_ns;
+    chunk_has_base_ = true;
+  }
+  // Puts the length of the body written since `start` in front of it.
+  void frame_from(size_t start);
+
   struct Chunk {
     format::ChunkContent content;
     std::vector<uint8_t> buffer;  // grows, never shrinks: [0, used) is the chunk so far

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -11,13 +12,17 @@
 #include <string>
 #include <vector>
 
+#include <zstd.h>
+
+#include <tuple>
+
 #include "agent/trace_writer.hpp"
 #include "analyzer/trace_reader.hpp"
+#include "format/record_reader.hpp"
 
 namespace fs = std::filesystem;
 using memscope::agent::TraceWriter;
 namespace format = memscope::format;
-using memscope::format::RecordType;
 using namespace memscope::analyzer;
 
 namespace {
@@ -47,30 +52,13 @@ std::string write_sample_trace(const fs::path& dir) {
   REQUIRE(w.open(dir.c_str(), 4242, 1000, 2000, error));
   for (uint64_t chunk = 0; chunk < 3; ++chunk) {
     uint64_t base = 10000 * (chunk + 1);
-    w.framed(RecordType::kThreadStart, [&] {
-      w.varint(base);
-      w.varint(7);
-      w.varint(1);
-      w.bytes("worker");
-    });
-    w.begin(RecordType::kStack);
-    w.varint(chunk + 1);
-    w.varint(2);
-    w.svarint(0x401000);
-    w.svarint(-0x10);
-    w.begin(RecordType::kThreadSwitch);
-    w.varint(7);
-    for (uint64_t i = 0; i < 2; ++i) {
-      w.event(RecordType::kAlloc, base + i);
-      w.u8(0);
-      w.address(0x5000 + 0x100 * i + chunk);
-      w.varint(32 + i);
-      w.varint(chunk + 1);
-    }
-    w.event(RecordType::kFree, base + 5);
-    w.address(0x5000 + chunk);
-    w.begin(RecordType::kWatermark);
-    w.varint(base + 6);
+    w.write(format::ThreadStartRecord{base, 7, 1, "worker"});
+    w.write(format::StackRecord{chunk + 1, {0x401000, 0x400ff0}});
+    w.write(format::ThreadSwitchRecord{7});
+    for (uint64_t i = 0; i < 2; ++i)
+      w.write(format::AllocRecord{base + i, 0, 0x5000 + 0x100 * i + chunk, 32 + i, chunk + 1});
+    w.write(format::FreeRecord{base + 5, 0x5000 + chunk});
+    w.write(format::WatermarkRecord{base + 6});
     REQUIRE(w.seal_chunk(error));
   }
   return w.path();
@@ -86,7 +74,143 @@ void write_bytes(const std::string& path, const std::vector<char>& bytes, size_t
   out.write(bytes.data(), static_cast<std::streamsize>(n));
 }
 
+// Gives every field of a record a value of its own (distinct from its neighbours' and from the
+// defaults), through the record's field list.
+struct Filler {
+  uint64_t next = 1;
+  bool varint(const char*, uint64_t& x) { return x = next++ * 1000 + 3, true; }
+  bool svarint(const char*, int64_t& x) { return x = -static_cast<int64_t>(next++ * 77), true; }
+  template <typename T>
+  bool u8(const char*, T& x) {
+    return x = static_cast<T>(next++ % 7 + 1), true;
+  }
+  bool text(const char*, std::string& s) { return s = "text" + std::to_string(next++), true; }
+  bool rest(const char*, std::string& s) { return s = "body" + std::to_string(next++), true; }
+  bool stamp(const char*, uint64_t& x) { return x = 1'000'000 + next++ * 13, true; }
+  bool address(const char*, uint64_t& x) { return x = 0x7f0000001000 + next++ * 48, true; }
+  bool frames(const char*, std::vector<uint64_t>& f) {
+    f = {0x401000 + next, 0x400ff0 + next};
+    return ++next, true;
+  }
+  bool tail(const char* n, uint64_t& x) { return varint(n, x); }
+};
+
+// Every field of a record as text, through its field list: two records are equal when these are.
+struct Printer {
+  std::string out;
+  template <typename T>
+  bool put(const char* name, const T& x) {
+    return out += std::string(name) + "=" + std::to_string(x) + ";", true;
+  }
+  bool varint(const char* n, uint64_t& x) { return put(n, x); }
+  bool svarint(const char* n, int64_t& x) { return put(n, x); }
+  template <typename T>
+  bool u8(const char* n, T& x) {
+    return put(n, static_cast<int>(x));
+  }
+  bool text(const char* n, std::string& s) { return out += std::string(n) + "=" + s + ";", true; }
+  bool rest(const char* n, std::string& s) { return text(n, s); }
+  bool stamp(const char* n, uint64_t& x) { return put(n, x); }
+  bool address(const char* n, uint64_t& x) { return put(n, x); }
+  bool frames(const char* n, std::vector<uint64_t>& f) {
+    for (uint64_t x : f) put(n, x);
+    return true;
+  }
+  bool tail(const char* n, uint64_t& x) { return put(n, x); }
+};
+
+template <typename R>
+std::string printed(R r) {
+  Printer p;
+  R::fields(p, r);
+  return p.out;
+}
+
+// The decompressed payloads of a trace's chunks, in file order.
+std::vector<std::vector<uint8_t>> chunk_payloads(const std::vector<char>& bytes) {
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t at = sizeof(format::FileHeader); at < bytes.size();) {
+    format::ChunkHeader h;
+    std::memcpy(&h, bytes.data() + at, sizeof(h));
+    const char* stored = bytes.data() + at + sizeof(h);
+    std::vector<uint8_t> raw(h.raw_bytes);
+    if (h.codec == static_cast<uint8_t>(format::Codec::kZstd)) {
+      REQUIRE(ZSTD_decompress(raw.data(), raw.size(), stored, h.stored_bytes) == h.raw_bytes);
+    } else {
+      std::memcpy(raw.data(), stored, h.raw_bytes);
+    }
+    out.push_back(std::move(raw));
+    at += sizeof(h) + h.stored_bytes;
+  }
+  return out;
+}
+
 }  // namespace
+
+TEST_CASE("every record of the schema, written by the agent's writer, reads back field for field") {
+  TempDir tmp;
+  TraceWriter w;
+  std::string error;
+  REQUIRE(w.open(tmp.path.c_str(), 4244, 1000, 2000, error));
+  Filler filler;
+  std::vector<std::string> written;
+  std::apply(
+      [&](auto... none) {
+        auto one = [&](auto record) {
+          using R = decltype(record);
+          if constexpr (R::kType != format::RecordType::kChunkBase) {  // the writer's own
+            R::fields(filler, record);
+            written.push_back(printed(record));
+            w.write(record);
+          }
+        };
+        (one(none), ...);
+      },
+      format::AllRecords{});
+  REQUIRE(w.seal_chunk(error));
+
+  // Both chunks, records then events, decoded record by record with the schema's reader.
+  std::vector<std::string> read_back;
+  for (const std::vector<uint8_t>& payload : chunk_payloads(file_bytes(w.path()))) {
+    format::Cursor c(payload.data(), payload.data() + payload.size());
+    format::ChunkState state;
+    while (!c.at_end()) {
+      uint8_t type = 0;
+      REQUIRE(c.u8(type));
+      bool known = false;
+      std::apply(
+          [&](auto... none) {
+            auto one = [&](auto record) {
+              using R = decltype(record);
+              if (static_cast<uint8_t>(R::kType) != type || known) return;
+              known = true;
+              REQUIRE(format::read_record(c, state, record));
+              if constexpr (R::kType == format::RecordType::kChunkBase) {
+                state.last_stamp = record.stamp;
+                state.have_base = true;
+              } else {
+                read_back.push_back(printed(record));
+              }
+            };
+            (one(none), ...);
+          },
+          format::AllRecords{});
+      REQUIRE(known);
+    }
+  }
+  // Records and heap events went to chunks of their own, so the order differs; the set not.
+  CHECK(read_back.size() == written.size());
+  for (const std::string& r : written)
+    CHECK(std::count(read_back.begin(), read_back.end(), r) == 1);
+
+  // The analyzer's reader takes the whole trace.
+  Collect c;
+  ReadResult r = read_trace(w.path(), c);
+  CHECK(r.complete);
+  CHECK(c.events.size() == 4);  // an allocation, a free, a realloc's free and allocation
+  CHECK(c.stacks.size() == 1);
+  CHECK(c.starts.size() == 1);
+}
 
 TEST_CASE("records written by the agent's writer read back exactly") {
   TempDir tmp;
@@ -171,27 +295,19 @@ TEST_CASE("past the size limit the writer drops chunks, then writes only what it
   REQUIRE(w.open(tmp.path.c_str(), 4243, 1000, 2000, error));
   uint64_t stamp = 100;
   while (!w.truncated()) {
-    w.begin(RecordType::kThreadSwitch);
-    w.varint(7);
+    w.write(format::ThreadSwitchRecord{7});
     for (int i = 0; i < 200; ++i) {
-      w.event(RecordType::kAlloc, stamp += 977);  // irregular: little to compress
-      w.u8(0);
-      w.address(stamp * 2654435761u);
-      w.varint(stamp % 1000);
-      w.varint(0);
+      stamp += 977;  // irregular: little to compress
+      w.write(format::AllocRecord{stamp, 0, stamp * 2654435761u, stamp % 1000, 0});
     }
     REQUIRE(w.seal_chunk(error));
   }
   uint64_t at_limit = fs::file_size(w.path());
   CHECK(at_limit <= kLimit);
-  w.event(RecordType::kFree, stamp + 1);  // dropped: the writer is truncated
-  w.address(0x5000);
+  w.write(format::FreeRecord{stamp + 1, 0x5000});  // dropped: the writer is truncated
   REQUIRE(w.seal_chunk(error));
   CHECK(fs::file_size(w.path()) == at_limit);
-  w.framed(RecordType::kTraceTruncated, [&] {
-    w.varint(stamp + 2);
-    w.varint(kLimit);
-  });
+  w.write(format::TraceTruncatedRecord{stamp + 2, kLimit});
   REQUIRE(w.seal_past_limit(error));
   CHECK(fs::file_size(w.path()) > at_limit);
   CHECK(fs::file_size(w.path()) <= kLimit + 64);
