@@ -44,14 +44,16 @@ std::vector<std::string> split_nul(const std::string& s) {
 // the visitor. Returns false at the first malformed record.
 class ChunkDecoder {
  public:
-  ChunkDecoder(TraceVisitor& v) : visitor_(v) {}
-  bool decode(const uint8_t* begin, const uint8_t* end);
+  ChunkDecoder(TraceVisitor& v, uint16_t version) : visitor_(v), version_(version) {}
+  // `streams`: a version 3 events chunk (format::EventStream).
+  bool decode(const uint8_t* begin, const uint8_t* end, bool streams);
 
  private:
+  bool decode(format::ChunkStreams& s);
   template <typename R>
-  bool read(Cursor& c) {
+  bool read(format::ChunkStreams& s) {
     R record;
-    return format::read_record(c, state_, record) && deliver(record);
+    return format::read_record(s, state_, record) && deliver(record);
   }
   bool deliver(const format::ThreadSwitchRecord& r);
   bool deliver(const format::ChunkBaseRecord& r);
@@ -75,6 +77,7 @@ class ChunkDecoder {
   bool deliver(const format::HwCountersFrame& r);
 
   TraceVisitor& visitor_;
+  uint16_t version_;
   format::ChunkState state_;
   uint32_t tid_ = 0;
 };
@@ -215,18 +218,30 @@ bool skip_framed(Cursor& c) {
   return c.varint(n) && c.skip(n);
 }
 
-bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end) {
-  Cursor c(begin, end);
-  while (!c.at_end()) {
+bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end, bool streams) {
+  Cursor whole(begin, end);
+  if (!streams) {
+    format::ChunkStreams one(whole);
+    return decode(one);
+  }
+  Cursor parts[format::kEventStreams];
+  if (!format::split_streams(begin, end, parts)) return false;
+  format::ChunkStreams split(parts);
+  return decode(split) && split.at_end();  // no stream holds more than its records read
+}
+
+bool ChunkDecoder::decode(format::ChunkStreams& c) {
+  Cursor& types = *c.at[format::kTypeStream];
+  while (!types.at_end()) {
     uint8_t type;
-    if (!c.u8(type)) return false;
+    if (!types.u8(type)) return false;
     bool ok;
     switch (static_cast<RecordType>(type)) {
       case RecordType::kThreadSwitch:
         ok = read<format::ThreadSwitchRecord>(c);
         break;
       case RecordType::kAlloc:
-        ok = read<format::AllocRecord>(c);
+        ok = version_ >= 3 ? read<format::AllocRecord>(c) : read<format::AllocRecordV2>(c);
         break;
       case RecordType::kFree:
         ok = read<format::FreeRecord>(c);
@@ -283,7 +298,8 @@ bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end) {
         ok = read<format::HwCountersFrame>(c);
         break;
       default:
-        ok = type >= static_cast<uint8_t>(RecordType::kFirstSkippableType) && skip_framed(c);
+        ok = type >= static_cast<uint8_t>(RecordType::kFirstSkippableType) &&
+             skip_framed(*c.at[format::kFieldStream]);
     }
     if (!ok) return false;
   }
@@ -394,7 +410,8 @@ class ChunkBuffer : public TraceVisitor {
 struct ChunkJob {
   enum class Outcome { kDecoded, kMalformed, kSkipped, kCutShort, kBadHeader };
   uint64_t index = 0;
-  uint64_t offset = 0;  // of the chunk header
+  uint64_t offset = 0;                  // of the chunk header
+  uint16_t version = format::kVersion;  // the trace's
   format::ChunkHeader header{};
   bool verify_only = false;  // not selected: its checksum is checked, nothing is decoded
   Outcome outcome = Outcome::kDecoded;
@@ -404,7 +421,7 @@ struct ChunkJob {
 };
 
 // Bytes of records per heap event in real traces, give or take: sizes the event buffer once.
-constexpr size_t kBytesPerEvent = 8;
+constexpr size_t kBytesPerEvent = 5;
 
 void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw) {
   const format::ChunkHeader& h = job.header;
@@ -421,8 +438,10 @@ void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vect
   }
   if (job.verify_only) return;
   job.records.reserve_events(raw.size() / kBytesPerEvent);
-  ChunkDecoder decoder(job.records);
-  if (!decoder.decode(raw.data(), raw.data() + raw.size()))
+  ChunkDecoder decoder(job.records, job.version);
+  bool streams =
+      job.version >= 3 && h.content == static_cast<uint8_t>(format::ChunkContent::kEvents);
+  if (!decoder.decode(raw.data(), raw.data() + raw.size(), streams))
     job.outcome = ChunkJob::Outcome::kMalformed;
 }
 
@@ -564,8 +583,9 @@ bool selected(const format::ChunkHeader& h, ChunkSelection selection) {
 // delivers them in file order. Chunks not selected are only checked against their checksums
 // (far cheaper than decompressing and decoding them), so damage anywhere is still reported.
 // Stops at `max_chunks`, at the end, or at a damaged header.
-void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor& visitor,
-                 ChunkSelection selection, uint64_t max_chunks, ReadResult& result) {
+void read_chunks(int fd, const std::string& path, uint16_t version, uint64_t offset,
+                 TraceVisitor& visitor, ChunkSelection selection, uint64_t max_chunks,
+                 ReadResult& result) {
   struct stat st {};
   uint64_t file_bytes = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   Progress progress("memscope-analyze: reading " + path, file_bytes);
@@ -575,6 +595,7 @@ void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor&
   for (;;) {
     while (more && index < max_chunks && pipeline.in_flight() < pipeline.capacity()) {
       std::unique_ptr<ChunkJob> job = find_chunk(fd, index++, offset);
+      if (job) job->version = version;
       more = job && job->outcome != ChunkJob::Outcome::kBadHeader;
       if (!job) break;
       offset += sizeof(format::ChunkHeader) + job->header.stored_bytes;
@@ -616,7 +637,8 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, ChunkSelec
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
   visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);
-  read_chunks(file.fd, path, header.header_bytes, visitor, selection, max_chunks, result);
+  read_chunks(file.fd, path, header.version, header.header_bytes, visitor, selection, max_chunks,
+              result);
   return result;
 }
 

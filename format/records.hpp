@@ -10,6 +10,9 @@
 //   address  zigzag delta against the previous address field in the chunk (starts at 0)
 //   frames   varint count, then each frame as a zigzag delta against the previous one
 //   tail     a varint at the end of the body that older writers left out (reads as 0)
+//   alloc_info  an allocation's size, stack id and function as an index into the chunk's
+//            table of them (AllocInfo)
+// In an events chunk each kind goes to a stream of its own (format::EventStream).
 // Adding a field means appending it to a list, bumping kVersion when an older reader would
 // misread it, and adding it to docs/trace-format.md (the test says where they differ).
 #pragma once
@@ -36,6 +39,20 @@ struct ThreadSwitchRecord {  // the heap events that follow belong to this threa
   }
 };
 
+// What allocations share: their size, stack and function, which an Alloc names by its index
+// in the chunk's table (1, 2, ... in order of first use; 0: a new one, whose fields follow).
+struct AllocInfo {
+  uint64_t size = 0;
+  uint64_t stack_id = 0;
+  uint8_t fn = 0;
+  bool operator==(const AllocInfo&) const = default;
+};
+struct AllocInfoHash {
+  size_t operator()(const AllocInfo& i) const {
+    return (i.size * 0x9e3779b97f4a7c15ull) ^ (i.stack_id * 0xc2b2ae3d27d4eb4full) ^ i.fn;
+  }
+};
+
 struct AllocRecord {
   static constexpr RecordType kType = RecordType::kAlloc;
   static constexpr const char* kName = "Alloc";
@@ -44,6 +61,15 @@ struct AllocRecord {
   uint64_t ptr = 0;
   uint64_t size = 0;
   uint64_t stack_id = 0;  // 0: none
+  template <typename V, typename R>
+  static bool fields(V& v, R& r) {
+    return v.stamp("stamp", r.stamp) && v.alloc_info("info", r.size, r.stack_id, r.fn) &&
+           v.address("address", r.ptr);
+  }
+};
+
+// Alloc as versions 1 and 2 wrote it; only the reader knows it.
+struct AllocRecordV2 : AllocRecord {
   template <typename V, typename R>
   static bool fields(V& v, R& r) {
     return v.stamp("stamp", r.stamp) && v.u8("fn", r.fn) && v.address("address", r.ptr) &&
@@ -333,6 +359,9 @@ struct FieldDescriber {
   bool address(const char* n, uint64_t&) { return add(n, " Δ"); }
   bool frames(const char* n, std::vector<uint64_t>&) { return add(n, " (count, then Δ each)"); }
   bool tail(const char* n, uint64_t&) { return add(n, " (optional)"); }
+  bool alloc_info(const char* n, uint64_t&, uint64_t&, uint8_t&) {
+    return add(n, " (an index, or 0 then size, stack id, fn u8)");
+  }
 };
 
 template <typename R>

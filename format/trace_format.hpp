@@ -20,7 +20,9 @@ namespace memscope::format {
 
 inline constexpr char kFileMagic[8] = {'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E'};
 // Version 2: chunks say what they hold (ChunkHeader::content), and the kHeapSummary record.
-inline constexpr uint16_t kVersion = 2;
+// Version 3: an events chunk keeps each kind of field in a stream of its own (EventStream), and
+// an allocation names its size, stack and function by an index into the chunk's table of them.
+inline constexpr uint16_t kVersion = 3;
 // The reader accepts every version in [kOldestReadableVersion, kVersion].
 inline constexpr uint16_t kOldestReadableVersion = 1;
 inline constexpr uint32_t kChunkMagic = 0x4b4e4843;  // "CHNK" little-endian
@@ -46,6 +48,18 @@ enum class ChunkContent : uint8_t {
   kMixed = 0,    // any record (every chunk of a version 1 trace)
   kRecords = 1,  // no heap events, thread switches, chunk bases or watermarks
   kEvents = 2,   // only heap events, thread switches, chunk bases and watermarks
+};
+
+// Since version 3 an events chunk's payload is the lengths of these streams (varints, in this
+// order), then the streams: each field of its records goes to the stream of its kind
+// (format/records.hpp), so that like values lie side by side, which compresses far better
+// than records one after another. A records chunk is one stream, its records one by one.
+enum EventStream : int {
+  kTypeStream = 0,     // the record type bytes
+  kStampStream = 1,    // event stamps
+  kAddressStream = 2,  // block addresses
+  kFieldStream = 3,    // every other field
+  kEventStreams = 4,
 };
 
 struct ChunkHeader {
@@ -143,6 +157,7 @@ inline size_t put_varint(uint8_t* out, uint64_t v) {
 // reading past the end, so a corrupt chunk can never crash the reader.
 class Cursor {
  public:
+  Cursor() : Cursor(nullptr, nullptr) {}
   Cursor(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
   bool at_end() const { return p_ >= end_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }

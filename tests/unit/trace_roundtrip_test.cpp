@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <xxhash.h>
 #include <zstd.h>
 
 #include <tuple>
@@ -93,6 +94,9 @@ struct Filler {
     return ++next, true;
   }
   bool tail(const char* n, uint64_t& x) { return varint(n, x); }
+  bool alloc_info(const char* n, uint64_t& size, uint64_t& stack_id, uint8_t& fn) {
+    return varint(n, size) && varint(n, stack_id) && u8(n, fn);
+  }
 };
 
 // Every field of a record as text, through its field list: two records are equal when these are.
@@ -117,6 +121,9 @@ struct Printer {
     return true;
   }
   bool tail(const char* n, uint64_t& x) { return put(n, x); }
+  bool alloc_info(const char* n, uint64_t& size, uint64_t& stack_id, uint8_t& fn) {
+    return put(n, size) && put(n, stack_id) && put(n, static_cast<int>(fn));
+  }
 };
 
 template <typename R>
@@ -126,9 +133,10 @@ std::string printed(R r) {
   return p.out;
 }
 
-// The decompressed payloads of a trace's chunks, in file order.
-std::vector<std::vector<uint8_t>> chunk_payloads(const std::vector<char>& bytes) {
-  std::vector<std::vector<uint8_t>> out;
+// The decompressed payloads of a trace's chunks with their content, in file order.
+std::vector<std::pair<uint8_t, std::vector<uint8_t>>> chunk_payloads(
+    const std::vector<char>& bytes) {
+  std::vector<std::pair<uint8_t, std::vector<uint8_t>>> out;
   for (size_t at = sizeof(format::FileHeader); at < bytes.size();) {
     format::ChunkHeader h;
     std::memcpy(&h, bytes.data() + at, sizeof(h));
@@ -139,7 +147,7 @@ std::vector<std::vector<uint8_t>> chunk_payloads(const std::vector<char>& bytes)
     } else {
       std::memcpy(raw.data(), stored, h.raw_bytes);
     }
-    out.push_back(std::move(raw));
+    out.emplace_back(h.content, std::move(raw));
     at += sizeof(h) + h.stored_bytes;
   }
   return out;
@@ -171,12 +179,19 @@ TEST_CASE("every record of the schema, written by the agent's writer, reads back
 
   // Both chunks, records then events, decoded record by record with the schema's reader.
   std::vector<std::string> read_back;
-  for (const std::vector<uint8_t>& payload : chunk_payloads(file_bytes(w.path()))) {
-    format::Cursor c(payload.data(), payload.data() + payload.size());
+  for (const auto& chunk : chunk_payloads(file_bytes(w.path()))) {
+    const std::vector<uint8_t>& payload = chunk.second;
+    format::Cursor whole(payload.data(), payload.data() + payload.size());
+    format::Cursor parts[format::kEventStreams];
+    bool streams = chunk.first == static_cast<uint8_t>(format::ChunkContent::kEvents);
+    if (streams)
+      REQUIRE(format::split_streams(payload.data(), payload.data() + payload.size(), parts));
+    format::ChunkStreams c = streams ? format::ChunkStreams(parts) : format::ChunkStreams(whole);
+    format::Cursor& types = *c.at[format::kTypeStream];
     format::ChunkState state;
-    while (!c.at_end()) {
+    while (!types.at_end()) {
       uint8_t type = 0;
-      REQUIRE(c.u8(type));
+      REQUIRE(types.u8(type));
       bool known = false;
       std::apply(
           [&](auto... none) {
@@ -197,6 +212,7 @@ TEST_CASE("every record of the schema, written by the agent's writer, reads back
           format::AllRecords{});
       REQUIRE(known);
     }
+    CHECK(c.at_end());
   }
   // Records and heap events went to chunks of their own, so the order differs; the set not.
   CHECK(read_back.size() == written.size());
@@ -376,4 +392,92 @@ TEST_CASE("a flipped byte costs at most its chunk") {
     CHECK_FALSE(r.complete);
     CHECK(c.events.size() <= 9);
   }
+}
+
+namespace {
+
+// A trace file of `version` holding one raw chunk of `content` with `payload`.
+std::string write_raw_trace(const fs::path& dir, uint16_t version, format::ChunkContent content,
+                            const std::vector<uint8_t>& payload) {
+  format::FileHeader header{};
+  std::memcpy(header.magic, format::kFileMagic, sizeof(header.magic));
+  header.version = version;
+  header.header_bytes = sizeof(header);
+  format::ChunkHeader chunk{};
+  chunk.magic = format::kChunkMagic;
+  chunk.codec = static_cast<uint8_t>(format::Codec::kRaw);
+  chunk.content = static_cast<uint8_t>(content);
+  chunk.stored_bytes = chunk.raw_bytes = static_cast<uint32_t>(payload.size());
+  chunk.checksum = XXH64(payload.data(), payload.size(), 0);
+  std::string path = (dir / ("v" + std::to_string(version) + ".mst")).string();
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(&header), sizeof(header));
+  out.write(reinterpret_cast<const char*>(&chunk), sizeof(chunk));
+  out.write(reinterpret_cast<const char*>(payload.data()),
+            static_cast<std::streamsize>(payload.size()));
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("a version 2 trace, records one after another, still reads") {
+  TempDir tmp;
+  // ChunkBase 1000, ThreadSwitch 7, Alloc (stamp +5, calloc, at 0x40, 24 bytes, stack 3), Free
+  // (stamp +2, the same block): version 2's layout, all in one stream.
+  std::vector<uint8_t> payload = {7, 0xe8, 0x07, 1, 7, 2, 10, 1, 0x80, 0x01, 24, 3, 3, 4, 0};
+  std::string path = write_raw_trace(tmp.path, 2, format::ChunkContent::kEvents, payload);
+  Collect c;
+  ReadResult r = read_trace(path, c);
+  CHECK(r.complete);
+  REQUIRE(c.events.size() == 2);
+  CHECK(c.events[0].stamp == 1005);
+  CHECK(c.events[0].fn == 1);
+  CHECK(c.events[0].ptr == 0x40);
+  CHECK(c.events[0].size == 24);
+  CHECK(c.events[0].stack_id == 3);
+  CHECK(c.events[0].tid == 7);
+  CHECK(c.events[1].kind == EventKind::kFree);
+  CHECK(c.events[1].stamp == 1007);
+  CHECK(c.events[1].ptr == 0x40);
+}
+
+TEST_CASE("a trace of a version this reader does not know is refused, naming those it reads") {
+  TempDir tmp;
+  std::string path =
+      write_raw_trace(tmp.path, format::kVersion + 1, format::ChunkContent::kRecords, {});
+  Collect c;
+  ReadResult r = read_trace(path, c);
+  CHECK_FALSE(r.opened);
+  CHECK(r.error.find("version " + std::to_string(format::kVersion + 1)) != std::string::npos);
+  CHECK(r.error.find("reads versions 1 to " + std::to_string(format::kVersion)) !=
+        std::string::npos);
+}
+
+TEST_CASE("allocations that repeat a size, stack and function name it by index") {
+  TempDir tmp;
+  TraceWriter w;
+  std::string error;
+  REQUIRE(w.open(tmp.path.c_str(), 4245, 1000, 2000, error));
+  w.write(format::ThreadSwitchRecord{9});
+  for (uint64_t i = 0; i < 3000; ++i)
+    w.write(format::AllocRecord{5000 + i, static_cast<uint8_t>(i % 2), 0x10000 + 64 * i, 16 + i % 3,
+                                1 + i % 5});
+  REQUIRE(w.seal_chunk(error));
+  Collect c;
+  REQUIRE(read_trace(w.path(), c).complete);
+  REQUIRE(c.events.size() == 3000);
+  for (uint64_t i = 0; i < 3000; ++i) {
+    INFO("allocation ", i);
+    CHECK(c.events[i].fn == i % 2);
+    CHECK(c.events[i].size == 16 + i % 3);
+    CHECK(c.events[i].stack_id == 1 + i % 5);
+    CHECK(c.events[i].ptr == 0x10000 + 64 * i);
+  }
+  // 30 distinct infos, written once each (0, size, stack, fn); the rest are one-byte indexes,
+  // so an allocation takes its type, stamp, index and two address bytes.
+  format::ChunkHeader events;
+  std::vector<char> bytes = file_bytes(w.path());
+  std::memcpy(&events, bytes.data() + sizeof(format::FileHeader), sizeof(events));
+  CHECK(events.content == static_cast<uint8_t>(format::ChunkContent::kEvents));
+  CHECK(events.raw_bytes <= 3000 * 5 + 30 * 3 + 32);
 }
