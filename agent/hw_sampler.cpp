@@ -48,7 +48,7 @@ void HwSampler::tick(TraceWriter& writer, uint64_t now, bool force) {
 void HwSampler::write(TraceWriter& writer) {
   body_.clear();
   format::encode_hw_counters(record_, body_);
-  writer.framed(format::RecordType::kHwCounters, [&] { writer.raw(body_.data(), body_.size()); });
+  writer.write(format::HwCountersFrame{std::string(body_.begin(), body_.end())});
 }
 
 }  // namespace memscope::agent

@@ -39,13 +39,11 @@
 #include "agent/trace_writer.hpp"
 #include "collector/linux/own_descriptors.hpp"
 #include "format/metric_sample.hpp"
-#include "format/thread_cpu.hpp"
+#include "format/records.hpp"
 #include "memscope/collector.hpp"
 
 namespace memscope::agent {
 namespace {
-
-using format::RecordType;
 
 constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
@@ -144,6 +142,7 @@ class Sidecar {
   TraceWriter writer_;
   ModuleMap modules_;
   std::unordered_map<uint64_t, uint64_t> stack_ids_;
+  format::StackRecord stack_;  // reused: its frames keep their storage
   std::unordered_map<ThreadState*, DrainHistory> history_;
   pid_t current_tid_ = -1;
   uint64_t last_seal_ns_ = 0;
@@ -280,34 +279,33 @@ void Sidecar::write_process_info() {
   std::string cmdline = read_small_file("/proc/self/cmdline");
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  writer_.framed(RecordType::kProcessInfo, [&] {
-    writer_.varint(static_cast<uint64_t>(getpid()));
-    writer_.varint(static_cast<uint64_t>(getppid()));
-    writer_.varint(static_cast<uint64_t>(origin_.parent_pid));
-    writer_.varint(origin_.fork_stamp);
-    writer_.bytes(n > 0 ? std::string_view(exe, static_cast<size_t>(n)) : std::string_view());
-    writer_.bytes(cmdline);
-    writer_.bytes(malloc_provider());
-    writer_.varint(g_config.stacks ? g_config.stack_depth : 0);
-    writer_.varint(g_config.ring_slots);
-    writer_.varint(g_config.drop_when_full ? 1 : 0);
-    // Written by the sidecar itself: the analyzer tells memscope's thread from the program's
-    // by this tid, not by its name.
-    writer_.varint(static_cast<uint64_t>(syscall(SYS_gettid)));
-  });
+  format::ProcessInfoRecord info;
+  info.pid = static_cast<uint64_t>(getpid());
+  info.ppid = static_cast<uint64_t>(getppid());
+  info.parent_pid = static_cast<uint64_t>(origin_.parent_pid);
+  info.fork_stamp = origin_.fork_stamp;
+  if (n > 0) info.exe.assign(exe, static_cast<size_t>(n));
+  info.cmdline = std::move(cmdline);
+  info.malloc_provider = malloc_provider();
+  info.stack_depth = g_config.stacks ? g_config.stack_depth : 0;
+  info.ring_slots = g_config.ring_slots;
+  info.drop_when_full = g_config.drop_when_full ? 1 : 0;
+  // Written by the sidecar itself: the analyzer tells memscope's thread from the program's by
+  // this tid, not by its name.
+  info.sidecar_tid = static_cast<uint64_t>(syscall(SYS_gettid));
+  writer_.write(info);
 }
 
 // A sampled trace says so at its start, and gives the exact totals at each end.
 void Sidecar::write_sampling(uint8_t phase) {
   std::vector<uint8_t> body;
   format::encode_sampling(sampling_totals(phase), body);
-  writer_.framed(RecordType::kSampling, [&] { writer_.raw(body.data(), body.size()); });
+  writer_.write(format::SamplingFrame{std::string(body.begin(), body.end())});
 }
 
 void Sidecar::select_thread(pid_t tid) {
   if (tid == current_tid_) return;
-  writer_.begin(RecordType::kThreadSwitch);
-  writer_.varint(static_cast<uint64_t>(tid));
+  writer_.write(format::ThreadSwitchRecord{static_cast<uint64_t>(tid)});
   current_tid_ = tid;
 }
 
@@ -321,26 +319,18 @@ void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
   if (stack_ids_.count(s.stack_hash)) return;
   uint64_t id = stack_ids_.size() + 1;
   stack_ids_.emplace(s.stack_hash, id);
-  writer_.begin(RecordType::kStack);
-  writer_.varint(id);
-  writer_.varint(s.frame_count);
-  int64_t previous = 0;
+  stack_.id = id;
+  stack_.frames.resize(s.frame_count);
   for (uint32_t i = 0; i < s.frame_count; ++i) {
     auto& cont = reinterpret_cast<ContinuationSlot&>(ring.at(pos + 1 + i / kFramesPerContinuation));
-    auto frame = static_cast<int64_t>(cont.frames[i % kFramesPerContinuation]);
-    writer_.svarint(frame - previous);
-    previous = frame;
+    stack_.frames[i] = cont.frames[i % kFramesPerContinuation];
   }
+  writer_.write(stack_);
 }
 
 void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
   auto tid = static_cast<pid_t>(s.size);
-  writer_.framed(RecordType::kThreadStart, [&] {
-    writer_.varint(s.stamp);
-    writer_.varint(s.size);
-    writer_.varint(s.old_ptr);
-    writer_.bytes(current_name(tid));
-  });
+  writer_.write(format::ThreadStartRecord{s.stamp, s.size, s.old_ptr, current_name(tid)});
   write_thread_cpu(ts, ts->cpu_at_start, 0);
   hw_.thread_started(tid);
 }
@@ -349,33 +339,18 @@ void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
 // end reading minus the start reading as the thread's exact figures.
 void Sidecar::write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8_t phase) {
   if (!r.valid) return;
-  format::ThreadCpuRecord record{r.stamp,
-                                 static_cast<uint64_t>(ts->tid),
-                                 phase,
-                                 r.cpu_ns,
-                                 r.user_ns,
-                                 r.system_ns,
-                                 r.voluntary_switches,
-                                 r.involuntary_switches,
-                                 r.minor_faults,
-                                 r.major_faults,
-                                 ts->ring_wait_ns.load() + ts->gate_wait_ns.load()};
-  std::vector<uint8_t> body;
-  format::encode_thread_cpu(record, body);
-  writer_.framed(RecordType::kThreadCpu, [&] { writer_.raw(body.data(), body.size()); });
+  format::ThreadCpuFrame frame{{r.stamp, static_cast<uint64_t>(ts->tid), phase, r.cpu_ns, r.user_ns,
+                                r.system_ns, r.voluntary_switches, r.involuntary_switches,
+                                r.minor_faults, r.major_faults,
+                                ts->ring_wait_ns.load() + ts->gate_wait_ns.load()}};
+  writer_.write(frame);
 }
 
 void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
   char name[17] = {};
   std::memcpy(name, &s.ptr, 16);
-  writer_.framed(RecordType::kThreadEnd, [&] {
-    writer_.varint(s.stamp);
-    writer_.varint(s.size);
-    writer_.bytes(name);
-    writer_.varint(ts->ring_waits.load());
-    writer_.varint(ts->ring_wait_ns.load());
-    writer_.varint(ts->dropped_events.load());
-  });
+  writer_.write(format::ThreadEndRecord{s.stamp, s.size, name, ts->ring_waits.load(),
+                                        ts->ring_wait_ns.load(), ts->dropped_events.load()});
   write_thread_cpu(ts, ts->cpu_at_end, 1);
   hw_.thread_ended(writer_, ts->tid, now_ns());
 }
@@ -392,11 +367,7 @@ void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot&
     case SlotType::kThreadEnd:
       return thread_ended(ts, s);
     case SlotType::kRegion:
-      return writer_.framed(RecordType::kRegion, [&] {
-        writer_.varint(s.stamp);
-        writer_.varint(s.size);
-        writer_.u8(s.fn);
-      });
+      return writer_.write(format::RegionRecord{s.stamp, s.size, s.fn});
     case SlotType::kAlloc:
     case SlotType::kFree:
     case SlotType::kRealloc:
@@ -409,22 +380,12 @@ void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
   uint64_t stack = s.type == SlotType::kFree ? 0 : stack_id(s.stack_hash);
   if (online_heap_) online_heap_->add(static_cast<uint32_t>(ts->tid), s, stack);
   if (s.type == SlotType::kAlloc) {
-    writer_.event(RecordType::kAlloc, s.stamp);
-    writer_.u8(s.fn);
-    writer_.address(s.ptr);
-    writer_.varint(s.size);
-    writer_.varint(stack);
+    writer_.write(format::AllocRecord{s.stamp, s.fn, s.ptr, s.size, stack});
   } else if (s.type == SlotType::kFree) {
-    writer_.event(RecordType::kFree, s.stamp);
-    writer_.address(s.ptr);
+    writer_.write(format::FreeRecord{s.stamp, s.ptr});
   } else {
-    writer_.event(RecordType::kRealloc, s.stamp);
-    writer_.u8(s.fn);
-    writer_.varint(s.stamp_after - s.stamp);
-    writer_.address(s.old_ptr);
-    writer_.varint(s.ptr);
-    writer_.varint(s.size);
-    writer_.varint(stack);
+    writer_.write(format::ReallocRecord{s.stamp, s.fn, s.stamp_after - s.stamp, s.old_ptr, s.ptr,
+                                        s.size, stack});
   }
 }
 
@@ -485,8 +446,7 @@ uint64_t Sidecar::drain_all(uint64_t cycle_ns) {
 
 void Sidecar::write_watermark(uint64_t watermark) {
   if (watermark <= last_watermark_) return;
-  writer_.begin(RecordType::kWatermark);
-  writer_.varint(watermark);
+  writer_.write(format::WatermarkRecord{watermark});
   last_watermark_ = watermark;
   if (online_heap_) online_heap_->release_before(watermark);
 }
@@ -514,11 +474,7 @@ void Sidecar::refresh_thread_names(uint64_t now) {
     auto it = history_.find(ts);
     if (it == history_.end() || name.empty() || it->second.name == name) continue;
     it->second.name = name;
-    writer_.framed(RecordType::kThreadName, [&] {
-      writer_.varint(now);
-      writer_.varint(static_cast<uint64_t>(ts->tid));
-      writer_.bytes(name);
-    });
+    writer_.write(format::ThreadNameRecord{now, static_cast<uint64_t>(ts->tid), name});
   }
 }
 
@@ -528,14 +484,8 @@ void Sidecar::write_module_changes(uint64_t now) {
   modules_generation_ = generation;
   ModuleChanges changes = modules_.rescan();
   auto emit = [&](const Module& m, bool loaded) {
-    writer_.framed(RecordType::kModule, [&] {
-      writer_.varint(now);
-      writer_.u8(loaded ? 1 : 0);
-      writer_.varint(m.base);
-      writer_.varint(m.size);
-      writer_.bytes(m.path);
-      writer_.bytes(m.build_id);
-    });
+    writer_.write(format::ModuleRecord{now, static_cast<uint8_t>(loaded ? 1 : 0), m.base, m.size,
+                                       m.path, m.build_id});
   };
   for (const Module& m : changes.loaded) emit(m, true);
   for (const Module& m : changes.unloaded) emit(m, false);
@@ -546,7 +496,7 @@ void Sidecar::write_leak_scan(format::EndReason reason) {
   if (!leak_scan_due(reason)) return;
   std::vector<uint8_t> body;
   run_leak_scan(online_heap_ ? online_heap_->settle() : nullptr, reason, body);
-  writer_.framed(RecordType::kLeakScan, [&] { writer_.raw(body.data(), body.size()); });
+  writer_.write(format::LeakScanFrame{std::string(body.begin(), body.end())});
 }
 
 // Once, as the last word on the heap: a summary written earlier could be followed by events
@@ -560,7 +510,7 @@ void Sidecar::write_heap_summary() {
   if (!online_heap_ || !online_heap_->finish(body)) return;
   online_heap_.reset();
   if (body.size() > format::kMaxChunkBytes / 4) return;
-  writer_.framed(RecordType::kHeapSummary, [&] { writer_.raw(body.data(), body.size()); });
+  writer_.write(format::HeapSummaryRecord{std::string(body.begin(), body.end())});
 }
 
 // The size limit was reached: the marker, on disk at once, and from then on no replay of the
@@ -568,10 +518,7 @@ void Sidecar::write_heap_summary() {
 bool Sidecar::mark_truncated(std::string& error) {
   online_heap_.reset();
   uint64_t limit = writer_.size_limit();
-  writer_.framed(RecordType::kTraceTruncated, [&] {
-    writer_.varint(now_ns());
-    writer_.varint(limit);
-  });
+  writer_.write(format::TraceTruncatedRecord{now_ns(), limit});
   tell_user({"the trace reached its size limit of ", std::to_string(limit),
              " bytes; it says so, and memscope writes nothing more to it but the process's end "
              "(the program continues)"});
@@ -586,13 +533,7 @@ void Sidecar::write_process_end(format::EndReason reason, int64_t detail) {
     waits += ts->ring_waits.load();
     dropped += ts->dropped_events.load();
   }
-  writer_.framed(RecordType::kProcessEnd, [&] {
-    writer_.varint(now_ns());
-    writer_.u8(static_cast<uint8_t>(reason));
-    writer_.svarint(detail);
-    writer_.varint(dropped);
-    writer_.varint(waits);
-  });
+  writer_.write(format::ProcessEndRecord{now_ns(), reason, detail, dropped, waits});
   // Past the size limit only this record is written, in a chunk of its own.
   std::string error;
   if (writer_.truncated() && !writer_.seal_past_limit(error)) fail(error);
@@ -625,10 +566,8 @@ void Sidecar::sample_metrics(uint64_t now) {
     samples_since_key_ = 0;
   }
   ++samples_since_key_;
-  writer_.framed(RecordType::kMetricSample, [&] {
-    writer_.varint(sample_.timestamp_ns);
-    writer_.raw(sample_body_.data(), sample_body_.size());
-  });
+  writer_.write(format::MetricSampleRecord{sample_.timestamp_ns,
+                                           std::string(sample_body_.begin(), sample_body_.end())});
   uint64_t interval_ms =
       g_config.sample_fixed
           ? g_config.sample_interval_ms

@@ -72,28 +72,34 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
   return false;
 }
 
-void TraceWriter::bytes(std::string_view s) {
-  varint(s.size());
-  raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+void TraceWriter::Stream::raw(const uint8_t* data, size_t n) {
+  if (buffer.size() < used + n) buffer.resize(used + n + buffer.size());
+  std::memcpy(buffer.data() + used, data, n);
+  used += n;
 }
 
-void TraceWriter::raw(const uint8_t* data, size_t n) {
-  Chunk& c = *current_;
+// Framed records go to records chunks only, which are one stream.
+void TraceWriter::frame_from(size_t start) {
+  Stream& c = records_.own[0];
+  size_t body = c.used - start;
+  uint8_t length[10];
+  size_t n = format::put_varint(length, body);
   if (c.buffer.size() < c.used + n) c.buffer.resize(c.used + n + c.buffer.size());
-  std::memcpy(c.buffer.data() + c.used, data, n);
+  std::memmove(c.buffer.data() + start + n, c.buffer.data() + start, body);
+  std::memcpy(c.buffer.data() + start, length, n);
   c.used += n;
 }
 
-void TraceWriter::event(format::RecordType type, uint64_t ns) {
-  if (!chunk_has_base_) {
-    begin(format::RecordType::kChunkBase);
-    varint(ns);
-    last_stamp_ = ns;
-    chunk_has_base_ = true;
+const std::vector<uint8_t>& TraceWriter::assemble(Chunk& chunk) {
+  assembled_.resize(chunk.used() + format::kEventStreams * 10);
+  size_t at = 0;
+  for (const Stream& s : chunk.own) at += format::put_varint(assembled_.data() + at, s.used);
+  for (const Stream& s : chunk.own) {
+    std::memcpy(assembled_.data() + at, s.buffer.data(), s.used);
+    at += s.used;
   }
-  begin(type);
-  svarint(static_cast<int64_t>(ns - last_stamp_));
-  last_stamp_ = ns;
+  assembled_.resize(at);
+  return assembled_;
 }
 
 bool TraceWriter::still_our_file() {
@@ -125,26 +131,27 @@ bool TraceWriter::seal_chunk(std::string& error) {
   if (!seal(records_, true, error) || !seal(events_, true, error)) return false;
   chunk_has_base_ = false;
   last_address_ = 0;
+  infos_.clear();
   return true;
 }
 
 bool TraceWriter::seal_past_limit(std::string& error) {
-  events_.used = 0;
+  events_.clear();
   if (!seal(records_, false, error)) return false;
   discard_pending();
   return true;
 }
 
 void TraceWriter::discard_pending() {
-  records_.used = 0;
-  events_.used = 0;
+  records_.clear();
+  events_.clear();
   chunk_has_base_ = false;
   last_address_ = 0;
+  infos_.clear();
 }
 
 bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
-  const size_t used = chunk.used;
-  if (used == 0 || fd_ < 0) return true;
+  if (chunk.used() == 0 || fd_ < 0) return true;
   // Someone may have removed the file (or its directory): writing on into an unlinked inode
   // would lose everything silently, so stop with a message instead.
   struct stat at_path;
@@ -174,10 +181,13 @@ bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
     }
     fd_ = fd;
   }
+  const bool streams = chunk.content == format::ChunkContent::kEvents;
+  const uint8_t* raw = streams ? assemble(chunk).data() : chunk.own[0].buffer.data();
+  const size_t used = streams ? assembled_.size() : chunk.own[0].used;
   if (zstd_ == nullptr) zstd_ = new ZstdContext;
   compressed_.resize(ZSTD_compressBound(used));
-  size_t stored = ZSTD_compressCCtx(zstd_->cctx, compressed_.data(), compressed_.size(),
-                                    chunk.buffer.data(), used, kCompressionLevel);
+  size_t stored = ZSTD_compressCCtx(zstd_->cctx, compressed_.data(), compressed_.size(), raw, used,
+                                    kCompressionLevel);
   format::ChunkHeader header{};
   header.magic = format::kChunkMagic;
   header.content = static_cast<uint8_t>(chunk.content);
@@ -185,7 +195,7 @@ bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
   if (ZSTD_isError(stored) || stored >= used) {
     header.codec = static_cast<uint8_t>(format::Codec::kRaw);
     stored = used;
-    payload = chunk.buffer.data();
+    payload = raw;
   } else {
     header.codec = static_cast<uint8_t>(format::Codec::kZstd);
   }
@@ -205,7 +215,7 @@ bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
   }
   if (!write_all(out_.data(), out_.size(), error)) return false;
   ++sequence_;
-  chunk.used = 0;
+  chunk.clear();
   return true;
 }
 

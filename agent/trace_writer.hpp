@@ -1,7 +1,7 @@
 // Writes one trace file: creates it safely (0600, O_EXCL, never through a symlink), encodes
-// records into the current chunks (format/trace_format.hpp), and seals chunks (zstd + XXH64)
-// onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so a
-// reader can step over the events. Keeps the file within a size limit, if given (see
+// records of the schema (format/records.hpp) into the current chunks, and seals chunks (zstd +
+// XXH64) onto disk. Heap events and everything else fill two chunks of their own (ChunkContent), so
+// a reader can step over the events. Keeps the file within a size limit, if given (see
 // docs/trace-format.md, "Size limit"). Used only by the sidecar thread, so it needs no locking.
 #pragma once
 
@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "format/records.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::agent {
@@ -35,46 +37,24 @@ class TraceWriter {
   bool truncated() const { return truncated_; }
   const std::string& path() const { return path_; }
 
-  // Record encoding: begin() picks the chunk the record belongs in, the rest append to it.
-  void begin(format::RecordType type) {
-    current_ = format::is_event_record(type) ? &events_ : &records_;
-    u8(static_cast<uint8_t>(type));
+  // Appends one record of the schema (format/records.hpp) to the chunk it belongs in, encoded
+  // by the record's own field list. A heap event first in its chunk is preceded by the chunk's
+  // base stamp.
+  template <typename R>
+  void write(const R& record) {
+    if constexpr (format::kHeapEvent<R>) start_event(record.stamp);
+    begin(R::kType);
+    FieldWriter v{*this};
+    if constexpr (format::kFramed<R>) {
+      size_t start = records_.own[0].used;
+      R::fields(v, record);
+      frame_from(start);
+    } else {
+      R::fields(v, record);
+    }
   }
-  void varint(uint64_t v) {
-    Chunk& c = *current_;
-    if (c.buffer.size() < c.used + 10) c.buffer.resize(c.buffer.size() * 2 + 64);
-    c.used += format::put_varint(c.buffer.data() + c.used, v);
-  }
-  void svarint(int64_t v) { varint(format::zigzag_encode(v)); }
-  void bytes(std::string_view s);
-  void raw(const uint8_t* data, size_t n);
-  void u8(uint8_t v) {
-    Chunk& c = *current_;
-    if (c.buffer.size() == c.used) c.buffer.resize(c.buffer.size() * 2 + 64);
-    c.buffer[c.used++] = v;
-  }
-  // Encodes a block address as a delta against the previous one in this chunk: heap addresses
-  // cluster, so the delta is a byte or two where the address is six.
-  void address(uint64_t ptr) {
-    svarint(static_cast<int64_t>(ptr - last_address_));
-    last_address_ = ptr;
-  }
-  // A skippable record (type >= kFirstSkippableType): body written by `fill`, then length-framed.
-  template <typename Fill>
-  void framed(format::RecordType type, Fill&& fill) {
-    begin(type);
-    Chunk& c = *current_;
-    size_t start = c.used;
-    fill();
-    std::string body(reinterpret_cast<const char*>(c.buffer.data()) + start, c.used - start);
-    c.used = start;
-    bytes(body);
-  }
-  // Starts an event record: its type, then its stamp as a delta against the previous event in
-  // this chunk (preceded by the chunk's base stamp when it is the chunk's first event).
-  void event(format::RecordType type, uint64_t stamp_ns);
 
-  size_t pending_bytes() const { return records_.used + events_.used; }
+  size_t pending_bytes() const { return records_.used() + events_.used(); }
   // Compresses and writes the current chunks, records first (once truncated: drops them). False
   // when the disk refused (the message is in `error`); tracing should stop then.
   bool seal_chunk(std::string& error);
@@ -85,11 +65,121 @@ class TraceWriter {
   void discard_pending();
 
  private:
+  // A growing byte buffer: [0, used) holds what was written.
+  struct Stream {
+    std::vector<uint8_t> buffer;  // grows, never shrinks
+    size_t used = 0;
+    void varint(uint64_t v) {
+      if (buffer.size() < used + 10) buffer.resize(buffer.size() * 2 + 64);
+      used += format::put_varint(buffer.data() + used, v);
+    }
+    void u8(uint8_t v) {
+      if (buffer.size() == used) buffer.resize(buffer.size() * 2 + 64);
+      buffer[used++] = v;
+    }
+    void raw(const uint8_t* data, size_t n);
+  };
+
+  // The writer's side of a field list (the kinds are listed in format/records.hpp).
+  struct FieldWriter {
+    TraceWriter& w;
+    Stream& fields() { return *w.current_->streams[format::kFieldStream]; }
+    bool varint(const char*, uint64_t x) {
+      fields().varint(x);
+      return true;
+    }
+    bool svarint(const char*, int64_t x) {
+      fields().varint(format::zigzag_encode(x));
+      return true;
+    }
+    template <typename T>
+    bool u8(const char*, T x) {
+      fields().u8(static_cast<uint8_t>(x));
+      return true;
+    }
+    bool text(const char*, std::string_view s) {
+      fields().varint(s.size());
+      fields().raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+      return true;
+    }
+    bool rest(const char*, std::string_view s) {
+      fields().raw(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+      return true;
+    }
+    bool stamp(const char*, uint64_t ns) {
+      w.current_->streams[format::kStampStream]->varint(
+          format::zigzag_encode(static_cast<int64_t>(ns - w.last_stamp_)));
+      w.last_stamp_ = ns;
+      return true;
+    }
+    // Heap addresses cluster, so the delta is a byte or two where the address is six.
+    bool address(const char*, uint64_t ptr) {
+      w.current_->streams[format::kAddressStream]->varint(
+          format::zigzag_encode(static_cast<int64_t>(ptr - w.last_address_)));
+      w.last_address_ = ptr;
+      return true;
+    }
+    bool frames(const char*, const std::vector<uint64_t>& frames) {
+      fields().varint(frames.size());
+      uint64_t previous = 0;
+      for (uint64_t f : frames) {
+        fields().varint(format::zigzag_encode(static_cast<int64_t>(f - previous)));
+        previous = f;
+      }
+      return true;
+    }
+    bool tail(const char* name, uint64_t x) { return varint(name, x); }
+    // An allocation's size, stack and function as an index into the chunk's table of them:
+    // most allocations repeat one seen before (heaptrack's "allocation info").
+    bool alloc_info(const char*, uint64_t size, uint64_t stack_id, uint8_t fn) {
+      auto [it, added] =
+          w.infos_.try_emplace(format::AllocInfo{size, stack_id, fn}, w.infos_.size() + 1);
+      if (!added) return varint(nullptr, it->second);
+      fields().varint(0);
+      fields().varint(size);
+      fields().varint(stack_id);
+      fields().u8(fn);
+      return true;
+    }
+  };
+
+  void begin(format::RecordType type) {
+    current_ = format::is_event_record(type) ? &events_ : &records_;
+    current_->streams[format::kTypeStream]->u8(static_cast<uint8_t>(type));
+  }
+  // The chunk's base stamp before its first heap event.
+  void start_event(uint64_t stamp_ns) {
+    if (chunk_has_base_) return;
+    write(format::ChunkBaseRecord{stamp_ns});
+    last_stamp_ = stamp_ns;
+    chunk_has_base_ = true;
+  }
+  // Puts the length of the body written since `start` in front of it.
+  void frame_from(size_t start);
+
+  // A chunk being filled. A records chunk is one stream (every kind of field in the records'
+  // order); an events chunk keeps a stream per kind of field (format::EventStream), since
+  // like values side by side compress far better. Stream pointers are the same for a
+  // records chunk.
   struct Chunk {
     format::ChunkContent content;
-    std::vector<uint8_t> buffer;  // grows, never shrinks: [0, used) is the chunk so far
-    size_t used = 0;
+    Stream own[format::kEventStreams];
+    Stream* streams[format::kEventStreams];
+    explicit Chunk(format::ChunkContent c) : content(c) {
+      for (int i = 0; i < format::kEventStreams; ++i)
+        streams[i] = c == format::ChunkContent::kEvents ? &own[i] : &own[0];
+    }
+    size_t used() const {
+      size_t n = 0;
+      for (const Stream& s : own) n += s.used;
+      return n;
+    }
+    void clear() {
+      for (Stream& s : own) s.used = 0;
+    }
   };
+  // The payload of an events chunk: the streams' lengths, then the streams.
+  const std::vector<uint8_t>& assemble(Chunk& chunk);
   bool seal(Chunk& chunk, bool within_limit, std::string& error);
   bool write_all(const void* data, size_t n, std::string& error);
   bool still_our_file();
@@ -105,9 +195,11 @@ class TraceWriter {
   uint64_t last_stamp_ = 0;
   uint64_t last_address_ = 0;
   bool chunk_has_base_ = false;
-  Chunk records_{format::ChunkContent::kRecords, {}, 0};
-  Chunk events_{format::ChunkContent::kEvents, {}, 0};
+  Chunk records_{format::ChunkContent::kRecords};
+  Chunk events_{format::ChunkContent::kEvents};
   Chunk* current_ = &records_;
+  std::unordered_map<format::AllocInfo, uint64_t, format::AllocInfoHash> infos_;  // per chunk
+  std::vector<uint8_t> assembled_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> out_;
   struct ZstdContext;

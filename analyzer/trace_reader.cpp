@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "analyzer/progress.hpp"
+#include "format/record_reader.hpp"
 #include "format/trace_format.hpp"
 
 namespace memscope::analyzer {
@@ -39,254 +40,275 @@ std::vector<std::string> split_nul(const std::string& s) {
   return out;
 }
 
-// Decodes the records of one chunk. Returns false at the first malformed record.
+// Decodes the records of one chunk by the schema (format/record_reader.hpp) and hands them to
+// the visitor. Returns false at the first malformed record.
 class ChunkDecoder {
  public:
-  ChunkDecoder(TraceVisitor& v) : visitor_(v) {}
-  bool decode(const uint8_t* begin, const uint8_t* end);
+  ChunkDecoder(TraceVisitor& v, uint16_t version) : visitor_(v), version_(version) {}
+  // `streams`: a version 3 events chunk (format::EventStream).
+  bool decode(const uint8_t* begin, const uint8_t* end, bool streams);
 
  private:
-  bool stamp(Cursor& c, uint64_t& out);
-  bool address(Cursor& c, uint64_t& out);
-  bool alloc(Cursor& c);
-  bool free_record(Cursor& c);
-  bool realloc_record(Cursor& c);
-  bool stack(Cursor& c);
-  bool skippable(Cursor& c, uint8_t type);
-  bool process_info(Cursor& c);
-  bool module(Cursor& c);
-  bool thread_start(Cursor& c);
-  bool thread_end(Cursor& c);
-  bool thread_name(Cursor& c);
-  bool thread_cpu(Cursor& c);
-  bool process_end(Cursor& c);
+  bool decode(format::ChunkStreams& s);
+  template <typename R>
+  bool read(format::ChunkStreams& s) {
+    R record;
+    return format::read_record(s, state_, record) && deliver(record);
+  }
+  bool deliver(const format::ThreadSwitchRecord& r);
+  bool deliver(const format::ChunkBaseRecord& r);
+  bool deliver(const format::AllocRecord& r);
+  bool deliver(const format::FreeRecord& r);
+  bool deliver(const format::ReallocRecord& r);
+  bool deliver(const format::StackRecord& r);
+  bool deliver(const format::WatermarkRecord& r);
+  bool deliver(const format::ProcessInfoRecord& r);
+  bool deliver(const format::ModuleRecord& r);
+  bool deliver(const format::ThreadStartRecord& r);
+  bool deliver(const format::ThreadEndRecord& r);
+  bool deliver(const format::ThreadNameRecord& r);
+  bool deliver(const format::ProcessEndRecord& r);
+  bool deliver(const format::RegionRecord& r);
+  bool deliver(const format::MetricSampleRecord& r);
+  bool deliver(const format::HeapSummaryRecord& r);
+  bool deliver(const format::ThreadCpuFrame& r);
+  bool deliver(const format::LeakScanFrame& r);
+  bool deliver(const format::TraceTruncatedRecord& r);
+  bool deliver(const format::HwCountersFrame& r);
+  bool deliver(const format::SamplingFrame& r);
 
   TraceVisitor& visitor_;
+  uint16_t version_;
+  format::ChunkState state_;
   uint32_t tid_ = 0;
-  uint64_t last_stamp_ = 0;
-  uint64_t last_address_ = 0;
-  bool have_base_ = false;
 };
 
-bool ChunkDecoder::address(Cursor& c, uint64_t& out) {
-  int64_t delta;
-  if (!c.svarint(delta)) return false;
-  last_address_ += static_cast<uint64_t>(delta);
-  out = last_address_;
+bool ChunkDecoder::deliver(const format::ThreadSwitchRecord& r) {
+  if (r.tid > UINT32_MAX) return false;
+  tid_ = static_cast<uint32_t>(r.tid);
   return true;
 }
 
-bool ChunkDecoder::stamp(Cursor& c, uint64_t& out) {
-  int64_t delta;
-  if (!have_base_ || !c.svarint(delta)) return false;
-  last_stamp_ += static_cast<uint64_t>(delta);
-  out = last_stamp_;
+bool ChunkDecoder::deliver(const format::ChunkBaseRecord& r) {
+  state_.last_stamp = r.stamp;
+  state_.have_base = true;
   return true;
 }
 
-bool ChunkDecoder::alloc(Cursor& c) {
-  HeapEvent e{EventKind::kAlloc, 0, tid_, 0, 0, 0, 0};
-  if (!stamp(c, e.stamp) || !c.u8(e.fn) || !address(c, e.ptr) || !c.varint(e.size) ||
-      !c.varint(e.stack_id))
-    return false;
-  visitor_.heap_event(e);
+bool ChunkDecoder::deliver(const format::AllocRecord& r) {
+  visitor_.heap_event({EventKind::kAlloc, r.fn, tid_, r.stamp, r.ptr, r.size, r.stack_id});
   return true;
 }
 
-bool ChunkDecoder::free_record(Cursor& c) {
-  HeapEvent e{EventKind::kFree, 0, tid_, 0, 0, 0, 0};
-  if (!stamp(c, e.stamp) || !address(c, e.ptr)) return false;
-  visitor_.heap_event(e);
+bool ChunkDecoder::deliver(const format::FreeRecord& r) {
+  visitor_.heap_event({EventKind::kFree, 0, tid_, r.stamp, r.ptr, 0, 0});
   return true;
 }
 
-bool ChunkDecoder::realloc_record(Cursor& c) {
-  uint8_t fn;
-  uint64_t before, after_delta, old_ptr, new_ptr, size, stack_id;
-  if (!stamp(c, before) || !c.u8(fn) || !c.varint(after_delta) || !address(c, old_ptr) ||
-      !c.varint(new_ptr) || !c.varint(size) || !c.varint(stack_id))
-    return false;
-  visitor_.heap_event({EventKind::kFree, fn, tid_, before, old_ptr, 0, 0});
-  if (new_ptr != 0)
-    visitor_.heap_event(
-        {EventKind::kAlloc, fn, tid_, before + after_delta, new_ptr, size, stack_id});
+bool ChunkDecoder::deliver(const format::ReallocRecord& r) {
+  visitor_.heap_event({EventKind::kFree, r.fn, tid_, r.stamp, r.old_ptr, 0, 0});
+  if (r.new_ptr != 0)
+    visitor_.heap_event({EventKind::kAlloc, r.fn, tid_, r.stamp + r.after_minus_before, r.new_ptr,
+                         r.size, r.stack_id});
   return true;
 }
 
-bool ChunkDecoder::stack(Cursor& c) {
-  uint64_t id, count;
-  if (!c.varint(id) || !c.varint(count) || count > c.remaining()) return false;
-  std::vector<uint64_t> frames(count);
-  int64_t previous = 0;
-  for (auto& f : frames) {
-    int64_t delta;
-    if (!c.svarint(delta)) return false;
-    previous += delta;
-    f = static_cast<uint64_t>(previous);
-  }
-  visitor_.stack(id, frames);
+bool ChunkDecoder::deliver(const format::StackRecord& r) {
+  visitor_.stack(r.id, r.frames);
   return true;
 }
 
-bool ChunkDecoder::process_info(Cursor& c) {
+bool ChunkDecoder::deliver(const format::WatermarkRecord& r) {
+  visitor_.watermark(r.stamp);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::ProcessInfoRecord& r) {
   ProcessInfo p;
-  std::string cmdline;
-  uint64_t drop = 0;
-  if (!c.varint(p.pid) || !c.varint(p.ppid) || !c.varint(p.parent_pid) || !c.varint(p.fork_stamp) ||
-      !c.bytes(p.exe) || !c.bytes(cmdline) || !c.bytes(p.malloc_provider) ||
-      !c.varint(p.stack_depth) || !c.varint(p.ring_slots) || !c.varint(drop))
-    return false;
-  if (!c.at_end() && !c.varint(p.sidecar_tid)) return false;  // absent from older traces
-  p.argv = split_nul(cmdline);
-  p.drop_when_full = drop != 0;
+  p.pid = r.pid;
+  p.ppid = r.ppid;
+  p.parent_pid = r.parent_pid;
+  p.fork_stamp = r.fork_stamp;
+  p.exe = r.exe;
+  p.argv = split_nul(r.cmdline);
+  p.malloc_provider = r.malloc_provider;
+  p.stack_depth = r.stack_depth;
+  p.ring_slots = r.ring_slots;
+  p.drop_when_full = r.drop_when_full != 0;
+  p.sidecar_tid = r.sidecar_tid;
   visitor_.process_info(p);
   return true;
 }
 
-bool ChunkDecoder::module(Cursor& c) {
-  ModuleInfo m;
-  uint8_t loaded;
-  if (!c.varint(m.stamp) || !c.u8(loaded) || !c.varint(m.base) || !c.varint(m.size) ||
-      !c.bytes(m.path) || !c.bytes(m.build_id))
-    return false;
-  m.loaded = loaded != 0;
-  visitor_.module(m);
+bool ChunkDecoder::deliver(const format::ModuleRecord& r) {
+  visitor_.module({r.stamp, r.loaded != 0, r.base, r.size, r.path, r.build_id});
   return true;
 }
 
-bool ChunkDecoder::thread_start(Cursor& c) {
+bool ChunkDecoder::deliver(const format::ThreadStartRecord& r) {
   ThreadInfo t;
-  if (!c.varint(t.start_stamp) || !c.varint(t.tid) || !c.varint(t.parent_tid) || !c.bytes(t.name))
-    return false;
+  t.start_stamp = r.stamp;
+  t.tid = r.tid;
+  t.parent_tid = r.parent_tid;
+  t.name = r.name;
   visitor_.thread_start(t);
   return true;
 }
 
-bool ChunkDecoder::thread_end(Cursor& c) {
+bool ChunkDecoder::deliver(const format::ThreadEndRecord& r) {
   ThreadInfo t;
-  if (!c.varint(t.end_stamp) || !c.varint(t.tid) || !c.bytes(t.name) || !c.varint(t.ring_waits) ||
-      !c.varint(t.ring_wait_ns) || !c.varint(t.dropped_events))
-    return false;
-  t.name = t.name.c_str();  // the agent writes a fixed 16-byte field
+  t.end_stamp = r.stamp;
+  t.tid = r.tid;
+  t.name = r.name.c_str();  // older agents wrote a fixed 16-byte field
+  t.ring_waits = r.ring_waits;
+  t.ring_wait_ns = r.ring_wait_ns;
+  t.dropped_events = r.dropped_events;
   visitor_.thread_end(t);
   return true;
 }
 
-bool ChunkDecoder::thread_cpu(Cursor& c) {
-  std::optional<ThreadCpu> t = format::decode_thread_cpu(c);
-  if (!t) return false;
-  visitor_.thread_cpu(*t);
+bool ChunkDecoder::deliver(const format::ThreadNameRecord& r) {
+  visitor_.thread_name(r.tid, r.stamp, r.name);
   return true;
 }
 
-bool ChunkDecoder::thread_name(Cursor& c) {
-  uint64_t stamp, tid;
-  std::string name;
-  if (!c.varint(stamp) || !c.varint(tid) || !c.bytes(name)) return false;
-  visitor_.thread_name(tid, stamp, name);
+bool ChunkDecoder::deliver(const format::ProcessEndRecord& r) {
+  visitor_.process_end(
+      {r.stamp, static_cast<uint8_t>(r.reason), r.detail, r.dropped_events, r.ring_waits});
   return true;
 }
 
-bool ChunkDecoder::process_end(Cursor& c) {
-  ProcessEnd e;
-  if (!c.varint(e.stamp) || !c.u8(e.reason) || !c.svarint(e.detail) ||
-      !c.varint(e.dropped_events) || !c.varint(e.ring_waits))
-    return false;
-  visitor_.process_end(e);
+bool ChunkDecoder::deliver(const format::RegionRecord& r) {
+  visitor_.region(r.stamp, r.id, r.begin != 0);
   return true;
 }
 
-// Skippable records are length-framed: decode the ones we know inside their frame, skip the rest.
-bool ChunkDecoder::skippable(Cursor& c, uint8_t type) {
-  std::string body;
-  if (!c.bytes(body)) return false;
-  auto* b = reinterpret_cast<const uint8_t*>(body.data());
-  Cursor inner(b, b + body.size());
-  switch (static_cast<RecordType>(type)) {
-    case RecordType::kProcessInfo:
-      return process_info(inner);
-    case RecordType::kModule:
-      return module(inner);
-    case RecordType::kThreadStart:
-      return thread_start(inner);
-    case RecordType::kThreadEnd:
-      return thread_end(inner);
-    case RecordType::kThreadName:
-      return thread_name(inner);
-    case RecordType::kThreadCpu:
-      return thread_cpu(inner);
-    case RecordType::kProcessEnd:
-      return process_end(inner);
-    case RecordType::kRegion: {
-      uint64_t stamp, id;
-      uint8_t begin;
-      if (!inner.varint(stamp) || !inner.varint(id) || !inner.u8(begin)) return false;
-      visitor_.region(stamp, id, begin != 0);
-      return true;
-    }
-    case RecordType::kHeapSummary:
-      visitor_.heap_summary(body);
-      return true;
-    case RecordType::kLeakScan:
-      visitor_.leak_scan(body);
-      return true;
-    case RecordType::kHwCounters:
-      visitor_.hw_counters(body);
-      return true;
-    case RecordType::kSampling:
-      visitor_.sampling(body);
-      return true;
-    case RecordType::kTraceTruncated: {
-      uint64_t stamp, limit;
-      if (!inner.varint(stamp) || !inner.varint(limit)) return false;
-      visitor_.trace_truncated(stamp, limit);
-      return true;
-    }
-    case RecordType::kMetricSample: {
-      uint64_t stamp;
-      if (!inner.varint(stamp)) return false;
-      visitor_.metric_sample(stamp, body.substr(static_cast<size_t>(inner.position() - b)));
-      return true;
-    }
-    default:
-      return true;  // a newer writer's record: skipped by design
+bool ChunkDecoder::deliver(const format::MetricSampleRecord& r) {
+  visitor_.metric_sample(r.stamp, r.body);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::HeapSummaryRecord& r) {
+  visitor_.heap_summary(r.body);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::ThreadCpuFrame& r) {
+  visitor_.thread_cpu(r.cpu);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::LeakScanFrame& r) {
+  visitor_.leak_scan(r.body);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::TraceTruncatedRecord& r) {
+  visitor_.trace_truncated(r.stamp, r.limit_bytes);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::HwCountersFrame& r) {
+  visitor_.hw_counters(r.body);
+  return true;
+}
+
+bool ChunkDecoder::deliver(const format::SamplingFrame& r) {
+  visitor_.sampling(r.body);
+  return true;
+}
+
+// A framed type this reader does not know (a newer writer's record) is stepped over by design.
+bool skip_framed(Cursor& c) {
+  uint64_t n;
+  return c.varint(n) && c.skip(n);
+}
+
+bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end, bool streams) {
+  Cursor whole(begin, end);
+  if (!streams) {
+    format::ChunkStreams one(whole);
+    return decode(one);
   }
+  Cursor parts[format::kEventStreams];
+  if (!format::split_streams(begin, end, parts)) return false;
+  format::ChunkStreams split(parts);
+  return decode(split) && split.at_end();  // no stream holds more than its records read
 }
 
-bool ChunkDecoder::decode(const uint8_t* begin, const uint8_t* end) {
-  Cursor c(begin, end);
-  while (!c.at_end()) {
+bool ChunkDecoder::decode(format::ChunkStreams& c) {
+  Cursor& types = *c.at[format::kTypeStream];
+  while (!types.at_end()) {
     uint8_t type;
-    if (!c.u8(type)) return false;
-    bool ok = true;
-    uint64_t value = 0;
+    if (!types.u8(type)) return false;
+    bool ok;
     switch (static_cast<RecordType>(type)) {
       case RecordType::kThreadSwitch:
-        ok = c.varint(value) && value <= UINT32_MAX;
-        tid_ = static_cast<uint32_t>(value);
-        break;
-      case RecordType::kChunkBase:
-        ok = c.varint(last_stamp_);
-        have_base_ = true;
+        ok = read<format::ThreadSwitchRecord>(c);
         break;
       case RecordType::kAlloc:
-        ok = alloc(c);
+        ok = version_ >= 3 ? read<format::AllocRecord>(c) : read<format::AllocRecordV2>(c);
         break;
       case RecordType::kFree:
-        ok = free_record(c);
+        ok = read<format::FreeRecord>(c);
         break;
       case RecordType::kRealloc:
-        ok = realloc_record(c);
+        ok = read<format::ReallocRecord>(c);
         break;
       case RecordType::kStack:
-        ok = stack(c);
+        ok = read<format::StackRecord>(c);
         break;
       case RecordType::kWatermark:
-        ok = c.varint(value);
-        if (ok) visitor_.watermark(value);
+        ok = read<format::WatermarkRecord>(c);
+        break;
+      case RecordType::kChunkBase:
+        ok = read<format::ChunkBaseRecord>(c);
+        break;
+      case RecordType::kProcessInfo:
+        ok = read<format::ProcessInfoRecord>(c);
+        break;
+      case RecordType::kModule:
+        ok = read<format::ModuleRecord>(c);
+        break;
+      case RecordType::kThreadStart:
+        ok = read<format::ThreadStartRecord>(c);
+        break;
+      case RecordType::kThreadEnd:
+        ok = read<format::ThreadEndRecord>(c);
+        break;
+      case RecordType::kThreadName:
+        ok = read<format::ThreadNameRecord>(c);
+        break;
+      case RecordType::kProcessEnd:
+        ok = read<format::ProcessEndRecord>(c);
+        break;
+      case RecordType::kRegion:
+        ok = read<format::RegionRecord>(c);
+        break;
+      case RecordType::kMetricSample:
+        ok = read<format::MetricSampleRecord>(c);
+        break;
+      case RecordType::kHeapSummary:
+        ok = read<format::HeapSummaryRecord>(c);
+        break;
+      case RecordType::kThreadCpu:
+        ok = read<format::ThreadCpuFrame>(c);
+        break;
+      case RecordType::kLeakScan:
+        ok = read<format::LeakScanFrame>(c);
+        break;
+      case RecordType::kTraceTruncated:
+        ok = read<format::TraceTruncatedRecord>(c);
+        break;
+      case RecordType::kHwCounters:
+        ok = read<format::HwCountersFrame>(c);
+        break;
+      case RecordType::kSampling:
+        ok = read<format::SamplingFrame>(c);
         break;
       default:
-        ok = type >= static_cast<uint8_t>(RecordType::kFirstSkippableType) && skippable(c, type);
+        ok = type >= static_cast<uint8_t>(RecordType::kFirstSkippableType) &&
+             skip_framed(*c.at[format::kFieldStream]);
     }
     if (!ok) return false;
   }
@@ -400,7 +422,8 @@ class ChunkBuffer : public TraceVisitor {
 struct ChunkJob {
   enum class Outcome { kDecoded, kMalformed, kSkipped, kCutShort, kBadHeader };
   uint64_t index = 0;
-  uint64_t offset = 0;  // of the chunk header
+  uint64_t offset = 0;                  // of the chunk header
+  uint16_t version = format::kVersion;  // the trace's
   format::ChunkHeader header{};
   bool verify_only = false;  // not selected: its checksum is checked, nothing is decoded
   Outcome outcome = Outcome::kDecoded;
@@ -410,7 +433,7 @@ struct ChunkJob {
 };
 
 // Bytes of records per heap event in real traces, give or take: sizes the event buffer once.
-constexpr size_t kBytesPerEvent = 8;
+constexpr size_t kBytesPerEvent = 5;
 
 void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw) {
   const format::ChunkHeader& h = job.header;
@@ -427,8 +450,10 @@ void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vect
   }
   if (job.verify_only) return;
   job.records.reserve_events(raw.size() / kBytesPerEvent);
-  ChunkDecoder decoder(job.records);
-  if (!decoder.decode(raw.data(), raw.data() + raw.size()))
+  ChunkDecoder decoder(job.records, job.version);
+  bool streams =
+      job.version >= 3 && h.content == static_cast<uint8_t>(format::ChunkContent::kEvents);
+  if (!decoder.decode(raw.data(), raw.data() + raw.size(), streams))
     job.outcome = ChunkJob::Outcome::kMalformed;
 }
 
@@ -570,8 +595,9 @@ bool selected(const format::ChunkHeader& h, ChunkSelection selection) {
 // delivers them in file order. Chunks not selected are only checked against their checksums
 // (far cheaper than decompressing and decoding them), so damage anywhere is still reported.
 // Stops at `max_chunks`, at the end, or at a damaged header.
-void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor& visitor,
-                 ChunkSelection selection, uint64_t max_chunks, ReadResult& result) {
+void read_chunks(int fd, const std::string& path, uint16_t version, uint64_t offset,
+                 TraceVisitor& visitor, ChunkSelection selection, uint64_t max_chunks,
+                 ReadResult& result) {
   struct stat st {};
   uint64_t file_bytes = fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
   Progress progress("memscope-analyze: reading " + path, file_bytes);
@@ -581,6 +607,7 @@ void read_chunks(int fd, const std::string& path, uint64_t offset, TraceVisitor&
   for (;;) {
     while (more && index < max_chunks && pipeline.in_flight() < pipeline.capacity()) {
       std::unique_ptr<ChunkJob> job = find_chunk(fd, index++, offset);
+      if (job) job->version = version;
       more = job && job->outcome != ChunkJob::Outcome::kBadHeader;
       if (!job) break;
       offset += sizeof(format::ChunkHeader) + job->header.stored_bytes;
@@ -622,7 +649,8 @@ ReadResult read_trace(const std::string& path, TraceVisitor& visitor, ChunkSelec
   result.start_monotonic_ns = header.start_monotonic_ns;
   result.start_realtime_ns = header.start_realtime_ns;
   visitor.file_header(header.start_monotonic_ns, header.start_realtime_ns);
-  read_chunks(file.fd, path, header.header_bytes, visitor, selection, max_chunks, result);
+  read_chunks(file.fd, path, header.version, header.header_bytes, visitor, selection, max_chunks,
+              result);
   return result;
 }
 

@@ -1,4 +1,4 @@
-// The two visitors of a record body declared as one field list (leak_scan.hpp, thread_cpu.hpp,
+// The two visitors of a record body declared as one field list (leak_scan.hpp,
 // hw_counters.hpp): the list calls u8, varint, text and count on its visitor for each field, so
 // the encoder and the decoder cannot disagree. BodyWriter appends each field; BodyReader fills
 // it from a body, and refuses a list length that could not fit in the bytes left, each element

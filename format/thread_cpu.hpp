@@ -1,16 +1,11 @@
 // The body of a RecordType::kThreadCpu trace record: a thread's own reading of its CPU time,
 // context switches and page faults, taken when it started (phase 0) or ended (phase 1), with
-// memscope's waits on it so far. One field list (`thread_cpu_fields`) drives both the sidecar's
-// encoder and the analyzer's decoder; docs/trace-format.md describes the same for people.
+// memscope's waits on it so far. Its field list (`thread_cpu_fields`) is part of the record
+// schema (format/records.hpp), which drives the writer, the reader and docs/trace-format.md.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <vector>
-
-#include "format/body_fields.hpp"
-#include "format/trace_format.hpp"
 
 namespace memscope::format {
 
@@ -28,25 +23,16 @@ struct ThreadCpuRecord {
   uint64_t profiler_wait_ns = 0;  // ring full, fork gate, flushes
 };
 
-// The one field list; `v` is a BodyWriter or a BodyReader (body_fields.hpp).
-template <typename V>
-bool thread_cpu_fields(V& v, ThreadCpuRecord& r) {
-  return v.varint(r.stamp) && v.varint(r.tid) && v.u8(r.phase) && v.varint(r.cpu_ns) &&
-         v.varint(r.user_ns) && v.varint(r.system_ns) && v.varint(r.voluntary_switches) &&
-         v.varint(r.involuntary_switches) && v.varint(r.minor_faults) && v.varint(r.major_faults) &&
-         v.varint(r.profiler_wait_ns);
-}
-
-inline void encode_thread_cpu(const ThreadCpuRecord& record, std::vector<uint8_t>& out) {
-  encode_body(record, out, [](auto& v, ThreadCpuRecord& r) { return thread_cpu_fields(v, r); });
-}
-
-// Nothing when the body is cut short; bytes after the fields (a later version's) are left.
-inline std::optional<ThreadCpuRecord> decode_thread_cpu(const Cursor& body) {
-  BodyReader r{body, 1};
-  ThreadCpuRecord record;
-  if (!thread_cpu_fields(r, record)) return std::nullopt;
-  return record;
+// The one field list, a part of the record schema (format/records.hpp: ThreadCpuFrame).
+template <typename V, typename R>  // R: ThreadCpuRecord, const for a writer
+bool thread_cpu_fields(V& v, R& r) {
+  return v.varint("stamp", r.stamp) && v.varint("tid", r.tid) && v.u8("phase", r.phase) &&
+         v.varint("cpu ns", r.cpu_ns) && v.varint("user ns", r.user_ns) &&
+         v.varint("system ns", r.system_ns) &&
+         v.varint("voluntary switches", r.voluntary_switches) &&
+         v.varint("involuntary switches", r.involuntary_switches) &&
+         v.varint("minor faults", r.minor_faults) && v.varint("major faults", r.major_faults) &&
+         v.varint("memscope wait ns", r.profiler_wait_ns);
 }
 
 }  // namespace memscope::format

@@ -4,7 +4,7 @@
 //   file   := FileHeader Chunk*
 //   Chunk  := ChunkHeader payload[stored_bytes]      (payload zstd-compressed when codec == 1)
 //   payload:= Record*                                (after decompression: raw_bytes long)
-//   Record := u8 type, then the fields of that type as LEB128 varints / length-prefixed bytes.
+//   Record := u8 type, then the fields of that type (format/records.hpp declares them).
 //
 // Each chunk decodes on its own (timestamps restart from the chunk's base), so a trace cut short
 // by SIGKILL is readable up to its last complete chunk.
@@ -20,7 +20,9 @@ namespace memscope::format {
 
 inline constexpr char kFileMagic[8] = {'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E'};
 // Version 2: chunks say what they hold (ChunkHeader::content), and the kHeapSummary record.
-inline constexpr uint16_t kVersion = 2;
+// Version 3: an events chunk keeps each kind of field in a stream of its own (EventStream), and
+// an allocation names its size, stack and function by an index into the chunk's table of them.
+inline constexpr uint16_t kVersion = 3;
 // The reader accepts every version in [kOldestReadableVersion, kVersion].
 inline constexpr uint16_t kOldestReadableVersion = 1;
 inline constexpr uint32_t kChunkMagic = 0x4b4e4843;  // "CHNK" little-endian
@@ -48,6 +50,18 @@ enum class ChunkContent : uint8_t {
   kEvents = 2,   // only heap events, thread switches, chunk bases and watermarks
 };
 
+// Since version 3 an events chunk's payload is the lengths of these streams (varints, in this
+// order), then the streams: each field of its records goes to the stream of its kind
+// (format/records.hpp), so that like values lie side by side, which compresses far better
+// than records one after another. A records chunk is one stream, its records one by one.
+enum EventStream : int {
+  kTypeStream = 0,     // the record type bytes
+  kStampStream = 1,    // event stamps
+  kAddressStream = 2,  // block addresses
+  kFieldStream = 3,    // every other field
+  kEventStreams = 4,
+};
+
 struct ChunkHeader {
   uint32_t magic;
   uint8_t codec;
@@ -62,45 +76,30 @@ static_assert(sizeof(ChunkHeader) == 32);
 
 // Record types. Types below kFirstSkippableType have fixed field lists known to every reader;
 // types at or above it carry a varint byte length first, so an older reader can skip them.
+// Each type's fields are declared once, in format/records.hpp.
 enum class RecordType : uint8_t {
-  kThreadSwitch = 1,  // tid: the events that follow belong to this thread
-  kAlloc = 2,         // stamp_delta(zigzag), fn(u8), ptr_delta(zigzag), size, stack_id
-  kFree = 3,          // stamp_delta(zigzag), ptr_delta(zigzag)
-  kRealloc = 4,       // stamp_delta(zigzag) of the free part, fn(u8), after_minus_before,
-                      // old_ptr_delta(zigzag), new (absolute; 0: the block was freed), size,
-                      // stack_id
-  // Stamp and address deltas run through the whole chunk, each against the previous event's
-  // (both start from 0 / the chunk base at the start of every chunk).
-  kStack = 5,      // stack_id, frame_count, frames (zigzag delta against the previous frame)
-  kWatermark = 6,  // stamp (absolute): every event stamped earlier is in this or an earlier
-                   // chunk
-  kChunkBase = 7,  // stamp (absolute): base for the stamp deltas that follow in this chunk;
-                   // written before the chunk's first event
+  kThreadSwitch = 1,
+  kAlloc = 2,
+  kFree = 3,
+  kRealloc = 4,
+  kStack = 5,
+  kWatermark = 6,
+  kChunkBase = 7,
   kFirstSkippableType = 32,  // every type from here on belongs in kRecords chunks
-  kProcessInfo = 32,         // pid, ppid, parent_pid, fork_stamp, exe, cmdline, malloc_provider,
-                             // stack_depth, ring_slots, drop_when_full, sidecar_tid (the
-                             // last field is absent from older traces)
-  kModule = 33,              // stamp, loaded(u8), base, size, path, build_id(bytes)
-  kThreadStart = 34,         // stamp, tid, parent_tid, name
-  kThreadEnd = 35,           // stamp, tid, name, ring_waits, ring_wait_ns, dropped_events
-  kThreadName = 36,          // stamp, tid, name
-  kProcessEnd = 37,      // stamp, reason(u8), detail(signal or status), dropped_events, ring_waits
-  kRegion = 38,          // stamp, region id, begin(1)/end(0): a region profiled through the C++ API
-  kMetricSample = 40,    // reserved for the collector: stamp, then a collector-defined body
-  kHeapSummary = 41,     // the heap replayed by the sidecar, written once at the process's end
-                         // (heap/heap_summary.hpp defines the body)
-  kThreadCpu = 42,       // stamp, tid, phase(u8: 0 start, 1 end), cpu_ns, user_ns, system_ns,
-                         // voluntary_switches, involuntary_switches, minor_faults, major_faults,
-                         // profiler_wait_ns: the thread's own reading when it started / ended
-  kLeakScan = 43,        // the leak scan at the process's normal end, written once, before
-                         // the heap summary (format/leak_scan.hpp defines the body)
-  kTraceTruncated = 44,  // stamp, limit_bytes: the trace reached its size limit
-                         // (MEMSCOPE_MAX_TRACE_BYTES); nothing recorded after it was written
-                         // but, in a chunk of its own, the kProcessEnd record
-  kHwCounters = 45,      // the sidecar's hardware counter readings, or why there are none
-                         // (format/hw_counters.hpp defines the body)
-  kSampling = 46,        // the trace is sampled: mean bytes and seed at the start, the exact
-                         // totals at each end (format/sampling.hpp defines the body)
+  kProcessInfo = 32,
+  kModule = 33,
+  kThreadStart = 34,
+  kThreadEnd = 35,
+  kThreadName = 36,
+  kProcessEnd = 37,
+  kRegion = 38,
+  kMetricSample = 40,
+  kHeapSummary = 41,
+  kThreadCpu = 42,
+  kLeakScan = 43,
+  kTraceTruncated = 44,
+  kHwCounters = 45,
+  kSampling = 46,
 };
 
 // Records that go into kEvents chunks; every other type goes into kRecords chunks.
@@ -159,6 +158,7 @@ inline size_t put_varint(uint8_t* out, uint64_t v) {
 // reading past the end, so a corrupt chunk can never crash the reader.
 class Cursor {
  public:
+  Cursor() : Cursor(nullptr, nullptr) {}
   Cursor(const uint8_t* begin, const uint8_t* end) : p_(begin), end_(end) {}
   bool at_end() const { return p_ >= end_; }
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }

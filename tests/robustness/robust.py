@@ -35,9 +35,9 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
       complete false with the reason; a --fail-on rule that no figure could break
       (total_allocations<0) still fails (exit 3), saying the trace cannot vouch for it.
   trace_size_limit
-      robust_hammer 4 300000 1000 under --max-trace-size 1MiB: the native exit status and
-      stdout; one trace of at most 1 MiB plus the tiny marker and end chunks; the analysis says
-      complete false with "trace size limit 1048576 bytes reached", holds some but not all of
+      robust_hammer 4 300000 1000 under --max-trace-size 256KiB: the native exit status and
+      stdout; one trace of at most 256 KiB plus the tiny marker and end chunks; the analysis says
+      complete false with "trace size limit 262144 bytes reached", holds some but not all of
       the allocations and the process's end; a --fail-on rule no figure breaks still fails.
   endings_dispositions
       robust_endings prints what sigaction() and signal() report for every signal: the same
@@ -384,9 +384,12 @@ def case_threads_unseen():
        f"{b.get('end_ns')} {b.get('end_at_process_end')}")
     ranking = {r.get("thread_id"): r for r in
                p.get("performance_insights", {}).get("thread_performance_ranking", [])}
-    ok(busy in ranking and (ranking[busy].get("cpu_percent") or 0) > 50,
-       f"{what}: busy is ranked, mostly on the CPU",
-       f"{ranking.get(busy)}")
+    # Relative, not absolute: on a loaded machine the busy thread may get far less than a CPU.
+    busy_cpu = (ranking.get(busy) or {}).get("cpu_percent") or 0
+    sleeper_cpu = (ranking.get(sleeper) or {}).get("cpu_percent") or 0
+    ok(busy in ranking and busy_cpu >= 5 and busy_cpu > 5 * sleeper_cpu,
+       f"{what}: busy is ranked, on the CPU far more than the sleeper",
+       f"busy {ranking.get(busy)}, sleeper {ranking.get(sleeper)}")
     text = run([os.path.join(CTX.bin, "memscope-analyze"), out, "--top", "0"])
     rows = [line.split() for line in text.out.splitlines()]
     ok(any(r[1:2] == [str(busy)] and r[-1] == "samples" for r in rows if len(r) > 2),
@@ -456,14 +459,14 @@ def case_real_tar_spawn_names():
 
 
 def case_trace_size_limit():
-    limit = 1 << 20
+    limit = 1 << 18  # a quarter of what the whole run takes (about 1.1 MB since version 3)
     threads, n = 4, 300000
     args = [prog("robust_hammer"), str(threads), str(n), "1000"]
-    what = f"robust_hammer {threads} {n} 1000 --max-trace-size 1MiB"
+    what = f"robust_hammer {threads} {n} 1000 --max-trace-size 256KiB"
     native = run(args)
-    ms, out = traced(args, "trace", options=("--max-trace-size", "1MiB"))
+    ms, out = traced(args, "trace", options=("--max-trace-size", "256KiB"))
     same_as_native(native, ms, what)
-    ok("size limit of 1048576 bytes" in ms.err, f"{what}: the user is told the limit was reached",
+    ok(f"size limit of {limit} bytes" in ms.err, f"{what}: the user is told the limit was reached",
        ms.describe())
     files = traces_in(out)
     sizes = [os.path.getsize(f) for f in files]
@@ -474,7 +477,7 @@ def case_trace_size_limit():
     procs = (data or {}).get("processes", [])
     p = procs[0] if len(procs) == 1 else {}
     ok(r.rc == 0 and p.get("complete") is False
-       and "trace size limit 1048576 bytes reached" in (p.get("warning") or ""),
+       and f"trace size limit {limit} bytes reached" in (p.get("warning") or ""),
        f"{what}: the analysis says complete false, because the size limit was reached",
        f"{r.describe()} {p.get('complete')} {p.get('warning')}")
     allocations = p.get("total_allocations") or 0
