@@ -16,6 +16,7 @@
 
 #include "analyzer/analysis_report.hpp"
 #include "analyzer/heap_report.hpp"
+#include "analyzer/json_columns.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/summary_json.hpp"
@@ -294,7 +295,10 @@ json table_rows(const json& table) {
 
 // What compare reads of a version 2 document (summary, sites with their stacks, threads) in
 // the shape of version 1, so baselines of either version compare alike.
-json version1_view(const json& doc) {
+json version1_view(const json& written) {
+  json doc = written;
+  for (const char* table : {"frames", "stacks", "sites"})  // columns may be encoded
+    if (doc.is_object() && doc.contains(table)) doc[table] = expand_columns(doc[table]);
   std::set<size_t> inherited;  // each fork child's site of the blocks it inherited
   for (const json& p : member(doc, "processes"))
     if (member(p, "inherited_site").is_number_unsigned())

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzer/insights/insights_report.hpp"
+#include "analyzer/json_columns.hpp"
 #include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
 #include "analyzer/summary_json.hpp"
@@ -36,6 +37,11 @@ json histogram_json(const Log2Histogram& h) {
     out.push_back(h.counts[i]);
   }
   return out;
+}
+
+// A column of a table inside a process's object, in its shortest encoding.
+json encoded(const std::vector<json>& values) {
+  return json::parse(encode_column(values));
 }
 
 json suppression_json(const SuppressionRule& rule) {
@@ -136,9 +142,7 @@ class Tables {
 
   // "strings", "frames" and "stacks", as members of the top-level object.
   void write(std::ostream& out) {
-    json function = json::array(), file = json::array(), line = json::array(),
-         module = json::array(), address = json::array(), offset = json::array(),
-         inlined = json::array();
+    std::vector<json> function, file, line, module, address, offset, inlined;
     for (uint32_t f : frames_) {
       const Frame& fr = table_.frame(f);
       function.push_back(string(fr.function));
@@ -149,21 +153,19 @@ class Tables {
       offset.push_back(fr.module.empty() ? json(nullptr) : json(hex_text(fr.offset)));
       inlined.push_back(fr.inlined);
     }
-    json frame_of = json::array(), parent = json::array();
+    std::vector<json> frame_of, parent;
     for (const auto& [frame, caller] : stacks_) {
       frame_of.push_back(frame);
       parent.push_back(caller < 0 ? json(nullptr) : json(caller));
     }
     out << ",\n\"strings\":" << dump(strings_);
-    out << ",\n\"frames\":"
-        << dump({{"function", function},
-                 {"file", file},
-                 {"line", line},
-                 {"module", module},
-                 {"address", address},
-                 {"offset", offset},
-                 {"inlined", inlined}});
-    out << ",\n\"stacks\":" << dump({{"frame", frame_of}, {"parent", parent}});
+    out << ",\n\"frames\":{\"function\":" << encode_column(function)
+        << ",\"file\":" << encode_column(file) << ",\"line\":" << encode_column(line)
+        << ",\"module\":" << encode_column(module) << ",\"address\":" << encode_column(address)
+        << ",\"offset\":" << encode_column(offset) << ",\"inlined\":" << encode_column(inlined)
+        << "}";
+    out << ",\n\"stacks\":{\"frame\":" << encode_column(frame_of)
+        << ",\"parent\":" << encode_column(parent) << "}";
   }
 
  private:
@@ -254,13 +256,14 @@ std::vector<std::pair<size_t, size_t>> written_sites(const HeapReport& heap,
   return out;
 }
 
-// `"name":[v0,v1,...]` with value(row) giving each entry as JSON.
+// `"name":COLUMN` with value(row) giving each entry as JSON, in the column's shortest encoding.
 template <typename Rows, typename Value>
 void column(std::ostream& out, const char* name, const Rows& rows, Value value,
             bool first = false) {
-  out << (first ? "\n\"" : ",\n\"") << name << "\":[";
-  for (size_t r = 0; r < rows.size(); ++r) out << (r ? "," : "") << dump(value(rows[r]));
-  out << "]";
+  std::vector<json> values;
+  values.reserve(rows.size());
+  for (const auto& row : rows) values.push_back(value(row));
+  out << (first ? "\n\"" : ",\n\"") << name << "\":" << encode_column(values);
 }
 
 // The sites table: one column per field, one entry per site.
@@ -349,7 +352,7 @@ void write_leaks(const Context& c, std::ostream& out) {
 // The sites grouped by function, largest allocated bytes first, as columns: the name (in
 // `strings`), the frame of its largest site, and the figures summed over its sites.
 json functions_json(const Context& c, const ProcessHeapView& v) {
-  json name = json::array(), frame = json::array(), sites = json::array();
+  std::vector<json> name, frame, sites;
   using Field = uint64_t (*)(const SiteStats&);
   static const std::pair<const char*, Field> kFigures[] = {
       {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
@@ -358,54 +361,35 @@ json functions_json(const Context& c, const ProcessHeapView& v) {
       {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }},
       {"leaked_allocations", [](const SiteStats& s) { return s.live_allocations; }},
       {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }}};
-  json figures = json::object();
-  for (const auto& [field, value] : kFigures) figures[field] = json::array();
+  std::vector<std::vector<json>> figures(std::size(kFigures));
   for (size_t k = 0; k < v.functions.size() && k < c.functions; ++k) {
     const FunctionView& f = v.functions[k];
     name.push_back(c.tables.name(f.name));
     frame.push_back(c.tables.frame(v.sites[f.largest_site].function_frame));
     sites.push_back(f.sites);
-    for (const auto& [field, value] : kFigures) figures[field].push_back(value(f.totals));
+    for (size_t i = 0; i < figures.size(); ++i) figures[i].push_back(kFigures[i].second(f.totals));
   }
-  json out = {{"function", name}, {"frame", frame}, {"sites", sites}};
-  out.update(figures);
+  json out = {{"function", encoded(name)}, {"frame", encoded(frame)}, {"sites", encoded(sites)}};
+  for (size_t i = 0; i < figures.size(); ++i) out[kFigures[i].first] = encoded(figures[i]);
   out["omitted"] = v.functions.size() - name.size();
   return out;
 }
 
-// A process's peak: the sites live at that moment that the document holds, and how many
-// others (bounded reports) it left out.
+// A process's peak, and how many of the sites live at that moment (those with `peak_bytes`) a
+// bounded report left out.
 json peak_json(const Context& c, size_t p) {
   const ProcessAnalysis& analysis = *c.session.processes[p]->analysis;
-  const ProcessHeapView& v = c.heap.processes[p];
   const HeapTotals& t = analysis.heap().totals();
   if (t.peak_bytes == 0) return nullptr;
-  json site = json::array(), bytes = json::array(), allocations = json::array();
   size_t omitted = 0;
-  for (size_t i : v.peak_sites) {
-    if (!c.selection.kept(p, i)) {
-      ++omitted;
-      continue;
-    }
-    site.push_back(c.selection.number(p, i));
-    bytes.push_back(v.sites[i].stats->peak_bytes);
-    allocations.push_back(v.sites[i].stats->peak_allocations);
-  }
-  json sites = {{"site", site}, {"bytes", bytes}, {"allocations", allocations}};
-  return {{"process", p},
-          {"pid", analysis.info().pid},
-          {"stamp_ns", t.peak_stamp},
-          {"bytes", t.peak_bytes},
-          {"allocations", t.peak_allocations},
-          {"sites", sites},
-          {"sites_omitted", omitted}};
+  for (size_t i : c.heap.processes[p].peak_sites) omitted += c.selection.kept(p, i) ? 0 : 1;
+  return {{"process", p},          {"pid", analysis.info().pid},        {"stamp_ns", t.peak_stamp},
+          {"bytes", t.peak_bytes}, {"allocations", t.peak_allocations}, {"sites_omitted", omitted}};
 }
 
 // Columns, one entry per bucket.
 json heap_over_time_json(const HeapTimeline& tl) {
-  json start = json::array(), live = json::array(), live_peak = json::array(),
-       allocations = json::array(), frees = json::array(), allocated = json::array(),
-       freed = json::array();
+  std::vector<json> start, live, live_peak, allocations, frees, allocated, freed;
   for (const HeapBucket& b : tl.buckets()) {
     start.push_back(b.start_ns);
     live.push_back(b.live_bytes_end);
@@ -415,9 +399,10 @@ json heap_over_time_json(const HeapTimeline& tl) {
     allocated.push_back(b.allocated_bytes);
     freed.push_back(b.freed_bytes);
   }
-  return {{"bucket_ns", tl.bucket_ns()},  {"start_ns", start},          {"live_bytes", live},
-          {"live_bytes_peak", live_peak}, {"allocations", allocations}, {"frees", frees},
-          {"allocated_bytes", allocated}, {"freed_bytes", freed}};
+  return {{"bucket_ns", tl.bucket_ns()},           {"start_ns", encoded(start)},
+          {"live_bytes", encoded(live)},           {"live_bytes_peak", encoded(live_peak)},
+          {"allocations", encoded(allocations)},   {"frees", encoded(frees)},
+          {"allocated_bytes", encoded(allocated)}, {"freed_bytes", encoded(freed)}};
 }
 
 json thread_json(size_t p, const ProcessAnalysis& analysis, const ThreadView& t) {
@@ -467,6 +452,28 @@ json inherited_site(const Context& c, size_t p) {
   return nullptr;
 }
 
+// A recommendation names its site by the trace's stack id, which this document does not carry:
+// in its place, the site's row in `sites` and its stack (null when a bounded report left it out).
+void name_recommendation_sites(const Context& c, size_t p, json& process) {
+  if (!process.contains("performance_insights")) return;
+  json& insights = process["performance_insights"];
+  if (!insights.is_object() || !insights.contains("recommendations")) return;
+  const ProcessHeapView& v = c.heap.processes[p];
+  for (json& r : insights["recommendations"]) {
+    if (!r.contains("site") || !r["site"].contains("stack_id")) continue;
+    uint64_t id = r["site"]["stack_id"].get<uint64_t>();
+    r["site"].erase("stack_id");
+    r["site"]["site"] = nullptr;
+    r["site"]["stack"] = nullptr;
+    for (size_t i = 0; i < v.sites.size(); ++i) {
+      if (v.sites[i].stats->stack_id != id || !c.selection.kept(p, i)) continue;
+      r["site"]["site"] = c.selection.number(p, i);
+      r["site"]["stack"] = c.tables.stack(v.sites[i].stack);
+      break;
+    }
+  }
+}
+
 // The key of the process `tp` came from: its index in the session.
 json parent_key(const Session& session, const TracedProcess& tp) {
   for (size_t i = 0; i < session.processes.size(); ++i)
@@ -507,6 +514,7 @@ json process_json(const Context& c, size_t index) {
                   {"undecodable_samples", p.undecodable_samples()}};
   // metrics.series, correlations, performance_insights
   insights::add_insights_json(c.report.processes[index].insights, j);
+  name_recommendation_sites(c, index, j);
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},

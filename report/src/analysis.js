@@ -1,7 +1,9 @@
 // Reads the analysis the page carries, memscope-analysis/2 (docs/json-schema.md): strings,
 // frames and stacks are tables that sites refer to by index, sites and leaks are columns, and
 // every row names its process by its key (a pid is not unique: an exec'd image keeps its pid).
-// The panels get per-process rows from here and never index the tables themselves.
+// A column is an array or a compact encoding (sparse, runs, deltas, back: "Columns" there),
+// expanded here once. The panels get per-process rows from here and never index the tables
+// themselves.
 // tests/lib/memscope_analysis.py is the reference reader; this one resolves the same way.
 
 import { frameName } from "./util.js";
@@ -22,6 +24,38 @@ const SITE_FIGURES = [
 
 const INHERITED = "[inherited from the parent at the fork]";
 const NO_STACK = "[no stack recorded]";
+
+/** A column as the array of its rows: as written, or expanded from its encoding. */
+export function expandColumn(c) {
+  if (Array.isArray(c)) return c;
+  if (!c || typeof c !== "object") throw new Error("not a column: " + JSON.stringify(c));
+  const out = [];
+  if (c.runs) {
+    c.runs.forEach((v, i) => {
+      for (let k = 0; k < c.lengths[i]; k++) out.push(v);
+    });
+  } else if (c.deltas) {
+    let x = 0;
+    for (const d of c.deltas) out.push((x += d));
+  } else if (c.back) {
+    c.back.forEach((b, i) => out.push(b === 0 ? null : i - b));
+  } else {
+    for (let i = 0; i < c.length; i++) out.push(c.default);
+    let at = 0;
+    c.gaps.forEach((gap, i) => {
+      at += gap;
+      out[at] = c.values[i];
+    });
+  }
+  return out;
+}
+
+/** The table with each of its columns expanded, in place (other members kept as they are). */
+function expandColumns(table) {
+  if (!table) return table;
+  for (const [k, v] of Object.entries(table)) if (v && typeof v === "object") table[k] = expandColumn(v);
+  return table;
+}
 
 /** The length of a table of columns: all its columns have one entry per row. */
 function rowCount(table) {
@@ -51,15 +85,19 @@ export class Analysis {
     this.processes.forEach((p, key) => {
       if (p.key !== key) throw new Error("process " + key + " has key " + p.key);
     });
+    for (const p of this.processes) {
+      expandColumns(p.heap_over_time);
+      if (p.functions && p.functions.function) expandColumns(p.functions);
+    }
     this.strings = doc.strings || [];
-    this.framesTable = doc.frames || {};
-    this.stacksTable = doc.stacks || { frame: [], parent: [] };
+    this.framesTable = expandColumns(doc.frames) || {};
+    this.stacksTable = expandColumns(doc.stacks) || { frame: [], parent: [] };
     this.runtimeModules = doc.runtime_modules || [];
-    const sites = doc.sites || {};
+    const sites = expandColumns(doc.sites) || {};
     this.sitesTable = sites;
     this.siteCount = rowCount(sites);
     this.siteGroups = groupByProcess(this.siteCount, this.processes, (i) => sites.process[i]);
-    const leaks = doc.leaks || {};
+    const leaks = expandColumns(doc.leaks) || {};
     this.leaksTable = leaks;
     this.leakGroups = groupByProcess(rowCount(leaks), this.processes, (i) => sites.process[leaks.site[i]]);
     this.frameCache = new Map();
