@@ -19,7 +19,29 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
 const htmlPath = path.resolve(args.html);
 const pageUrl = pathToFileURL(htmlPath).href;
-const analysis = JSON.parse(fs.readFileSync(args.json, "utf8"));
+// A column as its rows: an array, or a compact encoding (docs/json-schema.md, "Columns"),
+// expanded here independently of the page's own reader.
+function expandColumn(c) {
+  if (Array.isArray(c)) return c;
+  const out = [];
+  if (c.runs) c.runs.forEach((v, i) => out.push(...Array(c.lengths[i]).fill(v)));
+  else if (c.deltas) c.deltas.reduce((x, d) => (out.push(x + d), x + d), 0);
+  else if (c.back) c.back.forEach((b, i) => out.push(b === 0 ? null : i - b));
+  else {
+    out.push(...Array(c.length).fill(c.default));
+    let at = 0;
+    c.gaps.forEach((g, i) => (out[(at += g)] = c.values[i]));
+  }
+  return out;
+}
+// The document with the columns this check reads expanded.
+function expandDoc(doc) {
+  const tables = [doc.sites, doc.leaks, doc.frames, doc.stacks, ...doc.processes.flatMap((p) => [p.heap_over_time, p.functions])];
+  for (const t of tables.filter(Boolean))
+    for (const [k, v] of Object.entries(t)) if (v && typeof v === "object") t[k] = expandColumn(v);
+  return doc;
+}
+const analysis = expandDoc(JSON.parse(fs.readFileSync(args.json, "utf8")));
 const mode = args.mode || "hostile";
 
 // memscope-analysis/2: a site's function is its function frame's name, else module+offset.
@@ -372,7 +394,7 @@ async function hostileChecks(evaluate) {
 // picker, and selecting it must show that image's name, totals and sites, not the other's.
 // Judged against the document the page embeds (bounded or not).
 async function execChecks(evaluate) {
-  const doc = JSON.parse(await evaluate(`document.getElementById("memscope-data").textContent`));
+  const doc = expandDoc(JSON.parse(await evaluate(`document.getElementById("memscope-data").textContent`)));
   const byPid = new Map();
   for (const p of doc.processes) byPid.set(p.pid, [...(byPid.get(p.pid) || []), p]);
   const images = [...byPid.values()].filter((list) => list.length > 1).flat();
