@@ -84,7 +84,9 @@ std::string frame_key(const json& f) {
     name = (member(f, "module").is_string() ? base_name(member(f, "module").get<std::string>())
                                             : "?") +
            "+" + (member(f, "offset").is_string() ? member(f, "offset").get<std::string>() : "?");
-  if (member(f, "file").is_string()) name += " " + member(f, "file").get<std::string>();
+  // The file's name only: the same source built in another directory (another checkout, a CI
+  // machine, a relative path from a compiler cache) is the same frame.
+  if (member(f, "file").is_string()) name += " " + base_name(member(f, "file").get<std::string>());
   if (member(f, "line").is_number())
     name += ":" + std::to_string(member(f, "line").get<uint64_t>());
   return name;
@@ -293,8 +295,9 @@ json table_rows(const json& table) {
   return out;
 }
 
-// What compare reads of a version 2 document (summary, sites with their stacks, threads) in
-// the shape of version 1, so baselines of either version compare alike.
+// What compare reads of a version 2 or 3 document (summary, sites with their stacks, threads)
+// in the shape of version 1, so baselines of every version compare alike (version 2's columns
+// are plain arrays, which expand_columns keeps as they are).
 json version1_view(const json& written) {
   json doc = written;
   for (const char* table : {"frames", "stacks", "sites"})  // columns may be encoded
@@ -377,9 +380,10 @@ std::optional<json> load_side(const std::string& path, bool symbols,
     std::ifstream in(path);
     json j = json::parse(in, nullptr, false);
     std::string schema = j.is_object() ? j.value("schema", std::string()) : "";
-    if (schema == kJsonSchema) return version1_view(j);
+    if (schema == kJsonSchema || schema == kJsonSchemaV2) return version1_view(j);
     if (schema == kJsonSchemaV1) return j;
-    error = path + ": not a " + std::string(kJsonSchema) + " or " + kJsonSchemaV1 + " report";
+    error = path + ": not a " + std::string(kJsonSchema) + ", " + kJsonSchemaV2 + " or " +
+            kJsonSchemaV1 + " report";
     return std::nullopt;
   }
   Session session = analyze({path});

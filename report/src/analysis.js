@@ -1,4 +1,4 @@
-// Reads the analysis the page carries, memscope-analysis/2 (docs/json-schema.md): strings,
+// Reads the analysis the page carries, memscope-analysis/3 (docs/json-schema.md): strings,
 // frames and stacks are tables that sites refer to by index, sites and leaks are columns, and
 // every row names its process by its key (a pid is not unique: an exec'd image keeps its pid).
 // A column is an array or a compact encoding (sparse, runs, deltas, back: "Columns" there),
@@ -8,7 +8,7 @@
 
 import { frameName } from "./util.js";
 
-export const SCHEMA = "memscope-analysis/2";
+export const SCHEMA = "memscope-analysis/3";
 
 const SITE_FIGURES = [
   "allocations",

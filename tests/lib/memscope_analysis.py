@@ -1,6 +1,6 @@
 """Reads memscope-analyze's JSON (docs/json-schema.md) for the tests.
 
-Version 2 stores strings, frames and stacks once, as tables, and sites and leaks as columns,
+Versions 3 and 2 store strings, frames and stacks once, as tables, and sites and leaks as columns,
 each column an array or one of the compact encodings `column` expands (docs/json-schema.md,
 "Columns"); `expand` turns such a document into rows the tests can read directly, the shape version 1 had:
 every site and leak a dict with its `pid`, `function`, `file`, `line` and `stack` (a list of
@@ -9,7 +9,8 @@ expansion follows every index, so a dangling one fails here, loudly."""
 
 import json
 
-SCHEMA = "memscope-analysis/2"
+SCHEMA = "memscope-analysis/3"
+SCHEMAS = (SCHEMA, "memscope-analysis/2")  # version 2: every column a plain array
 KIND_NAMES = ("definitely_lost", "indirectly_lost", "possibly_lost", "reachable_at_exit")
 
 
@@ -133,7 +134,7 @@ def _leak_row(doc, sites, leak):
 
 
 def expand(doc):
-    if doc.get("schema") != SCHEMA:
+    if doc.get("schema") not in SCHEMAS:
         return doc
     for table in ("frames", "stacks"):
         columns(doc[table])

@@ -7,7 +7,7 @@
 // name missing. With --mode exec (a run whose process exec'd another image, same pid): every
 // image of a shared pid must be selectable, each showing its own name, figures and sites.
 // Writes a full-page screenshot and one per section (PNG-SECTION.png).
-// Reads memscope-analysis/2 (docs/json-schema.md), the page's embedded document included.
+// Reads memscope-analysis/3 (docs/json-schema.md), the page's embedded document included.
 // usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR [--mode hostile|exec]
 "use strict";
 const { spawn } = require("child_process");
@@ -44,7 +44,7 @@ function expandDoc(doc) {
 const analysis = expandDoc(JSON.parse(fs.readFileSync(args.json, "utf8")));
 const mode = args.mode || "hostile";
 
-// memscope-analysis/2: a site's function is its function frame's name, else module+offset.
+// memscope-analysis/3: a site's function is its function frame's name, else module+offset.
 function siteFunction(doc, i) {
   const f = doc.sites.function_frame[i];
   if (f == null) return null;
