@@ -300,8 +300,9 @@ json table_rows(const json& table) {
 // are plain arrays, which expand_columns keeps as they are).
 json version1_view(const json& written) {
   json doc = written;
-  for (const char* table : {"frames", "stacks", "sites"})  // columns may be encoded
+  for (const char* table : {"frames", "stacks"})  // columns may be encoded
     if (doc.is_object() && doc.contains(table)) doc[table] = expand_columns(doc[table]);
+  if (doc.is_object() && doc.contains("sites")) doc["sites"] = expand_sites(doc["sites"]);
   std::set<size_t> inherited;  // each fork child's site of the blocks it inherited
   for (const json& p : member(doc, "processes"))
     if (member(p, "inherited_site").is_number_unsigned())

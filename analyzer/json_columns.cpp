@@ -77,7 +77,7 @@ std::optional<int64_t> integer(const json& j) {
 // {"deltas":[...]}: each row the previous one plus its delta (the first, its delta from 0);
 // integers only.
 std::optional<std::string> deltas(const std::vector<json>& values) {
-  std::vector<int64_t> out;
+  std::vector<json> out;
   int64_t previous = 0;
   for (const json& v : values) {
     std::optional<int64_t> x = integer(v);
@@ -85,13 +85,13 @@ std::optional<std::string> deltas(const std::vector<json>& values) {
     out.push_back(*x - previous);
     previous = *x;
   }
-  return "{\"deltas\":" + join(out) + "}";
+  return "{\"deltas\":" + encode_column(out, false) + "}";
 }
 
 // {"back":[...]}: row i holds i - back[i], null where back[i] is 0; for columns naming an
 // earlier row (or none), as a stack's caller does.
 std::optional<std::string> back(const std::vector<json>& values) {
-  std::vector<int64_t> out;
+  std::vector<json> out;
   for (size_t i = 0; i < values.size(); ++i) {
     if (values[i].is_null()) {
       out.push_back(0);
@@ -101,12 +101,12 @@ std::optional<std::string> back(const std::vector<json>& values) {
     if (!x || *x < 0 || static_cast<size_t>(*x) >= i) return std::nullopt;
     out.push_back(static_cast<int64_t>(i) - *x);
   }
-  return "{\"back\":" + join(out) + "}";
+  return "{\"back\":" + encode_column(out, false) + "}";
 }
 
 }  // namespace
 
-std::string encode_column(const std::vector<json>& values) {
+std::string encode_column(const std::vector<json>& values, bool differences) {
   std::vector<std::string> texts;
   texts.reserve(values.size());
   for (const json& v : values) texts.push_back(text(v));
@@ -117,8 +117,10 @@ std::string encode_column(const std::vector<json>& values) {
   };
   consider(sparse(texts));
   consider(runs(texts));
-  consider(deltas(values));
-  consider(back(values));
+  if (differences) {  // one level: a column of differences is not differenced again
+    consider(deltas(values));
+    consider(back(values));
+  }
   return best;
 }
 
@@ -153,17 +155,19 @@ json expand_runs(const json& c) {
 }
 
 json expand_deltas(const json& c) {
-  if (!all_integers(c["deltas"])) return nullptr;
+  json d = expand_column(c["deltas"]);
+  if (!all_integers(d)) return nullptr;
   json out = json::array();
   int64_t x = 0;
-  for (const json& d : c["deltas"]) out.push_back(number(x += *integer(d)));
+  for (const json& step : d) out.push_back(number(x += *integer(step)));
   return out;
 }
 
 json expand_back(const json& c) {
-  if (!all_integers(c["back"])) return nullptr;
+  json distances = expand_column(c["back"]);
+  if (!all_integers(distances)) return nullptr;
   json out = json::array();
-  for (const json& b : c["back"]) {
+  for (const json& b : distances) {
     int64_t back = *integer(b), i = static_cast<int64_t>(out.size());
     if (back < 0 || back > i) return nullptr;
     out.push_back(back == 0 ? json(nullptr) : number(i - back));
@@ -206,6 +210,27 @@ json expand_columns(const json& table) {
   for (const auto& [name, value] : table.items()) {
     json expanded = value.is_array() || value.is_object() ? expand_column(value) : value;
     out[name] = expanded.is_null() && !value.is_null() ? value : expanded;
+  }
+  return out;
+}
+
+json expand_sites(const json& table) {
+  if (!table.is_object() || !table.contains("distinct")) return expand_columns(table);
+  json out = table;
+  out.erase("distinct");
+  out.erase("row");
+  out = expand_columns(out);
+  json distinct = expand_columns(table["distinct"]);
+  json row = expand_column(table["row"]);
+  if (!distinct.is_object() || !all_integers(row)) return out;
+  for (const auto& [name, values] : distinct.items()) {
+    json column = json::array();
+    for (const json& r : row) {
+      std::optional<int64_t> i = integer(r);
+      bool inside = values.is_array() && *i >= 0 && static_cast<size_t>(*i) < values.size();
+      column.push_back(inside ? values[static_cast<size_t>(*i)] : json(nullptr));
+    }
+    out[name] = std::move(column);
   }
   return out;
 }

@@ -12,8 +12,10 @@
 
 namespace memscope::analyzer {
 
-// The shortest encoding of `values` (one per row), as JSON text.
-std::string encode_column(const std::vector<nlohmann::json>& values);
+// The shortest encoding of `values` (one per row), as JSON text. The differences a `deltas` or
+// `back` encoding holds are a column themselves, in their own shortest encoding (`differences`
+// false: not differenced again).
+std::string encode_column(const std::vector<nlohmann::json>& values, bool differences = true);
 
 // A column as the array of its rows: an array as it is, an encoding expanded; null for anything
 // else or an encoding that does not decode (a damaged document is read as far as it goes).
@@ -21,5 +23,10 @@ nlohmann::json expand_column(const nlohmann::json& column);
 
 // `table` with each of its columns expanded (members that are not columns kept as they are).
 nlohmann::json expand_columns(const nlohmann::json& table);
+
+// The sites table with its columns expanded and its shared rows joined: each column of
+// `distinct` becomes a column of the table, entry i being its entry `row[i]` (version 3; a
+// table without `distinct`, version 2's, is only expanded).
+nlohmann::json expand_sites(const nlohmann::json& table);
 
 }  // namespace memscope::analyzer

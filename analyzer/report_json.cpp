@@ -5,12 +5,15 @@
 // so a reader can build the tree in one pass).
 #include "analyzer/report_json.hpp"
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "analyzer/insights/correlations.hpp"
 #include "analyzer/insights/insights_report.hpp"
+#include "analyzer/insights/statistics.hpp"
 #include "analyzer/json_columns.hpp"
 #include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
@@ -266,15 +269,17 @@ void column(std::ostream& out, const char* name, const Rows& rows, Value value,
   out << (first ? "\n\"" : ",\n\"") << name << "\":" << encode_column(values);
 }
 
-// The sites table: one column per field, one entry per site.
+// The sites table: per site its `process` and its `row` in `distinct`, the table of every other
+// column with one row per distinct combination of them. Images of one executable (each fork,
+// each exec of a shell script) repeat many sites whole, figures included: those are written once.
 void write_sites(const Context& c, std::ostream& out) {
-  std::vector<std::pair<size_t, size_t>> rows = written_sites(c.heap, c.selection);
-  auto stats = [&](const std::pair<size_t, size_t>& r) -> const SiteStats& {
-    return *c.heap.processes[r.first].sites[r.second].stats;
-  };
   using Row = std::pair<size_t, size_t>;
-  using Field = uint64_t (*)(const SiteStats&);
-  static const std::pair<const char*, Field> kCounts[] = {
+  std::vector<Row> rows = written_sites(c.heap, c.selection);
+  auto site = [&](const Row& r) -> const SiteView& {
+    return c.heap.processes[r.first].sites[r.second];
+  };
+  using Count = uint64_t (*)(const SiteStats&);
+  static const std::pair<const char*, Count> kCounts[] = {
       {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
       {"frees", [](const SiteStats& s) { return s.counts.frees; }},
       {"allocated_bytes", [](const SiteStats& s) { return s.counts.allocated_bytes; }},
@@ -284,21 +289,33 @@ void write_sites(const Context& c, std::ostream& out) {
       {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }},
       {"peak_allocations", [](const SiteStats& s) { return s.peak_allocations; }},
       {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }}};
+  std::vector<std::pair<std::string, std::function<json(const Row&)>>> fields = {
+      {"stack", [&](const Row& r) { return c.tables.stack(site(r).stack); }},
+      {"function_frame", [&](const Row& r) { return c.tables.frame(site(r).function_frame); }}};
+  for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
+    fields.emplace_back(count.first,
+                        [&](const Row& r) { return json(count.second(*site(r).stats)); });
+  fields.emplace_back("sizes", [&](const Row& r) { return histogram_json(site(r).stats->sizes); });
+  fields.emplace_back("lifetimes_ns",
+                      [&](const Row& r) { return histogram_json(site(r).stats->lifetimes); });
+  std::unordered_map<std::string, size_t> distinct;  // a row's values as text -> its number
+  std::vector<Row> firsts;                           // the first site of each distinct row
+  std::vector<json> row_of;
+  row_of.reserve(rows.size());
+  for (const Row& r : rows) {
+    std::string key;
+    for (const auto& field : fields) key += dump(field.second(r)) + ';';
+    auto [it, added] = distinct.try_emplace(std::move(key), firsts.size());
+    if (added) firsts.push_back(r);
+    row_of.push_back(it->second);
+  }
   out << ",\n\"sites\":{";
   column(
       out, "process", rows, [](const Row& r) { return json(r.first); }, true);
-  column(out, "stack", rows, [&](const Row& r) {
-    return c.tables.stack(c.heap.processes[r.first].sites[r.second].stack);
-  });
-  column(out, "function_frame", rows, [&](const Row& r) {
-    return c.tables.frame(c.heap.processes[r.first].sites[r.second].function_frame);
-  });
-  for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
-    column(out, count.first, rows, [&](const Row& r) { return json(count.second(stats(r))); });
-  column(out, "sizes", rows, [&](const Row& r) { return histogram_json(stats(r).sizes); });
-  column(out, "lifetimes_ns", rows,
-         [&](const Row& r) { return histogram_json(stats(r).lifetimes); });
-  out << "}";
+  out << ",\n\"row\":" << encode_column(row_of) << ",\n\"distinct\":{";
+  for (size_t f = 0; f < fields.size(); ++f)
+    column(out, fields[f].first.c_str(), firsts, fields[f].second, f == 0);
+  out << "}}";
 }
 
 // The index of `rule` among the rules applied (top-level `suppressions`).
@@ -474,6 +491,52 @@ void name_recommendation_sites(const Context& c, size_t p, json& process) {
   }
 }
 
+// Figures and blocks with nothing measured are left out rather than written as null or empty
+// (docs/json-schema.md: absent means not measured): in a run of many short processes most are,
+// and as nulls they were a sixth of the document. Array entries stay (their places count).
+void drop_unmeasured(json& j) {
+  if (j.is_array())
+    for (json& entry : j) drop_unmeasured(entry);
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end();) {
+    drop_unmeasured(*it);
+    bool empty = it->is_null() || ((it->is_object() || it->is_array()) && it->empty());
+    it = empty ? j.erase(it) : std::next(it);
+  }
+}
+
+// The insights of one process, unmeasured figures left out, and its correlations without the
+// series they relate, which are the same in every process (top-level `correlations`); a
+// correlation with fewer aligned samples than it needs was not measured, and is left out too.
+void compact_insights(json& process) {
+  for (const char* block : {"performance_insights", "correlations"}) {
+    if (!process.contains(block)) continue;
+    drop_unmeasured(process[block]);
+    if (process[block].empty()) process.erase(block);
+  }
+  if (process.contains("correlations")) {
+    json& all = process["correlations"];
+    for (auto it = all.begin(); it != all.end();) {
+      bool measured = it->value("samples", size_t{0}) >= insights::kMinCorrelationSamples;
+      it->erase("x");
+      it->erase("y");
+      it = measured ? std::next(it) : all.erase(it);
+    }
+    if (all.empty()) process.erase("correlations");
+  }
+  json& metrics = process["metrics"];
+  if (metrics.contains("series") && metrics["series"].empty()) metrics.erase("series");
+}
+
+// What each correlation relates, `series: {name: {x, y}}`, the same for every process, and
+// the aligned samples a process needs for it to be measured.
+json correlation_series() {
+  json series = json::object();
+  for (const insights::Correlation& c : insights::correlations({}))
+    series[c.name] = {{"x", c.x}, {"y", c.y}};
+  return {{"min_samples", insights::kMinCorrelationSamples}, {"series", series}};
+}
+
 // The key of the process `tp` came from: its index in the session.
 json parent_key(const Session& session, const TracedProcess& tp) {
   for (size_t i = 0; i < session.processes.size(); ++i)
@@ -515,6 +578,7 @@ json process_json(const Context& c, size_t index) {
   // metrics.series, correlations, performance_insights
   insights::add_insights_json(c.report.processes[index].insights, j);
   name_recommendation_sites(c, index, j);
+  compact_insights(j);
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},
@@ -559,6 +623,7 @@ JsonWritten write_json_report(const AnalysisReport& report, std::ostream& out,
   out << ",\n\"summary\":" << dump(summary_json(report.summary));
   out << ",\n\"bounded\":" << dump(bounded_json(budget, selection));
   out << ",\n\"runtime_modules\":" << dump(runtime_module_prefixes());
+  out << ",\n\"correlations\":" << dump(correlation_series());
   json largest_peak = nullptr;
   write_array(out, "processes", [&](auto emit) {
     for (size_t p = 0; p < session.processes.size(); ++p) {

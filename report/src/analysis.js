@@ -36,9 +36,9 @@ export function expandColumn(c) {
     });
   } else if (c.deltas) {
     let x = 0;
-    for (const d of c.deltas) out.push((x += d));
+    for (const d of expandColumn(c.deltas)) out.push((x += d));
   } else if (c.back) {
-    c.back.forEach((b, i) => out.push(b === 0 ? null : i - b));
+    expandColumn(c.back).forEach((b, i) => out.push(b === 0 ? null : i - b));
   } else {
     for (let i = 0; i < c.length; i++) out.push(c.default);
     let at = 0;
@@ -54,6 +54,19 @@ export function expandColumn(c) {
 function expandColumns(table) {
   if (!table) return table;
   for (const [k, v] of Object.entries(table)) if (v && typeof v === "object") table[k] = expandColumn(v);
+  return table;
+}
+
+/** The sites table with its columns expanded and its shared rows (`row` into `distinct`) joined. */
+function expandSites(table) {
+  if (!table) return table;
+  expandColumns(table);
+  if (table.distinct) {
+    const distinct = expandColumns(table.distinct);
+    for (const [k, v] of Object.entries(distinct)) table[k] = table.row.map((r) => v[r]);
+    delete table.distinct;
+    delete table.row;
+  }
   return table;
 }
 
@@ -85,15 +98,22 @@ export class Analysis {
     this.processes.forEach((p, key) => {
       if (p.key !== key) throw new Error("process " + key + " has key " + p.key);
     });
+    const axes = (doc.correlations && doc.correlations.series) || {};
+    const unmeasured = "fewer than " + ((doc.correlations && doc.correlations.min_samples) || "the needed") + " aligned samples with both series";
     for (const p of this.processes) {
       expandColumns(p.heap_over_time);
       if (p.functions && p.functions.function) expandColumns(p.functions);
+      // Each correlation's series are written once, at the top, and a correlation not measured
+      // is absent; the page shows every correlation of every process with its series.
+      const written = p.correlations || {};
+      p.correlations = {};
+      for (const [name, series] of Object.entries(axes)) p.correlations[name] = Object.assign({ null_reason: unmeasured }, series, written[name]);
     }
     this.strings = doc.strings || [];
     this.framesTable = expandColumns(doc.frames) || {};
     this.stacksTable = expandColumns(doc.stacks) || { frame: [], parent: [] };
     this.runtimeModules = doc.runtime_modules || [];
-    const sites = expandColumns(doc.sites) || {};
+    const sites = expandSites(doc.sites) || {};
     this.sitesTable = sites;
     this.siteCount = rowCount(sites);
     this.siteGroups = groupByProcess(this.siteCount, this.processes, (i) => sites.process[i]);

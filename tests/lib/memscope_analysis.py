@@ -33,12 +33,12 @@ def column(c):
         return [v for v, n in zip(c["runs"], c["lengths"]) for _ in range(n)]
     if "deltas" in c:
         out, x = [], 0
-        for d in c["deltas"]:
+        for d in column(c["deltas"]):
             x += d
             out.append(x)
         return out
     if "back" in c:
-        return [None if b == 0 else i - b for i, b in enumerate(c["back"])]
+        return [None if b == 0 else i - b for i, b in enumerate(column(c["back"]))]
     out, at = [c["default"]] * c["length"], 0
     assert len(c["gaps"]) == len(c["values"])
     for gap, value in zip(c["gaps"], c["values"]):
@@ -52,6 +52,19 @@ def columns(table):
     for k, v in list(table.items()):
         if isinstance(v, (list, dict)) and k != "omitted":
             table[k] = column(v)
+    return table
+
+
+def sites_table(table):
+    """The sites table with its shared rows joined: site i's columns but `process` are row
+    `row[i]` of `distinct` (version 3; version 2 wrote every column per site)."""
+    distinct = table.pop("distinct", None)
+    columns(table)
+    if distinct is not None:
+        distinct = columns(distinct)
+        row = table.pop("row")
+        for k, v in distinct.items():
+            table[k] = [v[r] for r in row]
     return table
 
 
@@ -138,7 +151,7 @@ def expand(doc):
         return doc
     for table in ("frames", "stacks"):
         columns(doc[table])
-    sites = [_site_row(doc, dict(s, index=i)) for i, s in enumerate(rows(doc["sites"]))]
+    sites = [_site_row(doc, dict(s, index=i)) for i, s in enumerate(rows(sites_table(doc["sites"])))]
     doc["sites"] = sites
     doc["leaks"] = [_leak_row(doc, sites, l) for l in rows(doc["leaks"])]
     for key, p in enumerate(doc["processes"]):

@@ -25,8 +25,8 @@ function expandColumn(c) {
   if (Array.isArray(c)) return c;
   const out = [];
   if (c.runs) c.runs.forEach((v, i) => out.push(...Array(c.lengths[i]).fill(v)));
-  else if (c.deltas) c.deltas.reduce((x, d) => (out.push(x + d), x + d), 0);
-  else if (c.back) c.back.forEach((b, i) => out.push(b === 0 ? null : i - b));
+  else if (c.deltas) expandColumn(c.deltas).reduce((x, d) => (out.push(x + d), x + d), 0);
+  else if (c.back) expandColumn(c.back).forEach((b, i) => out.push(b === 0 ? null : i - b));
   else {
     out.push(...Array(c.length).fill(c.default));
     let at = 0;
@@ -37,8 +37,16 @@ function expandColumn(c) {
 // The document with the columns this check reads expanded.
 function expandDoc(doc) {
   const tables = [doc.sites, doc.leaks, doc.frames, doc.stacks, ...doc.processes.flatMap((p) => [p.heap_over_time, p.functions])];
+  const sites = doc.sites;
+  if (sites && sites.distinct) tables.push(sites.distinct);
   for (const t of tables.filter(Boolean))
-    for (const [k, v] of Object.entries(t)) if (v && typeof v === "object") t[k] = expandColumn(v);
+    for (const [k, v] of Object.entries(t)) if (v && typeof v === "object" && k !== "distinct") t[k] = expandColumn(v);
+  if (sites && sites.distinct) {
+    // A site's columns but its process are its row of `distinct`.
+    for (const [k, v] of Object.entries(sites.distinct)) sites[k] = sites.row.map((r) => v[r]);
+    delete sites.distinct;
+    delete sites.row;
+  }
   return doc;
 }
 const analysis = expandDoc(JSON.parse(fs.readFileSync(args.json, "utf8")));
