@@ -295,6 +295,29 @@ json table_rows(const json& table) {
   return out;
 }
 
+// Version 3 gives a site's function frame as its depth in the site's stack: the frame itself, as
+// version 2 wrote it, goes in `function_frame` (bounded against a damaged parent chain).
+void add_function_frames(json& doc) {
+  json& sites = doc["sites"];
+  if (!sites.is_object() || !member(sites, "function_depth").is_array()) return;
+  const json& frame = member(member(doc, "stacks"), "frame");
+  const json& parent = member(member(doc, "stacks"), "parent");
+  json frames = json::array();
+  const json& stack = member(sites, "stack");
+  for (size_t i = 0; i < sites["function_depth"].size(); ++i) {
+    json at = stack.is_array() && i < stack.size() ? stack[i] : json(nullptr);
+    const json& depth = sites["function_depth"][i];
+    for (size_t up = 0; depth.is_number_unsigned() && up < depth.get<size_t>() &&
+                        at.is_number_unsigned() && at.get<size_t>() < parent.size();
+         ++up)
+      at = parent[at.get<size_t>()];
+    bool inside = depth.is_number_unsigned() && at.is_number_unsigned() && frame.is_array() &&
+                  at.get<size_t>() < frame.size();
+    frames.push_back(inside ? frame[at.get<size_t>()] : json(nullptr));
+  }
+  sites["function_frame"] = std::move(frames);
+}
+
 // What compare reads of a version 2 or 3 document (summary, sites with their stacks, threads)
 // in the shape of version 1, so baselines of every version compare alike (version 2's columns
 // are plain arrays, which expand_columns keeps as they are).
@@ -303,6 +326,7 @@ json version1_view(const json& written) {
   for (const char* table : {"frames", "stacks"})  // columns may be encoded
     if (doc.is_object() && doc.contains(table)) doc[table] = expand_columns(doc[table]);
   if (doc.is_object() && doc.contains("sites")) doc["sites"] = expand_sites(doc["sites"]);
+  add_function_frames(doc);
   std::set<size_t> inherited;  // each fork child's site of the blocks it inherited
   for (const json& p : member(doc, "processes"))
     if (member(p, "inherited_site").is_number_unsigned())

@@ -291,10 +291,13 @@ void write_sites(const Context& c, std::ostream& out) {
       {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }}};
   std::vector<std::pair<std::string, std::function<json(const Row&)>>> fields = {
       {"stack", [&](const Row& r) { return c.tables.stack(site(r).stack); }},
-      {"function_frame", [&](const Row& r) { return c.tables.frame(site(r).function_frame); }}};
-  for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
-    fields.emplace_back(count.first,
-                        [&](const Row& r) { return json(count.second(*site(r).stats)); });
+      // where in its stack the site's function is: a digit or two where a frame's number takes five
+      {"function_depth", [&](const Row& r) {
+         return site(r).function_frame ? json(site(r).function_depth) : json(nullptr);
+       }}};
+  for (const auto& [name, value] : kCounts)  // the lambda keeps its own copy of the getter
+    fields.emplace_back(name,
+                        [&site, get = value](const Row& r) { return json(get(*site(r).stats)); });
   fields.emplace_back("sizes", [&](const Row& r) { return histogram_json(site(r).stats->sizes); });
   fields.emplace_back("lifetimes_ns",
                       [&](const Row& r) { return histogram_json(site(r).stats->lifetimes); });

@@ -60,11 +60,11 @@ function expandColumns(table) {
 /** The sites table with its columns expanded and its shared rows (`row` into `distinct`) joined. */
 function expandSites(table) {
   if (!table) return table;
+  const distinct = table.distinct;
+  delete table.distinct;
   expandColumns(table);
-  if (table.distinct) {
-    const distinct = expandColumns(table.distinct);
-    for (const [k, v] of Object.entries(distinct)) table[k] = table.row.map((r) => v[r]);
-    delete table.distinct;
+  if (distinct) {
+    for (const [k, v] of Object.entries(expandColumns(distinct))) table[k] = table.row.map((r) => v[r]);
     delete table.row;
   }
   return table;
@@ -178,10 +178,20 @@ export class Analysis {
     return rows;
   }
 
+  /** The frame of site `index`'s function: `function_depth` callers up its stack. */
+  functionFrame(index) {
+    const t = this.sitesTable;
+    let at = t.stack[index];
+    const depth = t.function_depth[index];
+    if (depth == null || at == null) return null;
+    for (let k = 0; k < depth; k++) at = this.stacksTable.parent[at];
+    return this.stacksTable.frame[at];
+  }
+
   siteRow(index) {
     const t = this.sitesTable;
     const proc = this.processes[t.process[index]];
-    const fn = this.frame(t.function_frame[index]);
+    const fn = this.frame(this.functionFrame(index));
     const stackIndex = t.stack[index];
     const inherited = proc.inherited_site != null && proc.inherited_site === index;
     const row = {

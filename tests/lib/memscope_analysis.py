@@ -112,8 +112,21 @@ def _histogram(flat):
     return out
 
 
+def _function_frame(doc, s):
+    """The site's function frame: version 3 gives its depth in the site's stack."""
+    if "function_frame" in s:
+        return s["function_frame"]
+    at, depth = s["stack"], s["function_depth"]
+    if depth is None:
+        return None
+    for _ in range(depth):
+        at = doc["stacks"]["parent"][at]
+    return doc["stacks"]["frame"][at]
+
+
 def _site_row(doc, s):
     process = doc["processes"][s["process"]]
+    s = dict(s, function_frame=_function_frame(doc, s))
     function = frame(doc, s["function_frame"])
     s = dict(s)
     inherited = process["inherited_site"] is not None and \

@@ -52,10 +52,14 @@ function expandDoc(doc) {
 const analysis = expandDoc(JSON.parse(fs.readFileSync(args.json, "utf8")));
 const mode = args.mode || "hostile";
 
-// memscope-analysis/3: a site's function is its function frame's name, else module+offset.
+// memscope-analysis/3: a site's function is its function frame's name, else module+offset; the
+// frame is `function_depth` callers up the site's stack.
 function siteFunction(doc, i) {
-  const f = doc.sites.function_frame[i];
-  if (f == null) return null;
+  const depth = doc.sites.function_depth[i];
+  let at = doc.sites.stack[i];
+  if (depth == null || at == null) return null;
+  for (let k = 0; k < depth; k++) at = doc.stacks.parent[at];
+  const f = doc.stacks.frame[at];
   const str = (col) => (doc.frames[col][f] == null ? null : doc.strings[doc.frames[col][f]]);
   if (str("function")) return str("function");
   const mod = str("module");
