@@ -24,16 +24,16 @@ Summary summarize(const ProcessAnalysis& p) {
   s.dropped_events = p.dropped_events();
   s.unmatched_frees = t.unmatched_frees;
   s.leak_kinds = process_leak_kinds(p);
+  if (ended_by_exec(p)) {  // nothing leaked
+    s.discarded_by_exec_allocations = std::exchange(s.leaked_allocations, 0);
+    s.discarded_by_exec_bytes = std::exchange(s.leaked_bytes, 0);
+  }
   return s;
 }
 
 Summary summarize(const ProcessHeapView& v) {
   Summary s = summarize(*v.process->analysis);
-  if (ended_by_exec(*v.process->analysis)) {  // nothing leaked, nothing to suppress
-    s.discarded_by_exec_allocations = std::exchange(s.leaked_allocations, 0);
-    s.discarded_by_exec_bytes = std::exchange(s.leaked_bytes, 0);
-    return s;
-  }
+  if (ended_by_exec(*v.process->analysis)) return s;  // nothing leaked, nothing to suppress
   s.leaked_allocations -= std::min(s.leaked_allocations, v.leaks.suppressed.blocks);
   s.leaked_bytes -= std::min(s.leaked_bytes, v.leaks.suppressed.bytes);
   s.leak_kinds = v.leaks.kinds;

@@ -32,7 +32,8 @@ struct Summary {
   format::KindCount suppressed;  // the live blocks of suppressed sites
 };
 
-// The trace's own figures, before any suppression (memscope-run's one-line summary).
+// The trace's own figures, before any suppression (memscope-run's one-line summary); an image
+// replaced by exec has its live blocks in discarded_by_exec_*, not in leaked_*.
 Summary summarize(const ProcessAnalysis& p);
 // With the view's suppressions applied.
 Summary summarize(const ProcessHeapView& v);

@@ -47,7 +47,7 @@ if(NOT verdict STREQUAL EXPECT)
 endif()
 # SITE: the allocation_churn recommendation names its site so (function and file:line).
 if(DEFINED SITE)
-  string(JSON count LENGTH "${insights}" recommendations)
+  string(JSON count ERROR_VARIABLE no_recommendations LENGTH "${insights}" recommendations)
   set(named "")
   if(count GREATER 0)
     math(EXPR last "${count} - 1")
@@ -65,7 +65,8 @@ if(DEFINED SITE)
 endif()
 # SILENT: a recommendation kind that must not be given (its figures are below its threshold).
 if(DEFINED SILENT)
-  string(JSON count LENGTH "${insights}" recommendations)
+  # No recommendation fired: the block is absent (docs/json-schema.md: empty blocks are left out).
+  string(JSON count ERROR_VARIABLE no_recommendations LENGTH "${insights}" recommendations)
   if(count GREATER 0)
     math(EXPR last "${count} - 1")
     foreach(i RANGE ${last})

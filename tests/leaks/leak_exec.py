@@ -85,7 +85,11 @@ def main():
     check("discarded by exec" in text_report, "the text report says what exec discarded")
 
     trace = os.path.join(work, "exec-true")
-    subprocess.run([run, "-q", "-o", trace, "--", bash, "-c", f"exec {true}"], check=True)
+    ran = subprocess.run([run, "-o", trace, "--", bash, "-c", f"exec {true}"], check=True,
+                         capture_output=True, text=True)
+    line = [l for l in ran.stderr.splitlines() if "(bash, exec)" in l]
+    check(len(line) == 1 and "leaked 0 bytes in 0 blocks" in line[0] and
+          "discarded by exec" in line[0], f"memscope-run's summary line says so too ({line})")
     gate = subprocess.run([analyze, trace, "--quiet", "--fail-on", "leaked_bytes>0"],
                           capture_output=True, text=True)
     check(gate.returncode == 0, "--fail-on leaked_bytes>0 holds when bash execs a program "
