@@ -14,12 +14,14 @@
 namespace memscope::analyzer {
 namespace {
 
-constexpr std::array<const char*, 19> kNumericFields = {"total_allocations",
+constexpr std::array<const char*, 21> kNumericFields = {"total_allocations",
                                                         "total_frees",
                                                         "total_allocated_bytes",
                                                         "peak_heap_bytes",
                                                         "leaked_allocations",
                                                         "leaked_bytes",
+                                                        "discarded_by_exec_allocations",
+                                                        "discarded_by_exec_bytes",
                                                         "threads",
                                                         "dropped_events",
                                                         "unmatched_frees",

@@ -16,6 +16,7 @@
 
 #include "analyzer/analysis_report.hpp"
 #include "analyzer/heap_report.hpp"
+#include "analyzer/json_columns.hpp"
 #include "analyzer/report_json.hpp"
 #include "analyzer/session.hpp"
 #include "analyzer/summary_json.hpp"
@@ -83,7 +84,9 @@ std::string frame_key(const json& f) {
     name = (member(f, "module").is_string() ? base_name(member(f, "module").get<std::string>())
                                             : "?") +
            "+" + (member(f, "offset").is_string() ? member(f, "offset").get<std::string>() : "?");
-  if (member(f, "file").is_string()) name += " " + member(f, "file").get<std::string>();
+  // The file's name only: the same source built in another directory (another checkout, a CI
+  // machine, a relative path from a compiler cache) is the same frame.
+  if (member(f, "file").is_string()) name += " " + base_name(member(f, "file").get<std::string>());
   if (member(f, "line").is_number())
     name += ":" + std::to_string(member(f, "line").get<uint64_t>());
   return name;
@@ -292,9 +295,38 @@ json table_rows(const json& table) {
   return out;
 }
 
-// What compare reads of a version 2 document (summary, sites with their stacks, threads) in
-// the shape of version 1, so baselines of either version compare alike.
-json version1_view(const json& doc) {
+// Version 3 gives a site's function frame as its depth in the site's stack: the frame itself, as
+// version 2 wrote it, goes in `function_frame` (bounded against a damaged parent chain).
+void add_function_frames(json& doc) {
+  json& sites = doc["sites"];
+  if (!sites.is_object() || !member(sites, "function_depth").is_array()) return;
+  const json& frame = member(member(doc, "stacks"), "frame");
+  const json& parent = member(member(doc, "stacks"), "parent");
+  json frames = json::array();
+  const json& stack = member(sites, "stack");
+  for (size_t i = 0; i < sites["function_depth"].size(); ++i) {
+    json at = stack.is_array() && i < stack.size() ? stack[i] : json(nullptr);
+    const json& depth = sites["function_depth"][i];
+    for (size_t up = 0; depth.is_number_unsigned() && up < depth.get<size_t>() &&
+                        at.is_number_unsigned() && at.get<size_t>() < parent.size();
+         ++up)
+      at = parent[at.get<size_t>()];
+    bool inside = depth.is_number_unsigned() && at.is_number_unsigned() && frame.is_array() &&
+                  at.get<size_t>() < frame.size();
+    frames.push_back(inside ? frame[at.get<size_t>()] : json(nullptr));
+  }
+  sites["function_frame"] = std::move(frames);
+}
+
+// What compare reads of a version 2 or 3 document (summary, sites with their stacks, threads)
+// in the shape of version 1, so baselines of every version compare alike (version 2's columns
+// are plain arrays, which expand_columns keeps as they are).
+json version1_view(const json& written) {
+  json doc = written;
+  for (const char* table : {"frames", "stacks"})  // columns may be encoded
+    if (doc.is_object() && doc.contains(table)) doc[table] = expand_columns(doc[table]);
+  if (doc.is_object() && doc.contains("sites")) doc["sites"] = expand_sites(doc["sites"]);
+  add_function_frames(doc);
   std::set<size_t> inherited;  // each fork child's site of the blocks it inherited
   for (const json& p : member(doc, "processes"))
     if (member(p, "inherited_site").is_number_unsigned())
@@ -373,9 +405,10 @@ std::optional<json> load_side(const std::string& path, bool symbols,
     std::ifstream in(path);
     json j = json::parse(in, nullptr, false);
     std::string schema = j.is_object() ? j.value("schema", std::string()) : "";
-    if (schema == kJsonSchema) return version1_view(j);
+    if (schema == kJsonSchema || schema == kJsonSchemaV2) return version1_view(j);
     if (schema == kJsonSchemaV1) return j;
-    error = path + ": not a " + std::string(kJsonSchema) + " or " + kJsonSchemaV1 + " report";
+    error = path + ": not a " + std::string(kJsonSchema) + ", " + kJsonSchemaV2 + " or " +
+            kJsonSchemaV1 + " report";
     return std::nullopt;
   }
   Session session = analyze({path});

@@ -11,8 +11,9 @@
 
 namespace memscope::analyzer {
 
-// The comparison of two memscope-analysis/1 reports (schema memscope-compare/1, docs/exports.md):
-// totals, the `top` sites whose allocated bytes changed most, leaks new in `current`, threads.
+// The comparison of two reports in memscope-analysis/1's shape, into which every version is read
+// (schema memscope-compare/1, docs/exports.md): totals, the `top` sites whose allocated bytes
+// changed most, leaks new in `current`, threads.
 nlohmann::json compare_reports(const nlohmann::json& baseline, const nlohmann::json& current,
                                size_t top);
 

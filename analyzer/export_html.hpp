@@ -13,7 +13,7 @@ namespace memscope::analyzer {
 // strings, where the escape means the same character, so JSON.parse reads the same value.
 std::string escape_json_for_script(std::string_view json_text);
 
-// The report page with `analysis_json` (a memscope-analysis/2 document's text) embedded.
+// The report page with `analysis_json` (a memscope-analysis/3 document's text) embedded.
 std::string html_report(std::string_view analysis_json);
 
 // Writes html_report(analysis_json) to `path`; on failure returns false with `error` set.

@@ -182,7 +182,8 @@ ProcessHeapView process_view(const TracedProcess& tp, StackTable& table, Symboli
   v.functions = functions(v.sites);
   v.threads = threads(p);
   v.peak_sites = top_sites(v, site_bytes_at_peak, SIZE_MAX);
-  v.leak_sites = top_sites(v, site_leaked_bytes, SIZE_MAX);
+  // An image replaced by exec leaked nothing: the exec discarded the blocks it still held.
+  if (!ended_by_exec(p)) v.leak_sites = top_sites(v, site_leaked_bytes, SIZE_MAX);
   return v;
 }
 

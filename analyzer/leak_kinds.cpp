@@ -33,6 +33,10 @@ std::optional<format::LeakKind> leading_kind(const KindCounts& kinds) {
   return std::nullopt;
 }
 
+bool ended_by_exec(const ProcessAnalysis& p) {
+  return p.end() && p.end()->reason == static_cast<uint8_t>(EndReason::kExec);
+}
+
 std::string leak_check_status(const ProcessAnalysis& p) {
   const format::LeakScanRecord* scan = p.leak_scan();
   if (scan == nullptr) {

@@ -27,6 +27,10 @@ std::optional<format::LeakKind> leading_kind(const format::KindCounts& kinds);
 
 // In words: how the scan went ("complete"), or why the kinds are unknown.
 std::string leak_check_status(const ProcessAnalysis& p);
+
+// Whether exec replaced the image: the kernel discarded its heap with it, so the blocks it still
+// held did not leak.
+bool ended_by_exec(const ProcessAnalysis& p);
 std::string freeres_outcome(const format::FreeresOutcome outcome);
 
 }  // namespace memscope::analyzer

@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "usage: memscope-analyze TRACE_OR_DIR... [--json FILE] [--html FILE] [--top N] [--no-symbols]\n"
     "                        [--quiet] [--replay]\n"
     "  TRACE_OR_DIR  memscope trace files (*.mst) or directories holding them\n"
-    "  --json FILE   also write the analysis as JSON (schema memscope-analysis/2, every site);\n"
+    "  --json FILE   also write the analysis as JSON (schema memscope-analysis/3, every site);\n"
     "                - for stdout\n"
     "  --html FILE   also write a self-contained HTML report (charts, flame graph, tables: the\n"
     "                top sites by each ranking and the largest leaking and peak sites)\n"

@@ -6,12 +6,16 @@
 #include "analyzer/report_json.hpp"
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "analyzer/insights/correlations.hpp"
 #include "analyzer/insights/insights_report.hpp"
+#include "analyzer/insights/statistics.hpp"
+#include "analyzer/json_columns.hpp"
 #include "analyzer/leak_kinds.hpp"
 #include "analyzer/summary.hpp"
 #include "analyzer/summary_json.hpp"
@@ -37,6 +41,11 @@ json histogram_json(const Log2Histogram& h) {
     out.push_back(h.counts[i]);
   }
   return out;
+}
+
+// A column of a table inside a process's object, in its shortest encoding.
+json encoded(const std::vector<json>& values) {
+  return json::parse(encode_column(values));
 }
 
 json suppression_json(const SuppressionRule& rule) {
@@ -137,9 +146,7 @@ class Tables {
 
   // "strings", "frames" and "stacks", as members of the top-level object.
   void write(std::ostream& out) {
-    json function = json::array(), file = json::array(), line = json::array(),
-         module = json::array(), address = json::array(), offset = json::array(),
-         inlined = json::array();
+    std::vector<json> function, file, line, module, address, offset, inlined;
     for (uint32_t f : frames_) {
       const Frame& fr = table_.frame(f);
       function.push_back(string(fr.function));
@@ -150,21 +157,19 @@ class Tables {
       offset.push_back(fr.module.empty() ? json(nullptr) : json(hex_text(fr.offset)));
       inlined.push_back(fr.inlined);
     }
-    json frame_of = json::array(), parent = json::array();
+    std::vector<json> frame_of, parent;
     for (const auto& [frame, caller] : stacks_) {
       frame_of.push_back(frame);
       parent.push_back(caller < 0 ? json(nullptr) : json(caller));
     }
     out << ",\n\"strings\":" << dump(strings_);
-    out << ",\n\"frames\":"
-        << dump({{"function", function},
-                 {"file", file},
-                 {"line", line},
-                 {"module", module},
-                 {"address", address},
-                 {"offset", offset},
-                 {"inlined", inlined}});
-    out << ",\n\"stacks\":" << dump({{"frame", frame_of}, {"parent", parent}});
+    out << ",\n\"frames\":{\"function\":" << encode_column(function)
+        << ",\"file\":" << encode_column(file) << ",\"line\":" << encode_column(line)
+        << ",\"module\":" << encode_column(module) << ",\"address\":" << encode_column(address)
+        << ",\"offset\":" << encode_column(offset) << ",\"inlined\":" << encode_column(inlined)
+        << "}";
+    out << ",\n\"stacks\":{\"frame\":" << encode_column(frame_of)
+        << ",\"parent\":" << encode_column(parent) << "}";
   }
 
  private:
@@ -288,24 +293,27 @@ std::vector<std::pair<size_t, size_t>> written_sites(const HeapReport& heap,
   return out;
 }
 
-// `"name":[v0,v1,...]` with value(row) giving each entry as JSON.
+// `"name":COLUMN` with value(row) giving each entry as JSON, in the column's shortest encoding.
 template <typename Rows, typename Value>
 void column(std::ostream& out, const char* name, const Rows& rows, Value value,
             bool first = false) {
-  out << (first ? "\n\"" : ",\n\"") << name << "\":[";
-  for (size_t r = 0; r < rows.size(); ++r) out << (r ? "," : "") << dump(value(rows[r]));
-  out << "]";
+  std::vector<json> values;
+  values.reserve(rows.size());
+  for (const auto& row : rows) values.push_back(value(row));
+  out << (first ? "\n\"" : ",\n\"") << name << "\":" << encode_column(values);
 }
 
-// The sites table: one column per field, one entry per site.
+// The sites table: per site its `process` and its `row` in `distinct`, the table of every other
+// column with one row per distinct combination of them. Images of one executable (each fork,
+// each exec of a shell script) repeat many sites whole, figures included: those are written once.
 void write_sites(const Context& c, std::ostream& out) {
-  std::vector<std::pair<size_t, size_t>> rows = written_sites(c.heap, c.selection);
-  auto stats = [&](const std::pair<size_t, size_t>& r) -> const SiteStats& {
-    return *c.heap.processes[r.first].sites[r.second].stats;
-  };
   using Row = std::pair<size_t, size_t>;
-  using Field = uint64_t (*)(const SiteStats&);
-  static const std::pair<const char*, Field> kCounts[] = {
+  std::vector<Row> rows = written_sites(c.heap, c.selection);
+  auto site = [&](const Row& r) -> const SiteView& {
+    return c.heap.processes[r.first].sites[r.second];
+  };
+  using Count = uint64_t (*)(const SiteStats&);
+  static const std::pair<const char*, Count> kCounts[] = {
       {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
       {"frees", [](const SiteStats& s) { return s.counts.frees; }},
       {"allocated_bytes", [](const SiteStats& s) { return s.counts.allocated_bytes; }},
@@ -315,25 +323,40 @@ void write_sites(const Context& c, std::ostream& out) {
       {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }},
       {"peak_allocations", [](const SiteStats& s) { return s.peak_allocations; }},
       {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }}};
+  std::vector<std::pair<std::string, std::function<json(const Row&)>>> fields = {
+      {"stack", [&](const Row& r) { return c.tables.stack(site(r).stack); }},
+      // where in its stack the site's function is: a digit or two where a frame's number takes five
+      {"function_depth", [&](const Row& r) {
+         return site(r).function_frame ? json(site(r).function_depth) : json(nullptr);
+       }}};
+  for (const auto& [name, value] : kCounts)  // the lambda keeps its own copy of the getter
+    fields.emplace_back(name,
+                        [&site, get = value](const Row& r) { return json(get(*site(r).stats)); });
+  fields.emplace_back("estimate", [&](const Row& r) {  // null unless the trace is sampled
+    const HeapEstimates* e = c.session.processes[r.first]->analysis->estimates();
+    return site_estimate_json(e ? e->site(site(r).stats->stack_id) : nullptr);
+  });
+  fields.emplace_back("sizes", [&](const Row& r) { return histogram_json(site(r).stats->sizes); });
+  fields.emplace_back("lifetimes_ns",
+                      [&](const Row& r) { return histogram_json(site(r).stats->lifetimes); });
+  std::unordered_map<std::string, size_t> distinct;  // a row's values as text -> its number
+  std::vector<Row> firsts;                           // the first site of each distinct row
+  std::vector<json> row_of;
+  row_of.reserve(rows.size());
+  for (const Row& r : rows) {
+    std::string key;
+    for (const auto& field : fields) key += dump(field.second(r)) + ';';
+    auto [it, added] = distinct.try_emplace(std::move(key), firsts.size());
+    if (added) firsts.push_back(r);
+    row_of.push_back(it->second);
+  }
   out << ",\n\"sites\":{";
   column(
       out, "process", rows, [](const Row& r) { return json(r.first); }, true);
-  column(out, "stack", rows, [&](const Row& r) {
-    return c.tables.stack(c.heap.processes[r.first].sites[r.second].stack);
-  });
-  column(out, "function_frame", rows, [&](const Row& r) {
-    return c.tables.frame(c.heap.processes[r.first].sites[r.second].function_frame);
-  });
-  for (const auto& count : kCounts)  // not a structured binding: clang 14 cannot capture one
-    column(out, count.first, rows, [&](const Row& r) { return json(count.second(stats(r))); });
-  column(out, "estimate", rows, [&](const Row& r) {
-    const HeapEstimates* e = c.session.processes[r.first]->analysis->estimates();
-    return site_estimate_json(e ? e->site(stats(r).stack_id) : nullptr);
-  });
-  column(out, "sizes", rows, [&](const Row& r) { return histogram_json(stats(r).sizes); });
-  column(out, "lifetimes_ns", rows,
-         [&](const Row& r) { return histogram_json(stats(r).lifetimes); });
-  out << "}";
+  out << ",\n\"row\":" << encode_column(row_of) << ",\n\"distinct\":{";
+  for (size_t f = 0; f < fields.size(); ++f)
+    column(out, fields[f].first.c_str(), firsts, fields[f].second, f == 0);
+  out << "}}";
 }
 
 // The index of `rule` among the rules applied (top-level `suppressions`).
@@ -387,7 +410,7 @@ void write_leaks(const Context& c, std::ostream& out) {
 // The sites grouped by function, largest allocated bytes first, as columns: the name (in
 // `strings`), the frame of its largest site, and the figures summed over its sites.
 json functions_json(const Context& c, const ProcessHeapView& v) {
-  json name = json::array(), frame = json::array(), sites = json::array();
+  std::vector<json> name, frame, sites;
   using Field = uint64_t (*)(const SiteStats&);
   static const std::pair<const char*, Field> kFigures[] = {
       {"allocations", [](const SiteStats& s) { return s.counts.allocations; }},
@@ -396,54 +419,35 @@ json functions_json(const Context& c, const ProcessHeapView& v) {
       {"peak_bytes", [](const SiteStats& s) { return s.peak_bytes; }},
       {"leaked_allocations", [](const SiteStats& s) { return s.live_allocations; }},
       {"leaked_bytes", [](const SiteStats& s) { return s.live_bytes; }}};
-  json figures = json::object();
-  for (const auto& [field, value] : kFigures) figures[field] = json::array();
+  std::vector<std::vector<json>> figures(std::size(kFigures));
   for (size_t k = 0; k < v.functions.size() && k < c.functions; ++k) {
     const FunctionView& f = v.functions[k];
     name.push_back(c.tables.name(f.name));
     frame.push_back(c.tables.frame(v.sites[f.largest_site].function_frame));
     sites.push_back(f.sites);
-    for (const auto& [field, value] : kFigures) figures[field].push_back(value(f.totals));
+    for (size_t i = 0; i < figures.size(); ++i) figures[i].push_back(kFigures[i].second(f.totals));
   }
-  json out = {{"function", name}, {"frame", frame}, {"sites", sites}};
-  out.update(figures);
+  json out = {{"function", encoded(name)}, {"frame", encoded(frame)}, {"sites", encoded(sites)}};
+  for (size_t i = 0; i < figures.size(); ++i) out[kFigures[i].first] = encoded(figures[i]);
   out["omitted"] = v.functions.size() - name.size();
   return out;
 }
 
-// A process's peak: the sites live at that moment that the document holds, and how many
-// others (bounded reports) it left out.
+// A process's peak, and how many of the sites live at that moment (those with `peak_bytes`) a
+// bounded report left out.
 json peak_json(const Context& c, size_t p) {
   const ProcessAnalysis& analysis = *c.session.processes[p]->analysis;
-  const ProcessHeapView& v = c.heap.processes[p];
   const HeapTotals& t = analysis.heap().totals();
   if (t.peak_bytes == 0) return nullptr;
-  json site = json::array(), bytes = json::array(), allocations = json::array();
   size_t omitted = 0;
-  for (size_t i : v.peak_sites) {
-    if (!c.selection.kept(p, i)) {
-      ++omitted;
-      continue;
-    }
-    site.push_back(c.selection.number(p, i));
-    bytes.push_back(v.sites[i].stats->peak_bytes);
-    allocations.push_back(v.sites[i].stats->peak_allocations);
-  }
-  json sites = {{"site", site}, {"bytes", bytes}, {"allocations", allocations}};
-  return {{"process", p},
-          {"pid", analysis.info().pid},
-          {"stamp_ns", t.peak_stamp},
-          {"bytes", t.peak_bytes},
-          {"allocations", t.peak_allocations},
-          {"sites", sites},
-          {"sites_omitted", omitted}};
+  for (size_t i : c.heap.processes[p].peak_sites) omitted += c.selection.kept(p, i) ? 0 : 1;
+  return {{"process", p},          {"pid", analysis.info().pid},        {"stamp_ns", t.peak_stamp},
+          {"bytes", t.peak_bytes}, {"allocations", t.peak_allocations}, {"sites_omitted", omitted}};
 }
 
 // Columns, one entry per bucket.
 json heap_over_time_json(const HeapTimeline& tl) {
-  json start = json::array(), live = json::array(), live_peak = json::array(),
-       allocations = json::array(), frees = json::array(), allocated = json::array(),
-       freed = json::array();
+  std::vector<json> start, live, live_peak, allocations, frees, allocated, freed;
   for (const HeapBucket& b : tl.buckets()) {
     start.push_back(b.start_ns);
     live.push_back(b.live_bytes_end);
@@ -453,9 +457,10 @@ json heap_over_time_json(const HeapTimeline& tl) {
     allocated.push_back(b.allocated_bytes);
     freed.push_back(b.freed_bytes);
   }
-  return {{"bucket_ns", tl.bucket_ns()},  {"start_ns", start},          {"live_bytes", live},
-          {"live_bytes_peak", live_peak}, {"allocations", allocations}, {"frees", frees},
-          {"allocated_bytes", allocated}, {"freed_bytes", freed}};
+  return {{"bucket_ns", tl.bucket_ns()},           {"start_ns", encoded(start)},
+          {"live_bytes", encoded(live)},           {"live_bytes_peak", encoded(live_peak)},
+          {"allocations", encoded(allocations)},   {"frees", encoded(frees)},
+          {"allocated_bytes", encoded(allocated)}, {"freed_bytes", encoded(freed)}};
 }
 
 json thread_json(size_t p, const ProcessAnalysis& analysis, const ThreadView& t) {
@@ -505,6 +510,74 @@ json inherited_site(const Context& c, size_t p) {
   return nullptr;
 }
 
+// A recommendation names its site by the trace's stack id, which this document does not carry:
+// in its place, the site's row in `sites` and its stack (null when a bounded report left it out).
+void name_recommendation_sites(const Context& c, size_t p, json& process) {
+  if (!process.contains("performance_insights")) return;
+  json& insights = process["performance_insights"];
+  if (!insights.is_object() || !insights.contains("recommendations")) return;
+  const ProcessHeapView& v = c.heap.processes[p];
+  for (json& r : insights["recommendations"]) {
+    if (!r.contains("site") || !r["site"].contains("stack_id")) continue;
+    uint64_t id = r["site"]["stack_id"].get<uint64_t>();
+    r["site"].erase("stack_id");
+    r["site"]["site"] = nullptr;
+    r["site"]["stack"] = nullptr;
+    for (size_t i = 0; i < v.sites.size(); ++i) {
+      if (v.sites[i].stats->stack_id != id || !c.selection.kept(p, i)) continue;
+      r["site"]["site"] = c.selection.number(p, i);
+      r["site"]["stack"] = c.tables.stack(v.sites[i].stack);
+      break;
+    }
+  }
+}
+
+// Figures and blocks with nothing measured are left out rather than written as null or empty
+// (docs/json-schema.md: absent means not measured): in a run of many short processes most are,
+// and as nulls they were a sixth of the document. Array entries stay (their places count).
+void drop_unmeasured(json& j) {
+  if (j.is_array())
+    for (json& entry : j) drop_unmeasured(entry);
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end();) {
+    drop_unmeasured(*it);
+    bool empty = it->is_null() || ((it->is_object() || it->is_array()) && it->empty());
+    it = empty ? j.erase(it) : std::next(it);
+  }
+}
+
+// The insights of one process, unmeasured figures left out, and its correlations without the
+// series they relate, which are the same in every process (top-level `correlations`); a
+// correlation with fewer aligned samples than it needs was not measured, and is left out too.
+void compact_insights(json& process) {
+  for (const char* block : {"performance_insights", "correlations"}) {
+    if (!process.contains(block)) continue;
+    drop_unmeasured(process[block]);
+    if (process[block].empty()) process.erase(block);
+  }
+  if (process.contains("correlations")) {
+    json& all = process["correlations"];
+    for (auto it = all.begin(); it != all.end();) {
+      bool measured = it->value("samples", size_t{0}) >= insights::kMinCorrelationSamples;
+      it->erase("x");
+      it->erase("y");
+      it = measured ? std::next(it) : all.erase(it);
+    }
+    if (all.empty()) process.erase("correlations");
+  }
+  json& metrics = process["metrics"];
+  if (metrics.contains("series") && metrics["series"].empty()) metrics.erase("series");
+}
+
+// What each correlation relates, `series: {name: {x, y}}`, the same for every process, and
+// the aligned samples a process needs for it to be measured.
+json correlation_series() {
+  json series = json::object();
+  for (const insights::Correlation& c : insights::correlations({}))
+    series[c.name] = {{"x", c.x}, {"y", c.y}};
+  return {{"min_samples", insights::kMinCorrelationSamples}, {"series", series}};
+}
+
 // The key of the process `tp` came from: its index in the session.
 json parent_key(const Session& session, const TracedProcess& tp) {
   for (size_t i = 0; i < session.processes.size(); ++i)
@@ -546,6 +619,8 @@ json process_json(const Context& c, size_t index) {
                   {"undecodable_samples", p.undecodable_samples()}};
   // metrics.series, correlations, performance_insights
   insights::add_insights_json(c.report.processes[index].insights, j);
+  name_recommendation_sites(c, index, j);
+  compact_insights(j);
   if (const ForkSnapshot* inherited = p.inherited()) {
     j["inherited"] = {{"total_allocations", inherited->totals.allocations},
                       {"total_allocated_bytes", inherited->totals.allocated_bytes},
@@ -590,6 +665,7 @@ JsonWritten write_json_report(const AnalysisReport& report, std::ostream& out,
   out << ",\n\"summary\":" << dump(summary_json(report.summary));
   out << ",\n\"bounded\":" << dump(bounded_json(budget, selection));
   out << ",\n\"runtime_modules\":" << dump(runtime_module_prefixes());
+  out << ",\n\"correlations\":" << dump(correlation_series());
   json largest_peak = nullptr;
   write_array(out, "processes", [&](auto emit) {
     for (size_t p = 0; p < session.processes.size(); ++p) {

@@ -1,4 +1,4 @@
-// The versioned JSON report ("schema": "memscope-analysis/2"), documented field by field in
+// The versioned JSON report ("schema": "memscope-analysis/3"), documented field by field in
 // docs/json-schema.md. It is one serialiser of the analysis, written as it goes (one site at a
 // time, never the whole document in memory): strings, frames and stacks are tables written
 // once, and sites, leaks, peaks and functions refer to them by index, so the size grows with
@@ -15,7 +15,10 @@
 
 namespace memscope::analyzer {
 
-inline constexpr const char* kJsonSchema = "memscope-analysis/2";
+inline constexpr const char* kJsonSchema = "memscope-analysis/3";
+// Versions compare still reads (baselines users keep): 2, the previous release's (columns as
+// plain arrays, peak site lists written out), and 1, with every site's stack as objects.
+inline constexpr const char* kJsonSchemaV2 = "memscope-analysis/2";
 inline constexpr const char* kJsonSchemaV1 = "memscope-analysis/1";
 
 // What a bounded report (the HTML page's) keeps: per process the top `per_ranking` sites by each

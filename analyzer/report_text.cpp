@@ -90,6 +90,13 @@ std::string suppressed_text(const format::KindCount& suppressed) {
          " blocks";
 }
 
+// The blocks an exec discarded with the image it replaced: not leaked, so named apart.
+std::string discarded_text(const Summary& s) {
+  if (s.discarded_by_exec_allocations == 0) return {};
+  return ", " + bytes(s.discarded_by_exec_bytes) + " in " +
+         std::to_string(s.discarded_by_exec_allocations) + " blocks discarded by exec";
+}
+
 void process_line(const TracedProcess& tp, const Summary& s, std::ostream& out) {
   const ProcessAnalysis& p = *tp.analysis;
   // Named by what it runs; how it started and its executable (a symlink's target) beside it.
@@ -102,7 +109,7 @@ void process_line(const TracedProcess& tp, const Summary& s, std::ostream& out) 
       << "): " << s.total_allocations << " allocations, " << s.total_frees << " frees, "
       << bytes(s.total_allocated_bytes) << " allocated, peak " << bytes(s.peak_heap_bytes)
       << ", leaked " << bytes(s.leaked_bytes) << " in " << s.leaked_allocations << " blocks"
-      << suppressed_text(s.suppressed) << ", " << s.threads
+      << suppressed_text(s.suppressed) << discarded_text(s) << ", " << s.threads
       << " threads, ended: " << describe_end(p) << "\n";
   if (s.dropped_events) out << "  WARNING: " << s.dropped_events << " events were dropped\n";
   if (!p.read_result().complete) out << "  PARTIAL: " << p.read_result().error << "\n";
@@ -252,8 +259,8 @@ void text_report(const AnalysisReport& report, std::ostream& out, size_t top) {
       << " allocations, " << t.total_frees << " frees, " << bytes(t.total_allocated_bytes)
       << " allocated, largest peak " << bytes(t.peak_heap_bytes) << ", leaked "
       << bytes(t.leaked_bytes) << " in " << t.leaked_allocations << " blocks"
-      << suppressed_text(t.suppressed) << ", " << t.threads << " threads, " << t.dropped_events
-      << " dropped events\n";
+      << suppressed_text(t.suppressed) << discarded_text(t) << ", " << t.threads << " threads, "
+      << t.dropped_events << " dropped events\n";
   if (t.leak_kinds) out << "total leak check: " << kinds_text(*t.leak_kinds) << "\n";
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <utility>
 
 #include "analyzer/leak_kinds.hpp"
 #include "format/trace_format.hpp"
@@ -23,11 +24,16 @@ Summary summarize(const ProcessAnalysis& p) {
   s.dropped_events = p.dropped_events();
   s.unmatched_frees = t.unmatched_frees;
   s.leak_kinds = process_leak_kinds(p);
+  if (ended_by_exec(p)) {  // nothing leaked
+    s.discarded_by_exec_allocations = std::exchange(s.leaked_allocations, 0);
+    s.discarded_by_exec_bytes = std::exchange(s.leaked_bytes, 0);
+  }
   return s;
 }
 
 Summary summarize(const ProcessHeapView& v) {
   Summary s = summarize(*v.process->analysis);
+  if (ended_by_exec(*v.process->analysis)) return s;  // nothing leaked, nothing to suppress
   s.leaked_allocations -= std::min(s.leaked_allocations, v.leaks.suppressed.blocks);
   s.leaked_bytes -= std::min(s.leaked_bytes, v.leaks.suppressed.bytes);
   s.leak_kinds = v.leaks.kinds;
@@ -47,13 +53,15 @@ Summary summarize(const Session& session, const HeapReport& heap) {
     total.peak_heap_bytes = std::max(total.peak_heap_bytes, s.peak_heap_bytes);
     total.leaked_allocations += s.leaked_allocations;
     total.leaked_bytes += s.leaked_bytes;
+    total.discarded_by_exec_allocations += s.discarded_by_exec_allocations;
+    total.discarded_by_exec_bytes += s.discarded_by_exec_bytes;
     total.threads += s.threads;
     total.dropped_events += s.dropped_events;
     total.unmatched_frees += s.unmatched_frees;
     total.suppressed.blocks += s.suppressed.blocks;
     total.suppressed.bytes += s.suppressed.bytes;
     // An image replaced by exec took its memory with it: it has no kinds, and needs none.
-    if (p.end() && p.end()->reason == static_cast<uint8_t>(format::EndReason::kExec)) continue;
+    if (ended_by_exec(p)) continue;
     if (!s.leak_kinds) total.leak_kinds.reset();
     if (!total.leak_kinds) continue;
     for (size_t k = 0; k < format::kLeakKinds; ++k) {

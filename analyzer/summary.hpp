@@ -19,6 +19,10 @@ struct Summary {
   uint64_t peak_heap_bytes = 0;
   uint64_t leaked_allocations = 0;  // blocks live at the end, suppressed ones left out
   uint64_t leaked_bytes = 0;
+  // Blocks live when an exec replaced the image: the kernel discarded them with its address
+  // space, so they did not leak (valgrind reports nothing for such an image); not in leaked_*.
+  uint64_t discarded_by_exec_allocations = 0;
+  uint64_t discarded_by_exec_bytes = 0;
   uint64_t threads = 0;
   uint64_t dropped_events = 0;
   uint64_t unmatched_frees = 0;
@@ -28,7 +32,8 @@ struct Summary {
   format::KindCount suppressed;  // the live blocks of suppressed sites
 };
 
-// The trace's own figures, before any suppression (memscope-run's one-line summary).
+// The trace's own figures, before any suppression (memscope-run's one-line summary); an image
+// replaced by exec has its live blocks in discarded_by_exec_*, not in leaked_*.
 Summary summarize(const ProcessAnalysis& p);
 // With the view's suppressions applied.
 Summary summarize(const ProcessHeapView& v);

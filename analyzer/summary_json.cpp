@@ -15,6 +15,8 @@ std::vector<std::pair<std::string, std::optional<uint64_t>>> summary_fields(cons
       {"peak_heap_bytes", s.peak_heap_bytes},
       {"leaked_allocations", s.leaked_allocations},
       {"leaked_bytes", s.leaked_bytes},
+      {"discarded_by_exec_allocations", s.discarded_by_exec_allocations},
+      {"discarded_by_exec_bytes", s.discarded_by_exec_bytes},
       {"threads", s.threads},
       {"dropped_events", s.dropped_events},
       {"unmatched_frees", s.unmatched_frees}};

@@ -291,7 +291,13 @@ void print_summary(const std::string& dir, int status, const std::vector<std::st
               << process_name(p->analysis->info()) << ", " << describe_end(*p->analysis)
               << "): " << s.total_allocations << " allocations, " << s.total_allocated_bytes
               << " bytes, peak " << s.peak_heap_bytes << " bytes, leaked " << s.leaked_bytes
-              << " bytes in " << s.leaked_allocations << " blocks, " << s.threads << " threads"
+              << " bytes in " << s.leaked_allocations << " blocks"
+              << (s.discarded_by_exec_allocations
+                      ? ", " + std::to_string(s.discarded_by_exec_bytes) + " bytes in " +
+                            std::to_string(s.discarded_by_exec_allocations) +
+                            " blocks discarded by exec"
+                      : "")
+              << ", " << s.threads << " threads"
               << (s.dropped_events ? ", DROPPED " + std::to_string(s.dropped_events) + " events"
                                    : "")
               << (p->analysis->read_result().complete ? "" : " (trace incomplete)") << "\n";

@@ -103,7 +103,7 @@ class ProfileAnalysis {
   uint64_t region_begin_ns = 0;
   uint64_t region_end_ns = 0;
 
-  // The whole analysis as memscope-analyze's JSON (schema memscope-analysis/1).
+  // The whole analysis as memscope-analyze's JSON (schema memscope-analysis/3).
   const std::string& json() const { return json_; }
   // Writes json() to `file`, by default <session directory>/analysis.json; returns the path.
   // Throws ProfilingError when the file cannot be written.

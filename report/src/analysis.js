@@ -1,12 +1,14 @@
-// Reads the analysis the page carries, memscope-analysis/2 (docs/json-schema.md): strings,
+// Reads the analysis the page carries, memscope-analysis/3 (docs/json-schema.md): strings,
 // frames and stacks are tables that sites refer to by index, sites and leaks are columns, and
 // every row names its process by its key (a pid is not unique: an exec'd image keeps its pid).
-// The panels get per-process rows from here and never index the tables themselves.
+// A column is an array or a compact encoding (sparse, runs, deltas, back: "Columns" there),
+// expanded here once. The panels get per-process rows from here and never index the tables
+// themselves.
 // tests/lib/memscope_analysis.py is the reference reader; this one resolves the same way.
 
 import { frameName } from "./util.js";
 
-export const SCHEMA = "memscope-analysis/2";
+export const SCHEMA = "memscope-analysis/3";
 
 const SITE_FIGURES = [
   "allocations",
@@ -22,6 +24,51 @@ const SITE_FIGURES = [
 
 const INHERITED = "[inherited from the parent at the fork]";
 const NO_STACK = "[no stack recorded]";
+
+/** A column as the array of its rows: as written, or expanded from its encoding. */
+export function expandColumn(c) {
+  if (Array.isArray(c)) return c;
+  if (!c || typeof c !== "object") throw new Error("not a column: " + JSON.stringify(c));
+  const out = [];
+  if (c.runs) {
+    c.runs.forEach((v, i) => {
+      for (let k = 0; k < c.lengths[i]; k++) out.push(v);
+    });
+  } else if (c.deltas) {
+    let x = 0;
+    for (const d of expandColumn(c.deltas)) out.push((x += d));
+  } else if (c.back) {
+    expandColumn(c.back).forEach((b, i) => out.push(b === 0 ? null : i - b));
+  } else {
+    for (let i = 0; i < c.length; i++) out.push(c.default);
+    let at = 0;
+    c.gaps.forEach((gap, i) => {
+      at += gap;
+      out[at] = c.values[i];
+    });
+  }
+  return out;
+}
+
+/** The table with each of its columns expanded, in place (other members kept as they are). */
+function expandColumns(table) {
+  if (!table) return table;
+  for (const [k, v] of Object.entries(table)) if (v && typeof v === "object") table[k] = expandColumn(v);
+  return table;
+}
+
+/** The sites table with its columns expanded and its shared rows (`row` into `distinct`) joined. */
+function expandSites(table) {
+  if (!table) return table;
+  const distinct = table.distinct;
+  delete table.distinct;
+  expandColumns(table);
+  if (distinct) {
+    for (const [k, v] of Object.entries(expandColumns(distinct))) table[k] = table.row.map((r) => v[r]);
+    delete table.row;
+  }
+  return table;
+}
 
 /** The length of a table of columns: all its columns have one entry per row. */
 function rowCount(table) {
@@ -51,15 +98,26 @@ export class Analysis {
     this.processes.forEach((p, key) => {
       if (p.key !== key) throw new Error("process " + key + " has key " + p.key);
     });
+    const axes = (doc.correlations && doc.correlations.series) || {};
+    const unmeasured = "fewer than " + ((doc.correlations && doc.correlations.min_samples) || "the needed") + " aligned samples with both series";
+    for (const p of this.processes) {
+      expandColumns(p.heap_over_time);
+      if (p.functions && p.functions.function) expandColumns(p.functions);
+      // Each correlation's series are written once, at the top, and a correlation not measured
+      // is absent; the page shows every correlation of every process with its series.
+      const written = p.correlations || {};
+      p.correlations = {};
+      for (const [name, series] of Object.entries(axes)) p.correlations[name] = Object.assign({ null_reason: unmeasured }, series, written[name]);
+    }
     this.strings = doc.strings || [];
-    this.framesTable = doc.frames || {};
-    this.stacksTable = doc.stacks || { frame: [], parent: [] };
+    this.framesTable = expandColumns(doc.frames) || {};
+    this.stacksTable = expandColumns(doc.stacks) || { frame: [], parent: [] };
     this.runtimeModules = doc.runtime_modules || [];
-    const sites = doc.sites || {};
+    const sites = expandSites(doc.sites) || {};
     this.sitesTable = sites;
     this.siteCount = rowCount(sites);
     this.siteGroups = groupByProcess(this.siteCount, this.processes, (i) => sites.process[i]);
-    const leaks = doc.leaks || {};
+    const leaks = expandColumns(doc.leaks) || {};
     this.leaksTable = leaks;
     this.leakGroups = groupByProcess(rowCount(leaks), this.processes, (i) => sites.process[leaks.site[i]]);
     this.frameCache = new Map();
@@ -120,10 +178,20 @@ export class Analysis {
     return rows;
   }
 
+  /** The frame of site `index`'s function: `function_depth` callers up its stack. */
+  functionFrame(index) {
+    const t = this.sitesTable;
+    let at = t.stack[index];
+    const depth = t.function_depth[index];
+    if (depth == null || at == null) return null;
+    for (let k = 0; k < depth; k++) at = this.stacksTable.parent[at];
+    return this.stacksTable.frame[at];
+  }
+
   siteRow(index) {
     const t = this.sitesTable;
     const proc = this.processes[t.process[index]];
-    const fn = this.frame(t.function_frame[index]);
+    const fn = this.frame(this.functionFrame(index));
     const stackIndex = t.stack[index];
     const inherited = proc.inherited_site != null && proc.inherited_site === index;
     const row = {

@@ -1,4 +1,4 @@
-// Entry point: reads the analysis embedded in the page (memscope-analysis/2, see
+// Entry point: reads the analysis embedded in the page (memscope-analysis/3, see
 // docs/json-schema.md), renders one process at a time (a selector lists every process by its
 // key: an exec'd image keeps its pid, so two images of one pid are two entries), says what a
 // bounded page left out, and reports to the browser test how many charts it drew (body data

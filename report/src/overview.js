@@ -35,7 +35,9 @@ export function renderOverview(body, proc, processes, tEnd, t0) {
       card("Allocations", fmtCount(proc.total_allocations), fmtCount(proc.total_frees) + " frees"),
       card("Allocated", fmtBytes(proc.total_allocated_bytes), "requested bytes"),
       card("Peak heap", fmtEstimate(proc.peak_heap_bytes, est && est.peak_heap_bytes), peakAt, "accent"),
-      card("Leaked", fmtEstimate(proc.leaked_bytes, est && est.leaked_bytes), fmtCount(proc.leaked_allocations) + " blocks", proc.leaked_bytes > 0 ? "warn" : "good"),
+      proc.discarded_by_exec_allocations > 0
+        ? card("Discarded by exec", fmtBytes(proc.discarded_by_exec_bytes), fmtCount(proc.discarded_by_exec_allocations) + " blocks live at the exec, not leaked")
+        : card("Leaked", fmtEstimate(proc.leaked_bytes, est && est.leaked_bytes), fmtCount(proc.leaked_allocations) + " blocks", proc.leaked_bytes > 0 ? "warn" : "good"),
       ...leakKindCards(proc),
       card("Temporary", fmtCount(proc.temporary_allocations), fmtPct(proc.total_allocations ? (100 * proc.temporary_allocations) / proc.total_allocations : null) + " of allocations"),
       card("Threads", fmtCount(proc.threads), proc.metrics ? fmtCount(proc.metrics.samples) + " metric samples" : null),

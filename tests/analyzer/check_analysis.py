@@ -205,7 +205,7 @@ def main():
     parser.add_argument("program", nargs="+")
     args = parser.parse_args()
     report, text = trace_and_analyze(args, args.program[0])
-    check(report["schema"] == "memscope-analysis/2", "schema memscope-analysis/2")
+    check(report["schema"] == "memscope-analysis/3", "schema memscope-analysis/3")
     {"dwarf": dwarf_mode, "symtab": symtab_mode, "stripped": stripped_mode,
      "fork": fork_mode, "shared_prefix": shared_prefix_mode}[args.mode](args, report, text)
 

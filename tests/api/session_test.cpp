@@ -53,13 +53,13 @@ TEST_CASE("a region's counts are exact and only the region is counted") {
   CHECK(json.filename() == "analysis.json");
   std::ifstream in(json);
   std::string text((std::istreambuf_iterator<char>(in)), {});
-  CHECK(text.find("\"schema\":\"memscope-analysis/2\"") != std::string::npos);
+  CHECK(text.find("\"schema\":\"memscope-analysis/3\"") != std::string::npos);
   std::filesystem::path html = analysis.write_html();
   CHECK(html.filename() == "report.html");
   std::ifstream page(html);
   std::string markup((std::istreambuf_iterator<char>(page)), {});
   CHECK(markup.find("application/json") != std::string::npos);
-  CHECK(markup.find("memscope-analysis/2") != std::string::npos);
+  CHECK(markup.find("memscope-analysis/3") != std::string::npos);
   for (void* p : before) std::free(p);
   std::filesystem::remove_all(scratch_dir("exact"));
 }

@@ -17,6 +17,8 @@ import memscope_analysis  # noqa: E402
 import xml.etree.ElementTree as ET
 
 LEAKED_BYTES = 8 * 100000
+FIXTURE_V2 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                          "export_subject.v2.json")
 
 
 def fail(message):
@@ -266,6 +268,20 @@ def test_compare(h):
     hot = [s for s in json.load(open(out))["sites"] if s["function"] == "hot_allocator"]
     check(len(hot) == 1 and hot[0]["status"] == "both",
           "a version 1 baseline: hot_allocator matched by stack with the version 2 side")
+    # A baseline written by the previous release (version 2, tests/fixtures: main's build
+    # traced this program with argument 1); the fresh side allocates twice as much.
+    out = h.path("compare-v2.json")
+    r = subprocess.run([h.args.analyze, "compare", FIXTURE_V2, double, "--max-regression", "50",
+                        "--json", out], capture_output=True, text=True)
+    print(r.stdout + r.stderr)
+    check(r.returncode == 3, "a version 2 baseline: 2x the allocations exits 3")
+    cmp = json.load(open(out))
+    hot = [s for s in cmp["sites"] if s["function"] == "hot_allocator"]
+    check(len(hot) == 1 and hot[0]["status"] == "both" and
+          abs(hot[0]["allocated_bytes"]["percent"] - 100.0) < 0.01,
+          "a version 2 baseline: hot_allocator matched by stack, grew 100%")
+    check(all(s["status"] == "both" for s in cmp["sites"]),
+          "a version 2 baseline from another checkout: every changed site matched, none new")
     r = subprocess.run([h.args.analyze, "compare", base], capture_output=True, text=True)
     check(r.returncode == 1, "compare with one side is a usage error")
     r = subprocess.run([h.args.analyze, "compare", base, h.path("missing")],

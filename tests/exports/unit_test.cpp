@@ -149,6 +149,11 @@ TEST_CASE("compare: sites matched by symbolized stack, regressions over the limi
                           {"allocated_bytes", 2500u},
                           {"stack", {frame("f", 3, "0x99"), frame("main", 9, "0x77")}}};
   CHECK(site_key(site1) == site_key(site2));
+  // The same source built in another directory (a baseline from another checkout) too.
+  nlohmann::json moved = site2;
+  moved["stack"][0]["file"] = "/elsewhere/src/x.c";
+  moved["stack"][1]["file"] = "../../x.c";
+  CHECK(site_key(moved) == site_key(site1));
   nlohmann::json before = {
       {"summary", {{"total_allocated_bytes", 1000u}, {"total_allocations", 10u}}},
       {"sites", {site1}},

@@ -212,9 +212,9 @@ def run_memscope(args, workdir):
     except (OSError, ValueError) as e:
         raise ToolError(f"memscope-analyze wrote no readable JSON at {json_path}: {e}") from e
     replay_problems = summary_matches_replay(args, ms_dir, workdir, analysis)
-    if analysis.get("schema") != "memscope-analysis/2":
+    if analysis.get("schema") != "memscope-analysis/3":
         raise ToolError(f"{json_path}: schema is {analysis.get('schema')!r}, "
-                        "expected 'memscope-analysis/2'")
+                        "expected 'memscope-analysis/3'")
     entries = analysis.get("processes")
     if not isinstance(entries, list) or not entries:
         raise ToolError(f"{json_path}: no processes")

@@ -9,7 +9,7 @@
 // --mode sampled (a trace of memscope-run --sample-bytes): the overview says the figures are
 // estimates, and the top sites' byte columns show the analysis's 95 % intervals.
 // Writes a full-page screenshot and one per section (PNG-SECTION.png).
-// Reads memscope-analysis/2 (docs/json-schema.md), the page's embedded document included.
+// Reads memscope-analysis/3 (docs/json-schema.md), the page's embedded document included.
 // usage: node browser_check.js --html FILE --json ANALYSIS --screenshot PNG --profile DIR [--mode hostile|exec|sampled]
 "use strict";
 const { spawn } = require("child_process");
@@ -21,13 +21,47 @@ const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, "")] = process.argv[i + 1];
 const htmlPath = path.resolve(args.html);
 const pageUrl = pathToFileURL(htmlPath).href;
-const analysis = JSON.parse(fs.readFileSync(args.json, "utf8"));
+// A column as its rows: an array, or a compact encoding (docs/json-schema.md, "Columns"),
+// expanded here independently of the page's own reader.
+function expandColumn(c) {
+  if (Array.isArray(c)) return c;
+  const out = [];
+  if (c.runs) c.runs.forEach((v, i) => out.push(...Array(c.lengths[i]).fill(v)));
+  else if (c.deltas) expandColumn(c.deltas).reduce((x, d) => (out.push(x + d), x + d), 0);
+  else if (c.back) expandColumn(c.back).forEach((b, i) => out.push(b === 0 ? null : i - b));
+  else {
+    out.push(...Array(c.length).fill(c.default));
+    let at = 0;
+    c.gaps.forEach((g, i) => (out[(at += g)] = c.values[i]));
+  }
+  return out;
+}
+// The document with the columns this check reads expanded.
+function expandDoc(doc) {
+  const tables = [doc.sites, doc.leaks, doc.frames, doc.stacks, ...doc.processes.flatMap((p) => [p.heap_over_time, p.functions])];
+  const sites = doc.sites;
+  if (sites && sites.distinct) tables.push(sites.distinct);
+  for (const t of tables.filter(Boolean))
+    for (const [k, v] of Object.entries(t)) if (v && typeof v === "object" && k !== "distinct") t[k] = expandColumn(v);
+  if (sites && sites.distinct) {
+    // A site's columns but its process are its row of `distinct`.
+    for (const [k, v] of Object.entries(sites.distinct)) sites[k] = sites.row.map((r) => v[r]);
+    delete sites.distinct;
+    delete sites.row;
+  }
+  return doc;
+}
+const analysis = expandDoc(JSON.parse(fs.readFileSync(args.json, "utf8")));
 const mode = args.mode || "hostile";
 
-// memscope-analysis/2: a site's function is its function frame's name, else module+offset.
+// memscope-analysis/3: a site's function is its function frame's name, else module+offset; the
+// frame is `function_depth` callers up the site's stack.
 function siteFunction(doc, i) {
-  const f = doc.sites.function_frame[i];
-  if (f == null) return null;
+  const depth = doc.sites.function_depth[i];
+  let at = doc.sites.stack[i];
+  if (depth == null || at == null) return null;
+  for (let k = 0; k < depth; k++) at = doc.stacks.parent[at];
+  const f = doc.stacks.frame[at];
   const str = (col) => (doc.frames[col][f] == null ? null : doc.strings[doc.frames[col][f]]);
   if (str("function")) return str("function");
   const mod = str("module");
@@ -396,7 +430,7 @@ async function hostileChecks(evaluate) {
 // picker, and selecting it must show that image's name, totals and sites, not the other's.
 // Judged against the document the page embeds (bounded or not).
 async function execChecks(evaluate) {
-  const doc = JSON.parse(await evaluate(`document.getElementById("memscope-data").textContent`));
+  const doc = expandDoc(JSON.parse(await evaluate(`document.getElementById("memscope-data").textContent`)));
   const byPid = new Map();
   for (const p of doc.processes) byPid.set(p.pid, [...(byPid.get(p.pid) || []), p]);
   const images = [...byPid.values()].filter((list) => list.length > 1).flat();

@@ -46,7 +46,7 @@ TEST_CASE("markup characters and JavaScript line terminators are escaped") {
 
 TEST_CASE("hostile strings stay inside the data element and read back equal") {
   json analysis = {
-      {"schema", "memscope-analysis/2"},
+      {"schema", "memscope-analysis/3"},
       {"threads", {{{"name", "<img src=x onerror=alert(1)>"}}}},
       {"argv", {"</script><script>alert(2)</script>", "<!-- x", "a\xE2\x80\xA8z", "& &lt;"}},
       {"processes", json::array()}};
