@@ -15,11 +15,11 @@
 namespace memscope::agent {
 
 RealFunctions g_real;
+std::atomic<bool> g_real_resolved{false};
+alignas(64) unsigned char g_bootstrap_pool[kBootstrapBytes];
 
 namespace {
 
-constexpr size_t kBootstrapBytes = 256 * 1024;
-alignas(64) unsigned char g_pool[kBootstrapBytes];
 std::atomic<size_t> g_pool_used{0};
 constexpr size_t kHeader = 16;  // each block is preceded by its size
 
@@ -60,7 +60,7 @@ void resolve_all() {
 
 }  // namespace
 
-bool real_functions_ready() {
+bool resolve_real_functions() {
   int state = g_state.load(std::memory_order_acquire);
   if (state == kResolved) return true;
   if (state == kResolving) return false;  // dlsym re-entered us, or another thread resolves
@@ -68,15 +68,10 @@ bool real_functions_ready() {
   if (!g_state.compare_exchange_strong(expected, kResolving)) return false;
   resolve_all();
   g_state.store(kResolved, std::memory_order_release);
+  g_real_resolved.store(true, std::memory_order_release);
   ScopedMode passthrough(ThreadMode::kPassthrough);
   first_contact();
   return true;
-}
-
-bool in_bootstrap_pool(const void* p) {
-  auto a = reinterpret_cast<uintptr_t>(p);
-  auto base = reinterpret_cast<uintptr_t>(g_pool);
-  return a >= base && a < base + kBootstrapBytes;
 }
 
 void* bootstrap_allocate(size_t size, size_t alignment) {
@@ -84,7 +79,7 @@ void* bootstrap_allocate(size_t size, size_t alignment) {
   size_t need = size + kHeader + alignment;
   size_t start = g_pool_used.fetch_add(need);
   if (start + need > kBootstrapBytes) return nullptr;
-  auto addr = reinterpret_cast<uintptr_t>(g_pool + start + kHeader);
+  auto addr = reinterpret_cast<uintptr_t>(g_bootstrap_pool + start + kHeader);
   addr = (addr + alignment - 1) & ~(alignment - 1);
   reinterpret_cast<size_t*>(addr)[-1] = size;
   return reinterpret_cast<void*>(addr);

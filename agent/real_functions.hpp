@@ -8,7 +8,9 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 
 namespace memscope::agent {
 
@@ -40,10 +42,24 @@ struct RealFunctions {
 
 extern RealFunctions g_real;
 
-// True once every allocation function above is resolved; resolves on first call.
-bool real_functions_ready();
+// Inline, as every hook asks both on every call: a load and a range check, no call.
+extern std::atomic<bool> g_real_resolved;
+constexpr size_t kBootstrapBytes = 256 * 1024;
+extern unsigned char g_bootstrap_pool[kBootstrapBytes];
 
-bool in_bootstrap_pool(const void* p);
+// Resolves on the first call; false while resolution runs (dlsym re-entered us) or is another's.
+bool resolve_real_functions();
+
+// True once every allocation function above is resolved; resolves on first call.
+inline bool real_functions_ready() {
+  return g_real_resolved.load(std::memory_order_acquire) || resolve_real_functions();
+}
+
+inline bool in_bootstrap_pool(const void* p) {
+  auto a = reinterpret_cast<uintptr_t>(p);
+  auto base = reinterpret_cast<uintptr_t>(g_bootstrap_pool);
+  return a >= base && a < base + kBootstrapBytes;
+}
 void* bootstrap_allocate(size_t size, size_t alignment);
 size_t bootstrap_block_size(const void* p);
 

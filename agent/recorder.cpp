@@ -68,12 +68,7 @@ ThreadState* recording_thread() {
 
 }  // namespace
 
-bool recording_here() {
-  return t_mode == ThreadMode::kApplication && g_recording.load(std::memory_order_relaxed);
-}
-
-void record_alloc(format::AllocFn fn, const void* ptr, size_t size) {
-  if (!keep_alloc(ptr, size)) return;
+void write_alloc(format::AllocFn fn, const void* ptr, size_t size) {
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return;
   CapturedStack stack;
@@ -92,24 +87,24 @@ void record_alloc(format::AllocFn fn, const void* ptr, size_t size) {
   publish_event(claim, pos);
 }
 
-void record_free(const void* ptr) {
-  if (!keep_free(ptr)) return;
-  write_free(ptr);
-}
-
-void write_free(const void* ptr) {
+// Claims and stamps a free record, which the caller publishes. Null when nothing is claimed.
+ThreadState* open_free(const void* ptr, Claim& claim, uint64_t& pos) {
   ThreadState* ts = recording_thread();
-  if (ts == nullptr) return;
+  if (ts == nullptr) return nullptr;
   CapturedStack no_stack;
-  Claim claim;
-  uint64_t pos;
-  if (!reserve_event(ts, no_stack, claim, pos)) return;
+  if (!reserve_event(ts, no_stack, claim, pos)) return nullptr;
   Slot& s = claim.ring->at(pos);
   s.type = SlotType::kFree;
   s.extra_slots = 0;
   s.stamp = now_ns();
   s.ptr = reinterpret_cast<uint64_t>(ptr);
-  publish_event(claim, pos);
+  return ts;
+}
+
+void write_free(const void* ptr) {
+  Claim claim;
+  uint64_t pos;
+  if (open_free(ptr, claim, pos) != nullptr) publish_event(claim, pos);
 }
 
 uint64_t record_region_marker(uint64_t region_id, bool begin) {
@@ -132,17 +127,20 @@ uint64_t record_region_marker(uint64_t region_id, bool begin) {
 }
 
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size) {
-  SampledRealloc sampled = keep_realloc(old_ptr, size);
-  if (sampled == SampledRealloc::kOldBlockOnly) write_free(old_ptr);
-  if (sampled != SampledRealloc::kWhole) return {};
+  PendingRealloc pending;
+  pending.old_ptr = old_ptr;
+  pending.size = size;
+  pending.sampling = keep_realloc(old_ptr, size);
+  if (!pending.sampling.new_sampled) {
+    if (pending.sampling.old_sampled) pending.ts = open_free(old_ptr, pending.claim, pending.pos);
+    return pending;
+  }
   ThreadState* ts = recording_thread();
-  if (ts == nullptr) return {};
+  if (ts == nullptr) return pending;
   CapturedStack stack;
   capture_stack(stack);
-  Claim claim;
-  uint64_t pos;
-  if (!reserve_event(ts, stack, claim, pos)) return {};
-  Slot& s = claim.ring->at(pos);
+  if (!reserve_event(ts, stack, pending.claim, pending.pos)) return pending;
+  Slot& s = pending.claim.ring->at(pending.pos);
   s.type = SlotType::kRealloc;
   s.fn = static_cast<uint8_t>(fn);
   s.extra_slots = 0;
@@ -150,17 +148,21 @@ PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t siz
   s.old_ptr = reinterpret_cast<uint64_t>(old_ptr);
   s.size = size;
   s.stack_hash = stack.hash;
-  return {ts, pos, claim};
+  pending.ts = ts;
+  return pending;
 }
 
 void finish_realloc(const PendingRealloc& pending, const void* new_ptr) {
+  settle_realloc(pending.old_ptr, pending.size, pending.sampling, new_ptr);
   if (pending.ts == nullptr) return;
-  if (sampling_on() && new_ptr != nullptr) add_sampled_block(new_ptr);
-  Slot& s = pending.claim.ring->at(pending.pos);
-  s.stamp_after = now_ns();
-  s.ptr = reinterpret_cast<uint64_t>(new_ptr);
   // A failed realloc (null for a non-zero size) left the old block alone: nothing happened.
-  if (new_ptr == nullptr && s.size != 0) s.type = SlotType::kNop;
+  bool failed = new_ptr == nullptr && pending.size != 0;
+  Slot& s = pending.claim.ring->at(pending.pos);
+  if (s.type == SlotType::kRealloc) {
+    s.stamp_after = now_ns();
+    s.ptr = reinterpret_cast<uint64_t>(new_ptr);
+  }
+  if (failed) s.type = SlotType::kNop;
   publish_event(pending.claim, pending.pos);
 }
 

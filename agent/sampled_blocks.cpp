@@ -1,51 +1,58 @@
 // See sampled_blocks.hpp.
 #include "agent/sampled_blocks.hpp"
 
-#include <cstddef>
-
 namespace memscope::agent {
+
+std::atomic<uint32_t> g_sampled_in_group[kSampledGroups];
+
 namespace {
 
-constexpr unsigned kBucketBits = 16;
-constexpr size_t kBuckets = size_t{1} << kBucketBits;
-constexpr size_t kSlotsPerBucket = 8;
+constexpr size_t kBuckets = size_t{1} << kSampledBucketBits;
+constexpr size_t kSlotsPerBucket = 7;
 
 struct alignas(64) Bucket {
   std::atomic<uint64_t> slots[kSlotsPerBucket];
+  std::atomic<uint64_t> overflowed;  // in the same line: a free reads one line of the table
 };
+static_assert(sizeof(Bucket) == 64);
 
 Bucket g_buckets[kBuckets];
-std::atomic<bool> g_overflowed[kBuckets];
 
-size_t bucket_of(uint64_t address) {
-  // Blocks are 16-byte aligned: the low bits carry nothing.
-  return static_cast<size_t>(((address >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits));
+std::atomic<uint32_t>& group_of(size_t bucket) {
+  return g_sampled_in_group[bucket >> kBucketsPerGroupBits];
 }
 
 }  // namespace
 
 void add_sampled_block(const void* ptr) {
   uint64_t address = reinterpret_cast<uint64_t>(ptr);
-  size_t b = bucket_of(address);
+  size_t b = sampled_bucket_of(ptr);
+  group_of(b).fetch_add(1, std::memory_order_relaxed);
   for (std::atomic<uint64_t>& slot : g_buckets[b].slots) {
     uint64_t empty = 0;
     if (slot.load(std::memory_order_relaxed) == 0 &&
-        slot.compare_exchange_strong(empty, address, std::memory_order_relaxed))
+        slot.compare_exchange_strong(empty, address, std::memory_order_release,
+                                     std::memory_order_relaxed))
       return;
   }
-  g_overflowed[b].store(true, std::memory_order_relaxed);
+  // Not stored: the first overflow keeps its count for good, any later one gives it back.
+  if (g_buckets[b].overflowed.exchange(1, std::memory_order_relaxed) != 0)
+    group_of(b).fetch_sub(1, std::memory_order_relaxed);
 }
 
-bool forget_sampled_block(const void* ptr) {
+bool forget_in_table(const void* ptr, size_t bucket) {
   uint64_t address = reinterpret_cast<uint64_t>(ptr);
-  size_t b = bucket_of(address);
-  for (std::atomic<uint64_t>& slot : g_buckets[b].slots) {
+  Bucket& b = g_buckets[bucket];
+  for (std::atomic<uint64_t>& slot : b.slots) {
     uint64_t expected = address;
     if (slot.load(std::memory_order_relaxed) == address &&
-        slot.compare_exchange_strong(expected, 0, std::memory_order_relaxed))
+        slot.compare_exchange_strong(expected, 0, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      group_of(bucket).fetch_sub(1, std::memory_order_release);
       return true;
+    }
   }
-  return g_overflowed[b].load(std::memory_order_relaxed);
+  return b.overflowed.load(std::memory_order_relaxed) != 0;
 }
 
 }  // namespace memscope::agent

@@ -5,7 +5,7 @@
 
 namespace memscope::agent {
 
-thread_local SamplerThread t_sampler __attribute__((tls_model("initial-exec")));
+thread_local constinit SamplerThread t_sampler __attribute__((tls_model("initial-exec")));
 
 namespace {
 
@@ -90,14 +90,29 @@ bool take_sample(SamplerThread& t, const void* ptr) {
   return true;
 }
 
-SampledRealloc keep_realloc(const void* old_ptr, size_t size) {
-  if (!sampling_on()) return SampledRealloc::kWhole;
+ReallocSampling keep_realloc(const void* old_ptr, size_t size) {
+  if (!sampling_on()) return {};
   // The new block's address is not known yet: the free part decides before the call, the
-  // countdown decides the new block (it depends on the size alone); finish_realloc adds it.
-  bool old_sampled = keep_free(old_ptr);
-  bool new_sampled = size != 0 && keep_alloc(nullptr, size);
-  if (new_sampled) return SampledRealloc::kWhole;
-  return old_sampled ? SampledRealloc::kOldBlockOnly : SampledRealloc::kNothing;
+  // countdown decides the new block (it depends on the size alone); settle_realloc adds it.
+  ReallocSampling s;
+  s.old_sampled = keep_free(old_ptr);
+  s.new_sampled = size != 0 && keep_alloc(nullptr, size);
+  return s;
+}
+
+void settle_realloc(const void* old_ptr, size_t size, ReallocSampling sampling,
+                    const void* new_ptr) {
+  if (!sampling_on()) return;
+  if (new_ptr != nullptr || size == 0) {
+    if (sampling.new_sampled && new_ptr != nullptr) add_sampled_block(new_ptr);
+    return;
+  }
+  if (sampling.old_sampled) add_sampled_block(old_ptr);
+  SampleCounts* counts = t_sampler.counts;
+  if (counts == nullptr) counts = &g_shared_counts;
+  counts->frees.fetch_sub(1, std::memory_order_relaxed);
+  counts->allocations.fetch_sub(1, std::memory_order_relaxed);
+  counts->allocated_bytes.fetch_sub(size, std::memory_order_relaxed);
 }
 
 format::SamplingRecord sampling_totals(uint8_t phase) {

@@ -48,6 +48,10 @@ namespace {
 constexpr size_t kSealBytes = 1 << 20;
 constexpr uint64_t kNameRefreshNs = 1000000000ull;
 constexpr uint64_t kBusyRecords = 4096;
+// Below this many records a cycle, the sidecar sleeps its long pause: a trickle (a sampled run's
+// few records, a quiet program) fills no ring in 5 ms, and a producer facing a full ring wakes
+// the sidecar anyway (ring_room.cpp).
+constexpr uint64_t kFewRecords = 256;
 constexpr uint64_t kForkCheckRecords = 256;
 constexpr uint64_t kMetricKeyIntervalNs = 2'000'000'000ull;
 constexpr uint64_t kMetricSamplesPerKey = 10;
@@ -710,7 +714,7 @@ void Sidecar::run() {
     if (records >= kBusyRecords) {
       sched_yield();
     } else {
-      sidecar_pause(records > 0 ? 1000000ull : 5000000ull);
+      sidecar_pause(records >= kFewRecords ? 1000000ull : 5000000ull);
     }
     sidecar_park_if_forking();
   }

@@ -23,7 +23,7 @@
 
 namespace memscope::agent {
 
-thread_local ThreadMode t_mode __attribute__((tls_model("initial-exec"))) =
+thread_local constinit ThreadMode t_mode __attribute__((tls_model("initial-exec"))) =
     ThreadMode::kApplication;
 
 namespace {

@@ -45,6 +45,10 @@ Cases (the programs are this folder's robust_* programs, built next to memscope-
   endings__Exit_leak_gate
       robust_endings leaks 100 blocks and ends with _Exit: the trace has the 100 leaks and
       --fail-on 'leaked_bytes>0' fails (exit 3) naming leaked_bytes.
+  sampled_failed_realloc
+      robust_failrealloc asks 100 sampled blocks (--sample-bytes 1) to grow past PTRDIFF_MAX,
+      which fails, then frees them: the same status and stdout as natively, the exact trace's
+      totals (allocations, frees, bytes), and no leak (each block's free is still matched).
   glibc_provider, mimalloc_provider
       the traced program keeps its own allocator: glibc's accounting sees its blocks
       (robust_mallinfo), and a program linked with libmimalloc still gets mimalloc blocks;
@@ -803,6 +807,27 @@ def case_glibc_provider():
     ok(len(procs) == 1 and procs[0]["total_allocations"] == 10,
        "robust_mallinfo: exactly its 10 allocations recorded",
        f"got {[p.get('total_allocations') for p in procs]}")
+
+
+def case_sampled_failed_realloc():
+    native = run([prog("robust_failrealloc")])
+    ok(native.rc == 0 and "failed=100" in native.out,
+       "robust_failrealloc: its 100 reallocs fail natively", native.describe())
+    exact, exact_out = traced([prog("robust_failrealloc")], "exact")
+    same_as_native(native, exact, "robust_failrealloc exact")
+    e = analyze_ok(exact_out, "robust_failrealloc exact")["processes"][0]
+    # A mean of one byte samples every block (and every request).
+    ms, out = traced([prog("robust_failrealloc")], "trace", ("--sample-bytes", "1"))
+    same_as_native(native, ms, "robust_failrealloc sampled")
+    p = analyze_ok(out, "robust_failrealloc sampled")["processes"][0]
+    key = ("total_allocations", "total_frees", "total_allocated_bytes")
+    ok([p.get(k) for k in key] == [e.get(k) for k in key] and e.get("total_allocations", 0) > 100,
+       "sampled: the failed reallocs count as neither allocations nor frees (the exact trace's "
+       "totals: its 100 blocks and stdout's buffer)",
+       f"sampled {[p.get(k) for k in key]}, exact {[e.get(k) for k in key]}")
+    ok(p.get("leaked_allocations") == 0 and p.get("leaked_bytes") == 0,
+       "sampled: each block's free after its failed realloc is matched (nothing leaks)",
+       f"{p.get('leaked_allocations')} blocks, {p.get('leaked_bytes')} B")
 
 
 def case_mimalloc_provider():
@@ -2331,6 +2356,7 @@ CASES = {
     "endings__Exit_leak_gate": case_endings_exit_leak_gate,
     "trace_size_limit": case_trace_size_limit,
     "glibc_provider": case_glibc_provider,
+    "sampled_failed_realloc": case_sampled_failed_realloc,
     "mimalloc_provider": case_mimalloc_provider,
     "no_follow": case_no_follow,
     "bad_missing_program": case_bad_missing_program,
