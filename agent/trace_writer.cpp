@@ -202,6 +202,7 @@ void TraceWriter::forget_chunk_state() {
   infos_.clear();
   blocks_.clear();
   allocations_ = 0;
+  frees_.clear();
 }
 
 bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {

@@ -119,16 +119,20 @@ class TraceWriter {
       w.last_address_ = ptr;
       return true;
     }
-    // An allocation's address, numbered so that its free can name it (`freed`).
+    // An allocation's address, numbered so that its free can name it (`freed`). Allocators
+    // hand out blocks just freed: most often it is one of the latest frees' addresses.
     bool allocated(const char* n, uint64_t ptr) {
       w.blocks_.add(ptr, ++w.allocations_);
-      return address(n, ptr);
+      uint32_t back = w.frees_.find(ptr);
+      w.current_->streams[format::kReusedStream]->varint(back);
+      return back != 0 || address(n, ptr);
     }
     // A block allocated in this chunk is named by how many allocations back it was: a small
     // number where its address would take two or three bytes. Any other goes as an address.
     bool freed(const char* n, uint64_t ptr) {
       uint32_t number = w.blocks_.take(ptr);
       w.current_->streams[format::kFreedStream]->varint(number ? w.allocations_ + 1 - number : 0);
+      w.frees_.add(ptr);
       return number != 0 || address(n, ptr);
     }
     bool new_block(const char*, uint64_t ptr) {
@@ -242,7 +246,8 @@ class TraceWriter {
   Chunk* current_ = &records_;
   std::unordered_map<format::AllocInfo, uint64_t, format::AllocInfoHash> infos_;  // per chunk
   BlockNumbers blocks_;                                                           // per chunk
-  uint32_t allocations_ = 0;  // numbered in the chunk so far
+  uint32_t allocations_ = 0;   // numbered in the chunk so far
+  format::RecentFrees frees_;  // per chunk
   std::vector<uint8_t> assembled_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> out_;

@@ -8,7 +8,9 @@
 //   stamp    an event's stamp: zigzag delta against the previous event's in the chunk (the
 //            chunk's ChunkBase record starts it)
 //   address  zigzag delta against the previous address field in the chunk (starts at 0)
-//   allocated  an address field that also numbers the block: the chunk's allocations are
+//   allocated  an allocation's address: k (1 to kRecentFrees) when it is the address of the
+//            chunk's k-th latest free (allocators hand out what was just freed), else 0 then
+//            an address field; either way it numbers the block: the chunk's allocations are
 //            numbered 1, 2, ... in record order (a realloc's new block too)
 //   freed    the block a free releases: how many allocations back in the chunk it was allocated
 //            (1: the latest), or 0 then its address as an address field (a block of an earlier
@@ -57,6 +59,28 @@ struct AllocInfoHash {
   size_t operator()(const AllocInfo& i) const {
     return (i.size * 0x9e3779b97f4a7c15ull) ^ (i.stack_id * 0xc2b2ae3d27d4eb4full) ^ i.fn;
   }
+};
+
+// The addresses of a chunk's latest frees, which writer and reader keep alike: an allocation
+// at one of them names it by how many frees back it was.
+struct RecentFrees {
+  static constexpr uint32_t kSize = 64;
+  uint64_t addresses[kSize] = {};
+  uint64_t count = 0;  // frees seen in the chunk
+  void add(uint64_t address) { addresses[count++ % kSize] = address; }
+  // 1 for the latest free's address, ...; 0 when none of the last kSize.
+  uint32_t find(uint64_t address) const {
+    uint32_t n = count < kSize ? static_cast<uint32_t>(count) : kSize;
+    for (uint32_t k = 1; k <= n; ++k)
+      if (addresses[(count - k) % kSize] == address) return k;
+    return 0;
+  }
+  bool get(uint64_t k, uint64_t& address) const {
+    if (k == 0 || k > kSize || k > count) return false;
+    address = addresses[(count - k) % kSize];
+    return true;
+  }
+  void clear() { count = 0; }
 };
 
 struct AllocRecord {
@@ -393,7 +417,7 @@ struct FieldDescriber {
   bool rest(const char* n, std::string&) { return add(n, " (rest of the record)"); }
   bool stamp(const char* n, uint64_t&) { return add(n, " Δ"); }
   bool address(const char* n, uint64_t&) { return add(n, " Δ"); }
-  bool allocated(const char* n, uint64_t&) { return add(n, " Δ (numbered)"); }
+  bool allocated(const char* n, uint64_t&) { return add(n, " (a latest free back, or 0 then Δ)"); }
   bool freed(const char* n, uint64_t&) { return add(n, " (block number back, or 0 then Δ)"); }
   bool new_block(const char* n, uint64_t&) { return add(n, " (numbered unless 0)"); }
   bool frames(const char* n, std::vector<uint64_t>&) { return add(n, " (count, then Δ each)"); }

@@ -60,8 +60,9 @@ enum EventStream : int {
   kStampStream = 1,    // event stamps
   kAddressStream = 2,  // block addresses
   kFreedStream = 3,    // which block a free releases (format/records.hpp, `freed`)
-  kFieldStream = 4,    // every other field
-  kEventStreams = 5,
+  kReusedStream = 4,   // which recently freed address an allocation reuses (`allocated`)
+  kFieldStream = 5,    // every other field
+  kEventStreams = 6,
 };
 
 struct ChunkHeader {

@@ -480,15 +480,15 @@ TEST_CASE("allocations that repeat a size, stack and function name it by index")
     CHECK(c.events[i].ptr == 0x10000 + 64 * i);
   }
   // 30 distinct infos, written once each (0, size, stack, fn); the rest are one-byte indexes,
-  // so an allocation takes its type, stamp, index and two address bytes.
+  // so an allocation takes its type, stamp, index, "no free's address" (0) and two address bytes.
   format::ChunkHeader events;
   std::vector<char> bytes = file_bytes(w.path());
   std::memcpy(&events, bytes.data() + sizeof(format::FileHeader), sizeof(events));
   CHECK(events.content == static_cast<uint8_t>(format::ChunkContent::kEvents));
-  CHECK(events.raw_bytes <= 3000 * 5 + 30 * 3 + 32);
+  CHECK(events.raw_bytes <= 3000 * 6 + 30 * 3 + 32);
 }
 
-TEST_CASE("a free names its block by number within the chunk, by address otherwise") {
+TEST_CASE("a free names its block by number, an allocation a latest free, else the address") {
   TempDir tmp;
   TraceWriter w;
   std::string error;
@@ -509,8 +509,12 @@ TEST_CASE("a free names its block by number within the chunk, by address otherwi
   w.write(format::FreeRecord{stamp++, 0x9000});    // a second free of the same address
   for (uint64_t i = 1; i < kBlocks; ++i)           // newest first: one byte each mostly
     w.write(format::FreeRecord{stamp++, 0x100000 + 4096 * (((kBlocks - i) * 7919) % kBlocks)});
-  w.write(format::AllocRecord{stamp++, 0, 0x100000, 16, 2});  // an address used again
+  // Addresses used again: one freed long ago (by address), the latest free's (by its place).
+  const uint64_t latest = 0x100000 + 4096 * (7919 % kBlocks);
+  w.write(format::AllocRecord{stamp++, 0, 0x100000, 16, 2});
+  w.write(format::AllocRecord{stamp++, 0, latest, 16, 2});
   w.write(format::FreeRecord{stamp++, 0x100000});
+  w.write(format::FreeRecord{stamp++, latest});
   REQUIRE(w.seal_chunk(error));
   Collect c;
   REQUIRE(read_trace(w.path(), c).complete);
@@ -524,7 +528,9 @@ TEST_CASE("a free names its block by number within the chunk, by address otherwi
   for (uint64_t i = 1; i < kBlocks; ++i)
     expected.push_back({EventKind::kFree, 0x100000 + 4096 * (((kBlocks - i) * 7919) % kBlocks)});
   expected.push_back({EventKind::kAlloc, 0x100000});
+  expected.push_back({EventKind::kAlloc, latest});
   expected.push_back({EventKind::kFree, 0x100000});
+  expected.push_back({EventKind::kFree, latest});
   REQUIRE(c.events.size() == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     INFO("event ", i);
