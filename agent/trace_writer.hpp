@@ -119,6 +119,27 @@ class TraceWriter {
       w.last_address_ = ptr;
       return true;
     }
+    // An allocation's address, numbered so that its free can name it (`freed`). Allocators
+    // hand out blocks just freed: most often it is one of the latest frees' addresses.
+    bool allocated(const char* n, uint64_t ptr) {
+      w.blocks_.add(ptr, ++w.allocations_);
+      uint32_t back = w.frees_.find(ptr);
+      w.current_->streams[format::kReusedStream]->varint(back);
+      return back != 0 || address(n, ptr);
+    }
+    // A block allocated in this chunk is named by how many allocations back it was: a small
+    // number where its address would take two or three bytes. Any other goes as an address.
+    bool freed(const char* n, uint64_t ptr) {
+      uint32_t number = w.blocks_.take(ptr);
+      w.current_->streams[format::kFreedStream]->varint(number ? w.allocations_ + 1 - number : 0);
+      w.frees_.add(ptr);
+      return number != 0 || address(n, ptr);
+    }
+    bool new_block(const char*, uint64_t ptr) {
+      if (ptr != 0) w.blocks_.add(ptr, ++w.allocations_);
+      fields().varint(ptr);
+      return true;
+    }
     bool frames(const char*, const std::vector<uint64_t>& frames) {
       fields().varint(frames.size());
       uint64_t previous = 0;
@@ -154,8 +175,33 @@ class TraceWriter {
     last_stamp_ = stamp_ns;
     chunk_has_base_ = true;
   }
+  void forget_chunk_state();
   // Puts the length of the body written since `start` in front of it.
   void frame_from(size_t start);
+
+  // The blocks allocated in the current chunk and not yet freed, by address: their numbers
+  // among the chunk's allocations (1, 2, ...; 0 is none). Open addressing with linear probing
+  // and backward-shift deletion, at most half full: a lookup per heap event on the sidecar,
+  // which must not allocate a node per block.
+  class BlockNumbers {
+   public:
+    void add(uint64_t address, uint32_t number);  // replaces the number of a live address
+    uint32_t take(uint64_t address);              // its number, removed; 0 when not live
+    void clear();
+
+   private:
+    struct Slot {
+      uint64_t address;
+      uint32_t number;  // 0: empty
+    };
+    size_t home(uint64_t address) const {
+      return static_cast<size_t>((address * 0x9E3779B97F4A7C15ull) >> shift_);
+    }
+    void grow();
+    std::vector<Slot> slots_ = std::vector<Slot>(1024);
+    int shift_ = 54;  // 64 - log2(slots_.size())
+    size_t size_ = 0;
+  };
 
   // A chunk being filled. A records chunk is one stream (every kind of field in the records'
   // order); an events chunk keeps a stream per kind of field (format::EventStream), since
@@ -199,6 +245,9 @@ class TraceWriter {
   Chunk events_{format::ChunkContent::kEvents};
   Chunk* current_ = &records_;
   std::unordered_map<format::AllocInfo, uint64_t, format::AllocInfoHash> infos_;  // per chunk
+  BlockNumbers blocks_;                                                           // per chunk
+  uint32_t allocations_ = 0;   // numbered in the chunk so far
+  format::RecentFrees frees_;  // per chunk
   std::vector<uint8_t> assembled_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> out_;

@@ -250,10 +250,10 @@ bool ChunkDecoder::decode(format::ChunkStreams& c) {
         ok = version_ >= 3 ? read<format::AllocRecord>(c) : read<format::AllocRecordV2>(c);
         break;
       case RecordType::kFree:
-        ok = read<format::FreeRecord>(c);
+        ok = version_ >= 3 ? read<format::FreeRecord>(c) : read<format::FreeRecordV2>(c);
         break;
       case RecordType::kRealloc:
-        ok = read<format::ReallocRecord>(c);
+        ok = version_ >= 3 ? read<format::ReallocRecord>(c) : read<format::ReallocRecordV2>(c);
         break;
       case RecordType::kStack:
         ok = read<format::StackRecord>(c);

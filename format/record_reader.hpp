@@ -18,14 +18,17 @@ struct ChunkState {
   uint64_t last_address = 0;
   bool have_base = false;        // a ChunkBase came first: event stamps may be read
   std::vector<AllocInfo> infos;  // the chunk's allocation infos, index 1 first
+  std::vector<uint64_t> blocks;  // the addresses of the chunk's allocations, block 1 first
+  RecentFrees frees;
 };
 
 // Where each kind of field is read from (format::EventStream): one cursor for all in a
 // records chunk, a framed record's body or a trace before version 3.
 struct ChunkStreams {
   Cursor* at[kEventStreams];
-  explicit ChunkStreams(Cursor& one) : at{&one, &one, &one, &one} {}
-  ChunkStreams(Cursor* streams) : at{&streams[0], &streams[1], &streams[2], &streams[3]} {}
+  explicit ChunkStreams(Cursor& one) : at{&one, &one, &one, &one, &one, &one} {}
+  ChunkStreams(Cursor* streams)
+      : at{&streams[0], &streams[1], &streams[2], &streams[3], &streams[4], &streams[5]} {}
   bool at_end() const {
     for (const Cursor* c : at)
       if (!c->at_end()) return false;
@@ -81,6 +84,26 @@ struct FieldReader {
     int64_t delta;
     if (!streams.at[kAddressStream]->svarint(delta)) return false;
     x = state.last_address += static_cast<uint64_t>(delta);
+    return true;
+  }
+  bool allocated(const char* n, uint64_t& x) {
+    uint64_t back;
+    if (!streams.at[kReusedStream]->varint(back)) return false;
+    if (back == 0 ? !address(n, x) : !state.frees.get(back, x)) return false;
+    state.blocks.push_back(x);
+    return true;
+  }
+  bool freed(const char* n, uint64_t& x) {
+    uint64_t back;
+    if (!streams.at[kFreedStream]->varint(back) || back > state.blocks.size()) return false;
+    if (back == 0 && !address(n, x)) return false;
+    if (back != 0) x = state.blocks[state.blocks.size() - back];
+    state.frees.add(x);
+    return true;
+  }
+  bool new_block(const char*, uint64_t& x) {
+    if (!c.varint(x)) return false;
+    if (x != 0) state.blocks.push_back(x);
     return true;
   }
   bool frames(const char*, std::vector<uint64_t>& out) {

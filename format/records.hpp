@@ -8,6 +8,14 @@
 //   stamp    an event's stamp: zigzag delta against the previous event's in the chunk (the
 //            chunk's ChunkBase record starts it)
 //   address  zigzag delta against the previous address field in the chunk (starts at 0)
+//   allocated  an allocation's address: k (1 to kRecentFrees) when it is the address of the
+//            chunk's k-th latest free (allocators hand out what was just freed), else 0 then
+//            an address field; either way it numbers the block: the chunk's allocations are
+//            numbered 1, 2, ... in record order (a realloc's new block too)
+//   freed    the block a free releases: how many allocations back in the chunk it was allocated
+//            (1: the latest), or 0 then its address as an address field (a block of an earlier
+//            chunk, another process or no allocation the writer saw)
+//   new_block  an absolute address, 0 for none; a nonzero one takes the next block number
 //   frames   varint count, then each frame as a zigzag delta against the previous one
 //   tail     a varint at the end of the body that older writers left out (reads as 0)
 //   alloc_info  an allocation's size, stack id and function as an index into the chunk's
@@ -53,6 +61,28 @@ struct AllocInfoHash {
   }
 };
 
+// The addresses of a chunk's latest frees, which writer and reader keep alike: an allocation
+// at one of them names it by how many frees back it was.
+struct RecentFrees {
+  static constexpr uint32_t kSize = 64;
+  uint64_t addresses[kSize] = {};
+  uint64_t count = 0;  // frees seen in the chunk
+  void add(uint64_t address) { addresses[count++ % kSize] = address; }
+  // 1 for the latest free's address, ...; 0 when none of the last kSize.
+  uint32_t find(uint64_t address) const {
+    uint32_t n = count < kSize ? static_cast<uint32_t>(count) : kSize;
+    for (uint32_t k = 1; k <= n; ++k)
+      if (addresses[(count - k) % kSize] == address) return k;
+    return 0;
+  }
+  bool get(uint64_t k, uint64_t& address) const {
+    if (k == 0 || k > kSize || k > count) return false;
+    address = addresses[(count - k) % kSize];
+    return true;
+  }
+  void clear() { count = 0; }
+};
+
 struct AllocRecord {
   static constexpr RecordType kType = RecordType::kAlloc;
   static constexpr const char* kName = "Alloc";
@@ -64,7 +94,7 @@ struct AllocRecord {
   template <typename V, typename R>
   static bool fields(V& v, R& r) {
     return v.stamp("stamp", r.stamp) && v.alloc_info("info", r.size, r.stack_id, r.fn) &&
-           v.address("address", r.ptr);
+           v.allocated("address", r.ptr);
   }
 };
 
@@ -84,6 +114,14 @@ struct FreeRecord {
   uint64_t ptr = 0;
   template <typename V, typename R>
   static bool fields(V& v, R& r) {
+    return v.stamp("stamp", r.stamp) && v.freed("address", r.ptr);
+  }
+};
+
+// Free as versions 1 and 2 wrote it; only the reader knows it.
+struct FreeRecordV2 : FreeRecord {
+  template <typename V, typename R>
+  static bool fields(V& v, R& r) {
     return v.stamp("stamp", r.stamp) && v.address("address", r.ptr);
   }
 };
@@ -100,6 +138,17 @@ struct ReallocRecord {
   uint64_t new_ptr = 0;
   uint64_t size = 0;
   uint64_t stack_id = 0;
+  template <typename V, typename R>
+  static bool fields(V& v, R& r) {
+    return v.stamp("stamp", r.stamp) && v.u8("fn", r.fn) &&
+           v.varint("after - before", r.after_minus_before) && v.freed("old address", r.old_ptr) &&
+           v.new_block("new address", r.new_ptr) && v.varint("size", r.size) &&
+           v.varint("stack id", r.stack_id);
+  }
+};
+
+// Realloc as versions 1 and 2 wrote it; only the reader knows it.
+struct ReallocRecordV2 : ReallocRecord {
   template <typename V, typename R>
   static bool fields(V& v, R& r) {
     return v.stamp("stamp", r.stamp) && v.u8("fn", r.fn) &&
@@ -327,12 +376,12 @@ struct SamplingFrame {  // body: format/sampling.hpp
 };
 
 // Every record type, in type order: what the documentation check and the tests iterate.
-using AllRecords = std::tuple<ThreadSwitchRecord, AllocRecord, FreeRecord, ReallocRecord,
-                              StackRecord, WatermarkRecord, ChunkBaseRecord, ProcessInfoRecord,
-                              ModuleRecord, ThreadStartRecord, ThreadEndRecord, ThreadNameRecord,
-                              ProcessEndRecord, RegionRecord, MetricSampleRecord, HeapSummaryRecord,
-                              ThreadCpuFrame, LeakScanFrame, TraceTruncatedRecord, HwCountersFrame,
-                              SamplingFrame>;
+using AllRecords =
+    std::tuple<ThreadSwitchRecord, AllocRecord, FreeRecord, ReallocRecord, StackRecord,
+               WatermarkRecord, ChunkBaseRecord, ProcessInfoRecord, ModuleRecord, ThreadStartRecord,
+               ThreadEndRecord, ThreadNameRecord, ProcessEndRecord, RegionRecord,
+               MetricSampleRecord, HeapSummaryRecord, ThreadCpuFrame, LeakScanFrame,
+               TraceTruncatedRecord, HwCountersFrame, SamplingFrame>;
 
 template <typename R>
 constexpr bool kFramed = R::kType >= RecordType::kFirstSkippableType;
@@ -368,6 +417,9 @@ struct FieldDescriber {
   bool rest(const char* n, std::string&) { return add(n, " (rest of the record)"); }
   bool stamp(const char* n, uint64_t&) { return add(n, " Δ"); }
   bool address(const char* n, uint64_t&) { return add(n, " Δ"); }
+  bool allocated(const char* n, uint64_t&) { return add(n, " (a latest free back, or 0 then Δ)"); }
+  bool freed(const char* n, uint64_t&) { return add(n, " (block number back, or 0 then Δ)"); }
+  bool new_block(const char* n, uint64_t&) { return add(n, " (numbered unless 0)"); }
   bool frames(const char* n, std::vector<uint64_t>&) { return add(n, " (count, then Δ each)"); }
   bool tail(const char* n, uint64_t&) { return add(n, " (optional)"); }
   bool alloc_info(const char* n, uint64_t&, uint64_t&, uint8_t&) {

@@ -20,8 +20,9 @@ namespace memscope::format {
 
 inline constexpr char kFileMagic[8] = {'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E'};
 // Version 2: chunks say what they hold (ChunkHeader::content), and the kHeapSummary record.
-// Version 3: an events chunk keeps each kind of field in a stream of its own (EventStream), and
-// an allocation names its size, stack and function by an index into the chunk's table of them.
+// Version 3: an events chunk keeps each kind of field in a stream of its own (EventStream), an
+// allocation names its size, stack and function by an index into the chunk's table of them, and
+// a free names the block it releases by its number among the chunk's allocations.
 inline constexpr uint16_t kVersion = 3;
 // The reader accepts every version in [kOldestReadableVersion, kVersion].
 inline constexpr uint16_t kOldestReadableVersion = 1;
@@ -58,8 +59,10 @@ enum EventStream : int {
   kTypeStream = 0,     // the record type bytes
   kStampStream = 1,    // event stamps
   kAddressStream = 2,  // block addresses
-  kFieldStream = 3,    // every other field
-  kEventStreams = 4,
+  kFreedStream = 3,    // which block a free releases (format/records.hpp, `freed`)
+  kReusedStream = 4,   // which recently freed address an allocation reuses (`allocated`)
+  kFieldStream = 5,    // every other field
+  kEventStreams = 6,
 };
 
 struct ChunkHeader {

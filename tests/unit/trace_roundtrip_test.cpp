@@ -89,6 +89,9 @@ struct Filler {
   bool rest(const char*, std::string& s) { return s = "body" + std::to_string(next++), true; }
   bool stamp(const char*, uint64_t& x) { return x = 1'000'000 + next++ * 13, true; }
   bool address(const char*, uint64_t& x) { return x = 0x7f0000001000 + next++ * 48, true; }
+  bool allocated(const char* n, uint64_t& x) { return address(n, x); }
+  bool freed(const char* n, uint64_t& x) { return address(n, x); }
+  bool new_block(const char* n, uint64_t& x) { return address(n, x); }
   bool frames(const char*, std::vector<uint64_t>& f) {
     f = {0x401000 + next, 0x400ff0 + next};
     return ++next, true;
@@ -116,6 +119,9 @@ struct Printer {
   bool rest(const char* n, std::string& s) { return text(n, s); }
   bool stamp(const char* n, uint64_t& x) { return put(n, x); }
   bool address(const char* n, uint64_t& x) { return put(n, x); }
+  bool allocated(const char* n, uint64_t& x) { return put(n, x); }
+  bool freed(const char* n, uint64_t& x) { return put(n, x); }
+  bool new_block(const char* n, uint64_t& x) { return put(n, x); }
   bool frames(const char* n, std::vector<uint64_t>& f) {
     for (uint64_t x : f) put(n, x);
     return true;
@@ -474,10 +480,61 @@ TEST_CASE("allocations that repeat a size, stack and function name it by index")
     CHECK(c.events[i].ptr == 0x10000 + 64 * i);
   }
   // 30 distinct infos, written once each (0, size, stack, fn); the rest are one-byte indexes,
-  // so an allocation takes its type, stamp, index and two address bytes.
+  // so an allocation takes its type, stamp, index, "no free's address" (0) and two address bytes.
   format::ChunkHeader events;
   std::vector<char> bytes = file_bytes(w.path());
   std::memcpy(&events, bytes.data() + sizeof(format::FileHeader), sizeof(events));
   CHECK(events.content == static_cast<uint8_t>(format::ChunkContent::kEvents));
-  CHECK(events.raw_bytes <= 3000 * 5 + 30 * 3 + 32);
+  CHECK(events.raw_bytes <= 3000 * 6 + 30 * 3 + 32);
+}
+
+TEST_CASE("a free names its block by number, an allocation a latest free, else the address") {
+  TempDir tmp;
+  TraceWriter w;
+  std::string error;
+  REQUIRE(w.open(tmp.path.c_str(), 4246, 1000, 2000, error));
+  w.write(format::ThreadSwitchRecord{3});
+  w.write(format::AllocRecord{5000, 0, 0x9000, 32, 1});  // freed in the next chunk
+  REQUIRE(w.seal_chunk(error));
+  w.write(format::ThreadSwitchRecord{3});
+  constexpr uint64_t kBlocks = 4000;
+  uint64_t stamp = 6000;
+  for (uint64_t i = 0; i < kBlocks; ++i)
+    w.write(format::AllocRecord{stamp++, 0, 0x100000 + 4096 * ((i * 7919) % kBlocks), 16, 2});
+  // A realloc's new block is numbered too; its old block was allocated in this chunk.
+  w.write(format::ReallocRecord{stamp++, 2, 3, 0x100000, 0x7000, 64, 2});
+  w.write(format::FreeRecord{stamp++, 0x7000});
+  w.write(format::FreeRecord{stamp++, 0x9000});    // allocated in the chunk before
+  w.write(format::FreeRecord{stamp++, 0x123450});  // never allocated: an unmatched free
+  w.write(format::FreeRecord{stamp++, 0x9000});    // a second free of the same address
+  for (uint64_t i = 1; i < kBlocks; ++i)           // newest first: one byte each mostly
+    w.write(format::FreeRecord{stamp++, 0x100000 + 4096 * (((kBlocks - i) * 7919) % kBlocks)});
+  // Addresses used again: one freed long ago (by address), the latest free's (by its place).
+  const uint64_t latest = 0x100000 + 4096 * (7919 % kBlocks);
+  w.write(format::AllocRecord{stamp++, 0, 0x100000, 16, 2});
+  w.write(format::AllocRecord{stamp++, 0, latest, 16, 2});
+  w.write(format::FreeRecord{stamp++, 0x100000});
+  w.write(format::FreeRecord{stamp++, latest});
+  REQUIRE(w.seal_chunk(error));
+  Collect c;
+  REQUIRE(read_trace(w.path(), c).complete);
+  std::vector<std::pair<EventKind, uint64_t>> expected{{EventKind::kAlloc, 0x9000}};
+  for (uint64_t i = 0; i < kBlocks; ++i)
+    expected.push_back({EventKind::kAlloc, 0x100000 + 4096 * ((i * 7919) % kBlocks)});
+  expected.push_back({EventKind::kFree, 0x100000});
+  expected.push_back({EventKind::kAlloc, 0x7000});
+  for (uint64_t ptr : {0x7000, 0x9000, 0x123450, 0x9000})
+    expected.push_back({EventKind::kFree, ptr});
+  for (uint64_t i = 1; i < kBlocks; ++i)
+    expected.push_back({EventKind::kFree, 0x100000 + 4096 * (((kBlocks - i) * 7919) % kBlocks)});
+  expected.push_back({EventKind::kAlloc, 0x100000});
+  expected.push_back({EventKind::kAlloc, latest});
+  expected.push_back({EventKind::kFree, 0x100000});
+  expected.push_back({EventKind::kFree, latest});
+  REQUIRE(c.events.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO("event ", i);
+    CHECK(c.events[i].kind == expected[i].first);
+    CHECK(c.events[i].ptr == expected[i].second);
+  }
 }
