@@ -422,12 +422,13 @@ def case_disk_full():
     if m.rc != 0:
         raise Skip(f"mount -t tmpfs is not permitted here: {m.err.strip()}")
     try:
-        # robust_steady writes about 25 KB of trace per 250 ms chunk: two or so fit.
-        args = [prog("robust_steady"), "2"]
+        # robust_steady writes about 8 KB of trace per 250 ms chunk (68 KB in 2 s, trace
+        # format 3): 6 s of it cannot fit in 64 KiB.
+        args = [prog("robust_steady"), "6"]
         native = run(args)
         out = os.path.join(mnt, "trace")
         ms = run([R.memscope_run(), "-o", out, "--", *args], timeout=R.HANG_S)
-        what = "robust_steady 2 with a full disk (64 KiB tmpfs)"
+        what = "robust_steady 6 with a full disk (64 KiB tmpfs)"
         ok(ms.status == native.status, f"{what}: exit status {ms.status} == native "
            f"{native.status}", ms.describe())
         ok(output_keys(ms.out) == output_keys(native.out),
