@@ -129,7 +129,7 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
 }
 
 void ProcessAnalysis::heap_events(const HeapEvent* events, size_t count) {
-  for (size_t i = 0; i < count; ++i) order_.hold(events[i]);
+  order_.hold(events, count);
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {

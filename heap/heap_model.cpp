@@ -90,16 +90,10 @@ uint32_t HeapModel::site_index(uint64_t stack_id, uint64_t stamp) {
   return *slot;
 }
 
-// Consecutive events come from a few threads (one per chunk and thread in the reader, a few
-// interleaved in stamp order in the sidecar), so recent threads are remembered rather than
-// looked up.
-ThreadHeap& HeapModel::thread(uint32_t tid) {
-  size_t i = tid % RecentThreads::kSize;
-  if (recent_.heap[i] == nullptr || recent_.tid[i] != tid) {
-    recent_.heap[i] = &threads_[tid];
-    recent_.tid[i] = tid;
-  }
-  return *recent_.heap[i];
+ThreadHeap& HeapModel::remember_thread(uint32_t tid, size_t slot) {
+  recent_.heap[slot] = &threads_[tid];
+  recent_.tid[slot] = tid;
+  return *recent_.heap[slot];
 }
 
 // Before a site's live figures change, keep them as its figures at the latest peak unless that

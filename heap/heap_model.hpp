@@ -168,18 +168,30 @@ class HeapModel {
 
  private:
   uint32_t site_index(uint64_t stack_id, uint64_t stamp);
-  ThreadHeap& thread(uint32_t tid);
+  // Consecutive events come from a few threads (one per chunk and thread in the reader, a few
+  // interleaved in stamp order in the sidecar), so recent threads are remembered rather than
+  // looked up; the remembered case is inline, since every event asks.
+  ThreadHeap& thread(uint32_t tid) {
+    size_t i = RecentThreads::slot(tid);
+    if (recent_.heap[i] != nullptr && recent_.tid[i] == tid) [[likely]]
+      return *recent_.heap[i];
+    return remember_thread(tid, i);
+  }
+  ThreadHeap& remember_thread(uint32_t tid, size_t slot);
   void touch(SiteStats& site);
   void free_block(const HeapEvent& e, const LiveBlock& block);
 
   LiveMap live_;
   HeapTotals totals_;
   std::map<uint32_t, ThreadHeap> threads_;
-  // The threads of recent events, by tid modulo kSize (events of a few threads interleave in
-  // stamp order); a copy (a fork snapshot) starts without them, since the pointers would refer
-  // to the original's map.
+  // The threads of recent events, by a hash of the tid (events of a few threads interleave in
+  // stamp order; tids are often consecutive or a few apart, so a plain modulo makes them
+  // collide); a copy (a fork snapshot) starts without them, since the pointers would refer to
+  // the original's map.
   struct RecentThreads {
-    static constexpr size_t kSize = 4;
+    static constexpr unsigned kBits = 4;
+    static constexpr size_t kSize = size_t{1} << kBits;
+    static size_t slot(uint32_t tid) { return (tid * 0x9E3779B9u) >> (32 - kBits); }
     uint32_t tid[kSize] = {};
     ThreadHeap* heap[kSize] = {};
     RecentThreads() = default;

@@ -3,6 +3,21 @@
 
 namespace memscope::heap {
 
+void StampOrder::hold(const HeapEvent* events, size_t count) {
+  size_t need = pending_.size() + count;
+  if (pending_.capacity() < need) pending_.reserve(std::max(need, 2 * pending_.capacity()));
+  for (size_t i = 0; i < count;) {
+    hold(events[i]);  // may begin a run or a segment
+    size_t j = i + 1;
+    while (j < count && events[j].tid == events[j - 1].tid &&
+           events[j].stamp >= events[j - 1].stamp)
+      ++j;
+    pending_.insert(pending_.end(), events + i + 1, events + j);
+    runs_.back().end = pending_.size();
+    i = j;
+  }
+}
+
 void StampOrder::find_cuts(uint64_t stamp) {
   cuts_.clear();
   for (const Run& r : runs_) {

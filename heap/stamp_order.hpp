@@ -23,6 +23,9 @@ class StampOrder {
     pending_.push_back(e);
     runs_.back().end = pending_.size();
   }
+  // The same for `count` events in arrival order: stretches of one thread in stamp order (most of
+  // a decoded chunk) are copied at once.
+  void hold(const HeapEvent* events, size_t count);
   // Calls `sink(const HeapEvent&)` for every held event stamped before `stamp`, in stamp order.
   template <typename Sink>
   void release_before(uint64_t stamp, Sink&& sink);
@@ -82,22 +85,36 @@ void StampOrder::release_before(uint64_t stamp, Sink&& sink) {
 }
 
 // Repeatedly takes the earliest head among the runs; on equal stamps the earlier run, which
-// arrived first.
+// arrived first. The run that wins keeps emitting until its head passes the runner-up's, so the
+// heads are compared once per stretch rather than once per event (runs interleave in long
+// stretches: a thread's events between two of another's).
 template <typename Sink>
 void StampOrder::merge_released(Sink& sink) {
   heads_.clear();
   for (const Run& r : runs_) heads_.push_back(r.begin);
   const size_t ways = runs_.size();
   for (;;) {
-    size_t best = ways;
-    uint64_t best_stamp = UINT64_MAX;
-    for (size_t j = 0; j < ways; ++j)
-      if (heads_[j] < cuts_[j] && (best == ways || pending_[heads_[j]].stamp < best_stamp)) {
-        best = j;
-        best_stamp = pending_[heads_[j]].stamp;
+    size_t best = ways, second = ways;
+    uint64_t best_stamp = UINT64_MAX, second_stamp = UINT64_MAX;
+    for (size_t j = 0; j < ways; ++j) {
+      if (heads_[j] == cuts_[j]) continue;
+      uint64_t s = pending_[heads_[j]].stamp;
+      if (best == ways || s < best_stamp) {
+        second = best, second_stamp = best_stamp;
+        best = j, best_stamp = s;
+      } else if (second == ways || s < second_stamp) {
+        second = j, second_stamp = s;
       }
+    }
     if (best == ways) return;
-    sink(pending_[heads_[best]++]);
+    // Every other run's head is at second_stamp or later, and ties go to the lower run index.
+    size_t& head = heads_[best];
+    const size_t cut = cuts_[best];
+    const bool wins_ties = best < second;
+    do {
+      sink(pending_[head++]);
+    } while (head < cut && (pending_[head].stamp < second_stamp ||
+                            (wins_ties && pending_[head].stamp == second_stamp)));
   }
 }
 
