@@ -92,8 +92,9 @@ std::optional<std::string> deltas(const std::vector<json>& values) {
   int64_t previous = 0;
   for (const json& v : values) {
     std::optional<int64_t> x = integer(v);
-    if (!x) return std::nullopt;
-    out.push_back(*x - previous);
+    int64_t delta;  // a step past int64's range (values near both ends) has no delta form
+    if (!x || __builtin_sub_overflow(*x, previous, &delta)) return std::nullopt;
+    out.push_back(delta);
     previous = *x;
   }
   return "{\"deltas\":" + encode_column(out, false) + "}";
@@ -171,7 +172,10 @@ json expand_deltas(const json& c) {
   if (!all_integers(d)) return nullptr;
   json out = json::array();
   int64_t x = 0;
-  for (const json& step : d) out.push_back(number(x += *integer(step)));
+  for (const json& step : d) {
+    if (__builtin_add_overflow(x, *integer(step), &x)) return nullptr;  // a damaged document
+    out.push_back(number(x));
+  }
   return out;
 }
 
@@ -198,8 +202,7 @@ json expand_sparse(const json& c) {
   json out(static_cast<size_t>(n), c["default"]);
   int64_t at = 0;
   for (size_t i = 0; i < gaps.size(); ++i) {
-    at += *integer(gaps[i]);
-    if (at < 0 || at >= n) return nullptr;
+    if (__builtin_add_overflow(at, *integer(gaps[i]), &at) || at < 0 || at >= n) return nullptr;
     out[static_cast<size_t>(at)] = values[i];
   }
   return out;
