@@ -314,15 +314,21 @@ struct MetricSampleRecord {  // body: docs/trace-format-metrics.md
   }
 };
 
-struct HeapSummaryRecord {  // body: heap/heap_summary.hpp
-  static constexpr RecordType kType = RecordType::kHeapSummary;
-  static constexpr const char* kName = "HeapSummary";
+// A framed record whose body another header defines (named beside each use below): the schema
+// sees one opaque field, the rest of the record.
+template <RecordType Type, const char* Name>
+struct BodyFrame {
+  static constexpr RecordType kType = Type;
+  static constexpr const char* kName = Name;
   std::string body;
   template <typename V, typename R>
   static bool fields(V& v, R& r) {
     return v.rest("body", r.body);
   }
 };
+
+inline constexpr char kHeapSummaryName[] = "HeapSummary";  // body: heap/heap_summary.hpp
+using HeapSummaryRecord = BodyFrame<RecordType::kHeapSummary, kHeapSummaryName>;
 
 struct ThreadCpuFrame {  // body: format/thread_cpu.hpp
   static constexpr RecordType kType = RecordType::kThreadCpu;
@@ -334,15 +340,8 @@ struct ThreadCpuFrame {  // body: format/thread_cpu.hpp
   }
 };
 
-struct LeakScanFrame {  // body: format/leak_scan.hpp
-  static constexpr RecordType kType = RecordType::kLeakScan;
-  static constexpr const char* kName = "LeakScan";
-  std::string body;
-  template <typename V, typename R>
-  static bool fields(V& v, R& r) {
-    return v.rest("body", r.body);
-  }
-};
+inline constexpr char kLeakScanName[] = "LeakScan";  // body: format/leak_scan.hpp
+using LeakScanFrame = BodyFrame<RecordType::kLeakScan, kLeakScanName>;
 
 struct TraceTruncatedRecord {  // the trace reached its size limit (MEMSCOPE_MAX_TRACE_BYTES)
   static constexpr RecordType kType = RecordType::kTraceTruncated;
@@ -355,25 +354,11 @@ struct TraceTruncatedRecord {  // the trace reached its size limit (MEMSCOPE_MAX
   }
 };
 
-struct HwCountersFrame {  // body: format/hw_counters.hpp
-  static constexpr RecordType kType = RecordType::kHwCounters;
-  static constexpr const char* kName = "HwCounters";
-  std::string body;
-  template <typename V, typename R>
-  static bool fields(V& v, R& r) {
-    return v.rest("body", r.body);
-  }
-};
+inline constexpr char kHwCountersName[] = "HwCounters";  // body: format/hw_counters.hpp
+using HwCountersFrame = BodyFrame<RecordType::kHwCounters, kHwCountersName>;
 
-struct SamplingFrame {  // body: format/sampling.hpp
-  static constexpr RecordType kType = RecordType::kSampling;
-  static constexpr const char* kName = "Sampling";
-  std::string body;
-  template <typename V, typename R>
-  static bool fields(V& v, R& r) {
-    return v.rest("body", r.body);
-  }
-};
+inline constexpr char kSamplingName[] = "Sampling";  // body: format/sampling.hpp
+using SamplingFrame = BodyFrame<RecordType::kSampling, kSamplingName>;
 
 // Every record type, in type order: what the documentation check and the tests iterate.
 using AllRecords =
