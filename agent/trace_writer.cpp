@@ -73,6 +73,7 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
 }
 
 void TraceWriter::Stream::raw(const uint8_t* data, size_t n) {
+  if (n == 0) return;  // data and an empty buffer may be null, which memcpy may not be given
   if (buffer.size() < used + n) buffer.resize(used + n + buffer.size());
   std::memcpy(buffer.data() + used, data, n);
   used += n;
@@ -144,6 +145,7 @@ const std::vector<uint8_t>& TraceWriter::assemble(Chunk& chunk) {
   size_t at = 0;
   for (const Stream& s : chunk.own) at += format::put_varint(assembled_.data() + at, s.used);
   for (const Stream& s : chunk.own) {
+    if (s.used == 0) continue;  // an empty stream may have no buffer yet: memcpy wants one
     std::memcpy(assembled_.data() + at, s.buffer.data(), s.used);
     at += s.used;
   }
