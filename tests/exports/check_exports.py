@@ -14,22 +14,12 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import memscope_analysis  # noqa: E402
+from checks import check, fail  # noqa: E402
 import xml.etree.ElementTree as ET
 
 LEAKED_BYTES = 8 * 100000
 FIXTURE_V2 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
                           "export_subject.v2.json")
-
-
-def fail(message):
-    print("FAIL: " + message)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok: " + message)
 
 
 class Harness:
