@@ -16,17 +16,9 @@
 #include <thread>
 #include <vector>
 
-namespace {
+#include "splitmix_rng.hpp"
 
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t next() {  // splitmix64
-    std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-};
+namespace {
 
 // A chain of non-inlined frames ending in malloc; Site makes each call site's frames distinct.
 template <int Site, int Depth>

@@ -16,19 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "splitmix_rng.hpp"
+
 namespace {
 
 constexpr std::size_t kSlots = 1024;
-
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t next() {  // splitmix64
-    std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-};
 
 std::uint64_t storm(unsigned thread, std::uint64_t iterations) {
   Rng rng{0x5eed0000ULL + thread};
