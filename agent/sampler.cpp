@@ -2,6 +2,7 @@
 #include "agent/sampler.hpp"
 
 #include <cstring>
+#include <initializer_list>
 
 namespace memscope::agent {
 
@@ -132,11 +133,15 @@ format::SamplingRecord sampling_totals(uint8_t phase) {
   return r;
 }
 
+// Only the blocks threads took, and only where a count is not zero already: the pool is 256 KiB
+// of the parent's memory, and a write to each of its pages would cost every fork child 64 page
+// faults (a fresh page each, or a copy of the parent's), most of them on a pool never used.
 void reset_sampler_after_fork() {
-  for (SampleCounts& c : g_counts) {
-    c.allocations.store(0, std::memory_order_relaxed);
-    c.frees.store(0, std::memory_order_relaxed);
-    c.allocated_bytes.store(0, std::memory_order_relaxed);
+  uint32_t used = g_threads_sampling.load(std::memory_order_relaxed);
+  for (uint32_t i = 0; i < used && i < kCountBlocks; ++i) {
+    SampleCounts& c = g_counts[i];
+    for (std::atomic<uint64_t>* count : {&c.allocations, &c.frees, &c.allocated_bytes})
+      if (count->load(std::memory_order_relaxed) != 0) count->store(0, std::memory_order_relaxed);
   }
   g_shared_counts.allocations.store(0, std::memory_order_relaxed);
   g_shared_counts.frees.store(0, std::memory_order_relaxed);
