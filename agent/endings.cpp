@@ -84,7 +84,9 @@ void quick_exit_flush() {
 
 }  // namespace
 
+// A fork child inherits its parent's dispositions, ours among them: nothing to look at again.
 void install_ending_flushes() {
+  if (g_flushing.load()) return;
   for (int sig = 1; sig <= SIGRTMAX; ++sig)
     if (ends_process_by_default(sig)) flush_where_default(sig);
   g_flushing.store(true);
