@@ -352,6 +352,12 @@ void count_kinds(const heap::HeapModel& model, const LeakGraph& graph, LeakScanR
 
 LeakScanStatus scan(const heap::HeapModel& model, LeakScanRecord& r) {
   uint64_t started = monotonic_ns();
+  // No live block, no leak: the verdict needs no memory read (a fork child that freed what it
+  // made and inherited nothing is spared reading the mappings, the roots and /proc).
+  if (model.live().empty()) {
+    r.duration_ns = monotonic_ns() - started;
+    return LeakScanStatus::kComplete;
+  }
   std::vector<LeakGraph::Block> blocks;
   blocks.reserve(model.live().size());
   for (const auto& [address, block] : model.live())
