@@ -7,13 +7,15 @@
 // two per class, each block its own run aligned to its size. A byte per 64 KiB of the region
 // (its first pages) names the class of the slab or run that starts there, so blocks carry no
 // header. Each class keeps a free list: a stack of 32-bit block offsets with a 32-bit tag,
-// changed by compare-and-swap only. No operation takes a lock or waits for another thread, so a
-// signal handler may allocate, and a fork child (one thread, whatever the others were doing)
-// finds every list consistent: a thread caught between its compare-and-swaps loses at most the
-// slab it was carving. Freed runs of 256 KiB and more go back to the kernel (MADV_DONTNEED).
-// A thread that no signal handler can interrupt (the sidecar blocks every signal) may keep a
-// LocalCache as well: plain stacks without compare-and-swap, up to 256 KiB per class, the rest
-// going to the shared lists; a fork child forgets the cache its parent's thread left.
+// changed by compare-and-swap only, and the blocks of its newest slab not yet handed out (taken
+// one at a time, so a slab's pages are touched as they are needed). No operation takes a lock or
+// waits for another thread, so a signal handler may allocate, and a fork child (one thread,
+// whatever the others were doing) finds every list consistent: a thread caught between its
+// compare-and-swaps loses at most the slab it was carving. Freed runs of 256 KiB and more go back
+// to the kernel (MADV_DONTNEED). A thread that no signal handler can interrupt (the sidecar blocks
+// every signal) may keep a LocalCache as well: plain stacks without compare-and-swap, up to 256 KiB
+// per class, the rest going to the shared lists; a fork child forgets the cache its parent's thread
+// left.
 #pragma once
 
 #include <atomic>
@@ -68,6 +70,7 @@ class PrivateHeap {
   bool reserve();
   void* pop(unsigned cls, const Region& r);
   void push_chain(unsigned cls, const Region& r, char* first, char* last);
+  void* take_fresh(unsigned cls, const Region& r);
   void* carve(unsigned cls, const Region& r);
   bool commit_up_to(const Region& r, uint64_t end);
   int class_of(const Region& r, const void* p) const;
@@ -80,6 +83,9 @@ class PrivateHeap {
   std::atomic<uint64_t> cursor_{0};
   std::atomic<uint64_t> committed_{0};
   std::atomic<uint64_t> heads_[kClasses] = {};
+  // Per slab class, the newest slab's blocks never handed out: the next one's offset (in 16-byte
+  // units from the base) in the high half, the last one's in the low half; 0 when none is left.
+  std::atomic<uint64_t> fresh_[kClasses] = {};
 };
 
 }  // namespace memscope::agent
