@@ -26,6 +26,8 @@ class MemorySource {
   virtual ~MemorySource() = default;
   // Copies the ranges back to back into `out`; bytes that cannot be read come out as zero.
   virtual void read(const MemoryRange* ranges, size_t count, uint8_t* out) = 0;
+  // The range itself where it may be read in place, without a copy; null where it must be read.
+  virtual const uint8_t* in_place(const MemoryRange&) const { return nullptr; }
 };
 
 class LeakGraph {

@@ -194,28 +194,28 @@ class FrozenMemory : public MemorySource {
   void read(const MemoryRange* ranges, size_t count, uint8_t* out) override {
     for (size_t k = 0; k < count; ++k) {
       const MemoryRange& r = ranges[k];
-      if (in_place(r)) {
-        std::memcpy(out, reinterpret_cast<const void*>(r.address), r.length);
+      if (const uint8_t* here = in_place(r)) {
+        std::memcpy(out, here, r.length);
       } else {
         fallback_.read(&r, 1, out);
       }
       out += r.length;
     }
   }
-
- private:
-  // Whether [address, address + length) lies in consecutive anonymous readable mappings.
-  bool in_place(const MemoryRange& r) const {
+  // Where [address, address + length) lies in consecutive anonymous readable mappings.
+  const uint8_t* in_place(const MemoryRange& r) const override {
     auto it = std::upper_bound(maps_.begin(), maps_.end(), r.address,
                                [](uint64_t a, const Mapping& m) { return a < m.begin; });
-    if (it == maps_.begin()) return false;
+    if (it == maps_.begin()) return nullptr;
     uint64_t covered = r.address;
     for (--it; it != maps_.end() && it->begin <= covered && it->anonymous_readable; ++it) {
       covered = it->end;
-      if (covered >= r.address + r.length) return true;
+      if (covered >= r.address + r.length) return reinterpret_cast<const uint8_t*>(r.address);
     }
-    return false;
+    return nullptr;
   }
+
+ private:
   const std::vector<Mapping>& maps_;
   MemorySource& fallback_;
 };
@@ -303,17 +303,34 @@ Roots gather_roots(const std::vector<Mapping>& maps) {
   return r;
 }
 
-// Reads every root a batch of pages at a time and hands its words to the graph.
+// The words of a root where they may be read in place (then without a copy), else null.
+const uint64_t* root_in_place(const Root& root, const MemorySource& memory) {
+  uint64_t begin = (root.begin + 7) & ~uint64_t{7};
+  if (begin >= root.end) return nullptr;
+  return reinterpret_cast<const uint64_t*>(
+      memory.in_place({begin, (root.end - begin) & ~uint64_t{7}}));
+}
+
+// Hands every root's words to the graph: in place where the memory allows, else read a batch of
+// pages at a time into a buffer.
 uint64_t scan_roots(const std::vector<Root>& roots, MemorySource& memory, LeakGraph& graph) {
   std::vector<MemoryRange> pages;
-  // As large as the largest batch, and not zeroed: a short-lived process (a fork child that
-  // exits at once) would otherwise spend its scan faulting in and clearing 4 MiB.
+  // As large as the largest batch to be read, and not zeroed: a short-lived process (a fork
+  // child that exits at once) would otherwise spend its scan faulting in and clearing 4 MiB;
+  // roots read in place need none (a fork child's buffer was a fresh page fault per page).
   uint64_t largest = 0;
   for (const Root& root : roots)
-    largest = std::max(largest, std::min(root.end - root.begin + kPage, kRootBatchPages * kPage));
+    if (root_in_place(root, memory) == nullptr)
+      largest = std::max(largest, std::min(root.end - root.begin + kPage, kRootBatchPages * kPage));
   std::unique_ptr<uint64_t[]> words(new uint64_t[largest / 8 + 1]);
   uint64_t bytes = 0;
   for (const Root& root : roots) {
+    if (const uint64_t* here = root_in_place(root, memory)) {
+      uint64_t length = (root.end - ((root.begin + 7) & ~uint64_t{7})) & ~uint64_t{7};
+      graph.scan_root(here, length / 8, root.allocator_data);
+      bytes += length;
+      continue;
+    }
     for (uint64_t at = (root.begin + 7) & ~uint64_t{7}; at < root.end;) {
       pages.clear();
       uint64_t batch = 0;
