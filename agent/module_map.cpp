@@ -52,11 +52,32 @@ int collect(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
+// The latest walk and the loader generation it saw. Never destroyed: a fork child that exits
+// at once runs the static destructors while its sidecar may still be scanning.
+struct Walk {
+  uint64_t generation = 0;
+  std::vector<Module> modules;
+};
+Walk* g_walk = nullptr;
+
+const std::vector<Module>& walk_at(uint64_t generation) {
+  if (g_walk == nullptr) g_walk = new Walk;
+  if (g_walk->generation != generation || g_walk->modules.empty()) {
+    g_walk->modules.clear();
+    dl_iterate_phdr(collect, &g_walk->modules);
+    g_walk->generation = generation;
+  }
+  return g_walk->modules;
+}
+
 }  // namespace
 
-ModuleChanges ModuleMap::rescan() {
-  std::vector<Module> now;
-  dl_iterate_phdr(collect, &now);
+void forget_module_walk() {
+  g_walk = nullptr;  // the parent's copy, perhaps half written: left as it is
+}
+
+ModuleChanges ModuleMap::rescan(uint64_t loader_generation) {
+  std::vector<Module> now = walk_at(loader_generation);
   ModuleChanges changes;
   std::map<std::pair<uint64_t, std::string>, Module> current;
   for (auto& m : now) {

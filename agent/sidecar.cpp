@@ -486,7 +486,7 @@ void Sidecar::write_module_changes(uint64_t now) {
   uint64_t generation = loader_generation();
   if (!g_modules_changed.exchange(false) && generation == modules_generation_) return;
   modules_generation_ = generation;
-  ModuleChanges changes = modules_.rescan();
+  ModuleChanges changes = modules_.rescan(generation);
   auto emit = [&](const Module& m, bool loaded) {
     writer_.write(format::ModuleRecord{now, static_cast<uint8_t>(loaded ? 1 : 0), m.base, m.size,
                                        m.path, m.build_id});
