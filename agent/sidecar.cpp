@@ -192,11 +192,21 @@ std::string thread_name(pid_t tid) {
   return name;
 }
 
-std::string malloc_provider() {
+std::string find_malloc_provider() {
   Dl_info info;
   if (g_real.malloc && dladdr(reinterpret_cast<void*>(g_real.malloc), &info) && info.dli_fname)
     return info.dli_fname;
   return {};
+}
+
+// Looked up once per image (dladdr searches the module's symbols): fork children inherit it.
+// Set by the sidecar alone; never destroyed, as the sidecar may still read it while the static
+// destructors run.
+const std::string* g_malloc_provider = nullptr;
+
+const std::string& malloc_provider() {
+  if (g_malloc_provider == nullptr) g_malloc_provider = new std::string(find_malloc_provider());
+  return *g_malloc_provider;
 }
 
 uint64_t loader_generation() {
