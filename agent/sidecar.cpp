@@ -675,6 +675,9 @@ void Sidecar::finish_alone() {
 
 void Sidecar::run() {
   last_seal_ns_ = now_ns();
+  // Every thread's name is read as its start is drained: the first refresh is due a second in
+  // (a fork child read its thread's comm file twice in its first cycle).
+  last_names_ns_ = last_seal_ns_;
   while (true) {
     uint64_t cycle = now_ns();
     write_module_changes(cycle);
