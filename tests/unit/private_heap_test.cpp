@@ -2,7 +2,8 @@
 // holds it, aligned requests are aligned, freed blocks are reused (a small region survives far
 // more than its size in allocations), also through a thread's cache, calloc's blocks are zero
 // even when reused, threads that free each other's blocks never get one twice, a fork child
-// allocates whatever the parent's threads were doing, and only the heap's own blocks are its own.
+// allocates whatever the parent's threads were doing, threads taking a fresh slab's blocks at
+// once never get one twice, and only the heap's own blocks are its own.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -192,6 +193,35 @@ TEST_CASE("threads that free each other's blocks never share one") {
   for (auto& m : mailbox)
     if (void* p = m.load()) check_and_release(p);
   CHECK(shared.load() == 0);
+}
+
+// A fresh slab's blocks are handed out one at a time (PrivateHeap::take_fresh): threads taking
+// them at once across many slabs of one class must each get blocks of their own, zero.
+TEST_CASE("threads taking fresh blocks of one class at once never share one, and get zeros") {
+  PrivateHeap heap(kRegion);
+  constexpr int kThreads = 4;
+  constexpr int kBlocks = 20000;  // 48-byte blocks: about 15 slabs per thread
+  std::vector<std::vector<uintptr_t>> got(kThreads);
+  std::atomic<int> not_zero{0};
+  auto work = [&](int me) {
+    for (int i = 0; i < kBlocks; ++i) {
+      void* p = (i % 2 == 0) ? heap.allocate(48) : heap.allocate_zeroed(1, 48);
+      if (p == nullptr || !all_bytes(p, 48, 0)) ++not_zero;
+      if (p != nullptr) std::memset(p, me + 1, 48);
+      got[me].push_back(reinterpret_cast<uintptr_t>(p));
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(work, t);
+  for (auto& t : threads) t.join();
+  std::vector<uintptr_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  CHECK(not_zero.load() == 0);
+  CHECK(std::adjacent_find(all.begin(), all.end()) == all.end());
+  for (size_t i = 1; i < all.size(); ++i) REQUIRE(all[i] - all[i - 1] >= 48);
+  CHECK(heap.owns(reinterpret_cast<void*>(all.front())));
+  CHECK(heap.owns(reinterpret_cast<void*>(all.back())));
 }
 
 TEST_CASE("a fork child allocates whatever the parent's threads were doing") {
