@@ -16,6 +16,7 @@
 #include "agent/last_thread.hpp"
 #include "agent/leak_scan.hpp"
 #include "agent/loader_tls.hpp"
+#include "agent/module_map.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sampler.hpp"
 #include "agent/sidecar.hpp"
@@ -91,6 +92,8 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copie
   ScopedMode passthrough(ThreadMode::kPassthrough);
   bool traced = g_config.follow_children && !g_dormant;
   bool scans = traced && children_scan_leaks();
+  // A sidecar not parked may have been inside a walk of the module list when the fork copied it.
+  if (!model_copied_whole) forget_module_walk();
   std::unique_ptr<OnlineHeap> parent_model =
       abandon_sidecar_after_fork(model_copied_whole && scans);
   reset_registry_after_fork();

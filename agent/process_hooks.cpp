@@ -20,7 +20,6 @@
 #include "agent/entry_points.hpp"
 #include "agent/fork_inheritance.hpp"
 #include "agent/lifecycle.hpp"
-#include "agent/module_map.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/recorder.hpp"
 #include "agent/sidecar_gate.hpp"
@@ -72,7 +71,6 @@ pid_t on_fork() {
     fds::close_inherited();  // the parent's, where they were in the program's table
     memory::forget_sidecar_cache();
     bool model_copied_whole = sidecar_parked();
-    if (!model_copied_whole) forget_module_walk();
     reset_sidecar_gate_in_child();
     if (parent == g_traced_pid)
       after_fork_in_child(parent, stamp, model_copied_whole, std::move(tail));
