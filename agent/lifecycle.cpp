@@ -104,7 +104,8 @@ void after_fork_in_child(pid_t parent_pid, uint64_t fork_stamp, bool model_copie
     return;
   }
   if (scans) keep_inheritance(std::move(parent_model), std::move(tail));
-  start_tracing({parent_pid, fork_stamp});
+  if (start_tracing({parent_pid, fork_stamp}))
+    forget_sent_stacks_after_fork(g_trace_generation.load());
 }
 
 void finish_tracing(format::EndReason reason, int64_t detail) {

@@ -177,6 +177,28 @@ bool try_reclaim(ThreadState* ts) {
   return false;
 }
 
+// The interior pages are dropped (they read as zero again) rather than written: a memset of the
+// 64 KiB took a page fault copying the parent's page for each, in every fork child, where its
+// next few stacks touch a page or two.
+void forget_sent_stacks_after_fork(uint32_t generation) {
+  ThreadState* ts = t_state;
+  if (ts == nullptr) return;
+  auto begin = reinterpret_cast<uintptr_t>(ts->stack_cache);
+  uintptr_t end = begin + sizeof(ts->stack_cache);
+  auto page = static_cast<uintptr_t>(getpagesize());
+  uintptr_t inner_begin = (begin + page - 1) & ~(page - 1), inner_end = end & ~(page - 1);
+  int saved_errno = errno;
+  if (inner_end > inner_begin &&
+      madvise(reinterpret_cast<void*>(inner_begin), inner_end - inner_begin, MADV_DONTNEED) == 0) {
+    std::memset(reinterpret_cast<void*>(begin), 0, inner_begin - begin);
+    std::memset(reinterpret_cast<void*>(inner_end), 0, end - inner_end);
+  } else {
+    std::memset(ts->stack_cache, 0, sizeof(ts->stack_cache));
+  }
+  errno = saved_errno;
+  for (uint32_t& g : ts->stack_cache_generation) g = generation;
+}
+
 void reset_registry_after_fork() {
   for (ThreadState* ts = registry_head(); ts != nullptr; ts = ts->next) {
     if (ts == t_state) {

@@ -64,6 +64,9 @@ bool try_reclaim(ThreadState* state);
 
 // In a forked child: every state but the caller's belongs to a thread that does not exist here.
 void reset_registry_after_fork();
+// In a forked child once its trace is started (trace `generation`): the caller's thread has sent
+// none of its stacks to it.
+void forget_sent_stacks_after_fork(uint32_t generation);
 
 // Creates the thread-end key; call once from the agent's initialisation.
 void init_thread_registry();
