@@ -30,6 +30,7 @@
 #include "agent/leak_scan.hpp"
 #include "agent/messages.hpp"
 #include "agent/module_map.hpp"
+#include "agent/number_table.hpp"
 #include "agent/online_heap.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sampler.hpp"
@@ -145,7 +146,7 @@ class Sidecar {
   bool program_waits_;  // false: nobody waits for the start (start_sidecar), failing is ours
   TraceWriter writer_;
   ModuleMap modules_;
-  std::unordered_map<uint64_t, uint64_t> stack_ids_;
+  NumberTable stack_ids_;  // stack hash -> the stack's id in the trace
   format::StackRecord stack_;  // reused: its frames keep their storage
   std::unordered_map<ThreadState*, DrainHistory> history_;
   pid_t current_tid_ = -1;
@@ -314,15 +315,13 @@ void Sidecar::select_thread(pid_t tid) {
 }
 
 uint64_t Sidecar::stack_id(uint64_t hash) {
-  if (hash == 0) return 0;
-  auto it = stack_ids_.find(hash);
-  return it == stack_ids_.end() ? 0 : it->second;
+  return hash == 0 ? 0 : stack_ids_.find(hash);
 }
 
 void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
-  if (stack_ids_.count(s.stack_hash)) return;
-  uint64_t id = stack_ids_.size() + 1;
-  stack_ids_.emplace(s.stack_hash, id);
+  if (stack_ids_.find(s.stack_hash) != 0) return;
+  auto id = static_cast<uint32_t>(stack_ids_.size() + 1);
+  stack_ids_.add(s.stack_hash, id);
   stack_.id = id;
   stack_.frames.resize(s.frame_count);
   for (uint32_t i = 0; i < s.frame_count; ++i) {

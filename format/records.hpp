@@ -55,11 +55,6 @@ struct AllocInfo {
   uint8_t fn = 0;
   bool operator==(const AllocInfo&) const = default;
 };
-struct AllocInfoHash {
-  size_t operator()(const AllocInfo& i) const {
-    return (i.size * 0x9e3779b97f4a7c15ull) ^ (i.stack_id * 0xc2b2ae3d27d4eb4full) ^ i.fn;
-  }
-};
 
 // The addresses of a chunk's latest frees, which writer and reader keep alike: an allocation
 // at one of them names it by how many frees back it was.
