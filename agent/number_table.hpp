@@ -122,8 +122,7 @@ class InfoTable {
     size_t i = home(info.size, info.stack_id, info.fn);
     for (;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
-      if (s.number == 0 ||
-          (s.size == info.size && s.stack_id == info.stack_id && s.fn == info.fn))
+      if (s.number == 0 || (s.size == info.size && s.stack_id == info.stack_id && s.fn == info.fn))
         return i;
     }
   }

@@ -146,7 +146,7 @@ class Sidecar {
   bool program_waits_;  // false: nobody waits for the start (start_sidecar), failing is ours
   TraceWriter writer_;
   ModuleMap modules_;
-  NumberTable stack_ids_;  // stack hash -> the stack's id in the trace
+  NumberTable stack_ids_;      // stack hash -> the stack's id in the trace
   format::StackRecord stack_;  // reused: its frames keep their storage
   std::unordered_map<ThreadState*, DrainHistory> history_;
   pid_t current_tid_ = -1;
@@ -392,27 +392,36 @@ void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
   }
 }
 
+// Frees the slots below `pos` and wakes the ring's producer if it waits for room.
+void make_room(ThreadState* ts, EventRing& ring, uint64_t pos) {
+  ring.advance_to(pos);
+  // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
+}
+
 uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
   uint64_t records = 0;
-  while (ring.published(pos)) {
+  // Up to what was reserved when the cycle began: a producer refilling the ring meanwhile must
+  // not keep the sidecar on its ring while the others fill up.
+  while (pos < reserved && ring.published(pos)) {
     Slot& s = ring.at(pos);
     encode(ts, ring, pos, s);
     pos += 1 + s.extra_slots;
     // Between records the sidecar holds nothing a fork could copy in use: a forking thread
     // need not wait for the rest of a busy cycle.
     // The head moves first: a fork child takes the forking thread's undrained events from it.
+    // And a producer waiting for room resumes as soon as there is some, not once the ring is
+    // empty: it fills the ring while the sidecar drains it, instead of taking turns.
     if (++records % kForkCheckRecords == 0) {
-      ring.advance_to(pos);
+      make_room(ts, ring, pos);
       g_sidecar_progress.fetch_add(1, std::memory_order_relaxed);
       sidecar_park_if_forking();
     }
   }
-  ring.advance_to(pos);
-  // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
+  make_room(ts, ring, pos);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;

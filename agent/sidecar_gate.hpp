@@ -19,6 +19,9 @@ void sidecar_park_if_forking();
 bool sidecar_parked();
 // Application side.
 void wake_sidecar();
+// Wakes the sidecar if it is sleeping between cycles (one producer makes the system call, the
+// others see it awake): cheap enough to call whenever a ring is filling up.
+void nudge_sidecar();
 void hold_sidecar_for_fork();       // returns once the sidecar is parked (bounded wait)
 void release_sidecar_after_fork();  // in the parent
 void reset_sidecar_gate_in_child();
