@@ -392,12 +392,15 @@ void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
   }
 }
 
-// Frees the slots below `pos` and wakes the ring's producer if it waits for room.
-void make_room(ThreadState* ts, EventRing& ring, uint64_t pos) {
+// Frees the slots below `pos` and wakes the ring's producer if it waits for room: at the end of
+// a drain (`done`), or once half the ring is free, so that the producer neither waits for a whole
+// ring's drain nor wakes (and takes a core from the sidecar) for every few hundred slots.
+void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
   ring.advance_to(pos);
   // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
+  if (ts->room_waiters.load(std::memory_order_relaxed) == 0) return;
+  if (done || ring.reserved() - pos <= ring.capacity() / 2) signal_ring_room(ts->room_epoch);
 }
 
 uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
@@ -416,12 +419,12 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
     // And a producer waiting for room resumes as soon as there is some, not once the ring is
     // empty: it fills the ring while the sidecar drains it, instead of taking turns.
     if (++records % kForkCheckRecords == 0) {
-      make_room(ts, ring, pos);
+      make_room(ts, ring, pos, false);
       g_sidecar_progress.fetch_add(1, std::memory_order_relaxed);
       sidecar_park_if_forking();
     }
   }
-  make_room(ts, ring, pos);
+  make_room(ts, ring, pos, true);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;
