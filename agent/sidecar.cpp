@@ -677,6 +677,8 @@ void Sidecar::finish_alone() {
 void Sidecar::run() {
   last_seal_ns_ = now_ns();
   while (true) {
+    // Before the drain: a producer that asks for room meanwhile cuts the pause after it short.
+    uint32_t wakeups = sidecar_wakeups();
     uint64_t cycle = now_ns();
     write_module_changes(cycle);
     // Before the first drain: the threads whose start it writes get counters of their own.
@@ -725,7 +727,7 @@ void Sidecar::run() {
     if (records >= kBusyRecords) {
       sched_yield();
     } else {
-      sidecar_pause(records >= kFewRecords ? 1000000ull : 5000000ull);
+      sidecar_pause(records >= kFewRecords ? 1000000ull : 5000000ull, wakeups);
     }
     sidecar_park_if_forking();
   }

@@ -28,10 +28,13 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-void sidecar_pause(uint64_t timeout_ns) {
-  uint32_t seen = g_wakeups.load();
+uint32_t sidecar_wakeups() {
+  return g_wakeups.load();
+}
+
+void sidecar_pause(uint64_t timeout_ns, uint32_t seen) {
   if (g_forkers.load() != 0) return;  // park at once instead
-  // Announced after `seen` was read: a nudge from here on bumps g_wakeups, so the wait ends.
+  // Announced after `seen` was read: a nudge from then on bumps g_wakeups, so the wait ends.
   g_napping.store(true);
   futex_wait(g_wakeups, seen, timeout_ns);
   g_napping.store(false, std::memory_order_relaxed);
