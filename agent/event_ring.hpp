@@ -66,9 +66,11 @@ class EventRing {
   bool try_reserve(uint64_t& expected, uint32_t n) {
     return reserved_.compare_exchange_weak(expected, expected + n, std::memory_order_seq_cst);
   }
-  bool has_room_for(uint64_t pos, uint32_t n) const {
-    return pos + n - head_.load(std::memory_order_acquire) <= capacity();
+  // The slots in use once [pos, pos + n) is: more than capacity() means no room yet.
+  uint64_t in_use_with(uint64_t pos, uint32_t n) const {
+    return pos + n - head_.load(std::memory_order_acquire);
   }
+  bool has_room_for(uint64_t pos, uint32_t n) const { return in_use_with(pos, n) <= capacity(); }
   void publish(uint64_t pos) { at(pos).tag.store(pos + 1, std::memory_order_release); }
 
   // Consumer side.

@@ -30,6 +30,7 @@
 #include "agent/leak_scan.hpp"
 #include "agent/messages.hpp"
 #include "agent/module_map.hpp"
+#include "agent/number_table.hpp"
 #include "agent/online_heap.hpp"
 #include "agent/real_functions.hpp"
 #include "agent/sampler.hpp"
@@ -145,7 +146,7 @@ class Sidecar {
   bool program_waits_;  // false: nobody waits for the start (start_sidecar), failing is ours
   TraceWriter writer_;
   ModuleMap modules_;
-  std::unordered_map<uint64_t, uint64_t> stack_ids_;
+  NumberTable stack_ids_;      // stack hash -> the stack's id in the trace
   format::StackRecord stack_;  // reused: its frames keep their storage
   std::unordered_map<ThreadState*, DrainHistory> history_;
   pid_t current_tid_ = -1;
@@ -324,15 +325,13 @@ void Sidecar::select_thread(pid_t tid) {
 }
 
 uint64_t Sidecar::stack_id(uint64_t hash) {
-  if (hash == 0) return 0;
-  auto it = stack_ids_.find(hash);
-  return it == stack_ids_.end() ? 0 : it->second;
+  return hash == 0 ? 0 : stack_ids_.find(hash);
 }
 
 void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
-  if (stack_ids_.count(s.stack_hash)) return;
-  uint64_t id = stack_ids_.size() + 1;
-  stack_ids_.emplace(s.stack_hash, id);
+  if (stack_ids_.find(s.stack_hash) != 0) return;
+  auto id = static_cast<uint32_t>(stack_ids_.size() + 1);
+  stack_ids_.add(s.stack_hash, id);
   stack_.id = id;
   stack_.frames.resize(s.frame_count);
   for (uint32_t i = 0; i < s.frame_count; ++i) {
@@ -403,27 +402,39 @@ void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
   }
 }
 
+// Frees the slots below `pos` and wakes the ring's producer if it waits for room: at the end of
+// a drain (`done`), or once half the ring is free, so that the producer neither waits for a whole
+// ring's drain nor wakes (and takes a core from the sidecar) for every few hundred slots.
+void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
+  ring.advance_to(pos);
+  // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (ts->room_waiters.load(std::memory_order_relaxed) == 0) return;
+  if (done || ring.reserved() - pos <= ring.capacity() / 2) signal_ring_room(ts->room_epoch);
+}
+
 uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
   uint64_t records = 0;
-  while (ring.published(pos)) {
+  // Up to what was reserved when the cycle began: a producer refilling the ring meanwhile must
+  // not keep the sidecar on its ring while the others fill up.
+  while (pos < reserved && ring.published(pos)) {
     Slot& s = ring.at(pos);
     encode(ts, ring, pos, s);
     pos += 1 + s.extra_slots;
     // Between records the sidecar holds nothing a fork could copy in use: a forking thread
     // need not wait for the rest of a busy cycle.
     // The head moves first: a fork child takes the forking thread's undrained events from it.
+    // And a producer waiting for room resumes as soon as there is some, not once the ring is
+    // empty: it fills the ring while the sidecar drains it, instead of taking turns.
     if (++records % kForkCheckRecords == 0) {
-      ring.advance_to(pos);
+      make_room(ts, ring, pos, false);
       g_sidecar_progress.fetch_add(1, std::memory_order_relaxed);
       sidecar_park_if_forking();
     }
   }
-  ring.advance_to(pos);
-  // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  if (ts->room_waiters.load(std::memory_order_relaxed) != 0) signal_ring_room(ts->room_epoch);
+  make_room(ts, ring, pos, true);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;
@@ -679,6 +690,8 @@ void Sidecar::run() {
   // (a fork child read its thread's comm file twice in its first cycle).
   last_names_ns_ = last_seal_ns_;
   while (true) {
+    // Before the drain: a producer that asks for room meanwhile cuts the pause after it short.
+    uint32_t wakeups = sidecar_wakeups();
     uint64_t cycle = now_ns();
     write_module_changes(cycle);
     // Before the first drain: the threads whose start it writes get counters of their own.
@@ -727,7 +740,7 @@ void Sidecar::run() {
     if (records >= kBusyRecords) {
       sched_yield();
     } else {
-      sidecar_pause(records >= kFewRecords ? 1000000ull : 5000000ull);
+      sidecar_pause(records >= kFewRecords ? 1000000ull : 5000000ull, wakeups);
     }
     sidecar_park_if_forking();
   }

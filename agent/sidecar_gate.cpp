@@ -15,6 +15,8 @@ namespace {
 std::atomic<uint32_t> g_wakeups{0};  // bumped to wake the sidecar early
 std::atomic<uint32_t> g_forkers{0};  // threads inside fork()
 std::atomic<uint32_t> g_parked{0};   // 1 while the sidecar is parked
+// True while the sidecar sleeps between cycles: a producer whose ring fills up wakes it early.
+std::atomic<bool> g_napping{false};
 
 constexpr uint64_t kForkWaitLimitNs = 2'000'000'000ull;  // a wedged sidecar must not stop forks
 
@@ -26,10 +28,16 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-void sidecar_pause(uint64_t timeout_ns) {
-  uint32_t seen = g_wakeups.load();
+uint32_t sidecar_wakeups() {
+  return g_wakeups.load();
+}
+
+void sidecar_pause(uint64_t timeout_ns, uint32_t seen) {
   if (g_forkers.load() != 0) return;  // park at once instead
+  // Announced after `seen` was read: a nudge from then on bumps g_wakeups, so the wait ends.
+  g_napping.store(true);
   futex_wait(g_wakeups, seen, timeout_ns);
+  g_napping.store(false, std::memory_order_relaxed);
 }
 
 // Leaving, the sidecar clears g_parked and then looks at g_forkers again; a forker raises
@@ -52,6 +60,10 @@ bool sidecar_parked() {
 void wake_sidecar() {
   g_wakeups.fetch_add(1);
   futex_wake_all(g_wakeups);
+}
+
+void nudge_sidecar() {
+  if (g_napping.load(std::memory_order_relaxed) && g_napping.exchange(false)) wake_sidecar();
 }
 
 void hold_sidecar_for_fork() {

@@ -12,13 +12,19 @@
 
 namespace memscope::agent {
 
-// Sidecar side: sleeps up to `timeout_ns` unless woken; parks while a fork is in progress.
-void sidecar_pause(uint64_t timeout_ns);
+// Sidecar side: sleeps up to `timeout_ns` unless woken since sidecar_wakeups() returned `seen`
+// (read at the start of a cycle, so a wake during the cycle is not lost); parks while a fork is
+// in progress.
+uint32_t sidecar_wakeups();
+void sidecar_pause(uint64_t timeout_ns, uint32_t seen);
 void sidecar_park_if_forking();
 // Whether the sidecar is parked now (in a fork child: was parked when the fork copied it).
 bool sidecar_parked();
 // Application side.
 void wake_sidecar();
+// Wakes the sidecar if it is sleeping between cycles (one producer makes the system call, the
+// others see it awake): cheap enough to call whenever a ring is filling up.
+void nudge_sidecar();
 void hold_sidecar_for_fork();       // returns once the sidecar is parked (bounded wait)
 void release_sidecar_after_fork();  // in the parent
 void reset_sidecar_gate_in_child();

@@ -91,55 +91,6 @@ void TraceWriter::frame_from(size_t start) {
   c.used += n;
 }
 
-void TraceWriter::BlockNumbers::add(uint64_t address, uint32_t number) {
-  if (2 * (size_ + 1) > slots_.size()) grow();
-  size_t mask = slots_.size() - 1;
-  for (size_t i = home(address);; i = (i + 1) & mask) {
-    Slot& s = slots_[i];
-    if (s.number != 0 && s.address != address) continue;
-    size_ += s.number == 0;
-    s = {address, number};
-    return;
-  }
-}
-
-uint32_t TraceWriter::BlockNumbers::take(uint64_t address) {
-  size_t mask = slots_.size() - 1;
-  size_t i = home(address);
-  while (slots_[i].number != 0 && slots_[i].address != address) i = (i + 1) & mask;
-  uint32_t number = slots_[i].number;
-  if (number == 0) return 0;
-  // Backward shift: move later entries of the probe run into the hole where their home allows.
-  for (size_t hole = i, j = (i + 1) & mask;; j = (j + 1) & mask) {
-    if (slots_[j].number == 0) {
-      slots_[hole].number = 0;
-      break;
-    }
-    size_t h = home(slots_[j].address);
-    if (((j - h) & mask) >= ((j - hole) & mask)) {
-      slots_[hole] = slots_[j];
-      hole = j;
-    }
-  }
-  --size_;
-  return number;
-}
-
-void TraceWriter::BlockNumbers::clear() {
-  if (size_ == 0) return;
-  for (Slot& s : slots_) s.number = 0;
-  size_ = 0;
-}
-
-void TraceWriter::BlockNumbers::grow() {
-  std::vector<Slot> old(slots_.size() * 2);
-  old.swap(slots_);
-  --shift_;
-  size_ = 0;
-  for (const Slot& s : old)
-    if (s.number != 0) add(s.address, s.number);
-}
-
 const std::vector<uint8_t>& TraceWriter::assemble(Chunk& chunk) {
   assembled_.resize(chunk.used() + format::kEventStreams * 10);
   size_t at = 0;

@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "agent/number_table.hpp"
 #include "format/records.hpp"
 #include "format/trace_format.hpp"
 
@@ -153,9 +153,8 @@ class TraceWriter {
     // An allocation's size, stack and function as an index into the chunk's table of them:
     // most allocations repeat one seen before (heaptrack's "allocation info").
     bool alloc_info(const char*, uint64_t size, uint64_t stack_id, uint8_t fn) {
-      auto [it, added] =
-          w.infos_.try_emplace(format::AllocInfo{size, stack_id, fn}, w.infos_.size() + 1);
-      if (!added) return varint(nullptr, it->second);
+      uint32_t index = w.infos_.find_or_add(format::AllocInfo{size, stack_id, fn});
+      if (index != 0) return varint(nullptr, index);
       fields().varint(0);
       fields().varint(size);
       fields().varint(stack_id);
@@ -178,30 +177,6 @@ class TraceWriter {
   void forget_chunk_state();
   // Puts the length of the body written since `start` in front of it.
   void frame_from(size_t start);
-
-  // The blocks allocated in the current chunk and not yet freed, by address: their numbers
-  // among the chunk's allocations (1, 2, ...; 0 is none). Open addressing with linear probing
-  // and backward-shift deletion, at most half full: a lookup per heap event on the sidecar,
-  // which must not allocate a node per block.
-  class BlockNumbers {
-   public:
-    void add(uint64_t address, uint32_t number);  // replaces the number of a live address
-    uint32_t take(uint64_t address);              // its number, removed; 0 when not live
-    void clear();
-
-   private:
-    struct Slot {
-      uint64_t address;
-      uint32_t number;  // 0: empty
-    };
-    size_t home(uint64_t address) const {
-      return static_cast<size_t>((address * 0x9E3779B97F4A7C15ull) >> shift_);
-    }
-    void grow();
-    std::vector<Slot> slots_ = std::vector<Slot>(1024);
-    int shift_ = 54;  // 64 - log2(slots_.size())
-    size_t size_ = 0;
-  };
 
   // A chunk being filled. A records chunk is one stream (every kind of field in the records'
   // order); an events chunk keeps a stream per kind of field (format::EventStream), since
@@ -244,10 +219,12 @@ class TraceWriter {
   Chunk records_{format::ChunkContent::kRecords};
   Chunk events_{format::ChunkContent::kEvents};
   Chunk* current_ = &records_;
-  std::unordered_map<format::AllocInfo, uint64_t, format::AllocInfoHash> infos_;  // per chunk
-  BlockNumbers blocks_;                                                           // per chunk
-  uint32_t allocations_ = 0;   // numbered in the chunk so far
-  format::RecentFrees frees_;  // per chunk
+  // Per chunk: the allocation infos; the blocks allocated and not yet freed, by address, with
+  // their numbers among the chunk's allocations (1, 2, ...); the latest frees.
+  InfoTable infos_;
+  NumberTable blocks_;
+  uint32_t allocations_ = 0;  // numbered in the chunk so far
+  RecentFreeIndex frees_;
   std::vector<uint8_t> assembled_;
   std::vector<uint8_t> compressed_;
   std::vector<uint8_t> out_;

@@ -10,8 +10,9 @@
 //   address  zigzag delta against the previous address field in the chunk (starts at 0)
 //   allocated  an allocation's address: k (1 to kRecentFrees) when it is the address of the
 //            chunk's k-th latest free (allocators hand out what was just freed), else 0 then
-//            an address field; either way it numbers the block: the chunk's allocations are
-//            numbered 1, 2, ... in record order (a realloc's new block too)
+//            an address field (also allowed for such an address: agent/number_table.hpp's
+//            index may have forgotten it); either way it numbers the block: the chunk's allocations
+//            are numbered 1, 2, ... in record order (a realloc's new block too)
 //   freed    the block a free releases: how many allocations back in the chunk it was allocated
 //            (1: the latest), or 0 then its address as an address field (a block of an earlier
 //            chunk, another process or no allocation the writer saw)
@@ -54,11 +55,6 @@ struct AllocInfo {
   uint64_t stack_id = 0;
   uint8_t fn = 0;
   bool operator==(const AllocInfo&) const = default;
-};
-struct AllocInfoHash {
-  size_t operator()(const AllocInfo& i) const {
-    return (i.size * 0x9e3779b97f4a7c15ull) ^ (i.stack_id * 0xc2b2ae3d27d4eb4full) ^ i.fn;
-  }
 };
 
 // The addresses of a chunk's latest frees, which writer and reader keep alike: an allocation
