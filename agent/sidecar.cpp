@@ -397,7 +397,10 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
   uint64_t records = 0;
-  while (ring.published(pos)) {
+  // Only what was reserved when the drain began: a producer that keeps pace with the drain
+  // would otherwise keep one drain (and the cycle, and its watermark) going for the whole storm,
+  // and every event after the cycle's start would wait in the online heap for that watermark.
+  while (pos < reserved && ring.published(pos)) {
     Slot& s = ring.at(pos);
     encode(ts, ring, pos, s);
     pos += 1 + s.extra_slots;
