@@ -6,8 +6,9 @@ with full stacks and with --no-stacks. For each, the run must:
   - not give up its model (no "outgrew MEMSCOPE_HEAP_SUMMARY_MB" message), so the analysis reads
     the sidecar's heap summary and the leak check ran to completion;
   - give the same heap figures from that summary as a full replay of the events (--replay).
-The heap budget is small (MEMSCOPE_HEAP_SUMMARY_MB below), which the storm's live set (about 2 K
-blocks) fits many times over: only events waiting for a watermark could outgrow it.
+The budget is the default MEMSCOPE_HEAP_SUMMARY_MB, which the storm's live set (about 2 K blocks)
+fits many times over: only events waiting for a watermark could outgrow it (before the fix, one
+drain chased a busy thread for the whole storm, so every event waited).
 
 Usage: online_heap_storm.py MEMSCOPE_RUN MEMSCOPE_ANALYZE -- BENCH_MALLOC_STORM [ARGS...]
 """
@@ -21,7 +22,6 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check  # noqa: E402
 
-BUDGET_MB = "32"
 FIGURES = ["total_allocations", "total_frees", "total_allocated_bytes", "peak_heap_bytes",
            "leaked_allocations", "leaked_bytes", "temporary_allocations", "unmatched_frees"]
 
@@ -38,7 +38,7 @@ def main():
     run, analyze, sep, *program = sys.argv[1:]
     assert sep == "--" and program
     native = subprocess.run(program, capture_output=True, text=True, check=True).stdout
-    env = dict(os.environ, MEMSCOPE_HEAP_SUMMARY_MB=BUDGET_MB)
+    env = {k: v for k, v in os.environ.items() if k != "MEMSCOPE_HEAP_SUMMARY_MB"}
     with tempfile.TemporaryDirectory(prefix="memscope-storm-") as work:
         for mode in ([], ["--no-stacks"]):
             name = " ".join(mode) or "full stacks"
