@@ -9,8 +9,7 @@ namespace memscope::agent {
 using heap::EventKind;
 using heap::HeapEvent;
 
-OnlineHeap::OnlineHeap(uint64_t origin_ns, size_t budget_bytes)
-    : budget_bytes_(budget_bytes), max_held_(budget_bytes / 4 / sizeof(HeapEvent)) {
+OnlineHeap::OnlineHeap(uint64_t origin_ns, size_t budget_bytes) : budget_bytes_(budget_bytes) {
   timeline_.set_origin(origin_ns);
   active_ = budget_bytes > 0;
 }
@@ -62,8 +61,14 @@ void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
   if (!active_) return;
   for (const HeapEvent& e : slot_events(tid, s, stack_id)) order_.hold(e);
   // Events wait for a watermark; one thread stalled between reserving and publishing a slot
-  // (descheduled on a loaded machine) holds the watermark back while the others go on.
-  if (order_.held() > max_held_) give_up();
+  // (descheduled on a loaded machine) holds the watermark back while the others go on, at
+  // millions of events a second. The events held may use what the model leaves of the budget:
+  // checked when their queue is full, before it doubles.
+  if (order_.held() == order_.capacity() && !room_to_grow()) give_up();
+}
+
+bool OnlineHeap::room_to_grow() const {
+  return heap_.memory_bytes() + 2 * order_.capacity() * sizeof(HeapEvent) <= budget_bytes_;
 }
 
 void OnlineHeap::release_before(uint64_t watermark) {

@@ -49,10 +49,10 @@ class OnlineHeap {
   bool finish(std::vector<uint8_t>& body);
 
  private:
+  bool room_to_grow() const;
   void give_up();
 
   size_t budget_bytes_;
-  size_t max_held_;  // events waiting for a watermark: a quarter of the budget
   bool active_ = true;
   uint64_t events_ = 0;
   heap::StampOrder order_;

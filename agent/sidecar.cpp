@@ -417,8 +417,10 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
   uint64_t records = 0;
-  // Up to what was reserved when the cycle began: a producer refilling the ring meanwhile must
-  // not keep the sidecar on its ring while the others fill up.
+  // Only what was reserved when the drain began: a producer that keeps pace with the drain
+  // would otherwise keep one drain (and the cycle, and its watermark) going for the whole storm,
+  // every later event would wait in the online heap for that watermark, and the other rings
+  // would fill up meanwhile.
   while (pos < reserved && ring.published(pos)) {
     Slot& s = ring.at(pos);
     encode(ts, ring, pos, s);

@@ -7,12 +7,6 @@
 
 namespace memscope::heap {
 
-void Log2Histogram::add(uint64_t value) {
-  size_t bucket = static_cast<size_t>(std::bit_width(value));
-  if (counts.size() <= bucket) counts.resize(bucket + 1);
-  ++counts[bucket];
-}
-
 void Log2Histogram::merge(const Log2Histogram& other) {
   if (counts.size() < other.counts.size()) counts.resize(other.counts.size());
   for (size_t i = 0; i < other.counts.size(); ++i) counts[i] += other.counts[i];

@@ -5,6 +5,7 @@
 // lifetime histograms and the live blocks at the global peak (docs/json-schema.md defines each).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -39,7 +40,13 @@ struct Counters {
 // many buckets as the largest value needs are stored.
 struct Log2Histogram {
   std::vector<uint64_t> counts;
-  void add(uint64_t value);
+  // Inline: the replay adds to two histograms per block.
+  void add(uint64_t value) {
+    size_t bucket = static_cast<size_t>(std::bit_width(value));
+    if (counts.size() <= bucket) [[unlikely]]
+      counts.resize(bucket + 1);
+    ++counts[bucket];
+  }
   void merge(const Log2Histogram& other);
 };
 

@@ -27,8 +27,6 @@ void HeapTimeline::coarsen() {
 }
 
 HeapBucket& HeapTimeline::bucket_for(uint64_t stamp) {
-  // Replayed events come in stamp order: nearly all fall in the bucket of the event before.
-  if (stamp - current_start_ < bucket_ns_ && !buckets_.empty()) return buckets_[current_];
   uint64_t since = stamp > origin_ns_ ? stamp - origin_ns_ : 0;
   // Long runs (or a damaged stamp far in the future) coarsen the buckets instead of growing
   // the series without bound.
@@ -54,25 +52,6 @@ HeapTimeline HeapTimeline::from_buckets(uint64_t bucket_ns, uint64_t origin_ns,
   if (!buckets.empty()) t.live_bytes_ = buckets.back().live_bytes_end;
   t.buckets_ = std::move(buckets);
   return t;
-}
-
-void HeapTimeline::record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after) {
-  add(e.stamp, e.kind, 1, block_bytes, live_bytes_after);
-}
-
-void HeapTimeline::add(uint64_t stamp, EventKind kind, uint64_t count, uint64_t bytes,
-                       uint64_t live_bytes_after) {
-  HeapBucket& b = bucket_for(stamp);
-  if (kind == EventKind::kAlloc) {
-    b.allocations += count;
-    b.allocated_bytes += bytes;
-  } else {
-    b.frees += count;
-    b.freed_bytes += bytes;
-  }
-  live_bytes_ = live_bytes_after;
-  b.live_bytes_end = live_bytes_after;
-  b.live_bytes_peak = std::max(b.live_bytes_peak, live_bytes_after);
 }
 
 }  // namespace memscope::heap

@@ -3,6 +3,7 @@
 // most kMaxBuckets buckets are kept: a longer run doubles the bucket width (as often as needed).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -28,11 +29,28 @@ class HeapTimeline {
   // A timeline holding the buckets of a finished replay (heap_summary.hpp).
   static HeapTimeline from_buckets(uint64_t bucket_ns, uint64_t origin_ns,
                                    std::vector<HeapBucket> buckets);
-  // Called for every event the heap model applied, with the live heap after it.
-  void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after);
+  // Called for every event the heap model applied, with the live heap after it. Inline: the
+  // replay calls it per event, and nearly every event falls in the bucket of the one before.
+  void record(const HeapEvent& e, uint64_t block_bytes, uint64_t live_bytes_after) {
+    add(e.stamp, e.kind, 1, block_bytes, live_bytes_after);
+  }
   // The same for `count` blocks of `bytes` in all: a sampled event, weighted by its estimate.
   void add(uint64_t stamp, EventKind kind, uint64_t count, uint64_t bytes,
-           uint64_t live_bytes_after);
+           uint64_t live_bytes_after) {
+    // Replayed events come in stamp order: nearly all fall in the bucket of the event before.
+    bool same = stamp - current_start_ < bucket_ns_ && !buckets_.empty();
+    HeapBucket& b = same ? buckets_[current_] : bucket_for(stamp);
+    if (kind == EventKind::kAlloc) {
+      b.allocations += count;
+      b.allocated_bytes += bytes;
+    } else {
+      b.frees += count;
+      b.freed_bytes += bytes;
+    }
+    live_bytes_ = live_bytes_after;
+    b.live_bytes_end = live_bytes_after;
+    b.live_bytes_peak = std::max(b.live_bytes_peak, live_bytes_after);
+  }
 
   static constexpr uint64_t kMaxBuckets = 1 << 16;  // 1.8 hours at 100 ms
 
@@ -41,7 +59,7 @@ class HeapTimeline {
   const std::vector<HeapBucket>& buckets() const { return buckets_; }
 
  private:
-  HeapBucket& bucket_for(uint64_t stamp);
+  HeapBucket& bucket_for(uint64_t stamp);  // a bucket other than the current one
   void coarsen();
 
   uint64_t bucket_ns_;
