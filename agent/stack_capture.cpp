@@ -69,7 +69,6 @@ struct Walk {
   uint64_t* frames;  // null: only looking for a signal frame
   uint32_t max;
   uint32_t depth = 0;
-  bool skipping_agent = true;  // the agent's own frames come first and are left out
   bool signal_frame = false;
   // Where a fast walk notes the words it reads, to be remembered (null: not noted).
   Load* loads = nullptr;
@@ -99,10 +98,12 @@ void keep(Walk& walk, uintptr_t pc) {
   ++walk.depth;
 }
 
-// Records pc unless it is one of the agent's leading frames; false once the stack is full.
+// Records pc unless it is the agent's; false once the stack is full. The agent's frames come
+// first (the hook), and also mid-stack where a wrapper calls into libc for the program (its
+// pthread_create wrapper when glibc allocates the new thread's TLS): the program never wrote
+// either, so neither is part of its stack.
 bool take(Walk& walk, uintptr_t pc) {
-  if (walk.skipping_agent && inside_agent(pc)) return true;
-  walk.skipping_agent = false;
+  if (inside_agent(pc)) return true;
   keep(walk, pc);
   return walk.depth < walk.max;
 }
@@ -269,7 +270,6 @@ void walk_stack(Walk& walk) {
     bool fast = fast_walk(walk, start);
     if (!fast) {
       walk.depth = 0;
-      walk.skipping_agent = true;
       walk_stack(walk);
     }
     if (walk.depth != 0) hash = hash_frames(walk.frames, walk.depth);

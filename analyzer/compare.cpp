@@ -92,6 +92,14 @@ std::string frame_key(const json& f) {
   return name;
 }
 
+// A frame in memscope's own agent. Reports from agents that kept their wrappers mid-stack (the
+// pthread_create wrapper, where glibc allocates a new thread's TLS) hold such frames; a site of
+// such a baseline is the same site without them, wherever the agent's own lines have moved.
+bool agent_frame(const json& f) {
+  return member(f, "module").is_string() &&
+         base_name(member(f, "module").get<std::string>()) == "libmemscope_agent.so";
+}
+
 struct SiteFigures {
   const json* example = nullptr;  // a site with this key, for function/file/line
   uint64_t allocations = 0, allocated_bytes = 0, leaked_bytes = 0, leaked_allocations = 0;
@@ -478,7 +486,8 @@ std::string site_key(const json& site) {
   if (site.value("inherited", false)) return "[inherited at fork]";
   if (!site.contains("stack") || member(site, "stack").empty()) return "[no stack recorded]";
   std::string key;
-  for (const json& f : member(site, "stack")) key += (key.empty() ? "" : " <- ") + frame_key(f);
+  for (const json& f : member(site, "stack"))
+    if (!agent_frame(f)) key += (key.empty() ? "" : " <- ") + frame_key(f);
   return key;
 }
 

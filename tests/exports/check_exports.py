@@ -167,6 +167,11 @@ def test_folded(h):
               f"{weight} weights add up to the report's {total}")
         stacks = [m.group(1) for m in parsed]
         check(len(stacks) == len(set(stacks)), "each stack once")
+        # glibc allocates the new thread's TLS inside pthread_create, which the agent wraps: the
+        # program's stack runs main -> pthread_create, with no frame of memscope's between them.
+        check(weight != "count" or any("main;__pthread_create" in st for st in stacks) and
+              not any("memscope::agent" in st for st in stacks),
+              "the TLS of pthread_create is main's, with no frame of the agent's in any stack")
         heaviest = max(parsed, key=lambda m: int(m.group(2))).group(1).split(";")
         if weight in ("bytes",):
             check("hot_allocator" in heaviest and
