@@ -35,6 +35,7 @@
 #include "agent/real_functions.hpp"
 #include "agent/sampler.hpp"
 #include "agent/sidecar_gate.hpp"
+#include "agent/stack_capture.hpp"
 #include "agent/thread_mode.hpp"
 #include "agent/thread_registry.hpp"
 #include "agent/trace_writer.hpp"
@@ -333,10 +334,12 @@ void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
   auto id = static_cast<uint32_t>(stack_ids_.size() + 1);
   stack_ids_.add(s.stack_hash, id);
   stack_.id = id;
-  stack_.frames.resize(s.frame_count);
+  stack_.frames.clear();
   for (uint32_t i = 0; i < s.frame_count; ++i) {
     auto& cont = reinterpret_cast<ContinuationSlot&>(ring.at(pos + 1 + i / kFramesPerContinuation));
-    stack_.frames[i] = cont.frames[i % kFramesPerContinuation];
+    uint64_t pc = cont.frames[i % kFramesPerContinuation];
+    // The program never wrote the agent's frames, so they are no part of its stack.
+    if (!inside_agent(pc)) stack_.frames.push_back(pc);
   }
   writer_.write(stack_);
 }

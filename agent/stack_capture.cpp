@@ -48,10 +48,6 @@ int find_self(dl_phdr_info* info, size_t, void* data) {
   return 0;
 }
 
-bool inside_agent(uintptr_t pc) {
-  return pc >= g_self_begin && pc < g_self_end;
-}
-
 // x86-64 glibc's __restore_rt, where a signal handler returns to: mov $15,%rax; syscall.
 bool is_sigreturn(uintptr_t pc) {
   static constexpr unsigned char kSigreturn[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
@@ -69,6 +65,7 @@ struct Walk {
   uint64_t* frames;  // null: only looking for a signal frame
   uint32_t max;
   uint32_t depth = 0;
+  bool skipping_agent = true;  // the agent's own frames come first and are left out
   bool signal_frame = false;
   // Where a fast walk notes the words it reads, to be remembered (null: not noted).
   Load* loads = nullptr;
@@ -98,12 +95,10 @@ void keep(Walk& walk, uintptr_t pc) {
   ++walk.depth;
 }
 
-// Records pc unless it is the agent's; false once the stack is full. The agent's frames come
-// first (the hook), and also mid-stack where a wrapper calls into libc for the program (its
-// pthread_create wrapper when glibc allocates the new thread's TLS): the program never wrote
-// either, so neither is part of its stack.
+// Records pc unless it is one of the agent's leading frames; false once the stack is full.
 bool take(Walk& walk, uintptr_t pc) {
-  if (inside_agent(pc)) return true;
+  if (walk.skipping_agent && inside_agent(pc)) return true;
+  walk.skipping_agent = false;
   keep(walk, pc);
   return walk.depth < walk.max;
 }
@@ -270,6 +265,7 @@ void walk_stack(Walk& walk) {
     bool fast = fast_walk(walk, start);
     if (!fast) {
       walk.depth = 0;
+      walk.skipping_agent = true;
       walk_stack(walk);
     }
     if (walk.depth != 0) hash = hash_frames(walk.frames, walk.depth);
@@ -284,6 +280,10 @@ void walk_stack(Walk& walk) {
 }
 
 }  // namespace
+
+bool inside_agent(uintptr_t pc) {
+  return pc >= g_self_begin && pc < g_self_end;
+}
 
 void init_stack_capture() {
   dl_iterate_phdr(find_self, reinterpret_cast<void*>(&init_stack_capture));

@@ -26,5 +26,10 @@ void capture_stack(CapturedStack& out);
 // Whether the calling thread runs inside a signal handler: a frame of its stack returns into
 // the kernel's signal trampoline (or it is on its alternate signal stack).
 bool inside_signal_handler();
+// Whether `pc` lies in the agent's own code. The capture trims the agent's leading frames (the
+// hook); the sidecar drops the others once per distinct stack (a wrapper of the agent's between
+// the program and libc, as the pthread_create wrapper is when glibc allocates a new thread's
+// TLS), which costs the capture nothing per frame.
+bool inside_agent(uintptr_t pc);
 
 }  // namespace memscope::agent
