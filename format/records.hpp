@@ -8,7 +8,7 @@
 //   stamp    an event's stamp: zigzag delta against the previous event's in the chunk (the
 //            chunk's ChunkBase record starts it)
 //   address  zigzag delta against the previous address field in the chunk (starts at 0)
-//   allocated  an allocation's address: k (1 to kRecentFrees) when it is the address of the
+//   allocated  an allocation's address: k (1 to RecentFrees::kSize) when it is the address of the
 //            chunk's k-th latest free (allocators hand out what was just freed), else 0 then
 //            an address field (also allowed for such an address: agent/number_table.hpp's
 //            index may have forgotten it); either way it numbers the block: the chunk's allocations
@@ -57,20 +57,15 @@ struct AllocInfo {
   bool operator==(const AllocInfo&) const = default;
 };
 
-// The addresses of a chunk's latest frees, which writer and reader keep alike: an allocation
-// at one of them names it by how many frees back it was.
+// The reader's record of a chunk's latest frees: an allocation at one of their addresses names it
+// by how many frees back it was (the writer finds it with agent/number_table.hpp's
+// RecentFreeIndex).
 struct RecentFrees {
   static constexpr uint32_t kSize = 64;
   uint64_t addresses[kSize] = {};
   uint64_t count = 0;  // frees seen in the chunk
   void add(uint64_t address) { addresses[count++ % kSize] = address; }
-  // 1 for the latest free's address, ...; 0 when none of the last kSize.
-  uint32_t find(uint64_t address) const {
-    uint32_t n = count < kSize ? static_cast<uint32_t>(count) : kSize;
-    for (uint32_t k = 1; k <= n; ++k)
-      if (addresses[(count - k) % kSize] == address) return k;
-    return 0;
-  }
+  // The address of the k-th latest free (1: the latest); false when there is none.
   bool get(uint64_t k, uint64_t& address) const {
     if (k == 0 || k > kSize || k > count) return false;
     address = addresses[(count - k) % kSize];
