@@ -303,35 +303,40 @@ Roots gather_roots(const std::vector<Mapping>& maps) {
   return r;
 }
 
-// The words of a root where they may be read in place (then without a copy), else null.
-const uint64_t* root_in_place(const Root& root, const MemorySource& memory) {
+// A root's whole words: from its first 8-byte boundary, as many as end before the root does.
+MemoryRange root_words(const Root& root) {
   uint64_t begin = (root.begin + 7) & ~uint64_t{7};
-  if (begin >= root.end) return nullptr;
-  return reinterpret_cast<const uint64_t*>(
-      memory.in_place({begin, (root.end - begin) & ~uint64_t{7}}));
+  return {begin, begin < root.end ? (root.end - begin) & ~uint64_t{7} : 0};
 }
 
 // Hands every root's words to the graph: in place where the memory allows, else read a batch of
 // pages at a time into a buffer.
 uint64_t scan_roots(const std::vector<Root>& roots, MemorySource& memory, LeakGraph& graph) {
   std::vector<MemoryRange> pages;
-  // As large as the largest batch to be read, and not zeroed: a short-lived process (a fork
+  // Where each root may be read in place (null: it must be read into the buffer). The buffer is
+  // as large as the largest batch to be read, and not zeroed: a short-lived process (a fork
   // child that exits at once) would otherwise spend its scan faulting in and clearing 4 MiB;
   // roots read in place need none (a fork child's buffer was a fresh page fault per page).
+  std::vector<const uint64_t*> in_place(roots.size());
   uint64_t largest = 0;
-  for (const Root& root : roots)
-    if (root_in_place(root, memory) == nullptr)
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Root& root = roots[i];
+    MemoryRange range = root_words(root);
+    if (range.length > 0) in_place[i] = reinterpret_cast<const uint64_t*>(memory.in_place(range));
+    if (in_place[i] == nullptr)
       largest = std::max(largest, std::min(root.end - root.begin + kPage, kRootBatchPages * kPage));
+  }
   std::unique_ptr<uint64_t[]> words(new uint64_t[largest / 8 + 1]);
   uint64_t bytes = 0;
-  for (const Root& root : roots) {
-    if (const uint64_t* here = root_in_place(root, memory)) {
-      uint64_t length = (root.end - ((root.begin + 7) & ~uint64_t{7})) & ~uint64_t{7};
-      graph.scan_root(here, length / 8, root.allocator_data);
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Root& root = roots[i];
+    if (in_place[i] != nullptr) {
+      uint64_t length = root_words(root).length;
+      graph.scan_root(in_place[i], length / 8, root.allocator_data);
       bytes += length;
       continue;
     }
-    for (uint64_t at = (root.begin + 7) & ~uint64_t{7}; at < root.end;) {
+    for (uint64_t at = root_words(root).address; at < root.end;) {
       pages.clear();
       uint64_t batch = 0;
       while (at < root.end && pages.size() < kRootBatchPages) {
