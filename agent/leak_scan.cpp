@@ -230,7 +230,7 @@ bool stack_root(const std::vector<Mapping>& maps, uint64_t sp, std::vector<Root>
   return false;
 }
 
-// The stack pointer of a thread blocked in the kernel, from /proc/self/task/TID/syscall
+// The stack pointer of a thread blocked in the kernel, from its syscall file
 // ("nr args... sp pc", or "-1 sp pc"); 0 while it runs.
 uint64_t blocked_stack_pointer_now(const std::string& path) {
   std::string text = read_proc(path);
@@ -250,7 +250,9 @@ uint64_t blocked_stack_pointer_now(const std::string& path) {
 // A thread that runs may be about to block (a worker on its way into a wait): a few tries.
 uint64_t blocked_stack_pointer(const char* tid) {
   if (!fds::may_open_now()) return 0;  // the file cannot be opened: no tries to wait for
-  std::string path = std::string("/proc/self/task/") + tid + "/syscall";
+  std::string path;
+  collector::append_thread_directory(path, "/proc", std::strtol(tid, nullptr, 10));
+  path += "/syscall";
   for (int attempt = 0; attempt < kRunningThreadTries; ++attempt) {
     if (uint64_t sp = blocked_stack_pointer_now(path)) return sp;
     timespec pause{0, 1'000'000};

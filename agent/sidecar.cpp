@@ -40,6 +40,7 @@
 #include "agent/thread_registry.hpp"
 #include "agent/trace_writer.hpp"
 #include "collector/linux/own_descriptors.hpp"
+#include "collector/linux/proc_file.hpp"
 #include "format/metric_sample.hpp"
 #include "format/records.hpp"
 #include "memscope/collector.hpp"
@@ -189,7 +190,9 @@ std::string read_small_file(const char* path) {
 }
 
 std::string thread_name(pid_t tid) {
-  std::string name = read_small_file(("/proc/self/task/" + std::to_string(tid) + "/comm").c_str());
+  std::string path;
+  collector::append_thread_directory(path, "/proc", tid);
+  std::string name = read_small_file((path + "/comm").c_str());
   while (!name.empty() && name.back() == '\n') name.pop_back();
   return name;
 }

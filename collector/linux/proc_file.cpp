@@ -87,6 +87,17 @@ std::string join_path(std::string_view root, std::string_view relative) {
   return out;
 }
 
+void append_thread_directory(std::string& out, std::string_view proc_dir, long tid) {
+  char number[24];
+  auto [end, ec] = std::to_chars(number, number + sizeof number, tid);
+  std::string_view id(number, static_cast<size_t>(end - number));
+  out += proc_dir;
+  out += '/';
+  out += id;
+  out += "/task/";
+  out += id;
+}
+
 std::vector<std::string> list_directory(const std::string& path) {
   std::vector<std::string> names;
   DIR* dir = fds::open_directory(path.c_str());

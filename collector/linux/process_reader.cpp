@@ -85,6 +85,7 @@ ProcessReader::ProcessReader(const std::string& root, pid_t pid, bool per_thread
   io_ = ProcFile(proc + "/io");
   meminfo_ = ProcFile(join_path(root, "proc/meminfo"));
   task_dir_ = proc + "/task";
+  proc_dir_ = join_path(root, "proc");
   caps.process_io = io_.read().has_value();  // exists but may refuse reads without ptrace rights
   caps.schedstat = path_exists(proc + "/schedstat");
   // Kept per-thread files: in the sidecar's own descriptor table up to a quarter of the soft
@@ -224,11 +225,8 @@ void ProcessReader::read_io(IoResourceMetrics& out, uint64_t interval_ns) {
 }
 
 void ProcessReader::set_task_path(int32_t tid, const char* name) {
-  path_.assign(task_dir_);
-  path_ += '/';
-  char number[16];
-  auto [end, ec] = std::to_chars(number, number + sizeof number, tid);
-  path_.append(number, end);
+  path_.clear();
+  append_thread_directory(path_, proc_dir_, tid);
   path_ += '/';
   path_ += name;
 }

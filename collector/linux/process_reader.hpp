@@ -1,7 +1,7 @@
 // Readings of one process for the Linux backend: memory (/proc/<pid>/{stat,statm},
 // /proc/meminfo), storage IO (the sum of its threads' task io, else /proc/<pid>/io) and
 // per-thread CPU, page faults, run-queue wait, context switches and IO
-// (/proc/<pid>/task/<tid>/{stat,schedstat,status,io}). Per-thread files stay
+// (/proc/<tid>/task/<tid>/{stat,schedstat,status,io}). Per-thread files stay
 // open between samples (pread costs half of open + read + close) within a descriptor budget.
 // Per thread, stat and schedstat are read every sample; status (context switches: the costliest
 // file) at most once per slow period and io only when the process's storage IO moved, each only
@@ -67,13 +67,15 @@ class ProcessReader {
   void own_threads_io(IoResourceMetrics& out, uint64_t interval_ns);
   std::optional<std::string_view> read_task_file(int32_t tid, int index, ThreadHistory& history);
   void close_files(ThreadHistory& history);
-  void set_task_path(int32_t tid, const char* name);  // into path_
+  // Into path_: the file in the thread's directory (append_thread_directory: why not task_dir_).
+  void set_task_path(int32_t tid, const char* name);
   uint64_t ticks_to_ns(uint64_t ticks) const;
 
   ProcFile stat_, statm_, status_, io_, meminfo_;  // status: only where statm is unreadable
   long page_size_;
-  std::string task_dir_;
-  std::string path_;  // reused for per-thread paths
+  std::string task_dir_;  // listed for the thread ids
+  std::string proc_dir_;  // root's proc
+  std::string path_;      // reused for per-thread paths
   bool per_thread_;
   long ticks_per_second_;
   ReadBuffer scratch_;

@@ -302,7 +302,7 @@ TEST_CASE("a thread that ends is no longer listed") {
   // As in /proc, the thread's directory goes (its kept-open files would still read here) and
   // the process's thread count drops: the count that no longer matches makes the collector
   // list the task directory again.
-  std::filesystem::remove_all(root.path() + "/proc/1234/task/1240");
+  root.end_thread(1234, 1240);
   root.write("proc/1234/stat", process_stat(1));
   PlatformMetrics m = collector.collect_metrics();
   CHECK(thread(m, 1240) == nullptr);  // the thread ended
@@ -397,7 +397,7 @@ TEST_CASE("the task directory is listed again only when the thread count changes
   REQUIRE(thread(m, 1260) != nullptr);
   CHECK(thread(m, 1260)->thread_name == "late");
   // A thread whose files stop reading makes the collector list the directory too.
-  std::filesystem::remove_all(root.path() + "/proc/1234/task/1260");
+  root.end_thread(1234, 1260);
   root.write("proc/1234/task/1270/stat",
              "1270 (later) S 1 1234 1234 0 -1 4194368 0 0 0 0 1 0 0 0 20 0 3 0 130 0 0\n");
   m = collector->collect_metrics();

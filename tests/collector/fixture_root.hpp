@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "memscope/collector.hpp"
 
@@ -33,9 +34,19 @@ class FixtureRoot {
   // Rewrites the files that changed in place (same inode), as the kernel does: the collector
   // keeps its descriptors open and must see the new contents.
   void advance() { overlay(source_ / "t1"); }
+  // A file of a thread other than the main one (proc/PID/task/TID/..., TID != PID) is stored
+  // where the collector reads it, proc/TID/task/TID/... (collector/linux/proc_file.hpp says why),
+  // and proc/PID/task/TID stays an empty directory, so that the task list still names the thread
+  // but a reader of the old path finds nothing.
   void write(const std::string& relative, const std::string& text) const {
-    std::filesystem::create_directories((dir_ / relative).parent_path());
-    std::ofstream(dir_ / relative, std::ios::trunc) << text;
+    std::filesystem::path target = dir_ / thread_file(relative);
+    std::filesystem::create_directories(target.parent_path());
+    std::ofstream(target, std::ios::trunc) << text;
+  }
+  // The thread ended: gone from the task list and from proc/TID.
+  void end_thread(int pid, int tid) const {
+    std::filesystem::remove_all(dir_ / "proc" / std::to_string(pid) / "task" / std::to_string(tid));
+    std::filesystem::remove_all(dir_ / "proc" / std::to_string(tid));
   }
 
  private:
@@ -46,6 +57,17 @@ class FixtureRoot {
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       write(std::filesystem::relative(entry.path(), from).string(), text);
     }
+  }
+
+  std::filesystem::path thread_file(const std::string& relative) const {
+    const std::filesystem::path path(relative);
+    std::vector<std::string> parts(path.begin(), path.end());
+    if (parts.size() < 5 || parts[0] != "proc" || parts[2] != "task" || parts[1] == parts[3])
+      return path;
+    std::filesystem::create_directories(dir_ / "proc" / parts[1] / "task" / parts[3]);
+    std::filesystem::path moved = std::filesystem::path("proc") / parts[3] / "task" / parts[3];
+    for (size_t i = 4; i < parts.size(); ++i) moved /= parts[i];
+    return moved;
   }
 
   std::filesystem::path source_;
