@@ -16,7 +16,10 @@
 // on at its start, each word being addressed by its position. A header is told from payload by
 // where it lies, not by what it holds: the consumer zeroes the words it drained before it
 // frees them, so a word a producer has not written since holds 0, never a header, and the
-// word at the next record's position is either 0 or that record's own header.
+// word at the next record's position is either 0 or that record's own header. Only headers are
+// accessed atomically (std::atomic_ref): a word is written as payload, read as payload, zeroed
+// or read as a header only in an order that the header's and the head's release/acquire pairs
+// establish, so the payload and the zeroing are plain copies.
 #pragma once
 
 #include <atomic>
@@ -93,8 +96,7 @@ struct RecordHeader {
 
 class EventRing {
  public:
-  using Word = std::atomic<uint64_t>;
-  static_assert(sizeof(Word) == sizeof(uint64_t));
+  using Word = uint64_t;
   // A ring's memory, in the 64-byte lines that MEMSCOPE_RING_SLOTS counts.
   static constexpr uint32_t kWordsPerLine = 8;
 
@@ -119,15 +121,14 @@ class EventRing {
   // The record at `pos` gets `payload` (a record_words<Payload>() reservation).
   template <typename Payload>
   void write(uint64_t pos, const Payload& payload) {
-    uint64_t w[sizeof(Payload) / sizeof(uint64_t)];
-    std::memcpy(w, &payload, sizeof(w));
-    for (uint32_t i = 0; i < sizeof(w) / sizeof(uint64_t); ++i) put(pos + 1 + i, w[i]);
+    copy_in(pos + 1, &payload, sizeof(Payload) / sizeof(Word));
   }
-  void put(uint64_t pos, uint64_t value) { at(pos).store(value, std::memory_order_relaxed); }
+  void put(uint64_t pos, uint64_t value) { at(pos) = value; }
+  void put_words(uint64_t pos, const uint64_t* values, uint32_t n) { copy_in(pos, values, n); }
   void publish(uint64_t pos, RecordType type, uint8_t fn, uint32_t words) {
     uint64_t header = ((pos + 1) & 0xffffffffull) | uint64_t{words} << 32 |
                       uint64_t{static_cast<uint8_t>(type)} << 48 | uint64_t{fn} << 56;
-    at(pos).store(header, std::memory_order_release);
+    std::atomic_ref<Word>(at(pos)).store(header, std::memory_order_release);
   }
 
   // Consumer side.
@@ -136,7 +137,7 @@ class EventRing {
   // Whether the record at `pos` (a record's position: the head, or right after a record) is
   // published, and its header if so. Its length is never 0, so neither is a header.
   bool published(uint64_t pos, RecordHeader& header) const {
-    uint64_t h = at(pos).load(std::memory_order_acquire);
+    uint64_t h = std::atomic_ref<Word>(at(pos)).load(std::memory_order_acquire);
     if (h == 0 || (h & 0xffffffffull) != ((pos + 1) & 0xffffffffull)) return false;
     header.words = static_cast<uint32_t>(h >> 32) & 0xffff;
     header.type = static_cast<RecordType>(h >> 48);
@@ -145,16 +146,14 @@ class EventRing {
   }
   template <typename Payload>
   Payload read(uint64_t pos) const {
-    uint64_t w[sizeof(Payload) / sizeof(uint64_t)];
-    for (uint32_t i = 0; i < sizeof(w) / sizeof(uint64_t); ++i) w[i] = get(pos + 1 + i);
     Payload payload;
-    std::memcpy(&payload, w, sizeof(w));
+    copy_out(pos + 1, &payload, sizeof(Payload) / sizeof(Word));
     return payload;
   }
-  uint64_t get(uint64_t pos) const { return at(pos).load(std::memory_order_relaxed); }
+  uint64_t get(uint64_t pos) const { return at(pos); }
   // Frees everything below `pos`, zeroed first (see the header comment).
   void advance_to(uint64_t pos) {
-    for (uint64_t p = head(); p < pos; ++p) put(p, 0);
+    zero(head(), pos);
     head_.store(pos, std::memory_order_release);
   }
   // Drops everything reserved so far (a forked child discards its parent's pending events).
@@ -169,6 +168,27 @@ class EventRing {
 
  private:
   Word& at(uint64_t pos) const { return words_[pos & mask_]; }
+  // The words from `pos` up to the ring's end, at most `n`: a range that wraps is two pieces.
+  uint64_t piece(uint64_t pos, uint64_t n) const {
+    uint64_t to_end = capacity() - (pos & mask_);
+    return n < to_end ? n : to_end;
+  }
+  void copy_in(uint64_t pos, const void* from, uint64_t n) {
+    uint64_t first = piece(pos, n);
+    std::memcpy(&at(pos), from, first * sizeof(Word));
+    std::memcpy(&at(pos + first), static_cast<const Word*>(from) + first,
+                (n - first) * sizeof(Word));
+  }
+  void copy_out(uint64_t pos, void* to, uint64_t n) const {
+    uint64_t first = piece(pos, n);
+    std::memcpy(to, &at(pos), first * sizeof(Word));
+    std::memcpy(static_cast<Word*>(to) + first, &at(pos + first), (n - first) * sizeof(Word));
+  }
+  void zero(uint64_t from, uint64_t to) {
+    uint64_t first = piece(from, to - from);
+    std::memset(&at(from), 0, first * sizeof(Word));
+    std::memset(&at(from + first), 0, (to - from - first) * sizeof(Word));
+  }
 
   Word* words_ = nullptr;
   uint32_t mask_ = 0;

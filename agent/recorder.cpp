@@ -16,8 +16,7 @@ namespace {
 
 void write_stack(EventRing& ring, uint64_t pos, const CapturedStack& stack) {
   ring.write(pos, StackPayload{stack.hash, stack.depth});
-  uint64_t first = pos + record_words<StackPayload>();
-  for (uint32_t i = 0; i < stack.depth; ++i) ring.put(first + i, stack.frames[i]);
+  ring.put_words(pos + record_words<StackPayload>(), stack.frames, stack.depth);
   ring.publish(pos, RecordType::kStack, 0, stack_record_words(stack.depth));
 }
 
