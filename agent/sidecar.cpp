@@ -421,8 +421,9 @@ void Sidecar::encode_realloc(ThreadState* ts, uint8_t fn, const ReallocPayload& 
 }
 
 // Frees the words below `pos` and wakes the ring's producer if it waits for room: at the end of
-// a drain (`done`), or once half the ring is free, so that the producer neither waits for a whole
-// ring's drain nor wakes (and takes a core from the sidecar) for every few hundred records.
+// a drain that freed some (`done`), or once half the ring is free, so that the producer neither
+// waits for a whole ring's drain nor wakes (and takes a core from the sidecar) for every few
+// hundred records.
 void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
   ring.advance_to(pos);
   // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
@@ -434,6 +435,7 @@ void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
 uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
+  uint64_t start = pos;
   uint64_t records = 0;
   // Only what was reserved when the drain began: a producer that keeps pace with the drain
   // would otherwise keep one drain (and the cycle, and its watermark) going for the whole storm,
@@ -454,7 +456,9 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
       sidecar_park_if_forking();
     }
   }
-  make_room(ts, ring, pos, true);
+  // A drain that freed nothing (the thread's nested ring, mostly empty) wakes nobody: a waiter
+  // woken then finds no more room than before and sleeps again, twice a cycle on a busy run.
+  if (pos != start) make_room(ts, ring, pos, true);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;
