@@ -97,8 +97,8 @@ struct RecordHeader {
 class EventRing {
  public:
   using Word = uint64_t;
-  // A ring's memory, in the 64-byte lines that MEMSCOPE_RING_SLOTS counts.
-  static constexpr uint32_t kWordsPerLine = 8;
+  // A ring's memory is counted in 64-byte slots (MEMSCOPE_RING_SLOTS), as when a record took one.
+  static constexpr uint32_t kWordsPerSlot = 8;
 
   void init(Word* words, uint32_t capacity) {
     words_ = words;

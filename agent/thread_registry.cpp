@@ -46,14 +46,14 @@ uint32_t nested_ring_slots() {
 }
 
 // The state on pages of its own, the rings on the pages after it (MEMSCOPE_RING_SLOTS counts
-// 64-byte lines).
+// 64-byte slots).
 size_t header_bytes() {
   size_t page = static_cast<size_t>(getpagesize());
   return (sizeof(ThreadState) + page - 1) / page * page;
 }
 
 size_t slot_bytes() {
-  return size_t{g_config.ring_slots + nested_ring_slots()} * EventRing::kWordsPerLine *
+  return size_t{g_config.ring_slots + nested_ring_slots()} * EventRing::kWordsPerSlot *
          sizeof(EventRing::Word);
 }
 
@@ -68,7 +68,7 @@ ThreadState* map_new_state() {
   // threads do not take a copy-on-write fault on every ring page after every fork. Where the
   // kernel lacks it (before 4.14) they are copied as before.
   madvise(words, slot_bytes(), MADV_WIPEONFORK);
-  constexpr uint32_t kPerSlot = EventRing::kWordsPerLine;
+  constexpr uint32_t kPerSlot = EventRing::kWordsPerSlot;
   state->ring.init(words, g_config.ring_slots * kPerSlot);
   state->nested_ring.init(words + g_config.ring_slots * kPerSlot, nested_ring_slots() * kPerSlot);
   ThreadState* head = g_head.load();
