@@ -10,7 +10,7 @@ struct Config {
   char output_dir[512];
   bool stacks;
   uint32_t stack_depth;
-  uint32_t ring_slots;  // per-thread ring capacity in 64-byte slots, a power of two
+  uint32_t ring_slots;  // per-thread ring size in 64-byte slots (8 words each), a power of two
   bool drop_when_full;  // false: a producer waits for the sidecar (lossless)
   bool follow_children;
   uint32_t flush_interval_ms;   // longest time recorded events wait before reaching the file

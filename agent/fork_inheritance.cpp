@@ -21,8 +21,9 @@ ForkTail forking_thread_tail() {
   if (ts == nullptr || !sidecar_parked()) return tail;
   tail.tid = static_cast<uint32_t>(ts->tid);
   EventRing& ring = ts->ring;
-  for (uint64_t pos = ring.head(); ring.published(pos); pos += 1 + ring.at(pos).extra_slots)
-    for (const heap::HeapEvent& e : slot_events(tail.tid, ring.at(pos), 0))
+  RecordHeader header;
+  for (uint64_t pos = ring.head(); ring.published(pos, header); pos += header.words)
+    for (const heap::HeapEvent& e : heap_events(tail.tid, ring, pos, header, 0))
       tail.events.push_back(e);
   return tail;
 }

@@ -14,25 +14,38 @@ OnlineHeap::OnlineHeap(uint64_t origin_ns, size_t budget_bytes) : budget_bytes_(
   active_ = budget_bytes > 0;
 }
 
-SlotEvents slot_events(uint32_t tid, const Slot& s, uint64_t stack_id) {
-  SlotEvents out;
-  switch (s.type) {
-    case SlotType::kAlloc:
-      out.events[out.count++] = {EventKind::kAlloc, s.fn, tid, s.stamp, s.ptr, s.size, stack_id};
-      break;
-    case SlotType::kFree:
-      out.events[out.count++] = {EventKind::kFree, 0, tid, s.stamp, s.ptr, 0, 0};
-      break;
-    case SlotType::kRealloc:
-      out.events[out.count++] = {EventKind::kFree, s.fn, tid, s.stamp, s.old_ptr, 0, 0};
-      if (s.ptr != 0)
-        out.events[out.count++] = {EventKind::kAlloc, s.fn, tid, s.stamp_after, s.ptr, s.size,
-                                   stack_id};
-      break;
-    default:
-      break;
-  }
+RecordEvents heap_events(uint32_t tid, uint8_t fn, const AllocPayload& a, uint64_t stack_id) {
+  RecordEvents out;
+  out.events[out.count++] = {EventKind::kAlloc, fn, tid, a.stamp, a.ptr, a.size, stack_id};
   return out;
+}
+
+RecordEvents heap_events(uint32_t tid, const FreePayload& f) {
+  RecordEvents out;
+  out.events[out.count++] = {EventKind::kFree, 0, tid, f.stamp, f.ptr, 0, 0};
+  return out;
+}
+
+RecordEvents heap_events(uint32_t tid, uint8_t fn, const ReallocPayload& r, uint64_t stack_id) {
+  RecordEvents out;
+  out.events[out.count++] = {EventKind::kFree, fn, tid, r.stamp, r.old_ptr, 0, 0};
+  if (r.ptr != 0)
+    out.events[out.count++] = {EventKind::kAlloc, fn, tid, r.stamp_after, r.ptr, r.size, stack_id};
+  return out;
+}
+
+RecordEvents heap_events(uint32_t tid, const EventRing& ring, uint64_t pos, const RecordHeader& h,
+                         uint64_t stack_id) {
+  switch (h.type) {
+    case RecordType::kAlloc:
+      return heap_events(tid, h.fn, ring.read<AllocPayload>(pos), stack_id);
+    case RecordType::kFree:
+      return heap_events(tid, ring.read<FreePayload>(pos));
+    case RecordType::kRealloc:
+      return heap_events(tid, h.fn, ring.read<ReallocPayload>(pos), stack_id);
+    default:
+      return {};
+  }
 }
 
 // The parent's model is only read: its memory came from the agent allocator on the parent's
@@ -57,10 +70,10 @@ std::unique_ptr<OnlineHeap> OnlineHeap::inheriting(uint64_t origin_ns, size_t bu
   return child;
 }
 
-void OnlineHeap::add(uint32_t tid, const Slot& s, uint64_t stack_id) {
+void OnlineHeap::add(const RecordEvents& events) {
   if (!active_) return;
-  for (const HeapEvent& e : slot_events(tid, s, stack_id)) order_.hold(e);
-  // Events wait for a watermark; one thread stalled between reserving and publishing a slot
+  for (const HeapEvent& e : events) order_.hold(e);
+  // Events wait for a watermark; one thread stalled between reserving and publishing a record
   // (descheduled on a loaded machine) holds the watermark back while the others go on, at
   // millions of events a second. The events held may use what the model leaves of the budget:
   // checked when their queue is full, before it doubles.

@@ -17,15 +17,22 @@
 
 namespace memscope::agent {
 
-// The heap events of one slot, field for field as the analyzer's decoder makes them of the
-// records the sidecar writes for it (analyzer/trace_reader.cpp): none, one, or two (a realloc).
-struct SlotEvents {
+// The heap events of one ring record, field for field as the analyzer's decoder makes them of
+// the trace records the sidecar writes for it (analyzer/trace_reader.cpp): none, one, or two
+// (a realloc).
+struct RecordEvents {
   heap::HeapEvent events[2];
   uint8_t count = 0;
   const heap::HeapEvent* begin() const { return events; }
   const heap::HeapEvent* end() const { return events + count; }
 };
-SlotEvents slot_events(uint32_t tid, const Slot& s, uint64_t stack_id);
+RecordEvents heap_events(uint32_t tid, uint8_t fn, const AllocPayload& a, uint64_t stack_id);
+RecordEvents heap_events(uint32_t tid, const FreePayload& f);
+RecordEvents heap_events(uint32_t tid, uint8_t fn, const ReallocPayload& r, uint64_t stack_id);
+// Of the published record at `pos` of `ring`, whatever its kind (none for all but the three
+// above).
+RecordEvents heap_events(uint32_t tid, const EventRing& ring, uint64_t pos, const RecordHeader& h,
+                         uint64_t stack_id);
 
 class OnlineHeap {
  public:
@@ -38,8 +45,8 @@ class OnlineHeap {
                                                 const OnlineHeap& parent, uint32_t forking_tid,
                                                 const std::vector<heap::HeapEvent>& tail);
   bool active() const { return active_; }
-  // An allocation, free or realloc slot of thread `tid`, as the trace records it.
-  void add(uint32_t tid, const Slot& s, uint64_t stack_id);
+  // An allocation, free or realloc record's events (heap_events), as the trace records them.
+  void add(const RecordEvents& events);
   // The sidecar wrote this watermark: replays what it releases.
   void release_before(uint64_t watermark);
   // Replays everything still held; the model then holds the blocks live at the end (null when

@@ -14,30 +14,16 @@
 namespace memscope::agent {
 namespace {
 
-uint32_t continuation_slots(uint32_t depth) {
-  return (depth + kFramesPerContinuation - 1) / kFramesPerContinuation;
-}
-
 void write_stack(EventRing& ring, uint64_t pos, const CapturedStack& stack) {
-  uint32_t extra = continuation_slots(stack.depth);
-  for (uint32_t c = 0; c < extra; ++c) {
-    auto& cont = reinterpret_cast<ContinuationSlot&>(ring.at(pos + 1 + c));
-    cont.zero_tag = 0;
-    uint32_t first = c * kFramesPerContinuation;
-    uint32_t count = std::min(kFramesPerContinuation, stack.depth - first);
-    std::memcpy(cont.frames, stack.frames + first, count * sizeof(uint64_t));
-  }
-  Slot& s = ring.at(pos);
-  s.type = SlotType::kStack;
-  s.extra_slots = static_cast<uint16_t>(extra);
-  s.frame_count = stack.depth;
-  s.stack_hash = stack.hash;
-  ring.publish(pos);
+  ring.write(pos, StackPayload{stack.hash, stack.depth});
+  ring.put_words(pos + record_words<StackPayload>(), stack.frames, stack.depth);
+  ring.publish(pos, RecordType::kStack, 0, stack_record_words(stack.depth));
 }
 
-// Claims room for one event record, preceded by the stack record when this thread has not sent
-// that stack yet. Returns the event's position, or false when the event is dropped.
-bool reserve_event(ThreadState* ts, const CapturedStack& stack, Claim& claim, uint64_t& event_pos) {
+// Claims room for one event record of `words`, preceded by the stack record when this thread has
+// not sent that stack yet. Returns the event's position, or false when the event is dropped.
+bool reserve_event(ThreadState* ts, const CapturedStack& stack, uint32_t words, Claim& claim,
+                   uint64_t& event_pos) {
   int level = next_claim_level();
   uint32_t generation = g_trace_generation.load(std::memory_order_relaxed);
   if (ts->stack_cache_generation[level] != generation) {  // a new trace knows none of our stacks
@@ -45,19 +31,22 @@ bool reserve_event(ThreadState* ts, const CapturedStack& stack, Claim& claim, ui
     ts->stack_cache_generation[level] = generation;
   }
   bool send_stack = stack.hash != 0 && !stack_already_sent(ts, level, stack.hash);
-  uint32_t stack_slots = send_stack ? 1 + continuation_slots(stack.depth) : 0;
-  if (!begin_claim(ts, stack_slots + 1, true, claim)) return false;
+  uint32_t stack_words = send_stack ? stack_record_words(stack.depth) : 0;
+  if (!begin_claim(ts, stack_words + words, true, claim)) return false;
   if (send_stack) {
     write_stack(*claim.ring, claim.pos, stack);
     mark_stack_sent(ts, level, stack.hash);
   }
-  event_pos = claim.pos + stack_slots;
+  event_pos = claim.pos + stack_words;
   return true;
 }
 
-// Publishes the claim's event record and ends the claim.
-void publish_event(const Claim& claim, uint64_t event_pos) {
-  claim.ring->publish(event_pos);
+// Writes and publishes the claim's event record and ends the claim.
+template <typename Payload>
+void publish_event(const Claim& claim, uint64_t event_pos, RecordType type, uint8_t fn,
+                   const Payload& payload) {
+  claim.ring->write(event_pos, payload);
+  claim.ring->publish(event_pos, type, fn, record_words<Payload>());
   end_claim(claim);
 }
 
@@ -75,36 +64,28 @@ void write_alloc(format::AllocFn fn, const void* ptr, size_t size) {
   capture_stack(stack);
   Claim claim;
   uint64_t pos;
-  if (!reserve_event(ts, stack, claim, pos)) return;
-  Slot& s = claim.ring->at(pos);
-  s.type = SlotType::kAlloc;
-  s.fn = static_cast<uint8_t>(fn);
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.ptr = reinterpret_cast<uint64_t>(ptr);
-  s.size = size;
-  s.stack_hash = stack.hash;
-  publish_event(claim, pos);
+  if (!reserve_event(ts, stack, record_words<AllocPayload>(), claim, pos)) return;
+  AllocPayload alloc{now_ns(), reinterpret_cast<uint64_t>(ptr), size, stack.hash};
+  publish_event(claim, pos, RecordType::kAlloc, static_cast<uint8_t>(fn), alloc);
 }
 
-// Claims and stamps a free record, which the caller publishes. Null when nothing is claimed.
-ThreadState* open_free(const void* ptr, Claim& claim, uint64_t& pos) {
+// Claims and stamps a free record, which the caller writes and publishes. Null when nothing is
+// claimed.
+ThreadState* open_free(const void* ptr, Claim& claim, uint64_t& pos, FreePayload& free) {
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return nullptr;
   CapturedStack no_stack;
-  if (!reserve_event(ts, no_stack, claim, pos)) return nullptr;
-  Slot& s = claim.ring->at(pos);
-  s.type = SlotType::kFree;
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.ptr = reinterpret_cast<uint64_t>(ptr);
+  if (!reserve_event(ts, no_stack, record_words<FreePayload>(), claim, pos)) return nullptr;
+  free = {now_ns(), reinterpret_cast<uint64_t>(ptr)};
   return ts;
 }
 
 void write_free(const void* ptr) {
   Claim claim;
   uint64_t pos;
-  if (open_free(ptr, claim, pos) != nullptr) publish_event(claim, pos);
+  FreePayload free;
+  if (open_free(ptr, claim, pos, free) != nullptr)
+    publish_event(claim, pos, RecordType::kFree, 0, free);
 }
 
 uint64_t record_region_marker(uint64_t region_id, bool begin) {
@@ -114,40 +95,31 @@ uint64_t record_region_marker(uint64_t region_id, bool begin) {
   CapturedStack no_stack;
   Claim claim;
   uint64_t pos;
-  if (!reserve_event(ts, no_stack, claim, pos)) return now_ns();
-  Slot& s = claim.ring->at(pos);
-  s.type = SlotType::kRegion;
-  s.fn = begin ? 1 : 0;
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.size = region_id;
-  uint64_t stamp = s.stamp;
-  publish_event(claim, pos);
-  return stamp;
+  if (!reserve_event(ts, no_stack, record_words<RegionPayload>(), claim, pos)) return now_ns();
+  RegionPayload region{now_ns(), region_id};
+  publish_event(claim, pos, RecordType::kRegion, begin ? 1 : 0, region);
+  return region.stamp;
 }
 
 PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t size) {
   PendingRealloc pending;
+  pending.fn = fn;
   pending.old_ptr = old_ptr;
   pending.size = size;
   pending.sampling = keep_realloc(old_ptr, size);
   if (!pending.sampling.new_sampled) {
-    if (pending.sampling.old_sampled) pending.ts = open_free(old_ptr, pending.claim, pending.pos);
+    if (pending.sampling.old_sampled)
+      pending.ts = open_free(old_ptr, pending.claim, pending.pos, pending.free);
     return pending;
   }
   ThreadState* ts = recording_thread();
   if (ts == nullptr) return pending;
   CapturedStack stack;
   capture_stack(stack);
-  if (!reserve_event(ts, stack, pending.claim, pending.pos)) return pending;
-  Slot& s = pending.claim.ring->at(pending.pos);
-  s.type = SlotType::kRealloc;
-  s.fn = static_cast<uint8_t>(fn);
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.old_ptr = reinterpret_cast<uint64_t>(old_ptr);
-  s.size = size;
-  s.stack_hash = stack.hash;
+  if (!reserve_event(ts, stack, record_words<ReallocPayload>(), pending.claim, pending.pos))
+    return pending;
+  pending.realloc = {now_ns(), 0, reinterpret_cast<uint64_t>(old_ptr), 0, size, stack.hash};
+  pending.is_realloc = true;
   pending.ts = ts;
   return pending;
 }
@@ -155,15 +127,19 @@ PendingRealloc begin_realloc(format::AllocFn fn, const void* old_ptr, size_t siz
 void finish_realloc(const PendingRealloc& pending, const void* new_ptr) {
   settle_realloc(pending.old_ptr, pending.size, pending.sampling, new_ptr);
   if (pending.ts == nullptr) return;
-  // A failed realloc (null for a non-zero size) left the old block alone: nothing happened.
+  // A failed realloc (null for a non-zero size) left the old block alone: nothing happened. Its
+  // record keeps its length, so the drain steps over it.
   bool failed = new_ptr == nullptr && pending.size != 0;
-  Slot& s = pending.claim.ring->at(pending.pos);
-  if (s.type == SlotType::kRealloc) {
-    s.stamp_after = now_ns();
-    s.ptr = reinterpret_cast<uint64_t>(new_ptr);
+  if (!pending.is_realloc) {
+    publish_event(pending.claim, pending.pos, failed ? RecordType::kNop : RecordType::kFree, 0,
+                  pending.free);
+    return;
   }
-  if (failed) s.type = SlotType::kNop;
-  publish_event(pending.claim, pending.pos);
+  ReallocPayload realloc = pending.realloc;
+  realloc.stamp_after = now_ns();
+  realloc.ptr = reinterpret_cast<uint64_t>(new_ptr);
+  publish_event(pending.claim, pending.pos, failed ? RecordType::kNop : RecordType::kRealloc,
+                static_cast<uint8_t>(pending.fn), realloc);
 }
 
 }  // namespace memscope::agent

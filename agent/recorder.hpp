@@ -44,6 +44,10 @@ struct PendingRealloc {
   ThreadState* ts = nullptr;  // null: no record open
   uint64_t pos = 0;
   Claim claim;
+  format::AllocFn fn = format::AllocFn::kRealloc;
+  bool is_realloc = false;  // the open record: `realloc`, or (false) `free`
+  ReallocPayload realloc{};
+  FreePayload free{};
   const void* old_ptr = nullptr;
   size_t size = 0;
   ReallocSampling sampling;

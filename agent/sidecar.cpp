@@ -121,15 +121,17 @@ class Sidecar {
   void write_sampling(uint8_t phase);
   uint64_t drain_all(uint64_t cycle_ns);
   uint64_t drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns);
-  void encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s);
-  void encode_stack(EventRing& ring, uint64_t pos, const Slot& s);
-  void encode_heap_event(ThreadState* ts, const Slot& s);
+  void encode(ThreadState* ts, const EventRing& ring, uint64_t pos, const RecordHeader& h);
+  void encode_stack(const EventRing& ring, uint64_t pos);
+  void encode_alloc(ThreadState* ts, uint8_t fn, const AllocPayload& a);
+  void encode_free(ThreadState* ts, const FreePayload& f);
+  void encode_realloc(ThreadState* ts, uint8_t fn, const ReallocPayload& r);
   uint64_t stack_id(uint64_t hash);
   void select_thread(pid_t tid);
-  void thread_started(ThreadState* ts, const Slot& s);
+  void thread_started(ThreadState* ts, const ThreadStartPayload& start);
   void write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8_t phase);
   void fill_profiler_waits();
-  void thread_ended(ThreadState* ts, const Slot& s);
+  void thread_ended(ThreadState* ts, const ThreadEndPayload& end);
   void refresh_thread_names(uint64_t now);
   std::string current_name(pid_t tid) const;
   void write_module_changes(uint64_t now);
@@ -332,24 +334,26 @@ uint64_t Sidecar::stack_id(uint64_t hash) {
   return hash == 0 ? 0 : stack_ids_.find(hash);
 }
 
-void Sidecar::encode_stack(EventRing& ring, uint64_t pos, const Slot& s) {
-  if (stack_ids_.find(s.stack_hash) != 0) return;
+void Sidecar::encode_stack(const EventRing& ring, uint64_t pos) {
+  auto stack = ring.read<StackPayload>(pos);
+  if (stack_ids_.find(stack.hash) != 0) return;
   auto id = static_cast<uint32_t>(stack_ids_.size() + 1);
-  stack_ids_.add(s.stack_hash, id);
+  stack_ids_.add(stack.hash, id);
   stack_.id = id;
   stack_.frames.clear();
-  for (uint32_t i = 0; i < s.frame_count; ++i) {
-    auto& cont = reinterpret_cast<ContinuationSlot&>(ring.at(pos + 1 + i / kFramesPerContinuation));
-    uint64_t pc = cont.frames[i % kFramesPerContinuation];
+  uint64_t first = pos + record_words<StackPayload>();
+  for (uint64_t i = 0; i < stack.frame_count; ++i) {
+    uint64_t pc = ring.get(first + i);
     // The program never wrote the agent's frames, so they are no part of its stack.
     if (!inside_agent(pc)) stack_.frames.push_back(pc);
   }
   writer_.write(stack_);
 }
 
-void Sidecar::thread_started(ThreadState* ts, const Slot& s) {
-  auto tid = static_cast<pid_t>(s.size);
-  writer_.write(format::ThreadStartRecord{s.stamp, s.size, s.old_ptr, current_name(tid)});
+void Sidecar::thread_started(ThreadState* ts, const ThreadStartPayload& start) {
+  auto tid = static_cast<pid_t>(start.tid);
+  writer_.write(
+      format::ThreadStartRecord{start.stamp, start.tid, start.parent_tid, current_name(tid)});
   write_thread_cpu(ts, ts->cpu_at_start, 0);
   hw_.thread_started(tid);
 }
@@ -365,52 +369,64 @@ void Sidecar::write_thread_cpu(ThreadState* ts, const ThreadCpuReading& r, uint8
   writer_.write(frame);
 }
 
-void Sidecar::thread_ended(ThreadState* ts, const Slot& s) {
+void Sidecar::thread_ended(ThreadState* ts, const ThreadEndPayload& end) {
   char name[17] = {};
-  std::memcpy(name, &s.ptr, 16);
-  writer_.write(format::ThreadEndRecord{s.stamp, s.size, name, ts->ring_waits.load(),
+  std::memcpy(name, end.name, 16);
+  writer_.write(format::ThreadEndRecord{end.stamp, end.tid, name, ts->ring_waits.load(),
                                         ts->ring_wait_ns.load(), ts->dropped_events.load()});
   write_thread_cpu(ts, ts->cpu_at_end, 1);
   hw_.thread_ended(writer_, ts->tid, now_ns());
 }
 
-void Sidecar::encode(ThreadState* ts, EventRing& ring, uint64_t pos, const Slot& s) {
+void Sidecar::encode(ThreadState* ts, const EventRing& ring, uint64_t pos, const RecordHeader& h) {
   if (writer_.truncated()) return;  // drained, never written: spare the encoding
-  switch (s.type) {
-    case SlotType::kNop:
+  switch (h.type) {
+    case RecordType::kNop:
       return;
-    case SlotType::kStack:
-      return encode_stack(ring, pos, s);
-    case SlotType::kThreadStart:
-      return thread_started(ts, s);
-    case SlotType::kThreadEnd:
-      return thread_ended(ts, s);
-    case SlotType::kRegion:
-      return writer_.write(format::RegionRecord{s.stamp, s.size, s.fn});
-    case SlotType::kAlloc:
-    case SlotType::kFree:
-    case SlotType::kRealloc:
-      return encode_heap_event(ts, s);
+    case RecordType::kStack:
+      return encode_stack(ring, pos);
+    case RecordType::kThreadStart:
+      return thread_started(ts, ring.read<ThreadStartPayload>(pos));
+    case RecordType::kThreadEnd:
+      return thread_ended(ts, ring.read<ThreadEndPayload>(pos));
+    case RecordType::kRegion: {
+      auto region = ring.read<RegionPayload>(pos);
+      return writer_.write(format::RegionRecord{region.stamp, region.region_id, h.fn});
+    }
+    case RecordType::kAlloc:
+      return encode_alloc(ts, h.fn, ring.read<AllocPayload>(pos));
+    case RecordType::kFree:
+      return encode_free(ts, ring.read<FreePayload>(pos));
+    case RecordType::kRealloc:
+      return encode_realloc(ts, h.fn, ring.read<ReallocPayload>(pos));
   }
 }
 
-void Sidecar::encode_heap_event(ThreadState* ts, const Slot& s) {
+void Sidecar::encode_alloc(ThreadState* ts, uint8_t fn, const AllocPayload& a) {
   select_thread(ts->tid);
-  uint64_t stack = s.type == SlotType::kFree ? 0 : stack_id(s.stack_hash);
-  if (online_heap_) online_heap_->add(static_cast<uint32_t>(ts->tid), s, stack);
-  if (s.type == SlotType::kAlloc) {
-    writer_.write(format::AllocRecord{s.stamp, s.fn, s.ptr, s.size, stack});
-  } else if (s.type == SlotType::kFree) {
-    writer_.write(format::FreeRecord{s.stamp, s.ptr});
-  } else {
-    writer_.write(format::ReallocRecord{s.stamp, s.fn, s.stamp_after - s.stamp, s.old_ptr, s.ptr,
-                                        s.size, stack});
-  }
+  uint64_t stack = stack_id(a.stack_hash);
+  if (online_heap_) online_heap_->add(heap_events(static_cast<uint32_t>(ts->tid), fn, a, stack));
+  writer_.write(format::AllocRecord{a.stamp, fn, a.ptr, a.size, stack});
 }
 
-// Frees the slots below `pos` and wakes the ring's producer if it waits for room: at the end of
-// a drain (`done`), or once half the ring is free, so that the producer neither waits for a whole
-// ring's drain nor wakes (and takes a core from the sidecar) for every few hundred slots.
+void Sidecar::encode_free(ThreadState* ts, const FreePayload& f) {
+  select_thread(ts->tid);
+  if (online_heap_) online_heap_->add(heap_events(static_cast<uint32_t>(ts->tid), f));
+  writer_.write(format::FreeRecord{f.stamp, f.ptr});
+}
+
+void Sidecar::encode_realloc(ThreadState* ts, uint8_t fn, const ReallocPayload& r) {
+  select_thread(ts->tid);
+  uint64_t stack = stack_id(r.stack_hash);
+  if (online_heap_) online_heap_->add(heap_events(static_cast<uint32_t>(ts->tid), fn, r, stack));
+  writer_.write(
+      format::ReallocRecord{r.stamp, fn, r.stamp_after - r.stamp, r.old_ptr, r.ptr, r.size, stack});
+}
+
+// Frees the words below `pos` and wakes the ring's producer if it waits for room: at the end of
+// a drain that freed some (`done`), or once half the ring is free, so that the producer neither
+// waits for a whole ring's drain nor wakes (and takes a core from the sidecar) for every few
+// hundred records.
 void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
   ring.advance_to(pos);
   // Pairs with the producer's fence in wait_for_room (ring_room.cpp).
@@ -422,15 +438,16 @@ void make_room(ThreadState* ts, EventRing& ring, uint64_t pos, bool done) {
 uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, uint64_t cycle_ns) {
   uint64_t reserved = ring.reserved();
   uint64_t pos = ring.head();
+  uint64_t start = pos;
   uint64_t records = 0;
   // Only what was reserved when the drain began: a producer that keeps pace with the drain
   // would otherwise keep one drain (and the cycle, and its watermark) going for the whole storm,
   // every later event would wait in the online heap for that watermark, and the other rings
   // would fill up meanwhile.
-  while (pos < reserved && ring.published(pos)) {
-    Slot& s = ring.at(pos);
-    encode(ts, ring, pos, s);
-    pos += 1 + s.extra_slots;
+  RecordHeader header;
+  while (pos < reserved && ring.published(pos, header)) {
+    encode(ts, ring, pos, header);
+    pos += header.words;
     // Between records the sidecar holds nothing a fork could copy in use: a forking thread
     // need not wait for the rest of a busy cycle.
     // The head moves first: a fork child takes the forking thread's undrained events from it.
@@ -442,7 +459,9 @@ uint64_t Sidecar::drain(ThreadState* ts, EventRing& ring, RingHistory& history, 
       sidecar_park_if_forking();
     }
   }
-  make_room(ts, ring, pos, true);
+  // A drain that freed nothing (the thread's nested ring, mostly empty) wakes nobody: a waiter
+  // woken then finds no more room than before and sleeps again, twice a cycle on a busy run.
+  if (pos != start) make_room(ts, ring, pos, true);
   // Everything reserved before this cycle began is drained: later events are stamped later.
   if (pos >= reserved) {
     history.watermark_ns = cycle_ns;

@@ -45,14 +45,16 @@ uint32_t nested_ring_slots() {
   return g_config.ring_slots / 4 < 1024 ? g_config.ring_slots : g_config.ring_slots / 4;
 }
 
-// The state on pages of its own, the slots on the pages after it.
+// The state on pages of its own, the rings on the pages after it (MEMSCOPE_RING_SLOTS counts
+// 64-byte slots).
 size_t header_bytes() {
   size_t page = static_cast<size_t>(getpagesize());
   return (sizeof(ThreadState) + page - 1) / page * page;
 }
 
 size_t slot_bytes() {
-  return size_t{g_config.ring_slots + nested_ring_slots()} * sizeof(Slot);
+  return size_t{g_config.ring_slots + nested_ring_slots()} * EventRing::kWordsPerSlot *
+         sizeof(EventRing::Word);
 }
 
 ThreadState* map_new_state() {
@@ -60,14 +62,15 @@ ThreadState* map_new_state() {
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (block == MAP_FAILED) return nullptr;
   auto* state = new (block) ThreadState{};
-  auto* slots = reinterpret_cast<Slot*>(static_cast<char*>(block) + header_bytes());
+  auto* words = reinterpret_cast<EventRing::Word*>(static_cast<char*>(block) + header_bytes());
   // A fork child discards every ring (reset_registry_after_fork), so it gets them zeroed (no
-  // slot published) instead of copied: fork need not copy their page tables, and the parent's
+  // record published) instead of copied: fork need not copy their page tables, and the parent's
   // threads do not take a copy-on-write fault on every ring page after every fork. Where the
   // kernel lacks it (before 4.14) they are copied as before.
-  madvise(slots, slot_bytes(), MADV_WIPEONFORK);
-  state->ring.init(slots, g_config.ring_slots);
-  state->nested_ring.init(slots + g_config.ring_slots, nested_ring_slots());
+  madvise(words, slot_bytes(), MADV_WIPEONFORK);
+  constexpr uint32_t kPerSlot = EventRing::kWordsPerSlot;
+  state->ring.init(words, g_config.ring_slots * kPerSlot);
+  state->nested_ring.init(words + g_config.ring_slots * kPerSlot, nested_ring_slots() * kPerSlot);
   ThreadState* head = g_head.load();
   do {
     state->next = head;
@@ -90,14 +93,12 @@ ThreadState* take_recycled_state() {
 void write_thread_start(ThreadState* ts) {
   read_thread_cpu(ts->cpu_at_start);
   Claim claim;
-  if (!begin_claim(ts, 1, false, claim)) return;
-  Slot& s = claim.ring->at(claim.pos);
-  s.type = SlotType::kThreadStart;
-  s.extra_slots = 0;
-  s.stamp = now_ns();
-  s.size = static_cast<uint64_t>(ts->tid);
-  s.old_ptr = static_cast<uint64_t>(ts->parent_tid);
-  claim.ring->publish(claim.pos);
+  constexpr uint32_t kWords = record_words<ThreadStartPayload>();
+  if (!begin_claim(ts, kWords, false, claim)) return;
+  ThreadStartPayload start{now_ns(), static_cast<uint64_t>(ts->tid),
+                           static_cast<uint64_t>(ts->parent_tid)};
+  claim.ring->write(claim.pos, start);
+  claim.ring->publish(claim.pos, RecordType::kThreadStart, 0, kWords);
   end_claim(claim);
 }
 
@@ -140,16 +141,12 @@ void end_this_thread() {
   note_thread_leaving();
   read_thread_cpu(ts->cpu_at_end);
   Claim claim;
-  if (begin_claim(ts, 1, false, claim)) {
-    Slot& s = claim.ring->at(claim.pos);
-    s.type = SlotType::kThreadEnd;
-    s.extra_slots = 0;
-    s.stamp = now_ns();
-    s.size = static_cast<uint64_t>(ts->tid);
-    char name[16] = {};
-    prctl(PR_GET_NAME, name);
-    std::memcpy(&s.ptr, name, 16);  // ptr and old_ptr hold the 16-byte name
-    claim.ring->publish(claim.pos);
+  constexpr uint32_t kWords = record_words<ThreadEndPayload>();
+  if (begin_claim(ts, kWords, false, claim)) {
+    ThreadEndPayload end{now_ns(), static_cast<uint64_t>(ts->tid), {}};
+    prctl(PR_GET_NAME, end.name);
+    claim.ring->write(claim.pos, end);
+    claim.ring->publish(claim.pos, RecordType::kThreadEnd, 0, kWords);
     end_claim(claim);
   }
   ts->phase.store(ThreadPhase::kEnded);

@@ -30,9 +30,12 @@ pid_t g_traced_pid = 0;
 RealFunctions g_real{};
 }  // namespace memscope::agent
 
+using memscope::agent::AllocPayload;
 using memscope::agent::EventRing;
-using memscope::agent::Slot;
-using memscope::agent::SlotType;
+using memscope::agent::FreePayload;
+using memscope::agent::record_words;
+using memscope::agent::RecordHeader;
+using memscope::agent::RecordType;
 using memscope::agent::ThreadPhase;
 using memscope::agent::ThreadState;
 
@@ -47,24 +50,35 @@ void check(bool cond, const char* what) {
 
 // --- 1. one ring, a producer, a signal handler nesting into it, a consumer -----------------
 
-constexpr uint32_t kRingSlots = 256;
+constexpr uint32_t kRingWords = 256;
 constexpr uint64_t kProducerRecords = 300000;
 constexpr uint64_t kHandlerTag = uint64_t{1} << 63;
 
-std::vector<Slot> g_slots(kRingSlots);
+std::vector<EventRing::Word> g_words(kRingWords);
 EventRing g_ring;
 std::atomic<uint64_t> g_handler_written{0};
 std::atomic<bool> g_producer_done{false};
 std::atomic<bool> g_signaller_done{false};
 std::atomic<bool> g_producer_quiet{false};  // SIGUSR1 blocked: no handler runs any more
 
+// Records of two lengths, so that they meet the ring's end at every offset.
 void push(uint64_t value) {
-  uint64_t pos = g_ring.reserve(1);
-  while (!g_ring.has_room_for(pos, 1)) std::this_thread::yield();
-  Slot& s = g_ring.at(pos);
-  s.type = SlotType::kAlloc;
-  s.size = value;
-  g_ring.publish(pos);
+  bool alloc = value % 2 == 0;
+  uint32_t words = alloc ? record_words<AllocPayload>() : record_words<FreePayload>();
+  uint64_t pos = g_ring.reserve(words);
+  while (!g_ring.has_room_for(pos, words)) std::this_thread::yield();
+  if (alloc) {
+    g_ring.write(pos, AllocPayload{0, 0, value, 0});
+    g_ring.publish(pos, RecordType::kAlloc, 0, words);
+  } else {
+    g_ring.write(pos, FreePayload{value, 0});
+    g_ring.publish(pos, RecordType::kFree, 0, words);
+  }
+}
+
+uint64_t pushed_value(const EventRing& ring, uint64_t pos, const RecordHeader& header) {
+  return header.type == RecordType::kAlloc ? ring.read<AllocPayload>(pos).size
+                                           : ring.read<FreePayload>(pos).stamp;
 }
 
 // A handler interrupting push() between reserve and publish reserves the next slot and may
@@ -74,7 +88,7 @@ void on_signal(int) {
 }
 
 void ring_with_signals() {
-  g_ring.init(g_slots.data(), kRingSlots);
+  g_ring.init(g_words.data(), kRingWords);
   struct sigaction sa = {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -105,18 +119,19 @@ void ring_with_signals() {
   bool in_order = true;
   while (true) {
     uint64_t pos = g_ring.head();
-    if (!g_ring.published(pos)) {
+    RecordHeader header;
+    if (!g_ring.published(pos, header)) {
       if (g_producer_quiet.load() && g_ring.reserved() == pos) break;
       std::this_thread::yield();
       continue;
     }
-    Slot& s = g_ring.at(pos);
-    if (s.size & kHandlerTag) {
-      in_order = in_order && (s.size & ~kHandlerTag) == next_handler++;
+    uint64_t value = pushed_value(g_ring, pos, header);
+    if (value & kHandlerTag) {
+      in_order = in_order && (value & ~kHandlerTag) == next_handler++;
     } else {
-      in_order = in_order && s.size == next_main++;
+      in_order = in_order && value == next_main++;
     }
-    g_ring.advance_to(pos + 1);
+    g_ring.advance_to(pos + header.words);
   }
   signaller.join();
   producer.join();
@@ -141,12 +156,11 @@ void* registry_worker(void*) {
   ThreadState* ts = memscope::agent::register_this_thread(1);
   if (ts == nullptr) return nullptr;
   for (int i = 0; i < kRecordsPerThread; ++i) {
-    uint64_t pos = ts->ring.reserve(1);
-    while (!ts->ring.has_room_for(pos, 1)) std::this_thread::yield();
-    Slot& s = ts->ring.at(pos);
-    s.type = SlotType::kAlloc;
-    s.size = static_cast<uint64_t>(i);
-    ts->ring.publish(pos);
+    constexpr uint32_t kWords = record_words<AllocPayload>();
+    uint64_t pos = ts->ring.reserve(kWords);
+    while (!ts->ring.has_room_for(pos, kWords)) std::this_thread::yield();
+    ts->ring.write(pos, AllocPayload{0, 0, static_cast<uint64_t>(i), 0});
+    ts->ring.publish(pos, RecordType::kAlloc, 0, kWords);
   }
   return nullptr;  // the registry's key destructor records the end
 }
@@ -154,12 +168,12 @@ void* registry_worker(void*) {
 void drain(ThreadState* ts) {
   while (true) {
     uint64_t pos = ts->ring.head();
-    if (!ts->ring.published(pos)) return;
-    Slot& s = ts->ring.at(pos);
-    if (s.type == SlotType::kAlloc) g_records.fetch_add(1);
-    if (s.type == SlotType::kThreadStart) g_starts.fetch_add(1);
-    if (s.type == SlotType::kThreadEnd) g_ends.fetch_add(1);
-    ts->ring.advance_to(pos + 1);
+    RecordHeader header;
+    if (!ts->ring.published(pos, header)) return;
+    if (header.type == RecordType::kAlloc) g_records.fetch_add(1);
+    if (header.type == RecordType::kThreadStart) g_starts.fetch_add(1);
+    if (header.type == RecordType::kThreadEnd) g_ends.fetch_add(1);
+    ts->ring.advance_to(pos + header.words);
   }
 }
 
