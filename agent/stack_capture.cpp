@@ -172,8 +172,8 @@ struct RememberedWalk {
   uint32_t depth = 0;
   uint32_t load_count = 0;
   uint64_t hash = 0;
-  uint64_t frames[kRememberedFrames];
-  Load loads[kRememberedLoads];
+  uint64_t frames[kRememberedFrames]{};
+  Load loads[kRememberedLoads]{};
 };
 
 struct WalkMemory {
@@ -182,7 +182,7 @@ struct WalkMemory {
   bool busy = false;
 };
 
-thread_local WalkMemory t_memory __attribute__((tls_model("initial-exec")));
+thread_local constinit WalkMemory t_memory __attribute__((tls_model("initial-exec")));
 
 bool same_registers(const Registers& a, const Registers& b) {
   return a.pc == b.pc && a.rsp == b.rsp && a.rbp == b.rbp && a.signal_frame == b.signal_frame;
