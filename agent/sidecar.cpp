@@ -110,6 +110,7 @@ class Sidecar {
   const std::string& trace_path() const { return writer_.path(); }
   // In a fork child, of the parent's object as the fork copied it.
   std::unique_ptr<OnlineHeap> take_online_heap() { return std::move(online_heap_); }
+  const OnlineHeap* online_heap() const { return online_heap_.get(); }
 
  private:
   bool open(std::string& error);
@@ -888,6 +889,10 @@ std::string sidecar_trace_path() {
   if (sidecar == nullptr || !g_sidecar_running.load() || wait_for_startup(*sidecar) != kReady)
     return {};
   return sidecar->trace_path();
+}
+
+const OnlineHeap* parked_sidecar_model() {
+  return g_sidecar == nullptr ? nullptr : g_sidecar->online_heap();
 }
 
 std::unique_ptr<OnlineHeap> abandon_sidecar_after_fork(bool take_model) {

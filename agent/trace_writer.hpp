@@ -70,14 +70,15 @@ class TraceWriter {
     std::vector<uint8_t> buffer;  // grows, never shrinks
     size_t used = 0;
     void varint(uint64_t v) {
-      if (buffer.size() < used + 10) buffer.resize(buffer.size() * 2 + 64);
+      if (buffer.size() < used + 10) grow(buffer.size() * 2 + 64);
       used += format::put_varint(buffer.data() + used, v);
     }
     void u8(uint8_t v) {
-      if (buffer.size() == used) buffer.resize(buffer.size() * 2 + 64);
+      if (buffer.size() == used) grow(buffer.size() * 2 + 64);
       buffer[used++] = v;
     }
     void raw(const uint8_t* data, size_t n);
+    void grow(size_t size);
   };
 
   // The writer's side of a field list (the kinds are listed in format/records.hpp).
