@@ -14,7 +14,10 @@ namespace {
 
 // Constant-initialized: libstdc++'s own static constructors allocate before ours run.
 constinit PrivateHeap g_heap;
-// Blocks allocated inside a ScopedUnshared: a fork child sees this region as zeros.
+// Blocks of kUnsharedFrom bytes or more allocated inside a ScopedUnshared: a fork child sees
+// this region as zeros. Smaller ones cost the parent a fault or two per fork at most, where a
+// short-lived child would take a fresh page for each size it allocates there.
+constexpr size_t kUnsharedFrom = 16 << 10;
 constinit PrivateHeap g_unshared_heap(PrivateHeap::kMaxRegionBytes, PrivateHeap::ForkCopy::kWiped);
 // The sidecar's (the one agent thread: it blocks every signal, so nothing interrupts its use).
 constinit PrivateHeap::LocalCache g_sidecar_cache;
@@ -32,7 +35,7 @@ void* fallback_allocate(size_t n) {
 }  // namespace
 
 void* allocate(size_t size) {
-  if (t_unshared_depth > 0 && g_unshared_heap.usable())
+  if (t_unshared_depth > 0 && size >= kUnsharedFrom && g_unshared_heap.usable())
     if (void* p = g_unshared_heap.allocate(size)) return p;
   if (!g_heap.usable()) return fallback_allocate(size);
   return on_sidecar() ? g_heap.allocate(size, g_sidecar_cache) : g_heap.allocate(size);

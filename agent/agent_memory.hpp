@@ -24,10 +24,10 @@ void forget_sidecar_cache();
 // links no agent allocator).
 inline thread_local constinit int t_unshared_depth __attribute__((tls_model("initial-exec"))) = 0;
 
-// While one lives, the calling thread's allocations come from a second private heap that a fork
-// child sees as zeros (PrivateHeap::ForkCopy::kWiped): after a fork, the parent's sidecar writes
-// them without a copy-on-write fault per page. Only around buffers that no fork child reads
-// (the parent's sidecar object is abandoned there: sidecar.hpp).
+// While one lives, the calling thread's allocations of 16 KiB or more come from a second private
+// heap that a fork child sees as zeros (PrivateHeap::ForkCopy::kWiped): after a fork, the parent's
+// sidecar writes them without a copy-on-write fault per page. Only around buffers that no fork
+// child reads (the parent's sidecar object is abandoned there: sidecar.hpp).
 struct ScopedUnshared {
   ScopedUnshared() { ++t_unshared_depth; }
   ~ScopedUnshared() { --t_unshared_depth; }
