@@ -146,7 +146,9 @@ class Sidecar {
 
   ProcessOrigin origin_;
   bool program_waits_;  // false: nobody waits for the start (start_sidecar), failing is ours
-  TraceWriter writer_;
+  // Only this process's (TraceWriter::unshared): a fork child starts one of its own.
+  std::unique_ptr<TraceWriter> own_writer_ = TraceWriter::unshared();
+  TraceWriter& writer_ = *own_writer_;
   ModuleMap modules_;
   NumberTable stack_ids_;      // stack hash -> the stack's id in the trace
   format::StackRecord stack_;  // reused: its frames keep their storage

@@ -32,6 +32,11 @@ std::string trace_name(const char* dir, pid_t pid, int generation) {
 
 }  // namespace
 
+std::unique_ptr<TraceWriter> TraceWriter::unshared() {
+  memory::ScopedUnshared parent_only;
+  return std::make_unique<TraceWriter>();
+}
+
 // The agent's writers live as long as the process; this matters to tests and tools.
 TraceWriter::~TraceWriter() {
   if (zstd_ != nullptr) ZSTD_freeCCtx(zstd_->cctx);
