@@ -14,6 +14,11 @@ namespace {
 
 // Constant-initialized: libstdc++'s own static constructors allocate before ours run.
 constinit PrivateHeap g_heap;
+// Blocks of kUnsharedFrom bytes or more allocated inside a ScopedUnshared: a fork child sees
+// this region as zeros. Smaller ones cost the parent a fault or two per fork at most, where a
+// short-lived child would take a fresh page for each size it allocates there.
+constexpr size_t kUnsharedFrom = 16 << 10;
+constinit PrivateHeap g_unshared_heap(PrivateHeap::kMaxRegionBytes, PrivateHeap::ForkCopy::kWiped);
 // The sidecar's (the one agent thread: it blocks every signal, so nothing interrupts its use).
 constinit PrivateHeap::LocalCache g_sidecar_cache;
 
@@ -30,9 +35,10 @@ void* fallback_allocate(size_t n) {
 }  // namespace
 
 void* allocate(size_t size) {
-  if (g_heap.usable())
-    return on_sidecar() ? g_heap.allocate(size, g_sidecar_cache) : g_heap.allocate(size);
-  return fallback_allocate(size);
+  if (t_unshared_depth > 0 && size >= kUnsharedFrom && g_unshared_heap.usable())
+    if (void* p = g_unshared_heap.allocate(size)) return p;
+  if (!g_heap.usable()) return fallback_allocate(size);
+  return on_sidecar() ? g_heap.allocate(size, g_sidecar_cache) : g_heap.allocate(size);
 }
 
 void* allocate_zeroed(size_t count, size_t size) {
@@ -56,6 +62,7 @@ void* allocate_aligned(size_t alignment, size_t size) {
 void* reallocate(void* ptr, size_t size) {
   if (ptr == nullptr) return allocate(size);
   if (g_heap.owns(ptr)) return g_heap.reallocate(ptr, size);
+  if (g_unshared_heap.owns(ptr)) return g_unshared_heap.reallocate(ptr, size);
   if (in_bootstrap_pool(ptr) || !real_functions_ready()) {
     void* fresh = allocate(size);
     size_t old = in_bootstrap_pool(ptr) ? bootstrap_block_size(ptr) : 0;
@@ -69,6 +76,8 @@ void release(void* ptr) {
   if (ptr == nullptr || in_bootstrap_pool(ptr)) return;
   if (g_heap.owns(ptr)) {
     on_sidecar() ? g_heap.release(ptr, g_sidecar_cache) : g_heap.release(ptr);
+  } else if (g_unshared_heap.owns(ptr)) {
+    g_unshared_heap.release(ptr);
   } else if (real_functions_ready()) {
     g_real.free(ptr);
   }
@@ -76,6 +85,7 @@ void release(void* ptr) {
 
 void forget_sidecar_cache() {
   g_sidecar_cache = {};
+  g_unshared_heap.forget_after_fork();
 }
 
 }  // namespace memscope::agent::memory

@@ -17,7 +17,22 @@ void* reallocate(void* ptr, size_t size);
 void* allocate_aligned(size_t alignment, size_t size);
 void release(void* ptr);
 // In a fork child, first thing: the parent's sidecar may have been inside its cache (its blocks
-// are left to the child's copy of the parent's memory).
+// are left to the child's copy of the parent's memory), and the unshared blocks (below) are gone.
 void forget_sidecar_cache();
+
+// How many ScopedUnshared the calling thread is inside (header-only: OnlineHeap's unit test
+// links no agent allocator).
+inline thread_local constinit int t_unshared_depth __attribute__((tls_model("initial-exec"))) = 0;
+
+// While one lives, the calling thread's allocations of 16 KiB or more come from a second private
+// heap that a fork child sees as zeros (PrivateHeap::ForkCopy::kWiped): after a fork, the parent's
+// sidecar writes them without a copy-on-write fault per page. Only around buffers that no fork
+// child reads (the parent's sidecar object is abandoned there: sidecar.hpp).
+struct ScopedUnshared {
+  ScopedUnshared() { ++t_unshared_depth; }
+  ~ScopedUnshared() { --t_unshared_depth; }
+  ScopedUnshared(const ScopedUnshared&) = delete;
+  ScopedUnshared& operator=(const ScopedUnshared&) = delete;
+};
 
 }  // namespace memscope::agent::memory

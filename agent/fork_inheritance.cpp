@@ -1,6 +1,7 @@
 // See fork_inheritance.hpp.
 #include "agent/fork_inheritance.hpp"
 
+#include "agent/sidecar.hpp"
 #include "agent/sidecar_gate.hpp"
 #include "agent/thread_registry.hpp"
 
@@ -20,6 +21,9 @@ ForkTail forking_thread_tail() {
   ThreadState* ts = this_thread_state();
   if (ts == nullptr || !sidecar_parked()) return tail;
   tail.tid = static_cast<uint32_t>(ts->tid);
+  // First the events the model holds (their queue is not in the child's memory), then the ring's.
+  if (const OnlineHeap* model = parked_sidecar_model())
+    model->append_held_of(tail.tid, tail.events);
   EventRing& ring = ts->ring;
   RecordHeader header;
   for (uint64_t pos = ring.head(); ring.published(pos, header); pos += header.words)
@@ -38,8 +42,7 @@ void keep_inheritance(std::unique_ptr<OnlineHeap> parent_model, ForkTail tail) {
 // with the parent until written, it costs the child nothing.
 std::unique_ptr<OnlineHeap> take_inherited_heap(uint64_t origin_ns, size_t budget_bytes) {
   if (g_parent_model == nullptr) return nullptr;
-  auto child =
-      OnlineHeap::inheriting(origin_ns, budget_bytes, *g_parent_model, g_tail->tid, g_tail->events);
+  auto child = OnlineHeap::inheriting(origin_ns, budget_bytes, *g_parent_model, g_tail->events);
   g_parent_model = nullptr;
   delete g_tail;
   g_tail = nullptr;

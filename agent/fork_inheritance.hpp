@@ -1,7 +1,8 @@
 // What a fork child's heap model starts from, so that its leak scan at exit knows the blocks it
 // inherited: the parent's model, which the fork copied while the parent's sidecar was parked at
-// a safe point (sidecar_gate.hpp), and the forking thread's events the sidecar had not drained
-// yet (the child's copy of every ring is wiped by the fork). Events other threads of the parent
+// a safe point (sidecar_gate.hpp), and the forking thread's events the model still held or the
+// sidecar had not drained yet (the child's copy of every ring, and of the model's queue of held
+// events, is wiped by the fork). Events other threads of the parent
 // had not yet released into the model are not in it: their blocks, made in the last few
 // milliseconds before the fork, are unknown to the child's scan (docs/analysis.md, "Leak kinds").
 #pragma once
@@ -15,14 +16,15 @@
 
 namespace memscope::agent {
 
-// The forking thread (its tid in the parent's trace) and its events the sidecar had not drained.
+// The forking thread (its tid in the parent's trace) and its events the parent's model had not
+// applied yet: those it held, then those the sidecar had not drained.
 struct ForkTail {
   uint32_t tid = 0;
   std::vector<heap::HeapEvent> events;
 };
 
-// In the parent, between holding the sidecar and fork(): the calling thread's undrained events
-// (none unless the sidecar is parked, when nothing else reads or moves that ring).
+// In the parent, between holding the sidecar and fork(): the calling thread's events not in the
+// model yet (none unless the sidecar is parked, when nothing else reads or moves them).
 ForkTail forking_thread_tail();
 // In the child, on the forking thread: keeps the parent's model (null: none was safe to keep)
 // and the tail for the child's sidecar.

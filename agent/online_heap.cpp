@@ -1,6 +1,7 @@
 // See online_heap.hpp.
 #include "agent/online_heap.hpp"
 
+#include "agent/agent_memory.hpp"
 #include "agent/messages.hpp"
 #include "heap/heap_summary.hpp"
 
@@ -51,28 +52,35 @@ RecordEvents heap_events(uint32_t tid, const EventRing& ring, uint64_t pos, cons
 // The parent's model is only read: its memory came from the agent allocator on the parent's
 // sidecar thread, which does not exist in the child, so the child neither frees nor grows it.
 // Its live blocks are copied as they are (a flat table); of the events it still held, only the
-// forking thread's are applied, then the tail, all to the inherited site: what the parent's other
-// threads did in the last few milliseconds is not worth copying every held event for in every
-// child (bench/fork_cost).
+// forking thread's (in the tail, copied in the parent before the fork) are applied, to the
+// inherited site: what the parent's other threads did in the last few milliseconds is not worth
+// copying every held event for in every child (bench/fork_cost).
 std::unique_ptr<OnlineHeap> OnlineHeap::inheriting(uint64_t origin_ns, size_t budget_bytes,
-                                                   const OnlineHeap& parent, uint32_t forking_tid,
+                                                   const OnlineHeap& parent,
                                                    const std::vector<HeapEvent>& tail) {
   if (!parent.active_ || budget_bytes == 0) return nullptr;
   auto child = std::make_unique<OnlineHeap>(origin_ns, budget_bytes);
   child->heap_.inherit(parent.heap_);
-  auto apply = [&](HeapEvent e) {
+  for (HeapEvent e : tail) {
     e.stack_id = heap::kInheritedStack;
     e.tid = 0;
     child->heap_.apply(e);
-  };
-  parent.order_.for_each_held_of(forking_tid, apply);
-  for (const HeapEvent& e : tail) apply(e);
+  }
   return child;
 }
 
+void OnlineHeap::append_held_of(uint32_t tid, std::vector<HeapEvent>& out) const {
+  if (active_) order_.for_each_held_of(tid, [&out](const HeapEvent& e) { out.push_back(e); });
+}
+
+// The held events are the parent's alone: a fork child gets the forking thread's copied before
+// the fork (append_held_of), so their queue stays out of its copy of memory.
 void OnlineHeap::add(const RecordEvents& events) {
   if (!active_) return;
-  for (const HeapEvent& e : events) order_.hold(e);
+  {
+    memory::ScopedUnshared parent_only;
+    for (const HeapEvent& e : events) order_.hold(e);
+  }
   // Events wait for a watermark; one thread stalled between reserving and publishing a record
   // (descheduled on a loaded machine) holds the watermark back while the others go on, at
   // millions of events a second. The events held may use what the model leaves of the budget:

@@ -38,12 +38,15 @@ class OnlineHeap {
  public:
   OnlineHeap(uint64_t origin_ns, size_t budget_bytes);
   // A fork child's model: the blocks live in `parent` (the parent's model as the fork copied
-  // it, with thread `forking_tid`'s events it still held and `tail`: those it had not drained
-  // yet) as inherited blocks, as the analyzer's fork snapshot has them. Null when the parent's
-  // model had given up.
+  // it, with `tail`: the forking thread's events it still held and those not drained yet) as
+  // inherited blocks, as the analyzer's fork snapshot has them. Null when the parent's model had
+  // given up. Of `parent`, only the model proper is read: its held events are not in the
+  // child's memory (add()).
   static std::unique_ptr<OnlineHeap> inheriting(uint64_t origin_ns, size_t budget_bytes,
-                                                const OnlineHeap& parent, uint32_t forking_tid,
+                                                const OnlineHeap& parent,
                                                 const std::vector<heap::HeapEvent>& tail);
+  // In the parent before a fork: appends thread `tid`'s held events, in stamp order.
+  void append_held_of(uint32_t tid, std::vector<heap::HeapEvent>& out) const;
   bool active() const { return active_; }
   // An allocation, free or realloc record's events (heap_events), as the trace records them.
   void add(const RecordEvents& events);

@@ -78,7 +78,8 @@ size_t region_size(size_t wanted) {
 }
 
 // A region of `bytes` aligned to a slab, its class table writable; 0 when the kernel refuses.
-uintptr_t map_region(size_t bytes) {
+// Wiped: one mapping that a fork child gets as zeros (the kernel refusing, no region).
+uintptr_t map_region(size_t bytes, bool wiped) {
   void* m = mmap(nullptr, bytes + kSlabBytes, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) return 0;
@@ -86,6 +87,10 @@ uintptr_t map_region(size_t bytes) {
   uintptr_t base = align_up(start, kSlabBytes);
   if (base > start) munmap(m, base - start);
   munmap(reinterpret_cast<void*>(base + bytes), start + kSlabBytes - base);
+  if (wiped && madvise(reinterpret_cast<void*>(base), bytes, MADV_WIPEONFORK) != 0) {
+    munmap(reinterpret_cast<void*>(base), bytes);
+    return 0;
+  }
   size_t table = align_up(bytes >> kSlabShift, kSlabBytes);
   if (mprotect(reinterpret_cast<void*>(base), table, PROT_READ | PROT_WRITE) == 0) return base;
   munmap(reinterpret_cast<void*>(base), bytes);
@@ -106,7 +111,7 @@ bool PrivateHeap::reserve() {
   int saved_errno = errno;
   uintptr_t word = kUnusable;
   for (size_t bytes = region_size(wanted_bytes_); bytes >= kMinRegionBytes; bytes /= 2) {
-    uintptr_t base = map_region(bytes);
+    uintptr_t base = map_region(bytes, fork_copy_ == ForkCopy::kWiped);
     if (base == 0) continue;
     word = base | static_cast<uintptr_t>(std::countr_zero(bytes));
     break;
@@ -123,6 +128,14 @@ bool PrivateHeap::usable() {
   uintptr_t word = region_word_.load(std::memory_order_acquire);
   if (word == 0) return reserve();
   return word != kUnusable;
+}
+
+// The region, the class table and what was made writable stay; everything in them reads as
+// zeros, as fresh memory does, so carving starts again at the start.
+void PrivateHeap::forget_after_fork() {
+  cursor_.store(0, std::memory_order_relaxed);
+  for (auto& head : heads_) head.store(0, std::memory_order_relaxed);
+  for (auto& fresh : fresh_) fresh.store(0, std::memory_order_relaxed);
 }
 
 bool PrivateHeap::owns(const void* p) const {

@@ -16,6 +16,8 @@
 // every signal) may keep a LocalCache as well: plain stacks without compare-and-swap, up to 256 KiB
 // per class, the rest going to the shared lists; a fork child forgets the cache its parent's thread
 // left.
+// A heap made ForkCopy::kWiped holds what a fork child never reads (agent_memory.hpp's
+// ScopedUnshared): its whole region reads as zeros in the child.
 #pragma once
 
 #include <atomic>
@@ -37,9 +39,15 @@ class PrivateHeap {
   // 64 GiB of address space: block offsets in 16-byte units then fit the lists' 32 bits.
   static constexpr size_t kMaxRegionBytes = size_t{64} << 30;
 
+  // How a fork child sees the region: as the parent left it (a copy, shared until written), or
+  // as zeros (MADV_WIPEONFORK: the parent then writes its blocks after a fork without a
+  // copy-on-write fault per page); such a child must call forget_after_fork() before allocating.
+  enum class ForkCopy { kShared, kWiped };
+
   // Reserves at most `region_bytes` (a power of two), less under a finite RLIMIT_AS.
-  explicit constexpr PrivateHeap(size_t region_bytes = kMaxRegionBytes)
-      : wanted_bytes_(region_bytes) {}
+  explicit constexpr PrivateHeap(size_t region_bytes = kMaxRegionBytes,
+                                 ForkCopy fork_copy = ForkCopy::kShared)
+      : wanted_bytes_(region_bytes), fork_copy_(fork_copy) {}
   PrivateHeap(const PrivateHeap&) = delete;
   PrivateHeap& operator=(const PrivateHeap&) = delete;
 
@@ -58,6 +66,9 @@ class PrivateHeap {
   void* allocate(size_t size, LocalCache& cache);
   void release(void* p, LocalCache& cache);
   size_t usable_size(const void* p) const;
+  // In a fork child of a kWiped heap, first thing: every block reads as zeros, the heap starts
+  // afresh in the same region (its free lists held the parent's blocks).
+  void forget_after_fork();
 
  private:
   struct Region {
@@ -76,6 +87,7 @@ class PrivateHeap {
   int class_of(const Region& r, const void* p) const;
 
   size_t wanted_bytes_;
+  ForkCopy fork_copy_;
   // base | log2(bytes): the region is 64 KiB aligned, so its size fits the low bits; 1 when
   // no region could be reserved.
   std::atomic<uintptr_t> region_word_{0};

@@ -31,7 +31,8 @@ void flush_sidecar(format::EndReason reason, int64_t detail, bool final);
 void flush_sidecar_records();
 // The trace file being written ("" when none).
 std::string sidecar_trace_path();
-// In a forked child: the parent's sidecar thread does not exist here; forget it.
+// In the parent, while its sidecar is parked for a fork: the sidecar's heap model (null: none).
+const OnlineHeap* parked_sidecar_model();
 // In a fork child: forgets the parent's sidecar, handing over its heap model when
 // `take_model` (the model was whole when the fork copied it).
 std::unique_ptr<OnlineHeap> abandon_sidecar_after_fork(bool take_model);

@@ -32,18 +32,26 @@ uint32_t sidecar_wakeups() {
   return g_wakeups.load();
 }
 
+// Napping, the sidecar holds nothing: it counts as parked, so a fork meanwhile neither wakes it
+// nor waits for it (hold_sidecar_for_fork). It leaves as it leaves a park.
 void sidecar_pause(uint64_t timeout_ns, uint32_t seen) {
-  if (g_forkers.load() != 0) return;  // park at once instead
-  // Announced after `seen` was read: a nudge from then on bumps g_wakeups, so the wait ends.
-  g_napping.store(true);
-  futex_wait(g_wakeups, seen, timeout_ns);
-  g_napping.store(false, std::memory_order_relaxed);
+  g_parked.store(1);
+  // A forker that raised g_forkers before this store may be waiting for a park: it gets one
+  // (below). Any later one sees g_parked and does not wait.
+  if (g_forkers.load() == 0) {
+    // Announced after `seen` was read: a nudge from then on bumps g_wakeups, so the wait ends.
+    g_napping.store(true);
+    futex_wait(g_wakeups, seen, timeout_ns);
+    g_napping.store(false, std::memory_order_relaxed);
+  }
+  g_parked.store(0);
+  sidecar_park_if_forking();
 }
 
 // Leaving, the sidecar clears g_parked and then looks at g_forkers again; a forker raises
 // g_forkers and then looks at g_parked (both sequentially consistent). A forker that still saw
-// the sidecar parked is therefore seen in turn, and the sidecar parks again without having left
-// this function: a fork never copies a sidecar between its safe points.
+// the sidecar parked (or napping) is therefore seen in turn, and the sidecar parks again before
+// doing anything else: a fork never copies a sidecar between its safe points.
 void sidecar_park_if_forking() {
   while (g_forkers.load() != 0) {
     g_parked.store(1);
@@ -69,7 +77,7 @@ void nudge_sidecar() {
 void hold_sidecar_for_fork() {
   g_forkers.fetch_add(1);
   // A raw clone() child inherited a running flag, not the sidecar: it would wait for nothing.
-  if (!g_sidecar_running.load() || getpid() != g_traced_pid) return;
+  if (!g_sidecar_running.load() || getpid() != g_traced_pid || g_parked.load() != 0) return;
   wake_sidecar();
   uint64_t started = monotonic_ns(), deadline = started + kForkWaitLimitNs;
   while (g_parked.load() == 0 && g_sidecar_running.load() && monotonic_ns() < deadline)

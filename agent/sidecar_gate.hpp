@@ -13,12 +13,12 @@
 namespace memscope::agent {
 
 // Sidecar side: sleeps up to `timeout_ns` unless woken since sidecar_wakeups() returned `seen`
-// (read at the start of a cycle, so a wake during the cycle is not lost); parks while a fork is
-// in progress.
+// (read at the start of a cycle, so a wake during the cycle is not lost), parked meanwhile (a
+// fork need not wake it); parks while a fork is in progress.
 uint32_t sidecar_wakeups();
 void sidecar_pause(uint64_t timeout_ns, uint32_t seen);
 void sidecar_park_if_forking();
-// Whether the sidecar is parked now (in a fork child: was parked when the fork copied it).
+// Whether the sidecar is parked or napping now (in a fork child: was, when the fork copied it).
 bool sidecar_parked();
 // Application side.
 void wake_sidecar();

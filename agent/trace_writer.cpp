@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/agent_memory.hpp"
 #include "collector/linux/own_descriptors.hpp"
 
 namespace memscope::agent {
@@ -30,6 +31,11 @@ std::string trace_name(const char* dir, pid_t pid, int generation) {
 }
 
 }  // namespace
+
+std::unique_ptr<TraceWriter> TraceWriter::unshared() {
+  memory::ScopedUnshared parent_only;
+  return std::make_unique<TraceWriter>();
+}
 
 // The agent's writers live as long as the process; this matters to tests and tools.
 TraceWriter::~TraceWriter() {
@@ -72,9 +78,16 @@ bool TraceWriter::open(const char* dir, pid_t pid, uint64_t start_monotonic_ns,
   return false;
 }
 
+// A writer's buffers are its process's own: a fork child starts a writer of its own, so the
+// parent writes them after a fork without copy-on-write faults (agent_memory.hpp).
+void TraceWriter::Stream::grow(size_t size) {
+  memory::ScopedUnshared parent_only;
+  buffer.resize(size);
+}
+
 void TraceWriter::Stream::raw(const uint8_t* data, size_t n) {
   if (n == 0) return;  // data and an empty buffer may be null, which memcpy may not be given
-  if (buffer.size() < used + n) buffer.resize(used + n + buffer.size());
+  if (buffer.size() < used + n) grow(used + n + buffer.size());
   std::memcpy(buffer.data() + used, data, n);
   used += n;
 }
@@ -85,13 +98,14 @@ void TraceWriter::frame_from(size_t start) {
   size_t body = c.used - start;
   uint8_t length[10];
   size_t n = format::put_varint(length, body);
-  if (c.buffer.size() < c.used + n) c.buffer.resize(c.used + n + c.buffer.size());
+  if (c.buffer.size() < c.used + n) c.grow(c.used + n + c.buffer.size());
   std::memmove(c.buffer.data() + start + n, c.buffer.data() + start, body);
   std::memcpy(c.buffer.data() + start, length, n);
   c.used += n;
 }
 
 const std::vector<uint8_t>& TraceWriter::assemble(Chunk& chunk) {
+  memory::ScopedUnshared parent_only;  // as Stream::grow
   assembled_.resize(chunk.used() + format::kEventStreams * 10);
   size_t at = 0;
   for (const Stream& s : chunk.own) at += format::put_varint(assembled_.data() + at, s.used);
@@ -192,6 +206,7 @@ bool TraceWriter::seal(Chunk& chunk, bool within_limit, std::string& error) {
   const bool streams = chunk.content == format::ChunkContent::kEvents;
   const uint8_t* raw = streams ? assemble(chunk).data() : chunk.own[0].buffer.data();
   const size_t used = streams ? assembled_.size() : chunk.own[0].used;
+  memory::ScopedUnshared parent_only;  // zstd's workspace and the buffers, as Stream::grow
   if (zstd_ == nullptr) zstd_ = new ZstdContext;
   compressed_.resize(ZSTD_compressBound(used));
   size_t stored = ZSTD_compressCCtx(zstd_->cctx, compressed_.data(), compressed_.size(), raw, used,

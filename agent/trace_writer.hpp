@@ -8,10 +8,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/agent_memory.hpp"
 #include "agent/number_table.hpp"
 #include "format/records.hpp"
 #include "format/trace_format.hpp"
@@ -21,6 +23,10 @@ namespace memscope::agent {
 class TraceWriter {
  public:
   TraceWriter() = default;
+  // A writer in memory that a fork child does not share (agent_memory.hpp's ScopedUnshared):
+  // the child starts a writer of its own, so the parent writes this one's tables and buffers
+  // after a fork without copy-on-write faults. Its tables grow there too (FieldWriter).
+  static std::unique_ptr<TraceWriter> unshared();
   ~TraceWriter();
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
@@ -70,14 +76,15 @@ class TraceWriter {
     std::vector<uint8_t> buffer;  // grows, never shrinks
     size_t used = 0;
     void varint(uint64_t v) {
-      if (buffer.size() < used + 10) buffer.resize(buffer.size() * 2 + 64);
+      if (buffer.size() < used + 10) grow(buffer.size() * 2 + 64);
       used += format::put_varint(buffer.data() + used, v);
     }
     void u8(uint8_t v) {
-      if (buffer.size() == used) buffer.resize(buffer.size() * 2 + 64);
+      if (buffer.size() == used) grow(buffer.size() * 2 + 64);
       buffer[used++] = v;
     }
     void raw(const uint8_t* data, size_t n);
+    void grow(size_t size);
   };
 
   // The writer's side of a field list (the kinds are listed in format/records.hpp).
@@ -122,6 +129,7 @@ class TraceWriter {
     // An allocation's address, numbered so that its free can name it (`freed`). Allocators
     // hand out blocks just freed: most often it is one of the latest frees' addresses.
     bool allocated(const char* n, uint64_t ptr) {
+      memory::ScopedUnshared parent_only;  // where the tables grow
       w.blocks_.add(ptr, ++w.allocations_);
       uint32_t back = w.frees_.find(ptr);
       w.current_->streams[format::kReusedStream]->varint(back);
@@ -136,6 +144,7 @@ class TraceWriter {
       return number != 0 || address(n, ptr);
     }
     bool new_block(const char*, uint64_t ptr) {
+      memory::ScopedUnshared parent_only;  // where the tables grow
       if (ptr != 0) w.blocks_.add(ptr, ++w.allocations_);
       fields().varint(ptr);
       return true;
@@ -153,6 +162,7 @@ class TraceWriter {
     // An allocation's size, stack and function as an index into the chunk's table of them:
     // most allocations repeat one seen before (heaptrack's "allocation info").
     bool alloc_info(const char*, uint64_t size, uint64_t stack_id, uint8_t fn) {
+      memory::ScopedUnshared parent_only;  // where the tables grow
       uint32_t index = w.infos_.find_or_add(format::AllocInfo{size, stack_id, fn});
       if (index != 0) return varint(nullptr, index);
       fields().varint(0);

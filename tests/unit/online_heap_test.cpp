@@ -104,9 +104,12 @@ TEST_CASE("a fork child inherits the live blocks and the forking thread's held e
   add(parent, 3, RecordType::kAlloc, 23, 0x5000, 50, 1);
   add(parent, 2, RecordType::kFree, 24, 0x2000);
   parent.release_before(21);  // releases thread 2's first alloc; the rest stays held
-  std::vector<memscope::heap::HeapEvent> tail = {
-      {memscope::heap::EventKind::kAlloc, 0, 2, 30, 0x6000, 60, 1}};
-  auto child = OnlineHeap::inheriting(0, 1 << 20, parent, 2, tail);
+  // As forking_thread_tail makes it: thread 2's held events, then its undrained ones.
+  std::vector<memscope::heap::HeapEvent> tail;
+  parent.append_held_of(2, tail);
+  CHECK(tail.size() == 2);
+  tail.push_back({memscope::heap::EventKind::kAlloc, 0, 2, 30, 0x6000, 60, 1});
+  auto child = OnlineHeap::inheriting(0, 1 << 20, parent, tail);
   REQUIRE(child);
   const memscope::heap::HeapModel* model = child->settle();
   REQUIRE(model != nullptr);

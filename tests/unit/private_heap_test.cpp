@@ -3,7 +3,8 @@
 // more than its size in allocations), also through a thread's cache, calloc's blocks are zero
 // even when reused, threads that free each other's blocks never get one twice, a fork child
 // allocates whatever the parent's threads were doing, threads taking a fresh slab's blocks at
-// once never get one twice, and only the heap's own blocks are its own.
+// once never get one twice, only the heap's own blocks are its own, and a wiped heap's fork
+// child sees zeros and starts afresh.
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -247,4 +248,40 @@ TEST_CASE("a fork child allocates whatever the parent's threads were doing") {
   }
   stop.store(true);
   churn.join();
+}
+
+TEST_CASE("a wiped heap's blocks read as zeros in a fork child, which starts that heap afresh") {
+  PrivateHeap heap(kRegion, PrivateHeap::ForkCopy::kWiped);
+  PrivateHeap shared(kRegion);
+  std::vector<unsigned char*> blocks;
+  for (size_t size : {size_t{100}, size_t{5000}, size_t{128} << 10}) {
+    auto* p = static_cast<unsigned char*>(heap.allocate(size));
+    REQUIRE(p != nullptr);
+    std::memset(p, 7, size);
+    blocks.push_back(p);
+  }
+  heap.release(heap.allocate(100));  // a free list the child must not follow
+  auto* kept = static_cast<unsigned char*>(shared.allocate(5000));
+  std::memset(kept, 7, 5000);
+  pid_t pid = fork();
+  if (pid == 0) {
+    bool zeros = all_bytes(blocks[0], 100, 0) && all_bytes(blocks[1], 5000, 0) &&
+                 all_bytes(blocks[2], size_t{128} << 10, 0) && all_bytes(kept, 5000, 7);
+    heap.forget_after_fork();
+    std::vector<void*> fresh;
+    for (int i = 0; i < 1000; ++i) {
+      auto* p = static_cast<unsigned char*>(heap.allocate(100 + static_cast<size_t>(i)));
+      if (p == nullptr || !all_bytes(p, 100, 0) || heap.usable_size(p) < 100 + size_t(i)) _exit(2);
+      std::memset(p, 1, 100);
+      fresh.push_back(p);
+    }
+    for (void* p : fresh) heap.release(p);
+    _exit(zeros ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(all_bytes(blocks[0], 100, 7));  // the parent keeps its contents
+  CHECK(all_bytes(blocks[2], size_t{128} << 10, 7));
 }
