@@ -7,6 +7,7 @@
 
 #include "analyzer/thread_table.hpp"
 #include "format/metric_sample.hpp"
+#include "heap/lookahead.hpp"
 
 namespace memscope::analyzer {
 
@@ -154,7 +155,10 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
 }
 
 void ProcessAnalysis::release_before(uint64_t stamp) {
-  order_.release_before(stamp, [this](const HeapEvent& e) { replay(e); });
+  auto apply = [this](const HeapEvent& e) { replay(e); };
+  heap::Lookahead late(heap_.live(), apply);
+  order_.release_before(stamp, late);
+  late.finish();
 }
 
 void ProcessAnalysis::replay(const HeapEvent& e) {

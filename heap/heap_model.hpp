@@ -133,6 +133,10 @@ class LiveMap {
   size_t size() const { return size_; }
   size_t capacity() const { return slots_.size(); }
   bool empty() const { return size_ == 0; }
+  // Starts loading the slot where a lookup of `address` begins (heap/lookahead.hpp).
+  void prefetch(uint64_t address) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(address)], 1);
+  }
 
   Iter<Entry> begin() { return {slots_.data(), slots_.data() + slots_.size()}; }
   Iter<Entry> end() { return {slots_.data() + slots_.size(), slots_.data() + slots_.size()}; }
