@@ -154,11 +154,24 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   }
 }
 
-void ProcessAnalysis::release_before(uint64_t stamp) {
-  auto apply = [this](const HeapEvent& e) { replay(e); };
+template <typename Apply>
+void ProcessAnalysis::release_through(uint64_t stamp, Apply& apply) {
   heap::Lookahead late(heap_.live(), apply);
   order_.release_before(stamp, late);
   late.finish();
+}
+
+void ProcessAnalysis::release_before(uint64_t stamp) {
+  if (window_begin_ == 0 && window_end_ == UINT64_MAX && snapshots_.empty() && !estimator_) {
+    // The whole run of an exact trace, nothing to stop for: every event goes to the model.
+    auto apply = [this](const HeapEvent& e) {
+      uint64_t bytes = heap_.apply(e);
+      timeline_.record(e, bytes, heap_.totals().live_bytes);
+    };
+    return release_through(stamp, apply);
+  }
+  auto apply = [this](const HeapEvent& e) { replay(e); };
+  release_through(stamp, apply);
 }
 
 void ProcessAnalysis::replay(const HeapEvent& e) {

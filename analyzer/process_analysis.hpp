@@ -129,6 +129,8 @@ class ProcessAnalysis : public TraceVisitor {
   bool summary_usable() const;
   void use_summary();
   void release_before(uint64_t stamp);
+  template <typename Apply>
+  void release_through(uint64_t stamp, Apply& apply);
   void replay(const HeapEvent& e);
   void take_snapshots_before(uint64_t stamp);
 

@@ -40,11 +40,99 @@ std::vector<std::string> split_nul(const std::string& s) {
   return out;
 }
 
+// The records of one chunk, decoded on a worker thread and handed to the real visitor later on
+// the reading thread, in the order they were decoded.
+class ChunkBuffer final : public TraceVisitor {
+ public:
+  void heap_event(const HeapEvent& e) override { events_.push_back(e); }
+  void watermark(uint64_t s) override {
+    later([s](TraceVisitor& v) { v.watermark(s); });
+  }
+  void process_info(const ProcessInfo& p) override {
+    later([p](TraceVisitor& v) { v.process_info(p); });
+  }
+  void stack(uint64_t id, const std::vector<uint64_t>& frames) override {
+    later([id, frames](TraceVisitor& v) { v.stack(id, frames); });
+  }
+  void module(const ModuleInfo& m) override {
+    later([m](TraceVisitor& v) { v.module(m); });
+  }
+  void thread_start(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_start(t); });
+  }
+  void thread_end(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_end(t); });
+  }
+  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
+    later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
+  }
+  void thread_cpu(const ThreadCpu& t) override {
+    later([t](TraceVisitor& v) { v.thread_cpu(t); });
+  }
+  void process_end(const ProcessEnd& e) override {
+    later([e](TraceVisitor& v) { v.process_end(e); });
+  }
+  void trace_truncated(uint64_t stamp, uint64_t limit) override {
+    later([stamp, limit](TraceVisitor& v) { v.trace_truncated(stamp, limit); });
+  }
+  void metric_sample(uint64_t stamp, const std::string& body) override {
+    later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });
+  }
+  void region(uint64_t stamp, uint64_t id, bool begin) override {
+    later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
+  }
+  void heap_summary(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.heap_summary(body); });
+  }
+  void leak_scan(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.leak_scan(body); });
+  }
+  void hw_counters(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.hw_counters(body); });
+  }
+  void sampling(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.sampling(body); });
+  }
+
+  // With an eighth more: chunks differ in size a little, and a reused buffer should fit the next.
+  void reserve_events(size_t n) {
+    if (events_.capacity() < n) events_.reserve(n + n / 8);
+  }
+  // An earlier chunk's buffer, its capacity kept: this chunk's events go into pages already
+  // faulted in instead of a fresh allocation the kernel must clear page by page.
+  void reuse_events(std::vector<HeapEvent> buffer) {
+    buffer.clear();
+    events_ = std::move(buffer);
+  }
+  std::vector<HeapEvent> take_events() { return std::move(events_); }
+  void deliver(TraceVisitor& visitor) const {
+    size_t done = 0;
+    for (const Later& l : later_) {
+      visitor.heap_events(events_.data() + done, l.events_before - done);
+      done = l.events_before;
+      l.call(visitor);
+    }
+    visitor.heap_events(events_.data() + done, events_.size() - done);
+  }
+
+ private:
+  struct Later {
+    size_t events_before;  // heap events decoded before this record
+    std::function<void(TraceVisitor&)> call;
+  };
+  void later(std::function<void(TraceVisitor&)> call) {
+    later_.push_back({events_.size(), std::move(call)});
+  }
+  std::vector<HeapEvent> events_;
+  std::vector<Later> later_;
+};
+
 // Decodes the records of one chunk by the schema (format/record_reader.hpp) and hands them to
-// the visitor. Returns false at the first malformed record.
+// the visitor (a ChunkBuffer, whose calls inline: one per heap event). Returns false at the first
+// malformed record.
 class ChunkDecoder {
  public:
-  ChunkDecoder(TraceVisitor& v, uint16_t version) : visitor_(v), version_(version) {}
+  ChunkDecoder(ChunkBuffer& v, uint16_t version) : visitor_(v), version_(version) {}
   // `streams`: a version 3 events chunk (format::EventStream).
   bool decode(const uint8_t* begin, const uint8_t* end, bool streams);
 
@@ -77,7 +165,7 @@ class ChunkDecoder {
   bool deliver(const format::HwCountersFrame& r);
   bool deliver(const format::SamplingFrame& r);
 
-  TraceVisitor& visitor_;
+  ChunkBuffer& visitor_;
   uint16_t version_;
   format::ChunkState state_;
   uint32_t tid_ = 0;
@@ -339,93 +427,6 @@ bool plausible(const format::ChunkHeader& h, const std::vector<uint8_t>& stored)
   if (h.codec != static_cast<uint8_t>(format::Codec::kZstd)) return false;
   return ZSTD_getFrameContentSize(stored.data(), stored.size()) == h.raw_bytes;
 }
-
-// The records of one chunk, decoded on a worker thread and handed to the real visitor later on
-// the reading thread, in the order they were decoded.
-class ChunkBuffer : public TraceVisitor {
- public:
-  void heap_event(const HeapEvent& e) override { events_.push_back(e); }
-  void watermark(uint64_t s) override {
-    later([s](TraceVisitor& v) { v.watermark(s); });
-  }
-  void process_info(const ProcessInfo& p) override {
-    later([p](TraceVisitor& v) { v.process_info(p); });
-  }
-  void stack(uint64_t id, const std::vector<uint64_t>& frames) override {
-    later([id, frames](TraceVisitor& v) { v.stack(id, frames); });
-  }
-  void module(const ModuleInfo& m) override {
-    later([m](TraceVisitor& v) { v.module(m); });
-  }
-  void thread_start(const ThreadInfo& t) override {
-    later([t](TraceVisitor& v) { v.thread_start(t); });
-  }
-  void thread_end(const ThreadInfo& t) override {
-    later([t](TraceVisitor& v) { v.thread_end(t); });
-  }
-  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
-    later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
-  }
-  void thread_cpu(const ThreadCpu& t) override {
-    later([t](TraceVisitor& v) { v.thread_cpu(t); });
-  }
-  void process_end(const ProcessEnd& e) override {
-    later([e](TraceVisitor& v) { v.process_end(e); });
-  }
-  void trace_truncated(uint64_t stamp, uint64_t limit) override {
-    later([stamp, limit](TraceVisitor& v) { v.trace_truncated(stamp, limit); });
-  }
-  void metric_sample(uint64_t stamp, const std::string& body) override {
-    later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });
-  }
-  void region(uint64_t stamp, uint64_t id, bool begin) override {
-    later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
-  }
-  void heap_summary(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.heap_summary(body); });
-  }
-  void leak_scan(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.leak_scan(body); });
-  }
-  void hw_counters(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.hw_counters(body); });
-  }
-  void sampling(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.sampling(body); });
-  }
-
-  // With an eighth more: chunks differ in size a little, and a reused buffer should fit the next.
-  void reserve_events(size_t n) {
-    if (events_.capacity() < n) events_.reserve(n + n / 8);
-  }
-  // An earlier chunk's buffer, its capacity kept: this chunk's events go into pages already
-  // faulted in instead of a fresh allocation the kernel must clear page by page.
-  void reuse_events(std::vector<HeapEvent> buffer) {
-    buffer.clear();
-    events_ = std::move(buffer);
-  }
-  std::vector<HeapEvent> take_events() { return std::move(events_); }
-  void deliver(TraceVisitor& visitor) const {
-    size_t done = 0;
-    for (const Later& l : later_) {
-      visitor.heap_events(events_.data() + done, l.events_before - done);
-      done = l.events_before;
-      l.call(visitor);
-    }
-    visitor.heap_events(events_.data() + done, events_.size() - done);
-  }
-
- private:
-  struct Later {
-    size_t events_before;  // heap events decoded before this record
-    std::function<void(TraceVisitor&)> call;
-  };
-  void later(std::function<void(TraceVisitor&)> call) {
-    later_.push_back({events_.size(), std::move(call)});
-  }
-  std::vector<HeapEvent> events_;
-  std::vector<Later> later_;
-};
 
 // One chunk on its way through the pipeline: found by the reading thread, read, checked,
 // decompressed and decoded by a worker, delivered by the reading thread.

@@ -64,7 +64,7 @@ void LiveMap::grow() {
     if (e.second.site != kFree) assign(e.first, e.second);
 }
 
-uint32_t HeapModel::site_index(uint64_t stack_id, uint64_t stamp) {
+uint32_t HeapModel::find_or_add_site(uint64_t stack_id, uint64_t stamp) {
   constexpr uint64_t kDenseStacks = 1u << 20;  // more distinct stacks than any real trace has
   uint32_t* slot;
   if (stack_id < kDenseStacks) {
@@ -88,16 +88,6 @@ ThreadHeap& HeapModel::remember_thread(uint32_t tid, size_t slot) {
   recent_.heap[slot] = &threads_[tid];
   recent_.tid[slot] = tid;
   return *recent_.heap[slot];
-}
-
-// Before a site's live figures change, keep them as its figures at the latest peak unless that
-// was done already since the peak.
-void HeapModel::touch(SiteStats& site) {
-  if (peak_epoch_ != 0 && site.peak_epoch != peak_epoch_) {
-    site.peak_allocations = site.live_allocations;
-    site.peak_bytes = site.live_bytes;
-    site.peak_epoch = peak_epoch_;
-  }
 }
 
 uint64_t HeapModel::apply(const HeapEvent& e) {

@@ -178,7 +178,15 @@ class HeapModel {
   const std::unordered_map<uint64_t, Counters>& per_site() const;
 
  private:
-  uint32_t site_index(uint64_t stack_id, uint64_t stamp);
+  // Inline: every allocation asks, and nearly always for a site it has seen.
+  uint32_t site_index(uint64_t stack_id, uint64_t stamp) {
+    if (stack_id < site_of_small_stack_.size()) [[likely]] {
+      uint32_t index = site_of_small_stack_[stack_id];
+      if (index != LiveMap::kFree) return index;
+    }
+    return find_or_add_site(stack_id, stamp);
+  }
+  uint32_t find_or_add_site(uint64_t stack_id, uint64_t stamp);
   // Consecutive events come from a few threads (one per chunk and thread in the reader, a few
   // interleaved in stamp order in the sidecar), so recent threads are remembered rather than
   // looked up; the remembered case is inline, since every event asks.
@@ -189,7 +197,15 @@ class HeapModel {
     return remember_thread(tid, i);
   }
   ThreadHeap& remember_thread(uint32_t tid, size_t slot);
-  void touch(SiteStats& site);
+  // Before a site's live figures change, keeps them as its figures at the latest peak unless
+  // that was done already since the peak.
+  void touch(SiteStats& site) {
+    if (peak_epoch_ != 0 && site.peak_epoch != peak_epoch_) {
+      site.peak_allocations = site.live_allocations;
+      site.peak_bytes = site.live_bytes;
+      site.peak_epoch = peak_epoch_;
+    }
+  }
   void free_block(const HeapEvent& e, const LiveBlock& block);
 
   LiveMap live_;
