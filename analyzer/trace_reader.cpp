@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "analyzer/progress.hpp"
 #include "format/record_reader.hpp"
@@ -40,11 +41,29 @@ std::vector<std::string> split_nul(const std::string& s) {
   return out;
 }
 
+// Room for a chunk's heap events, allocated without being cleared: only the pages that events
+// are written to are ever touched (a std::vector resized ahead would clear all of it).
+struct EventBuffer {
+  std::unique_ptr<HeapEvent[]> data;
+  size_t capacity = 0;
+  // A buffer of `capacity` events holding the first `keep` of this one.
+  EventBuffer grown(size_t new_capacity, size_t keep) const {
+    EventBuffer b{std::make_unique_for_overwrite<HeapEvent[]>(new_capacity), new_capacity};
+    std::copy(data.get(), data.get() + keep, b.data.get());
+    return b;
+  }
+};
+
 // The records of one chunk, decoded on a worker thread and handed to the real visitor later on
 // the reading thread, in the order they were decoded.
 class ChunkBuffer final : public TraceVisitor {
  public:
-  void heap_event(const HeapEvent& e) override { events_.push_back(e); }
+  // Inline through the final class: a store per event, where push_back was a call.
+  void heap_event(const HeapEvent& e) override {
+    if (count_ == events_.capacity) [[unlikely]]
+      events_ = events_.grown(std::max<size_t>(64, 2 * count_), count_);
+    events_.data[count_++] = e;
+  }
   void watermark(uint64_t s) override {
     later([s](TraceVisitor& v) { v.watermark(s); });
   }
@@ -96,23 +115,26 @@ class ChunkBuffer final : public TraceVisitor {
 
   // With an eighth more: chunks differ in size a little, and a reused buffer should fit the next.
   void reserve_events(size_t n) {
-    if (events_.capacity() < n) events_.reserve(n + n / 8);
+    if (events_.capacity < n) events_ = events_.grown(n + n / 8, count_);
   }
   // An earlier chunk's buffer, its capacity kept: this chunk's events go into pages already
   // faulted in instead of a fresh allocation the kernel must clear page by page.
-  void reuse_events(std::vector<HeapEvent> buffer) {
-    buffer.clear();
+  void reuse_events(EventBuffer buffer) {
     events_ = std::move(buffer);
+    count_ = 0;
   }
-  std::vector<HeapEvent> take_events() { return std::move(events_); }
+  EventBuffer take_events() {
+    count_ = 0;
+    return std::exchange(events_, EventBuffer{});
+  }
   void deliver(TraceVisitor& visitor) const {
     size_t done = 0;
     for (const Later& l : later_) {
-      visitor.heap_events(events_.data() + done, l.events_before - done);
+      visitor.heap_events(events_.data.get() + done, l.events_before - done);
       done = l.events_before;
       l.call(visitor);
     }
-    visitor.heap_events(events_.data() + done, events_.size() - done);
+    visitor.heap_events(events_.data.get() + done, count_ - done);
   }
 
  private:
@@ -121,9 +143,10 @@ class ChunkBuffer final : public TraceVisitor {
     std::function<void(TraceVisitor&)> call;
   };
   void later(std::function<void(TraceVisitor&)> call) {
-    later_.push_back({events_.size(), std::move(call)});
+    later_.push_back({count_, std::move(call)});
   }
-  std::vector<HeapEvent> events_;
+  EventBuffer events_;
+  size_t count_ = 0;  // events_ holds this chunk's first count_
   std::vector<Later> later_;
 };
 
@@ -132,7 +155,17 @@ class ChunkBuffer final : public TraceVisitor {
 // malformed record.
 class ChunkDecoder {
  public:
-  ChunkDecoder(ChunkBuffer& v, uint16_t version) : visitor_(v), version_(version) {}
+  // `state`: the worker's, reset here; its tables keep their capacity from chunk to chunk instead
+  // of growing afresh in each one.
+  ChunkDecoder(ChunkBuffer& v, uint16_t version, format::ChunkState& state)
+      : visitor_(v), version_(version), state_(state) {
+    state_.last_stamp = 0;
+    state_.last_address = 0;
+    state_.have_base = false;
+    state_.infos.clear();
+    state_.blocks.clear();
+    state_.frees.clear();
+  }
   // `streams`: a version 3 events chunk (format::EventStream).
   bool decode(const uint8_t* begin, const uint8_t* end, bool streams);
 
@@ -167,7 +200,7 @@ class ChunkDecoder {
 
   ChunkBuffer& visitor_;
   uint16_t version_;
-  format::ChunkState state_;
+  format::ChunkState& state_;
   uint32_t tid_ = 0;
 };
 
@@ -446,7 +479,8 @@ struct ChunkJob {
 // Bytes of records per heap event in real traces, give or take: sizes the event buffer once.
 constexpr size_t kBytesPerEvent = 5;
 
-void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw) {
+void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw,
+                  format::ChunkState& state) {
   const format::ChunkHeader& h = job.header;
   stored.resize(h.stored_bytes);
   off_t at = static_cast<off_t>(job.offset + sizeof(h));
@@ -461,7 +495,7 @@ void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vect
   }
   if (job.verify_only) return;
   job.records.reserve_events(raw.size() / kBytesPerEvent);
-  ChunkDecoder decoder(job.records, job.version);
+  ChunkDecoder decoder(job.records, job.version, state);
   bool streams =
       job.version >= 3 && h.content == static_cast<uint8_t>(format::ChunkContent::kEvents);
   if (!decoder.decode(raw.data(), raw.data() + raw.size(), streams))
@@ -514,6 +548,7 @@ class ChunkPipeline {
  private:
   void work() {
     std::vector<uint8_t> stored, raw;
+    format::ChunkState state;
     std::unique_lock lock(mutex_);
     for (;;) {
       work_ready_.wait(lock, [this] { return stopping_ || claimed_ < jobs_.size(); });
@@ -525,7 +560,8 @@ class ChunkPipeline {
       }
       lock.unlock();
       try {
-        if (job.outcome != ChunkJob::Outcome::kBadHeader) decode_chunk(fd_, job, stored, raw);
+        if (job.outcome != ChunkJob::Outcome::kBadHeader)
+          decode_chunk(fd_, job, stored, raw, state);
       } catch (...) {
         job.failure = std::current_exception();
       }
@@ -539,7 +575,7 @@ class ChunkPipeline {
   std::mutex mutex_;
   std::condition_variable work_ready_, job_done_;
   std::deque<std::unique_ptr<ChunkJob>> jobs_;  // in file order
-  std::vector<std::vector<HeapEvent>> spare_events_;
+  std::vector<EventBuffer> spare_events_;
   size_t claimed_ = 0;  // jobs_[0, claimed_) went to a worker
   bool stopping_ = false;
   std::vector<std::thread> threads_;

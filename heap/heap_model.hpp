@@ -122,13 +122,30 @@ class LiveMap {
     E* end_;
   };
 
-  Entry* find(uint64_t address);
+  // Inline, as assign: every heap event looks an address up.
+  Entry* find(uint64_t address) {
+    if (slots_.empty()) return nullptr;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = home(address);; i = (i + 1) & mask) {
+      Entry& e = slots_[i];
+      if (e.second.site == kFree) return nullptr;
+      if (e.first == address) return &e;
+    }
+  }
   const LiveBlock& at(uint64_t address) const;  // throws std::out_of_range when not live
   bool contains(uint64_t address) const {
     return const_cast<LiveMap*>(this)->find(address) != nullptr;
   }
   // Inserts or replaces the block at `address`.
-  void assign(uint64_t address, const LiveBlock& block);
+  void assign(uint64_t address, const LiveBlock& block) {
+    if (8 * (size_ + 1) > 3 * slots_.size()) [[unlikely]]
+      grow();
+    size_t mask = slots_.size() - 1;
+    size_t i = home(address);
+    while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
+    if (slots_[i].second.site == kFree) ++size_;
+    slots_[i] = {address, block};
+  }
   void erase(Entry* entry);  // `entry` from find()
   size_t size() const { return size_; }
   size_t capacity() const { return slots_.size(); }
