@@ -129,8 +129,10 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
   has_info_ = true;
 }
 
+// Lent, not copied: the chunk's watermarks release most of them while it is delivered, straight
+// from the reader's buffer.
 void ProcessAnalysis::heap_events(const HeapEvent* events, size_t count) {
-  order_.hold(events, count);
+  order_.lend(events, count);
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {

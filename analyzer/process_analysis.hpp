@@ -104,6 +104,7 @@ class ProcessAnalysis : public TraceVisitor {
   void process_info(const ProcessInfo& p) override;
   void heap_event(const HeapEvent& e) override { order_.hold(e); }
   void heap_events(const HeapEvent* events, size_t count) override;
+  void chunk_delivered() override { order_.keep_lent(); }
   void watermark(uint64_t stamp) override;
   void stack(uint64_t id, const std::vector<uint64_t>& frames) override;
   void module(const ModuleInfo& m) override { modules_.push_back(m); }

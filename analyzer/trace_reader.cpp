@@ -46,7 +46,7 @@ std::vector<std::string> split_nul(const std::string& s) {
 struct EventBuffer {
   std::unique_ptr<HeapEvent[]> data;
   size_t capacity = 0;
-  // A buffer of `capacity` events holding the first `keep` of this one.
+  // A buffer of `new_capacity` events holding the first `keep` of this one.
   EventBuffer grown(size_t new_capacity, size_t keep) const {
     EventBuffer b{std::make_unique_for_overwrite<HeapEvent[]>(new_capacity), new_capacity};
     std::copy(data.get(), data.get() + keep, b.data.get());
@@ -135,6 +135,7 @@ class ChunkBuffer final : public TraceVisitor {
       l.call(visitor);
     }
     visitor.heap_events(events_.data.get() + done, count_ - done);
+    visitor.chunk_delivered();
   }
 
  private:
