@@ -66,7 +66,7 @@ class StampOrder {
     size_t begin;
     uint32_t tid;
   };
-  // A run as a release sees it, in pending_ or in lent memory: [begin, cut) is released.
+  // A run as a release sees it, in pending_ or in lent memory: what is left of it to release.
   struct Span {
     const HeapEvent* begin;
     const HeapEvent* end;
@@ -84,7 +84,7 @@ class StampOrder {
   // Lent events not yet released, as runs in arrival order; all arrived after pending_'s.
   std::vector<Span> lent_;
   size_t lent_events_ = 0;
-  std::vector<Span> spans_;  // per run, pending_'s then lent_'s: what is left of it to release
+  std::vector<Span> spans_;             // per run, pending_'s then lent_'s
   std::vector<const HeapEvent*> cuts_;  // per run: its first event not released by this watermark
   struct Sorted {
     const HeapEvent* e;
