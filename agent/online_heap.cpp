@@ -4,6 +4,7 @@
 #include "agent/agent_memory.hpp"
 #include "agent/messages.hpp"
 #include "heap/heap_summary.hpp"
+#include "heap/lookahead.hpp"
 
 namespace memscope::agent {
 
@@ -94,11 +95,14 @@ bool OnlineHeap::room_to_grow() const {
 
 void OnlineHeap::release_before(uint64_t watermark) {
   if (!active_) return;
-  order_.release_before(watermark, [this](const HeapEvent& e) {
+  auto apply = [this](const HeapEvent& e) {
     uint64_t bytes = heap_.apply(e);  // before live_bytes is read
     timeline_.record(e, bytes, heap_.totals().live_bytes);
     ++events_;
-  });
+  };
+  heap::Lookahead late(heap_.live(), apply);
+  order_.release_before(watermark, late);
+  late.finish();
   if (heap_.memory_bytes() + order_.capacity() * sizeof(HeapEvent) > budget_bytes_) give_up();
 }
 

@@ -7,6 +7,7 @@
 
 #include "analyzer/thread_table.hpp"
 #include "format/metric_sample.hpp"
+#include "heap/lookahead.hpp"
 
 namespace memscope::analyzer {
 
@@ -128,8 +129,10 @@ void ProcessAnalysis::process_info(const ProcessInfo& p) {
   has_info_ = true;
 }
 
+// Lent, not copied: the chunk's watermarks release most of them while it is delivered, straight
+// from the reader's buffer.
 void ProcessAnalysis::heap_events(const HeapEvent* events, size_t count) {
-  order_.hold(events, count);
+  order_.lend(events, count);
 }
 
 void ProcessAnalysis::watermark(uint64_t stamp) {
@@ -153,8 +156,24 @@ void ProcessAnalysis::take_snapshots_before(uint64_t stamp) {
   }
 }
 
+template <typename Apply>
+void ProcessAnalysis::release_through(uint64_t stamp, Apply& apply) {
+  heap::Lookahead late(heap_.live(), apply);
+  order_.release_before(stamp, late);
+  late.finish();
+}
+
 void ProcessAnalysis::release_before(uint64_t stamp) {
-  order_.release_before(stamp, [this](const HeapEvent& e) { replay(e); });
+  if (window_begin_ == 0 && window_end_ == UINT64_MAX && snapshots_.empty() && !estimator_) {
+    // The whole run of an exact trace, nothing to stop for: every event goes to the model.
+    auto apply = [this](const HeapEvent& e) {
+      uint64_t bytes = heap_.apply(e);
+      timeline_.record(e, bytes, heap_.totals().live_bytes);
+    };
+    return release_through(stamp, apply);
+  }
+  auto apply = [this](const HeapEvent& e) { replay(e); };
+  release_through(stamp, apply);
 }
 
 void ProcessAnalysis::replay(const HeapEvent& e) {

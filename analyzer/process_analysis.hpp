@@ -104,6 +104,7 @@ class ProcessAnalysis : public TraceVisitor {
   void process_info(const ProcessInfo& p) override;
   void heap_event(const HeapEvent& e) override { order_.hold(e); }
   void heap_events(const HeapEvent* events, size_t count) override;
+  void chunk_delivered() override { order_.keep_lent(); }
   void watermark(uint64_t stamp) override;
   void stack(uint64_t id, const std::vector<uint64_t>& frames) override;
   void module(const ModuleInfo& m) override { modules_.push_back(m); }
@@ -129,6 +130,8 @@ class ProcessAnalysis : public TraceVisitor {
   bool summary_usable() const;
   void use_summary();
   void release_before(uint64_t stamp);
+  template <typename Apply>
+  void release_through(uint64_t stamp, Apply& apply);
   void replay(const HeapEvent& e);
   void take_snapshots_before(uint64_t stamp);
 

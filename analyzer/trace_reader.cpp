@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "analyzer/progress.hpp"
 #include "format/record_reader.hpp"
@@ -40,11 +41,132 @@ std::vector<std::string> split_nul(const std::string& s) {
   return out;
 }
 
+// Room for a chunk's heap events, allocated without being cleared: only the pages that events
+// are written to are ever touched (a std::vector resized ahead would clear all of it).
+struct EventBuffer {
+  std::unique_ptr<HeapEvent[]> data;
+  size_t capacity = 0;
+  // A buffer of `new_capacity` events holding the first `keep` of this one.
+  EventBuffer grown(size_t new_capacity, size_t keep) const {
+    EventBuffer b{std::make_unique_for_overwrite<HeapEvent[]>(new_capacity), new_capacity};
+    std::copy(data.get(), data.get() + keep, b.data.get());
+    return b;
+  }
+};
+
+// The records of one chunk, decoded on a worker thread and handed to the real visitor later on
+// the reading thread, in the order they were decoded.
+class ChunkBuffer final : public TraceVisitor {
+ public:
+  // Inline through the final class: a store per event, where push_back was a call.
+  void heap_event(const HeapEvent& e) override {
+    if (count_ == events_.capacity) [[unlikely]]
+      events_ = events_.grown(std::max<size_t>(64, 2 * count_), count_);
+    events_.data[count_++] = e;
+  }
+  void watermark(uint64_t s) override {
+    later([s](TraceVisitor& v) { v.watermark(s); });
+  }
+  void process_info(const ProcessInfo& p) override {
+    later([p](TraceVisitor& v) { v.process_info(p); });
+  }
+  void stack(uint64_t id, const std::vector<uint64_t>& frames) override {
+    later([id, frames](TraceVisitor& v) { v.stack(id, frames); });
+  }
+  void module(const ModuleInfo& m) override {
+    later([m](TraceVisitor& v) { v.module(m); });
+  }
+  void thread_start(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_start(t); });
+  }
+  void thread_end(const ThreadInfo& t) override {
+    later([t](TraceVisitor& v) { v.thread_end(t); });
+  }
+  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
+    later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
+  }
+  void thread_cpu(const ThreadCpu& t) override {
+    later([t](TraceVisitor& v) { v.thread_cpu(t); });
+  }
+  void process_end(const ProcessEnd& e) override {
+    later([e](TraceVisitor& v) { v.process_end(e); });
+  }
+  void trace_truncated(uint64_t stamp, uint64_t limit) override {
+    later([stamp, limit](TraceVisitor& v) { v.trace_truncated(stamp, limit); });
+  }
+  void metric_sample(uint64_t stamp, const std::string& body) override {
+    later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });
+  }
+  void region(uint64_t stamp, uint64_t id, bool begin) override {
+    later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
+  }
+  void heap_summary(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.heap_summary(body); });
+  }
+  void leak_scan(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.leak_scan(body); });
+  }
+  void hw_counters(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.hw_counters(body); });
+  }
+  void sampling(const std::string& body) override {
+    later([body](TraceVisitor& v) { v.sampling(body); });
+  }
+
+  // With an eighth more: chunks differ in size a little, and a reused buffer should fit the next.
+  void reserve_events(size_t n) {
+    if (events_.capacity < n) events_ = events_.grown(n + n / 8, count_);
+  }
+  // An earlier chunk's buffer, its capacity kept: this chunk's events go into pages already
+  // faulted in instead of a fresh allocation the kernel must clear page by page.
+  void reuse_events(EventBuffer buffer) {
+    events_ = std::move(buffer);
+    count_ = 0;
+  }
+  EventBuffer take_events() {
+    count_ = 0;
+    return std::exchange(events_, EventBuffer{});
+  }
+  void deliver(TraceVisitor& visitor) const {
+    size_t done = 0;
+    for (const Later& l : later_) {
+      visitor.heap_events(events_.data.get() + done, l.events_before - done);
+      done = l.events_before;
+      l.call(visitor);
+    }
+    visitor.heap_events(events_.data.get() + done, count_ - done);
+    visitor.chunk_delivered();
+  }
+
+ private:
+  struct Later {
+    size_t events_before;  // heap events decoded before this record
+    std::function<void(TraceVisitor&)> call;
+  };
+  void later(std::function<void(TraceVisitor&)> call) {
+    later_.push_back({count_, std::move(call)});
+  }
+  EventBuffer events_;
+  size_t count_ = 0;  // events_ holds this chunk's first count_
+  std::vector<Later> later_;
+};
+
 // Decodes the records of one chunk by the schema (format/record_reader.hpp) and hands them to
-// the visitor. Returns false at the first malformed record.
+// the visitor (a ChunkBuffer, whose calls inline: one per heap event). Returns false at the first
+// malformed record.
 class ChunkDecoder {
  public:
-  ChunkDecoder(TraceVisitor& v, uint16_t version) : visitor_(v), version_(version) {}
+  // `state`: the worker's, reset here; its tables keep their capacity from chunk to chunk instead
+  // of growing afresh in each one.
+  ChunkDecoder(ChunkBuffer& v, uint16_t version, format::ChunkState& state)
+      : visitor_(v), version_(version), state_(state) {
+    state_.last_stamp = 0;
+    state_.last_address = 0;
+    state_.have_base = false;
+    state_.infos.clear();
+    state_.blocks.clear();
+    state_.frees.clear();
+  }
   // `streams`: a version 3 events chunk (format::EventStream).
   bool decode(const uint8_t* begin, const uint8_t* end, bool streams);
 
@@ -77,9 +199,9 @@ class ChunkDecoder {
   bool deliver(const format::HwCountersFrame& r);
   bool deliver(const format::SamplingFrame& r);
 
-  TraceVisitor& visitor_;
+  ChunkBuffer& visitor_;
   uint16_t version_;
-  format::ChunkState state_;
+  format::ChunkState& state_;
   uint32_t tid_ = 0;
 };
 
@@ -340,93 +462,6 @@ bool plausible(const format::ChunkHeader& h, const std::vector<uint8_t>& stored)
   return ZSTD_getFrameContentSize(stored.data(), stored.size()) == h.raw_bytes;
 }
 
-// The records of one chunk, decoded on a worker thread and handed to the real visitor later on
-// the reading thread, in the order they were decoded.
-class ChunkBuffer : public TraceVisitor {
- public:
-  void heap_event(const HeapEvent& e) override { events_.push_back(e); }
-  void watermark(uint64_t s) override {
-    later([s](TraceVisitor& v) { v.watermark(s); });
-  }
-  void process_info(const ProcessInfo& p) override {
-    later([p](TraceVisitor& v) { v.process_info(p); });
-  }
-  void stack(uint64_t id, const std::vector<uint64_t>& frames) override {
-    later([id, frames](TraceVisitor& v) { v.stack(id, frames); });
-  }
-  void module(const ModuleInfo& m) override {
-    later([m](TraceVisitor& v) { v.module(m); });
-  }
-  void thread_start(const ThreadInfo& t) override {
-    later([t](TraceVisitor& v) { v.thread_start(t); });
-  }
-  void thread_end(const ThreadInfo& t) override {
-    later([t](TraceVisitor& v) { v.thread_end(t); });
-  }
-  void thread_name(uint64_t tid, uint64_t stamp, const std::string& name) override {
-    later([tid, stamp, name](TraceVisitor& v) { v.thread_name(tid, stamp, name); });
-  }
-  void thread_cpu(const ThreadCpu& t) override {
-    later([t](TraceVisitor& v) { v.thread_cpu(t); });
-  }
-  void process_end(const ProcessEnd& e) override {
-    later([e](TraceVisitor& v) { v.process_end(e); });
-  }
-  void trace_truncated(uint64_t stamp, uint64_t limit) override {
-    later([stamp, limit](TraceVisitor& v) { v.trace_truncated(stamp, limit); });
-  }
-  void metric_sample(uint64_t stamp, const std::string& body) override {
-    later([stamp, body](TraceVisitor& v) { v.metric_sample(stamp, body); });
-  }
-  void region(uint64_t stamp, uint64_t id, bool begin) override {
-    later([stamp, id, begin](TraceVisitor& v) { v.region(stamp, id, begin); });
-  }
-  void heap_summary(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.heap_summary(body); });
-  }
-  void leak_scan(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.leak_scan(body); });
-  }
-  void hw_counters(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.hw_counters(body); });
-  }
-  void sampling(const std::string& body) override {
-    later([body](TraceVisitor& v) { v.sampling(body); });
-  }
-
-  // With an eighth more: chunks differ in size a little, and a reused buffer should fit the next.
-  void reserve_events(size_t n) {
-    if (events_.capacity() < n) events_.reserve(n + n / 8);
-  }
-  // An earlier chunk's buffer, its capacity kept: this chunk's events go into pages already
-  // faulted in instead of a fresh allocation the kernel must clear page by page.
-  void reuse_events(std::vector<HeapEvent> buffer) {
-    buffer.clear();
-    events_ = std::move(buffer);
-  }
-  std::vector<HeapEvent> take_events() { return std::move(events_); }
-  void deliver(TraceVisitor& visitor) const {
-    size_t done = 0;
-    for (const Later& l : later_) {
-      visitor.heap_events(events_.data() + done, l.events_before - done);
-      done = l.events_before;
-      l.call(visitor);
-    }
-    visitor.heap_events(events_.data() + done, events_.size() - done);
-  }
-
- private:
-  struct Later {
-    size_t events_before;  // heap events decoded before this record
-    std::function<void(TraceVisitor&)> call;
-  };
-  void later(std::function<void(TraceVisitor&)> call) {
-    later_.push_back({events_.size(), std::move(call)});
-  }
-  std::vector<HeapEvent> events_;
-  std::vector<Later> later_;
-};
-
 // One chunk on its way through the pipeline: found by the reading thread, read, checked,
 // decompressed and decoded by a worker, delivered by the reading thread.
 struct ChunkJob {
@@ -445,7 +480,8 @@ struct ChunkJob {
 // Bytes of records per heap event in real traces, give or take: sizes the event buffer once.
 constexpr size_t kBytesPerEvent = 5;
 
-void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw) {
+void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vector<uint8_t>& raw,
+                  format::ChunkState& state) {
   const format::ChunkHeader& h = job.header;
   stored.resize(h.stored_bytes);
   off_t at = static_cast<off_t>(job.offset + sizeof(h));
@@ -460,7 +496,7 @@ void decode_chunk(int fd, ChunkJob& job, std::vector<uint8_t>& stored, std::vect
   }
   if (job.verify_only) return;
   job.records.reserve_events(raw.size() / kBytesPerEvent);
-  ChunkDecoder decoder(job.records, job.version);
+  ChunkDecoder decoder(job.records, job.version, state);
   bool streams =
       job.version >= 3 && h.content == static_cast<uint8_t>(format::ChunkContent::kEvents);
   if (!decoder.decode(raw.data(), raw.data() + raw.size(), streams))
@@ -513,6 +549,7 @@ class ChunkPipeline {
  private:
   void work() {
     std::vector<uint8_t> stored, raw;
+    format::ChunkState state;
     std::unique_lock lock(mutex_);
     for (;;) {
       work_ready_.wait(lock, [this] { return stopping_ || claimed_ < jobs_.size(); });
@@ -524,7 +561,8 @@ class ChunkPipeline {
       }
       lock.unlock();
       try {
-        if (job.outcome != ChunkJob::Outcome::kBadHeader) decode_chunk(fd_, job, stored, raw);
+        if (job.outcome != ChunkJob::Outcome::kBadHeader)
+          decode_chunk(fd_, job, stored, raw, state);
       } catch (...) {
         job.failure = std::current_exception();
       }
@@ -538,7 +576,7 @@ class ChunkPipeline {
   std::mutex mutex_;
   std::condition_variable work_ready_, job_done_;
   std::deque<std::unique_ptr<ChunkJob>> jobs_;  // in file order
-  std::vector<std::vector<HeapEvent>> spare_events_;
+  std::vector<EventBuffer> spare_events_;
   size_t claimed_ = 0;  // jobs_[0, claimed_) went to a worker
   bool stopping_ = false;
   std::vector<std::thread> threads_;

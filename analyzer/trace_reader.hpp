@@ -79,10 +79,13 @@ class TraceVisitor {
   virtual void file_header(uint64_t /*start_monotonic_ns*/, uint64_t /*start_realtime_ns*/) {}
   virtual void process_info(const ProcessInfo&) {}
   virtual void heap_event(const HeapEvent&) = 0;
-  // Consecutive heap events of one chunk, as if passed to heap_event one by one.
+  // Consecutive heap events of one chunk, as if passed to heap_event one by one. They stay where
+  // they are until chunk_delivered(), so a visitor may refer to them until then.
   virtual void heap_events(const HeapEvent* events, size_t count) {
     for (size_t i = 0; i < count; ++i) heap_event(events[i]);
   }
+  // Everything of one chunk was delivered: the events passed to heap_events go away.
+  virtual void chunk_delivered() {}
   // Every heap event stamped before `stamp` has been delivered already.
   virtual void watermark(uint64_t) {}
   virtual void stack(uint64_t /*id*/, const std::vector<uint64_t>& /*frames*/) {}

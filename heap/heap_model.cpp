@@ -12,29 +12,10 @@ void Log2Histogram::merge(const Log2Histogram& other) {
   for (size_t i = 0; i < other.counts.size(); ++i) counts[i] += other.counts[i];
 }
 
-LiveMap::Entry* LiveMap::find(uint64_t address) {
-  if (slots_.empty()) return nullptr;
-  size_t mask = slots_.size() - 1;
-  for (size_t i = home(address);; i = (i + 1) & mask) {
-    Entry& e = slots_[i];
-    if (e.second.site == kFree) return nullptr;
-    if (e.first == address) return &e;
-  }
-}
-
 const LiveBlock& LiveMap::at(uint64_t address) const {
   const Entry* entry = const_cast<LiveMap*>(this)->find(address);
   if (entry == nullptr) throw std::out_of_range("LiveMap::at: no live block at this address");
   return entry->second;
-}
-
-void LiveMap::assign(uint64_t address, const LiveBlock& block) {
-  if (8 * (size_ + 1) > 3 * slots_.size()) grow();
-  size_t mask = slots_.size() - 1;
-  size_t i = home(address);
-  while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
-  if (slots_[i].second.site == kFree) ++size_;
-  slots_[i] = {address, block};
 }
 
 // Backward-shift deletion: later entries of the probe run move into the hole, so no tombstones
@@ -64,7 +45,7 @@ void LiveMap::grow() {
     if (e.second.site != kFree) assign(e.first, e.second);
 }
 
-uint32_t HeapModel::site_index(uint64_t stack_id, uint64_t stamp) {
+uint32_t HeapModel::find_or_add_site(uint64_t stack_id, uint64_t stamp) {
   constexpr uint64_t kDenseStacks = 1u << 20;  // more distinct stacks than any real trace has
   uint32_t* slot;
   if (stack_id < kDenseStacks) {
@@ -88,16 +69,6 @@ ThreadHeap& HeapModel::remember_thread(uint32_t tid, size_t slot) {
   recent_.heap[slot] = &threads_[tid];
   recent_.tid[slot] = tid;
   return *recent_.heap[slot];
-}
-
-// Before a site's live figures change, keep them as its figures at the latest peak unless that
-// was done already since the peak.
-void HeapModel::touch(SiteStats& site) {
-  if (peak_epoch_ != 0 && site.peak_epoch != peak_epoch_) {
-    site.peak_allocations = site.live_allocations;
-    site.peak_bytes = site.live_bytes;
-    site.peak_epoch = peak_epoch_;
-  }
 }
 
 uint64_t HeapModel::apply(const HeapEvent& e) {

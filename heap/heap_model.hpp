@@ -122,17 +122,38 @@ class LiveMap {
     E* end_;
   };
 
-  Entry* find(uint64_t address);
+  // Inline, as assign: every heap event looks an address up.
+  Entry* find(uint64_t address) {
+    if (slots_.empty()) return nullptr;
+    size_t mask = slots_.size() - 1;
+    for (size_t i = home(address);; i = (i + 1) & mask) {
+      Entry& e = slots_[i];
+      if (e.second.site == kFree) return nullptr;
+      if (e.first == address) return &e;
+    }
+  }
   const LiveBlock& at(uint64_t address) const;  // throws std::out_of_range when not live
   bool contains(uint64_t address) const {
     return const_cast<LiveMap*>(this)->find(address) != nullptr;
   }
   // Inserts or replaces the block at `address`.
-  void assign(uint64_t address, const LiveBlock& block);
+  void assign(uint64_t address, const LiveBlock& block) {
+    if (8 * (size_ + 1) > 3 * slots_.size()) [[unlikely]]
+      grow();
+    size_t mask = slots_.size() - 1;
+    size_t i = home(address);
+    while (slots_[i].second.site != kFree && slots_[i].first != address) i = (i + 1) & mask;
+    if (slots_[i].second.site == kFree) ++size_;
+    slots_[i] = {address, block};
+  }
   void erase(Entry* entry);  // `entry` from find()
   size_t size() const { return size_; }
   size_t capacity() const { return slots_.size(); }
   bool empty() const { return size_ == 0; }
+  // Starts loading the slot where a lookup of `address` begins (heap/lookahead.hpp).
+  void prefetch(uint64_t address) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[home(address)], 1);
+  }
 
   Iter<Entry> begin() { return {slots_.data(), slots_.data() + slots_.size()}; }
   Iter<Entry> end() { return {slots_.data() + slots_.size(), slots_.data() + slots_.size()}; }
@@ -174,7 +195,15 @@ class HeapModel {
   const std::unordered_map<uint64_t, Counters>& per_site() const;
 
  private:
-  uint32_t site_index(uint64_t stack_id, uint64_t stamp);
+  // Inline: every allocation asks, and nearly always for a site it has seen.
+  uint32_t site_index(uint64_t stack_id, uint64_t stamp) {
+    if (stack_id < site_of_small_stack_.size()) [[likely]] {
+      uint32_t index = site_of_small_stack_[stack_id];
+      if (index != LiveMap::kFree) return index;
+    }
+    return find_or_add_site(stack_id, stamp);
+  }
+  uint32_t find_or_add_site(uint64_t stack_id, uint64_t stamp);
   // Consecutive events come from a few threads (one per chunk and thread in the reader, a few
   // interleaved in stamp order in the sidecar), so recent threads are remembered rather than
   // looked up; the remembered case is inline, since every event asks.
@@ -185,7 +214,15 @@ class HeapModel {
     return remember_thread(tid, i);
   }
   ThreadHeap& remember_thread(uint32_t tid, size_t slot);
-  void touch(SiteStats& site);
+  // Before a site's live figures change, keeps them as its figures at the latest peak unless
+  // that was done already since the peak.
+  void touch(SiteStats& site) {
+    if (peak_epoch_ != 0 && site.peak_epoch != peak_epoch_) {
+      site.peak_allocations = site.live_allocations;
+      site.peak_bytes = site.live_bytes;
+      site.peak_epoch = peak_epoch_;
+    }
+  }
   void free_block(const HeapEvent& e, const LiveBlock& block);
 
   LiveMap live_;
