@@ -38,14 +38,36 @@ std::vector<HeapEvent> stable_sorted(std::vector<HeapEvent> events) {
   return events;
 }
 
+// Seed `seed`'s arrivals: 1 to 5 threads, and for every third seed stamps that tie often.
+struct Scenario {
+  unsigned threads;
+  std::vector<HeapEvent> in;
+};
+Scenario scenario(unsigned seed, std::mt19937_64& rng) {
+  unsigned threads = 1 + seed % 5;
+  uint64_t max_step = seed % 3 == 0 ? 1 : 50;
+  return {threads, arrivals(rng, threads, 3000, max_step)};
+}
+
+// After the last release: everything came out, in the stable sort's order.
+void check_all_released_in_order(StampOrder& order, std::vector<HeapEvent>& out,
+                                 const std::vector<HeapEvent>& in, unsigned seed) {
+  order.release_before(UINT64_MAX, [&out](const HeapEvent& e) { out.push_back(e); });
+  CHECK(order.held() == 0);
+  std::vector<HeapEvent> want = stable_sorted(in);
+  REQUIRE(out.size() == want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO("seed " << seed << ", event " << i);
+    REQUIRE(out[i].ptr == want[i].ptr);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("StampOrder releases in stamp order, ties in arrival order, up to each watermark") {
   for (unsigned seed = 1; seed <= 60; ++seed) {
     std::mt19937_64 rng(seed);
-    unsigned threads = 1 + seed % 5;
-    uint64_t max_step = seed % 3 == 0 ? 1 : 50;
-    std::vector<HeapEvent> in = arrivals(rng, threads, 3000, max_step);
+    auto [threads, in] = scenario(seed, rng);
     StampOrder order;
     std::vector<HeapEvent> out;
     auto sink = [&out](const HeapEvent& e) { out.push_back(e); };
@@ -70,14 +92,7 @@ TEST_CASE("StampOrder releases in stamp order, ties in arrival order, up to each
       order.release_before(mark, sink);
       for (size_t i = before; i < out.size(); ++i) REQUIRE(out[i].stamp < mark);
     }
-    order.release_before(UINT64_MAX, sink);
-    CHECK(order.held() == 0);
-    std::vector<HeapEvent> want = stable_sorted(in);
-    REQUIRE(out.size() == want.size());
-    for (size_t i = 0; i < want.size(); ++i) {
-      INFO("seed " << seed << ", event " << i);
-      REQUIRE(out[i].ptr == want[i].ptr);
-    }
+    check_all_released_in_order(order, out, in, seed);
   }
 }
 
@@ -99,9 +114,7 @@ TEST_CASE("StampOrder keeps a thread's held events for a fork child, in stamp or
 TEST_CASE("StampOrder releases lent events as held ones, and keeps them when the lender's go") {
   for (unsigned seed = 1; seed <= 60; ++seed) {
     std::mt19937_64 rng(seed);
-    unsigned threads = 1 + seed % 5;
-    uint64_t max_step = seed % 3 == 0 ? 1 : 50;
-    std::vector<HeapEvent> in = arrivals(rng, threads, 3000, max_step);
+    auto [threads, in] = scenario(seed, rng);
     StampOrder order;
     std::vector<HeapEvent> out;
     auto sink = [&out](const HeapEvent& e) { out.push_back(e); };
@@ -133,13 +146,6 @@ TEST_CASE("StampOrder releases lent events as held ones, and keeps them when the
       for (HeapEvent& e : chunk) e = {EventKind::kFree, 0, 0, 0, ~0ull, 0, 0};
       fed += chunk_events;
     }
-    order.release_before(UINT64_MAX, sink);
-    CHECK(order.held() == 0);
-    std::vector<HeapEvent> want = stable_sorted(in);
-    REQUIRE(out.size() == want.size());
-    for (size_t i = 0; i < want.size(); ++i) {
-      INFO("seed " << seed << ", event " << i);
-      REQUIRE(out[i].ptr == want[i].ptr);
-    }
+    check_all_released_in_order(order, out, in, seed);
   }
 }
