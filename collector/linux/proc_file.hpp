@@ -52,9 +52,10 @@ std::string join_path(std::string_view root, std::string_view relative);
 // PROC_DIR/TID/task/TID, not PROC_DIR/PID/task/TID. Allocates only when out must grow. Both name
 // the same files, but a file opened and closed under PROC_DIR/PID/task/TID leaves a cached dentry
 // inside the process's directory, and when that thread ends shortly before the process (every
-// thread alive at exit does), reaping the process costs its parent 2-3 ms of kernel time in wait4
-// (d_invalidate retries over the dying dentries; Linux 6.x, measured: 0.00 ms with the PROC_DIR/TID
-// form). A traced program's parent (a shell, make, memscope-run) must not pay that per process.
+// thread alive at exit does), reaping the process costs its parent 4.5-7 ms in wait4, 1.7-3.3 ms of
+// it in the kernel, retrying d_invalidate over the dying dentries (Linux 6.18; 0.03-0.14 ms with
+// the PROC_DIR/TID form). A traced program's parent (a shell, make, memscope-run) must not pay that
+// per process.
 void append_thread_directory(std::string& out, std::string_view proc_dir, long tid);
 // Directory entries (names only, sorted); empty when the directory is missing.
 std::vector<std::string> list_directory(const std::string& path);
