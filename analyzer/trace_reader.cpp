@@ -160,12 +160,7 @@ class ChunkDecoder {
   // of growing afresh in each one.
   ChunkDecoder(ChunkBuffer& v, uint16_t version, format::ChunkState& state)
       : visitor_(v), version_(version), state_(state) {
-    state_.last_stamp = 0;
-    state_.last_address = 0;
-    state_.have_base = false;
-    state_.infos.clear();
-    state_.blocks.clear();
-    state_.frees.clear();
+    state_.restart();
   }
   // `streams`: a version 3 events chunk (format::EventStream).
   bool decode(const uint8_t* begin, const uint8_t* end, bool streams);

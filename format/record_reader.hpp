@@ -20,6 +20,16 @@ struct ChunkState {
   std::vector<AllocInfo> infos;  // the chunk's allocation infos, index 1 first
   std::vector<uint64_t> blocks;  // the addresses of the chunk's allocations, block 1 first
   RecentFrees frees;
+  // A new chunk's state, as default-constructed, with the tables keeping their capacity (a
+  // reader reuses one per worker thread).
+  void restart() {
+    last_stamp = 0;
+    last_address = 0;
+    have_base = false;
+    infos.clear();
+    blocks.clear();
+    frees.clear();
+  }
 };
 
 // Where each kind of field is read from (format::EventStream): one cursor for all in a
